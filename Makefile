@@ -1,0 +1,30 @@
+# The Makefile is the contract: CI calls `make lint test`, the README starts with
+# `make demo` and `make test`.
+GO             ?= go
+BIN            := bin/fiosync
+STATICCHECK    := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+TEST_FLAGS     ?=
+
+.PHONY: all build test lint demo bench fuzz golden clean
+
+all: lint test build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/fiosync
+
+# Every test, with the race detector; fuzz seed corpora run as ordinary tests.
+test:
+	$(GO) test -race -count=1 $(TEST_FLAGS) ./...
+
+lint:
+	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+# Refresh golden files after an intended output change.
+golden:
+	$(GO) test ./... -update
+
+clean:
+	rm -rf bin

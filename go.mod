@@ -1,0 +1,19 @@
+module github.com/fiosync/fiosync
+
+go 1.26.8
+
+require (
+	github.com/alecthomas/kong v1.16.1 // indirect
+	github.com/bmatcuk/doublestar/v4 v4.10.4 // indirect
+	github.com/google/go-cmp v0.7.0 // indirect
+	github.com/klauspost/cpuid/v2 v2.0.12 // indirect
+	github.com/rogpeppe/go-internal v1.14.1 // indirect
+	github.com/sourcegraph/conc v0.3.0 // indirect
+	github.com/zeebo/blake3 v0.2.4 // indirect
+	golang.org/x/oauth2 v0.38.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/term v0.48.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
+)
