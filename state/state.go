@@ -1,0 +1,177 @@
+package state
+
+import (
+	"crypto/rand"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+)
+
+// FormatVersion is the version of the state file format this package writes.
+// Files with a lower version are upgraded on load; files with a higher one are
+// refused.
+const FormatVersion = 1
+
+// State is the record of what fiosync delivered to one Frame.io project. It
+// is plain data: reading and writing it is the job of a Backend, and
+// concurrent changes during apply go through a Writer.
+type State struct {
+	// Version is the format version, FormatVersion for a state in memory.
+	Version int `json:"version"`
+	// Serial counts successful saves. Backends use it to refuse a save from a
+	// process that did not see the latest state.
+	Serial uint64 `json:"serial"`
+	// Lineage identifies this state's history. It is random, fixed when the
+	// state is created, and never changes, so that a state file copied from
+	// another project cannot silently replace this one.
+	Lineage string `json:"lineage"`
+	// Target is the Frame.io project the state describes.
+	Target Target `json:"target"`
+	// Folders maps a folder path such as "/A/B" to the id of the folder
+	// fiosync created or found there.
+	Folders map[string]string `json:"folders"`
+	// Entries maps an address (the destination path of a file) to what was
+	// delivered there.
+	Entries map[string]*Entry `json:"entries"`
+}
+
+// Target identifies the Frame.io project a state belongs to.
+type Target struct {
+	AccountID    string `json:"account_id"`
+	WorkspaceID  string `json:"workspace_id"`
+	ProjectID    string `json:"project_id"`
+	RootFolderID string `json:"root_folder_id"`
+	// Project is the project's name, kept for messages only.
+	Project string `json:"project,omitempty"`
+}
+
+// Entry records the file fiosync delivered at one address.
+type Entry struct {
+	// Source is where the content came from and its identity at the time.
+	Source Source `json:"source"`
+	// FileID is the Frame.io file id of the delivered file.
+	FileID string `json:"file_id"`
+	// ParentID is the id of the folder the file was created in.
+	ParentID string `json:"parent_id"`
+	// VersionStackID is set when on_change=version stacked the file onto an
+	// earlier upload.
+	VersionStackID string `json:"version_stack_id,omitempty"`
+	// Previous lists older file ids fiosync uploaded for this address and
+	// left in Frame.io (on_change keep or version), oldest first.
+	Previous []string `json:"previous,omitempty"`
+	// Status is StatusPending from the moment the remote file exists until
+	// every part is confirmed, then StatusComplete.
+	Status Status `json:"status"`
+	// CreatedAt is when the remote file was created.
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	// UploadedAt is when the upload completed; zero while pending.
+	UploadedAt time.Time `json:"uploaded_at,omitzero"`
+}
+
+// Status is the delivery status of an Entry.
+type Status string
+
+// The statuses of an Entry.
+const (
+	// StatusPending: the remote file was created but its parts are not all
+	// confirmed. Apply resumes or replaces it.
+	StatusPending Status = "pending"
+	// StatusComplete: every part was confirmed.
+	StatusComplete Status = "complete"
+)
+
+// Kind says where a Source's content comes from.
+type Kind string
+
+// The kinds of Source.
+const (
+	KindLocal  Kind = "local"
+	KindRemote Kind = "remote"
+)
+
+// Source is the identity of an entry's content when it was delivered.
+//
+// A local source records the file's path (slash-separated, relative to the
+// manifest's directory), its BLAKE3, and the stat fields (size, mtime, inode,
+// ctime) that let a later run trust the hash without reading the file again.
+// A remote source records the URL without its query string and the BLAKE3 of
+// the whole URL, so a changed signed URL is noticed without being stored.
+type Source struct {
+	Kind Kind `json:"kind"`
+
+	Path    string    `json:"path,omitempty"`
+	Size    int64     `json:"size,omitzero"`
+	ModTime time.Time `json:"mtime,omitzero"`
+	Inode   uint64    `json:"inode,omitzero"`
+	Ctime   time.Time `json:"ctime,omitzero"`
+	Hash    Digest    `json:"hash,omitzero"`
+
+	URL     string `json:"url,omitempty"`
+	URLHash Digest `json:"url_hash,omitzero"`
+}
+
+// RemoteSource returns the Source of a URL: its text without the query string
+// and the BLAKE3 of the whole URL.
+func RemoteSource(u string) Source {
+	return Source{Kind: KindRemote, URL: StripQuery(u), URLHash: HashURL(u)}
+}
+
+// New returns an empty state for target with a fresh lineage and serial 0.
+func New(target Target) *State {
+	return &State{
+		Version: FormatVersion,
+		Lineage: newLineage(),
+		Target:  target,
+		Folders: map[string]string{},
+		Entries: map[string]*Entry{},
+	}
+}
+
+// newLineage returns a random version 4 UUID.
+func newLineage() string {
+	var b [16]byte
+	rand.Read(b[:]) // crypto/rand.Read never fails
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// Clone returns a deep copy of s.
+func (s *State) Clone() *State {
+	c := *s
+	c.Folders = maps.Clone(s.Folders)
+	if c.Folders == nil {
+		c.Folders = map[string]string{}
+	}
+	c.Entries = make(map[string]*Entry, len(s.Entries))
+	for addr, e := range s.Entries {
+		c.Entries[addr] = e.Clone()
+	}
+	return &c
+}
+
+// Clone returns a deep copy of e.
+func (e *Entry) Clone() *Entry {
+	if e == nil {
+		return nil
+	}
+	c := *e
+	c.Previous = slices.Clone(e.Previous)
+	return &c
+}
+
+// Addresses returns the addresses of all entries, sorted.
+func (s *State) Addresses() []string {
+	return slices.Sorted(maps.Keys(s.Entries))
+}
+
+// Remove forgets the entry at address without touching Frame.io, as
+// `fiosync state rm` does. It reports whether there was such an entry.
+func (s *State) Remove(address string) bool {
+	if _, ok := s.Entries[address]; !ok {
+		return false
+	}
+	delete(s.Entries, address)
+	return true
+}

@@ -1,0 +1,78 @@
+package state
+
+import (
+	"context"
+	"sync"
+)
+
+// Writer is the single writer of one state for many goroutines: apply's
+// workers call Update as each file finishes. Changes are applied under a
+// mutex; saves are coalesced, so while one save is on disk the changes that
+// arrive meanwhile are written together by the next, and every caller still
+// returns only once its change is durable.
+type Writer struct {
+	b Backend
+
+	mu    sync.Mutex // guards s and gen
+	s     *State
+	gen   uint64 // count of changes applied to s
+	saved uint64 // gen of the last successful save; guarded by saveMu
+
+	saveMu sync.Mutex // one save at a time
+}
+
+// NewWriter returns a Writer that owns s and saves it to b. The caller must
+// not use s afterwards except through the Writer.
+func NewWriter(b Backend, s *State) *Writer { return &Writer{b: b, s: s} }
+
+// Update applies fn to the state under the Writer's mutex, then makes the
+// result durable. fn must not keep s or call the Writer; it must not change
+// Serial or Lineage. A nil return means this change (and every earlier one)
+// was saved. After a failed save the change stays in memory and the next
+// Update retries the save.
+func (w *Writer) Update(ctx context.Context, fn func(s *State)) error {
+	w.mu.Lock()
+	fn(w.s)
+	w.gen++
+	mine := w.gen
+	w.mu.Unlock()
+	return w.flush(ctx, mine)
+}
+
+// Flush saves any change not yet saved, e.g. after a failed Update.
+func (w *Writer) Flush(ctx context.Context) error {
+	w.mu.Lock()
+	gen := w.gen
+	w.mu.Unlock()
+	return w.flush(ctx, gen)
+}
+
+// flush returns once generation gen is durable, saving it unless a save
+// that started later already covered it.
+func (w *Writer) flush(ctx context.Context, gen uint64) error {
+	w.saveMu.Lock()
+	defer w.saveMu.Unlock()
+	if w.saved >= gen {
+		return nil
+	}
+	w.mu.Lock()
+	snap := w.s.Clone()
+	snapGen := w.gen
+	w.mu.Unlock()
+
+	if err := w.b.Save(ctx, snap); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.s.Serial = snap.Serial
+	w.mu.Unlock()
+	w.saved = snapGen
+	return nil
+}
+
+// Snapshot returns a deep copy of the current state, saved or not.
+func (w *Writer) Snapshot() *State {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.s.Clone()
+}
