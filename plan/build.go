@@ -1,0 +1,293 @@
+package plan
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/state"
+)
+
+// DefaultMaxDelete is the default of --max-delete: a plan that would delete more files than
+// this fails instead.
+const DefaultMaxDelete = 20
+
+// NoDeleteLimit as Inputs.MaxDelete lets a plan delete any number of files.
+const NoDeleteLimit = -1
+
+// The reasons a Change gives, as they appear in every output.
+const (
+	ReasonNew         = "new"
+	ReasonMissing     = "missing in Frame.io"
+	ReasonResume      = "resume interrupted upload"
+	ReasonContent     = "content changed"
+	ReasonURL         = "source URL changed"
+	ReasonNotInConfig = "no longer in the manifest"
+)
+
+// ErrTooManyDeletes is wrapped by the error Build returns when a plan would delete more
+// files than Inputs.MaxDelete allows.
+var ErrTooManyDeletes = errors.New("too many deletes")
+
+// Inputs is everything Build derives a Plan from. Build does no I/O: each field was read
+// before, by manifest.Expand, Identify, the state backend and Refresh.
+type Inputs struct {
+	// Files is the expanded manifest, one entry per desired address.
+	Files []manifest.Desired
+
+	// Target is the manifest's target, used to notice a state made for another project
+	// when there is no refresh to resolve it.
+	Target manifest.Target
+
+	// Prune is the manifest's prune: tracked addresses the manifest no longer lists are
+	// deleted when true and only reported (Plan.Untracked) when false.
+	Prune bool
+
+	// Sources holds the identity of each desired file by address, as Identify returns it.
+	// A local file missing from it is planned with the stat of Files alone.
+	Sources map[string]state.Source
+
+	// State is what earlier applies delivered; nil stands for an empty state.
+	State *state.State
+
+	// Remote is the refreshed view of Frame.io, or nil when refresh is off: then the state
+	// is trusted to describe Frame.io.
+	Remote *Snapshot
+
+	// MaxDelete bounds the number of deletes: 0 means DefaultMaxDelete and NoDeleteLimit
+	// (any negative value) means no bound.
+	MaxDelete int
+}
+
+// Build derives the Plan from in. It is pure: the same inputs always give the same Plan, and
+// it reads neither the file system nor the network.
+func Build(in Inputs) (*Plan, error) {
+	st := in.State
+	if st == nil {
+		st = &state.State{}
+	}
+	p := &Plan{
+		Lineage:   st.Lineage,
+		Serial:    st.Serial,
+		Target:    st.Target,
+		Folders:   map[string]string{},
+		Untracked: []string{},
+		Warnings:  []string{},
+	}
+	if in.Remote != nil {
+		p.Target = in.Remote.Target
+		p.Refreshed = true
+		p.Warnings = append(p.Warnings, in.Remote.Warnings...)
+		if err := CheckTarget(st.Target, in.Remote.Target); err != nil {
+			return nil, err
+		}
+	} else if err := checkTargetNames(st.Target, in.Target); err != nil {
+		return nil, err
+	}
+
+	desired := make(map[string]bool, len(in.Files))
+	for _, d := range in.Files {
+		if desired[d.Address] {
+			return nil, fmt.Errorf("build plan: address %q is desired twice", d.Address)
+		}
+		desired[d.Address] = true
+		c, ok := diff(d, sourceOf(d, in.Sources), st.Entries[d.Address], in.Remote)
+		if !ok {
+			p.Unchanged++
+			continue
+		}
+		p.Changes = append(p.Changes, c)
+	}
+
+	var deletes int
+	for _, addr := range slices.Sorted(maps.Keys(st.Entries)) {
+		if desired[addr] {
+			continue
+		}
+		if !in.Prune {
+			p.Untracked = append(p.Untracked, addr)
+			continue
+		}
+		e := st.Entries[addr]
+		folder, name := splitAddress(addr)
+		p.Changes = append(p.Changes, Change{
+			Address: addr,
+			Action:  Delete,
+			Kind:    kindOf(e.Source.Kind),
+			Folder:  folder,
+			Name:    name,
+			Size:    e.Source.Size,
+			Reason:  ReasonNotInConfig,
+			Prior:   e.Clone(),
+		})
+		deletes++
+	}
+	if limit := maxDelete(in.MaxDelete); limit >= 0 && deletes > limit {
+		return nil, fmt.Errorf("plan would delete %d files, more than --max-delete %d allows; check the manifest, or raise --max-delete if that is intended: %w",
+			deletes, limit, ErrTooManyDeletes)
+	}
+	slices.SortFunc(p.Changes, func(a, b Change) int { return cmp.Compare(a.Address, b.Address) })
+
+	for _, c := range p.Changes {
+		if c.Action == Delete {
+			continue
+		}
+		for dir := c.Folder; ; dir = path.Dir(dir) {
+			if _, ok := p.Folders[dir]; ok {
+				break
+			}
+			p.Folders[dir] = folderID(dir, p.Target, st, in.Remote)
+			if dir == "/" {
+				break
+			}
+		}
+	}
+	return p, nil
+}
+
+// diff compares one desired file with its state entry and the refreshed view. It returns the
+// change to make, or false when the address is up to date.
+func diff(d manifest.Desired, src state.Source, e *state.Entry, remote *Snapshot) (Change, bool) {
+	c := Change{
+		Address: d.Address,
+		Kind:    kindOf(src.Kind),
+		Folder:  d.Folder,
+		Name:    d.Name,
+		Source:  src,
+	}
+	if c.Kind == Local {
+		c.Size = src.Size
+	}
+	switch {
+	case e == nil:
+		c.Action, c.Reason = Create, ReasonNew
+		return c, true
+	case e.Status == state.StatusPending:
+		c.Action, c.Reason = Create, ReasonResume
+	case remote != nil && !remote.Has(e.FileID):
+		c.Action, c.Reason = Create, ReasonMissing
+	case changed(src, e.Source):
+		c.Action, c.Reason, c.OnChange = Update, ReasonContent, d.OnChange
+		if c.Kind == Remote {
+			c.Reason = ReasonURL
+		}
+	default:
+		return Change{}, false
+	}
+	c.Prior = e.Clone()
+	return c, true
+}
+
+// changed reports whether the current source differs in content from the recorded one. A
+// local file whose size changed is changed without a hash; one of the same size is compared
+// by hash, which Identify reuses from the state when the stat matched.
+func changed(cur, prev state.Source) bool {
+	if cur.Kind != prev.Kind {
+		return true
+	}
+	if cur.Kind == state.KindRemote {
+		return cur.URLHash != prev.URLHash
+	}
+	if cur.Size != prev.Size {
+		return true
+	}
+	// A zero hash means the file was not hashed: without a hash to compare, only a matching
+	// stat proves it unchanged.
+	if cur.Hash.IsZero() {
+		return !sameStat(cur, prev)
+	}
+	return cur.Hash != prev.Hash
+}
+
+// sameStat reports whether two local sources carry the same stat cache fields.
+func sameStat(a, b state.Source) bool {
+	return a.Size == b.Size && a.ModTime.Equal(b.ModTime) && a.Inode == b.Inode && a.Ctime.Equal(b.Ctime)
+}
+
+// sourceOf returns the identity of d: from sources when Identify saw it, else from the
+// manifest alone (the stat of the walk for a local file, the URL for a remote one).
+func sourceOf(d manifest.Desired, sources map[string]state.Source) state.Source {
+	if s, ok := sources[d.Address]; ok {
+		return s
+	}
+	if d.Kind == manifest.Remote {
+		return state.RemoteSource(d.URL)
+	}
+	return statSource(d)
+}
+
+// folderID returns the Frame.io id of the folder at dir, or "" when apply must create it.
+func folderID(dir string, t state.Target, st *state.State, remote *Snapshot) string {
+	if dir == "/" {
+		return t.RootFolderID
+	}
+	if remote != nil {
+		return remote.Folders[dir]
+	}
+	return st.Folders[dir]
+}
+
+func maxDelete(n int) int {
+	if n == 0 {
+		return DefaultMaxDelete
+	}
+	return n
+}
+
+func kindOf(k state.Kind) Kind {
+	if k == state.KindRemote {
+		return Remote
+	}
+	return Local
+}
+
+// splitAddress splits "/A/B/c.mov" into "/A/B" and "c.mov".
+func splitAddress(addr string) (folder, name string) {
+	i := strings.LastIndexByte(addr, '/')
+	if i <= 0 {
+		return "/", addr[i+1:]
+	}
+	return addr[:i], addr[i+1:]
+}
+
+// CheckTarget returns an error when a state made for one project meets a manifest that now
+// resolves to another. A fresh state (no project id yet) matches any target.
+func CheckTarget(recorded, resolved state.Target) error {
+	if recorded.ProjectID == "" {
+		return nil
+	}
+	if recorded.AccountID != resolved.AccountID || recorded.ProjectID != resolved.ProjectID {
+		return fmt.Errorf("the manifest now targets project %s but the state was made for project %s; use a new state file (--state) or fix target in the manifest",
+			describeTarget(resolved), describeTarget(recorded))
+	}
+	return nil
+}
+
+// checkTargetNames is CheckTarget without a refresh: the manifest names the project by name
+// or id, and the state remembers both.
+func checkTargetNames(recorded state.Target, want manifest.Target) error {
+	if recorded.ProjectID == "" || want.Project == "" {
+		return nil
+	}
+	if want.Project == recorded.ProjectID || want.Project == recorded.Project {
+		return nil
+	}
+	if want.Account != "" && want.Account != recorded.AccountID {
+		return fmt.Errorf("the manifest now targets account %q but the state was made for account %q; use a new state file (--state) or fix target in the manifest",
+			want.Account, recorded.AccountID)
+	}
+	return fmt.Errorf("the manifest now targets project %q but the state was made for project %s; use a new state file (--state) or fix target in the manifest",
+		want.Project, describeTarget(recorded))
+}
+
+func describeTarget(t state.Target) string {
+	if t.Project == "" {
+		return fmt.Sprintf("(id %s)", t.ProjectID)
+	}
+	return fmt.Sprintf("%q (id %s)", t.Project, t.ProjectID)
+}

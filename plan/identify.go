@@ -1,0 +1,62 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/state"
+)
+
+// DefaultParallel is the number of files Identify hashes at once when given 0.
+const DefaultParallel = 4
+
+// hashFile is state.HashFile and identifyLocal state.Identify; tests wrap them to count the
+// files that are read.
+var (
+	hashFile      = state.HashFile
+	identifyLocal = state.Identify
+)
+
+// Identify returns the identity of every desired file, by address, reading as little as it
+// can. A remote source is its URL without the query and the BLAKE3 of the whole URL. A local
+// file carries its stat, and a hash only when the state tracks it as complete with the same
+// size: a file whose stat matches the recorded one keeps the recorded hash without being
+// read, and one whose stat changed is hashed (state.Identify). A file whose size changed is
+// changed without a hash, and a new file is left for apply to hash while it uploads.
+//
+// At most parallel files are hashed at once (DefaultParallel when parallel is below 1).
+func Identify(ctx context.Context, files []manifest.Desired, st *state.State, parallel int) (map[string]state.Source, error) {
+	if parallel < 1 {
+		parallel = DefaultParallel
+	}
+	out := make(map[string]state.Source, len(files))
+	items := make([]state.IdentifyItem, 0, len(files))
+	for _, d := range files {
+		if d.Kind == manifest.Remote {
+			out[d.Address] = state.RemoteSource(d.URL)
+			continue
+		}
+		it := state.IdentifyItem{Path: d.Path, Rel: d.RelPath, Info: d.Info}
+		if st != nil {
+			if e := st.Entries[d.Address]; e != nil && e.Status == state.StatusComplete &&
+				e.Source.Kind == state.KindLocal && (d.Info == nil || e.Source.Size == d.Info.Size()) {
+				prev := e.Source
+				it.Prev = &prev
+			}
+		}
+		items = append(items, it)
+	}
+	err := identifyLocal(ctx, items, state.IdentifyOptions{Parallel: parallel, SkipNew: true})
+	if err != nil {
+		return nil, fmt.Errorf("identify local files: %w", err)
+	}
+	i := 0
+	for _, d := range files {
+		if d.Kind != manifest.Remote {
+			out[d.Address] = items[i].Source
+			i++
+		}
+	}
+	return out, nil
+}

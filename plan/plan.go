@@ -1,0 +1,98 @@
+package plan
+
+import (
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/state"
+)
+
+// FormatVersion is the version of the JSON plan output and of plan files.
+const FormatVersion = "1"
+
+// Action is what apply does for one address.
+type Action string
+
+// The actions a plan can hold. The JSON output uses these strings.
+const (
+	// Create uploads a file that Frame.io does not have for this address: a new entry, a
+	// tracked file that vanished from Frame.io, or an interrupted upload to redo.
+	Create Action = "create"
+	// Update uploads changed content for a tracked address; the entry's on_change says
+	// whether the old file is stacked under it (version), deleted (replace) or kept.
+	Update Action = "update"
+	// Delete removes a file fiosync uploaded that the manifest no longer lists (prune: true).
+	Delete Action = "delete"
+)
+
+// Kind tells where a file's content comes from.
+type Kind string
+
+// The source kinds.
+const (
+	Local  Kind = "local"
+	Remote Kind = "remote"
+)
+
+// Plan is the ordered list of changes that apply will make, with what it was computed from.
+// A Plan is plain data: it can be rendered, saved to a plan file and applied later, and the
+// same inputs always give the same Plan.
+type Plan struct {
+	// Lineage and Serial identify the state the plan was made from. Applying a saved plan to a
+	// state with another lineage or serial is refused as stale.
+	Lineage string
+	Serial  uint64
+
+	// Target is the resolved account, workspace, project and root folder.
+	Target state.Target
+
+	// Changes are sorted by address.
+	Changes []Change
+
+	// Folders maps every destination folder path that the changes need to its Frame.io id,
+	// or to "" when the folder does not exist yet and apply must create it.
+	Folders map[string]string
+
+	// Unchanged counts the desired files that need nothing.
+	Unchanged int
+
+	// Untracked lists addresses that fiosync uploaded and the manifest no longer lists, when
+	// the manifest does not set prune: true. They are reported, never touched.
+	Untracked []string
+
+	// Refreshed says whether the plan looked at Frame.io (false with --refresh=false).
+	Refreshed bool
+
+	// Warnings are things the user should know that do not stop the plan, such as two
+	// folders in Frame.io sharing the name of a destination folder. Sorted.
+	Warnings []string
+}
+
+// Change is one thing apply does for one address.
+type Change struct {
+	Address string
+	Action  Action
+	Kind    Kind
+
+	// Folder and Name split the address: the destination folder path and the file name.
+	Folder string
+	Name   string
+
+	// Size is the number of bytes to upload (local), or the recorded size for a delete; 0
+	// when unknown (a remote source).
+	Size int64
+
+	// Reason says why, in words for people: "new", "content changed", "missing in Frame.io",
+	// "resume interrupted upload", "source URL changed", "no longer in the manifest".
+	Reason string
+
+	// OnChange is the manifest's on_change for the entry (updates only).
+	OnChange manifest.OnChange
+
+	// Source is the content identity seen at plan time. Local sources carry the path relative
+	// to the manifest, size and mtime (and the hash when the plan computed one); remote
+	// sources carry the URL without its query and the hash of the whole URL. apply checks a
+	// saved plan against it before uploading.
+	Source state.Source
+
+	// Prior is the state entry this change replaces or deletes, if any.
+	Prior *state.Entry `json:",omitempty"`
+}

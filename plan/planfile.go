@@ -1,0 +1,302 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/state"
+)
+
+// ErrStale is wrapped by the error CheckStale returns when a saved plan no longer fits the
+// state or the sources it was made from.
+var ErrStale = errors.New("plan is stale")
+
+// document is the on-disk form of a plan file. Field names are part of the format: change
+// them only with a new FormatVersion.
+type document struct {
+	FormatVersion string            `json:"format_version"`
+	Lineage       string            `json:"lineage"`
+	Serial        uint64            `json:"serial"`
+	Target        state.Target      `json:"target"`
+	Refreshed     bool              `json:"refreshed"`
+	Folders       map[string]string `json:"folders"`
+	Unchanged     int               `json:"unchanged"`
+	Untracked     []string          `json:"untracked"`
+	Warnings      []string          `json:"warnings"`
+	Changes       []fileChange      `json:"changes"`
+}
+
+type fileChange struct {
+	Address  string            `json:"address"`
+	Action   Action            `json:"action"`
+	Kind     Kind              `json:"kind"`
+	Folder   string            `json:"folder"`
+	Name     string            `json:"name"`
+	Size     int64             `json:"size"`
+	Reason   string            `json:"reason"`
+	OnChange manifest.OnChange `json:"on_change,omitempty"`
+	Source   state.Source      `json:"source"`
+	Prior    *state.Entry      `json:"prior,omitempty"`
+}
+
+// Encode returns the plan file form of p: indented JSON with a trailing newline. Remote
+// sources keep only the URL without its query (which may hold a signature) and the hash of
+// the whole URL; apply takes the URL itself from the manifest and checks it against the hash.
+func Encode(p *Plan) ([]byte, error) {
+	doc := document{
+		FormatVersion: FormatVersion,
+		Lineage:       p.Lineage,
+		Serial:        p.Serial,
+		Target:        p.Target,
+		Refreshed:     p.Refreshed,
+		Folders:       nonNilMap(p.Folders),
+		Unchanged:     p.Unchanged,
+		Untracked:     nonNil(p.Untracked),
+		Warnings:      nonNil(p.Warnings),
+		Changes:       make([]fileChange, 0, len(p.Changes)),
+	}
+	for _, c := range p.Changes {
+		fc := fileChange{
+			Address: c.Address, Action: c.Action, Kind: c.Kind, Folder: c.Folder, Name: c.Name,
+			Size: c.Size, Reason: c.Reason, OnChange: c.OnChange, Source: redactSource(c.Source),
+		}
+		if c.Prior != nil {
+			fc.Prior = c.Prior.Clone()
+			fc.Prior.Source = redactSource(fc.Prior.Source)
+		}
+		doc.Changes = append(doc.Changes, fc)
+	}
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode plan: %w", err)
+	}
+	return append(data, '\n'), nil
+}
+
+// Decode parses a plan file written by Encode. It refuses unknown fields and other format
+// versions, since a plan is only safe to apply when every field is understood.
+func Decode(data []byte) (*Plan, error) {
+	var probe struct {
+		FormatVersion string `json:"format_version"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("decode plan: not a fiosync plan file: %w", err)
+	}
+	if probe.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("decode plan: format version %q is not %q; make the plan again with this fiosync", probe.FormatVersion, FormatVersion)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var doc document
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("decode plan: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("decode plan: unexpected data after the plan")
+	}
+	p := &Plan{
+		Lineage:   doc.Lineage,
+		Serial:    doc.Serial,
+		Target:    doc.Target,
+		Refreshed: doc.Refreshed,
+		Folders:   nonNilMap(doc.Folders),
+		Unchanged: doc.Unchanged,
+		Untracked: nonNil(doc.Untracked),
+		Warnings:  nonNil(doc.Warnings),
+	}
+	for i, fc := range doc.Changes {
+		if err := validChange(fc); err != nil {
+			return nil, fmt.Errorf("decode plan: changes[%d]: %w", i, err)
+		}
+		if i > 0 && doc.Changes[i-1].Address >= fc.Address {
+			return nil, fmt.Errorf("decode plan: changes[%d]: %q is out of order", i, fc.Address)
+		}
+		p.Changes = append(p.Changes, Change{
+			Address: fc.Address, Action: fc.Action, Kind: fc.Kind, Folder: fc.Folder, Name: fc.Name,
+			Size: fc.Size, Reason: fc.Reason, OnChange: fc.OnChange, Source: fc.Source, Prior: fc.Prior,
+		})
+	}
+	return p, nil
+}
+
+func validChange(fc fileChange) error {
+	switch fc.Action {
+	case Create, Update, Delete:
+	default:
+		return fmt.Errorf("unknown action %q", fc.Action)
+	}
+	switch fc.Kind {
+	case Local, Remote:
+	default:
+		return fmt.Errorf("unknown kind %q", fc.Kind)
+	}
+	if folder, name := splitAddress(fc.Address); !strings.HasPrefix(fc.Address, "/") || folder != fc.Folder || name != fc.Name {
+		return fmt.Errorf("address %q does not match folder %q and name %q", fc.Address, fc.Folder, fc.Name)
+	}
+	if fc.Action != Create && fc.Prior == nil {
+		return fmt.Errorf("%s of %q has no prior entry", fc.Action, fc.Address)
+	}
+	return nil
+}
+
+// WriteFile saves p as a plan file at path, replacing it atomically.
+func WriteFile(path string, p *Plan) error {
+	data, err := Encode(p)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write plan %q: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write plan %q: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write plan %q: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write plan %q: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write plan %q: %w", path, err)
+	}
+	return nil
+}
+
+// ReadFile reads a plan file written by WriteFile.
+func ReadFile(path string) (*Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	p, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("read plan %q: %w", path, err)
+	}
+	return p, nil
+}
+
+// CheckStale returns an error wrapping ErrStale when p no longer fits what it was made from:
+// the state's lineage or serial changed, a local source's size or mtime differs (and, when
+// the plan recorded the file's hash, its content too), a remote source's URL changed, a file
+// to upload left the manifest or a file to delete came back. st is the state loaded now
+// (nil for none yet) and files the manifest expanded now.
+func CheckStale(p *Plan, st *state.State, files []manifest.Desired) error {
+	if st == nil {
+		st = &state.State{}
+	}
+	// A state that was never saved (serial 0) has a throwaway lineage.
+	if !(p.Serial == 0 && st.Serial == 0) {
+		if p.Lineage != st.Lineage {
+			return fmt.Errorf("%w: it was made for state lineage %s, but the state now has lineage %s; run fiosync plan again", ErrStale, p.Lineage, st.Lineage)
+		}
+		if p.Serial != st.Serial {
+			return fmt.Errorf("%w: the state changed since the plan was made (serial %d -> %d); run fiosync plan again", ErrStale, p.Serial, st.Serial)
+		}
+	}
+	byAddr := make(map[string]*manifest.Desired, len(files))
+	for i := range files {
+		byAddr[files[i].Address] = &files[i]
+	}
+	var problems []string
+	for _, c := range p.Changes {
+		d := byAddr[c.Address]
+		switch {
+		case c.Action == Delete && d != nil:
+			problems = append(problems, c.Address+" is in the manifest again")
+		case c.Action == Delete:
+		case d == nil:
+			problems = append(problems, c.Address+" is no longer in the manifest")
+		default:
+			if why := sourceChange(c, *d); why != "" {
+				problems = append(problems, fmt.Sprintf("%s changed since the plan was made (%s)", c.Address, why))
+			}
+		}
+	}
+	switch len(problems) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("%w: %s; run fiosync plan again", ErrStale, problems[0])
+	}
+	const maxListed = 10
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d sources differ from the plan:", len(problems))
+	for i, msg := range problems {
+		if i == maxListed {
+			fmt.Fprintf(&b, "\n  ... and %d more", len(problems)-maxListed)
+			break
+		}
+		b.WriteString("\n  " + msg)
+	}
+	b.WriteString("\nrun fiosync plan again")
+	return fmt.Errorf("%w: %s", ErrStale, b.String())
+}
+
+// sourceChange describes how d differs from the source c recorded, or returns "".
+func sourceChange(c Change, d manifest.Desired) string {
+	if (d.Kind == manifest.Remote) != (c.Kind == Remote) {
+		return "its source kind changed"
+	}
+	if c.Kind == Remote {
+		if state.HashURL(d.URL) != c.Source.URLHash {
+			return "source URL changed"
+		}
+		return ""
+	}
+	now := statSource(d)
+	was := c.Source
+	switch {
+	case now.Path != was.Path:
+		return fmt.Sprintf("source %q -> %q", was.Path, now.Path)
+	case now.Size != was.Size:
+		return fmt.Sprintf("size %d -> %d", was.Size, now.Size)
+	case now.ModTime.Equal(was.ModTime):
+		return ""
+	case was.Hash.IsZero():
+		return fmt.Sprintf("modified %s -> %s", was.ModTime.Format(timeLayout), now.ModTime.Format(timeLayout))
+	}
+	sum, _, err := hashFile(d.Path)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("cannot read it: %v", err)
+	case sum != was.Hash:
+		return "content changed"
+	}
+	return ""
+}
+
+const timeLayout = "2006-01-02 15:04:05.999999999Z07:00"
+
+// redactSource drops anything a URL may carry besides its scheme, host and path.
+func redactSource(s state.Source) state.Source {
+	if s.URL != "" {
+		s.URL = state.StripQuery(s.URL)
+	}
+	return s
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

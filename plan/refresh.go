@@ -1,0 +1,373 @@
+package plan
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/state"
+)
+
+// Snapshot is what a refresh saw in Frame.io: the resolved target, the destination folders
+// that exist, and which tracked files are still there.
+type Snapshot struct {
+	// Target is the resolved account, workspace, project and root folder.
+	Target state.Target
+
+	// Folders maps every folder path the manifest or the state touches, and that exists in
+	// Frame.io, to its id. "/" is the project's root folder. A path absent from the map
+	// does not exist yet.
+	Folders map[string]string
+
+	// Files holds the tracked files found in Frame.io, by file id. A tracked file whose id
+	// is absent was deleted in Frame.io.
+	Files map[string]RemoteFile
+
+	// Warnings are sorted messages about ambiguities the refresh resolved on its own.
+	Warnings []string
+}
+
+// RemoteFile is what a refresh learned about one tracked file.
+type RemoteFile struct {
+	ID       string
+	Name     string
+	ParentID string
+	Size     int64
+	Status   string
+}
+
+// Has reports whether the tracked file with this id exists in Frame.io.
+func (r *Snapshot) Has(fileID string) bool {
+	_, ok := r.Files[fileID]
+	return fileID != "" && ok
+}
+
+// Refresh reads the remote side of a plan. It resolves the manifest's target, refuses a
+// state made for another project, resolves every destination folder that files or st touch
+// by walking /folders listings from the project root, and finds which tracked files still
+// exist by listing /files of their folders (and GET file for any not listed there, since a
+// file stacked into a version stack leaves its folder's listing).
+//
+// It never uses /children, which Frame.io limits to 100 calls a minute; the client paces the
+// calls it makes.
+func Refresh(ctx context.Context, c *frameio.Client, m *manifest.Manifest, files []manifest.Desired, st *state.State) (*Snapshot, error) {
+	if st == nil {
+		st = &state.State{}
+	}
+	t, err := ResolveTarget(ctx, c, m.Target)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckTarget(st.Target, t); err != nil {
+		return nil, err
+	}
+	w := &walker{
+		ctx:      ctx,
+		c:        c,
+		account:  t.AccountID,
+		listings: map[string][]frameio.File{},
+		resolved: map[string]string{"/": t.RootFolderID},
+	}
+	r := &Snapshot{Target: t, Folders: map[string]string{}, Files: map[string]RemoteFile{}}
+
+	touched := map[string]bool{"/": true}
+	for _, d := range files {
+		touched[d.Folder] = true
+	}
+	for addr := range st.Entries {
+		folder, _ := splitAddress(addr)
+		touched[folder] = true
+	}
+	for _, dir := range slices.Sorted(maps.Keys(touched)) {
+		id, err := w.resolve(dir)
+		if err != nil {
+			return nil, err
+		}
+		if id != "" {
+			r.Folders[dir] = id
+		}
+	}
+	for dir, id := range w.resolved {
+		if id != "" {
+			r.Folders[dir] = id
+		}
+	}
+
+	if err := w.findFiles(st, r); err != nil {
+		return nil, err
+	}
+	r.Warnings = w.warnings
+	slices.Sort(r.Warnings)
+	return r, nil
+}
+
+// walker resolves folder paths with cached /folders listings.
+type walker struct {
+	ctx      context.Context
+	c        *frameio.Client
+	account  string
+	listings map[string][]frameio.File // folder id -> its subfolders
+	resolved map[string]string         // path -> id, "" when it does not exist
+	warnings []string
+}
+
+// resolve returns the id of the folder at dir, or "" when it does not exist.
+func (w *walker) resolve(dir string) (string, error) {
+	if id, ok := w.resolved[dir]; ok {
+		return id, nil
+	}
+	parentID, err := w.resolve(path.Dir(dir))
+	if err != nil || parentID == "" {
+		w.resolved[dir] = ""
+		return "", err
+	}
+	subs, err := w.subfolders(parentID)
+	if err != nil {
+		return "", err
+	}
+	name := path.Base(dir)
+	var same []frameio.File
+	for _, f := range subs {
+		if f.Name == name {
+			same = append(same, f)
+		}
+	}
+	if len(same) == 0 {
+		w.resolved[dir] = ""
+		return "", nil
+	}
+	slices.SortFunc(same, func(a, b frameio.File) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	if len(same) > 1 {
+		w.warnings = append(w.warnings, fmt.Sprintf("Frame.io has %d folders at %s; using the oldest (id %s)", len(same), dir, same[0].ID))
+	}
+	w.resolved[dir] = same[0].ID
+	return same[0].ID, nil
+}
+
+// subfolders lists the folders directly inside folder id, once per refresh.
+func (w *walker) subfolders(id string) ([]frameio.File, error) {
+	if subs, ok := w.listings[id]; ok {
+		return subs, nil
+	}
+	var subs []frameio.File
+	for f, err := range w.c.Folders(w.ctx, w.account, id) {
+		if err != nil {
+			return nil, fmt.Errorf("list folders of %s: %w", id, err)
+		}
+		if f.Type == "" || f.Type == frameio.TypeFolder {
+			subs = append(subs, f)
+		}
+	}
+	w.listings[id] = subs
+	return subs, nil
+}
+
+// findFiles records in r every tracked file of st that still exists. It lists /files of each
+// folder that holds tracked entries, then looks up the entries not listed there one by one.
+func (w *walker) findFiles(st *state.State, r *Snapshot) error {
+	byFolder := map[string][]*state.Entry{}
+	for addr, e := range st.Entries {
+		if e.FileID == "" {
+			continue
+		}
+		parent := e.ParentID
+		if parent == "" {
+			folder, _ := splitAddress(addr)
+			parent = r.Folders[folder]
+		}
+		byFolder[parent] = append(byFolder[parent], e)
+	}
+	var lookups []string
+	for _, parent := range slices.Sorted(maps.Keys(byFolder)) {
+		if parent != "" {
+			if err := w.listFiles(parent, r); err != nil {
+				return err
+			}
+		}
+		for _, e := range byFolder[parent] {
+			if !r.Has(e.FileID) && e.Status != state.StatusPending {
+				lookups = append(lookups, e.FileID)
+			}
+		}
+	}
+	slices.Sort(lookups)
+	for _, id := range lookups {
+		f, err := w.c.File(w.ctx, w.account, id)
+		if frameio.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("look up file %s: %w", id, err)
+		}
+		r.Files[f.ID] = remoteFile(*f)
+	}
+	return nil
+}
+
+// listFiles adds the files directly inside folder id to r. A folder deleted in Frame.io
+// holds nothing.
+func (w *walker) listFiles(id string, r *Snapshot) error {
+	for f, err := range w.c.Files(w.ctx, w.account, id) {
+		if frameio.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("list files of folder %s: %w", id, err)
+		}
+		if f.Type == "" || f.Type == frameio.TypeFile {
+			r.Files[f.ID] = remoteFile(f)
+		}
+	}
+	return nil
+}
+
+func remoteFile(f frameio.File) RemoteFile {
+	return RemoteFile{ID: f.ID, Name: f.Name, ParentID: f.ParentID, Size: f.FileSize, Status: f.Status}
+}
+
+// ResolveTarget finds the account, workspace and project that t names. The account is given
+// by id, or omitted when the token sees exactly one; the workspace by name or id, optional
+// unless the project's name exists in several workspaces; the project by name or id.
+func ResolveTarget(ctx context.Context, c *frameio.Client, t manifest.Target) (state.Target, error) {
+	var out state.Target
+	account, err := resolveAccount(ctx, c, t.Account)
+	if err != nil {
+		return out, err
+	}
+	out.AccountID = account
+
+	var workspaces []frameio.Workspace
+	for ws, err := range c.Workspaces(ctx, account) {
+		if err != nil {
+			return out, fmt.Errorf("list workspaces: %w", err)
+		}
+		workspaces = append(workspaces, ws)
+	}
+	if t.Workspace != "" {
+		ws, err := pickWorkspace(workspaces, t.Workspace)
+		if err != nil {
+			return out, err
+		}
+		workspaces = []frameio.Workspace{ws}
+	}
+
+	type found struct {
+		ws frameio.Workspace
+		p  frameio.Project
+	}
+	var byID, byName []found
+	for _, ws := range workspaces {
+		for p, err := range c.Projects(ctx, account, ws.ID) {
+			if err != nil {
+				return out, fmt.Errorf("list projects of workspace %q: %w", ws.Name, err)
+			}
+			switch t.Project {
+			case p.ID:
+				byID = append(byID, found{ws, p})
+			case p.Name:
+				byName = append(byName, found{ws, p})
+			}
+		}
+	}
+	matches := byID
+	if len(matches) == 0 {
+		matches = byName
+	}
+	switch len(matches) {
+	case 0:
+		return out, fmt.Errorf("resolve target: no project %q in %s", t.Project, describeWorkspaces(workspaces))
+	case 1:
+	default:
+		var names []string
+		for _, m := range matches {
+			names = append(names, fmt.Sprintf("%q (id %s)", m.ws.Name, m.ws.ID))
+		}
+		return out, fmt.Errorf("resolve target: project %q exists in workspaces %s; set target.workspace to one of them",
+			t.Project, strings.Join(names, ", "))
+	}
+	m := matches[0]
+	out.WorkspaceID = m.ws.ID
+	out.ProjectID = m.p.ID
+	out.RootFolderID = m.p.RootFolderID
+	out.Project = m.p.Name
+	if out.RootFolderID == "" {
+		return out, fmt.Errorf("resolve target: project %q (id %s) has no root folder", m.p.Name, m.p.ID)
+	}
+	return out, nil
+}
+
+func resolveAccount(ctx context.Context, c *frameio.Client, want string) (string, error) {
+	var accounts []frameio.Account
+	for a, err := range c.Accounts(ctx) {
+		if err != nil {
+			return "", fmt.Errorf("list accounts: %w", err)
+		}
+		if want != "" && a.ID == want {
+			return a.ID, nil
+		}
+		accounts = append(accounts, a)
+	}
+	var seen []string
+	for _, a := range accounts {
+		seen = append(seen, fmt.Sprintf("%q (id %s)", a.DisplayName, a.ID))
+	}
+	switch {
+	case want != "" && len(accounts) == 0:
+		return "", fmt.Errorf("resolve target: account %s not found: the token sees no account", want)
+	case want != "":
+		return "", fmt.Errorf("resolve target: account %s not found; the token sees %s", want, strings.Join(seen, ", "))
+	case len(accounts) == 1:
+		return accounts[0].ID, nil
+	case len(accounts) == 0:
+		return "", fmt.Errorf("resolve target: the token sees no account")
+	default:
+		return "", fmt.Errorf("resolve target: the token sees %d accounts, set target.account to one of %s", len(accounts), strings.Join(seen, ", "))
+	}
+}
+
+func pickWorkspace(all []frameio.Workspace, want string) (frameio.Workspace, error) {
+	var byName []frameio.Workspace
+	for _, ws := range all {
+		if ws.ID == want {
+			return ws, nil
+		}
+		if ws.Name == want {
+			byName = append(byName, ws)
+		}
+	}
+	switch len(byName) {
+	case 1:
+		return byName[0], nil
+	case 0:
+		return frameio.Workspace{}, fmt.Errorf("resolve target: no workspace %q; the account has %s", want, describeWorkspaces(all))
+	default:
+		var ids []string
+		for _, ws := range byName {
+			ids = append(ids, ws.ID)
+		}
+		return frameio.Workspace{}, fmt.Errorf("resolve target: %d workspaces are named %q (ids %s); set target.workspace to an id",
+			len(byName), want, strings.Join(ids, ", "))
+	}
+}
+
+func describeWorkspaces(all []frameio.Workspace) string {
+	if len(all) == 0 {
+		return "no workspace"
+	}
+	var names []string
+	for _, ws := range all {
+		names = append(names, fmt.Sprintf("%q", ws.Name))
+	}
+	if len(all) == 1 {
+		return "workspace " + names[0]
+	}
+	return "workspaces " + strings.Join(names, ", ")
+}

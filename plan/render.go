@@ -1,0 +1,304 @@
+package plan
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/fiosync/fiosync/manifest"
+)
+
+// Summary counts a plan's changes.
+type Summary struct {
+	Create    int   `json:"create"`
+	Update    int   `json:"update"`
+	Delete    int   `json:"delete"`
+	Unchanged int   `json:"unchanged"`
+	Bytes     int64 `json:"bytes"` // bytes to upload from local files (remote sizes are unknown)
+}
+
+// Summary counts p's changes by action and adds up the bytes to upload.
+func (p *Plan) Summary() Summary {
+	s := Summary{Unchanged: p.Unchanged}
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Create:
+			s.Create++
+		case Update:
+			s.Update++
+		case Delete:
+			s.Delete++
+		}
+		if c.Action != Delete {
+			s.Bytes += c.Size
+		}
+	}
+	return s
+}
+
+// Empty reports whether p changes nothing; `plan --detailed-exitcode` exits 0 then.
+func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// Style says how WriteText decorates its output.
+type Style struct {
+	// Color adds ANSI colours: green creates, yellow updates, red deletes. The caller decides
+	// (NO_COLOR, a terminal).
+	Color bool
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiRed    = "\x1b[31m"
+)
+
+// symbol returns the one-character mark of an action and its colour.
+func symbol(a Action) (string, string) {
+	switch a {
+	case Create:
+		return "+", ansiGreen
+	case Update:
+		return "~", ansiYellow
+	default:
+		return "-", ansiRed
+	}
+}
+
+// row is one change laid out in columns: address, kind, detail (size or URL), note.
+type row struct {
+	action                     Action
+	address, kind, detail, why string
+}
+
+func rowOf(c Change) row {
+	r := row{action: c.Action, address: c.Address, kind: string(c.Kind)}
+	switch {
+	case c.Action == Delete:
+		r.kind = "prune"
+	case c.Kind == Remote:
+		r.detail = c.Source.URL
+	default:
+		r.detail = manifest.FormatBytes(c.Size)
+	}
+	switch {
+	case c.Action == Update && c.OnChange != "":
+		r.why = fmt.Sprintf("%s (%s)", c.Reason, c.OnChange)
+	case c.Action == Delete || c.Reason == ReasonNew:
+	default:
+		r.why = c.Reason
+	}
+	return r
+}
+
+// WriteText writes p in the human form of `fiosync plan`: one aligned line per change, a
+// summary line, then notes about untracked files and warnings.
+func WriteText(w io.Writer, p *Plan, style Style) error {
+	bw := bufio.NewWriter(w)
+	paint := func(color, s string) string {
+		if !style.Color {
+			return s
+		}
+		return color + s + ansiReset
+	}
+	rows := make([]row, len(p.Changes))
+	var wAddr, wKind, wDetail int
+	for i, c := range p.Changes {
+		r := rowOf(c)
+		rows[i] = r
+		wAddr = max(wAddr, len([]rune(r.address)))
+		wKind = max(wKind, len(r.kind))
+		if c.Kind == Local && c.Action != Delete {
+			wDetail = max(wDetail, len(r.detail))
+		}
+	}
+	for _, r := range rows {
+		mark, color := symbol(r.action)
+		cols := []string{pad(r.address, wAddr), pad(r.kind, wKind)}
+		if r.detail != "" || r.why != "" {
+			cols = append(cols, pad(r.detail, wDetail))
+		}
+		if r.why != "" {
+			cols = append(cols, r.why)
+		}
+		line := strings.TrimRight(strings.Join(cols, "  "), " ")
+		fmt.Fprintf(bw, "  %s %s\n", paint(color, mark), line)
+	}
+
+	s := p.Summary()
+	if p.Empty() {
+		fmt.Fprintf(bw, "%s %s up to date.\n", paint(ansiBold, "No changes."), plural(s.Unchanged, "file", "files"))
+	} else {
+		fmt.Fprintf(bw, "%s %d to upload (%s), %d to delete, %d unchanged.\n",
+			paint(ansiBold, "Plan:"), s.Create+s.Update, manifest.FormatBytes(s.Bytes), s.Delete, s.Unchanged)
+	}
+	if n := len(p.Untracked); n > 0 {
+		fmt.Fprintf(bw, "\nNote: %s no longer in the manifest; fiosync leaves %s in Frame.io (set prune: true to delete %s):\n",
+			plural(n, "file is", "files are"), pick(n, "it", "them"), pick(n, "it", "them"))
+		for _, a := range p.Untracked {
+			fmt.Fprintf(bw, "  %s\n", a)
+		}
+	}
+	for _, msg := range p.Warnings {
+		fmt.Fprintf(bw, "\n%s %s\n", paint(ansiYellow, "Warning:"), msg)
+	}
+	return bw.Flush()
+}
+
+// pad left-aligns s in a column of width runes.
+func pad(s string, width int) string {
+	if n := len([]rune(s)); n < width {
+		return s + strings.Repeat(" ", width-n)
+	}
+	return s
+}
+
+// plural returns "1 file" or "3 files".
+func plural(n int, one, many string) string {
+	return fmt.Sprintf("%d %s", n, pick(n, one, many))
+}
+
+func pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// jsonPlan is the documented schema of `fiosync plan --json`.
+type jsonPlan struct {
+	FormatVersion string       `json:"format_version"`
+	Changes       []jsonChange `json:"changes"`
+	Summary       Summary      `json:"summary"`
+}
+
+type jsonChange struct {
+	Address string `json:"address"`
+	Action  Action `json:"action"`
+	Kind    Kind   `json:"kind"`
+	Size    int64  `json:"size"`
+	Reason  string `json:"reason"`
+}
+
+// WriteJSON writes p as the one JSON object of `fiosync plan --json` (schema in product.md),
+// followed by a newline.
+func WriteJSON(w io.Writer, p *Plan) error {
+	doc := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Summary: p.Summary()}
+	for _, c := range p.Changes {
+		doc.Changes = append(doc.Changes, jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("write plan as JSON: %w", err)
+	}
+	return nil
+}
+
+// MarkdownLimit bounds the size of WriteMarkdown's output in bytes, below the 65,536
+// characters GitHub allows in a pull request comment.
+const MarkdownLimit = 60000
+
+// WriteMarkdown writes p as a compact summary for a pull request comment: the counts and
+// bytes, every delete and update in a table, then the creates in a collapsed block. When the
+// lines would pass MarkdownLimit bytes, it stops and says how many it left out.
+func WriteMarkdown(w io.Writer, p *Plan) error {
+	var b strings.Builder
+	s := p.Summary()
+	b.WriteString("### fiosync plan\n\n")
+	if p.Empty() {
+		fmt.Fprintf(&b, "No changes. %s up to date.\n", plural(s.Unchanged, "file", "files"))
+	} else {
+		fmt.Fprintf(&b, "**%d to upload (%s), %d to delete, %d unchanged.**\n",
+			s.Create+s.Update, manifest.FormatBytes(s.Bytes), s.Delete, s.Unchanged)
+	}
+
+	var first, creates []Change
+	for _, c := range p.Changes {
+		if c.Action == Create {
+			creates = append(creates, c)
+		} else {
+			first = append(first, c)
+		}
+	}
+	// Each block is a header, rows and a footer; the footer's room is kept free so the
+	// document always closes properly.
+	const header = "\n| | address | kind | size | reason |\n|---|---|---|---|---|\n"
+	const detailsOpen = "\n<details><summary>%s to create</summary>\n"
+	const detailsClose = "\n</details>\n"
+	// moreRoom keeps space for what follows the last row: the "... and N more" line, the
+	// closing of the details block and the note about untracked files.
+	const moreRoom = 256
+	omitted := 0 // rows left out once the budget ran out
+	rows := func(cs []Change) {
+		for _, c := range cs {
+			line := markdownRow(c)
+			if omitted > 0 || b.Len()+len(line)+moreRoom > MarkdownLimit {
+				omitted++
+				continue
+			}
+			b.WriteString(line)
+		}
+	}
+	more := func() {
+		if omitted > 0 {
+			fmt.Fprintf(&b, "\n... and %d more not shown.\n", omitted)
+		}
+	}
+	if len(first) > 0 {
+		b.WriteString(header)
+		rows(first)
+	}
+	open := fmt.Sprintf(detailsOpen, plural(len(creates), "file", "files")) + header
+	switch {
+	case len(creates) == 0:
+		more()
+	case omitted > 0 || b.Len()+len(open)+moreRoom > MarkdownLimit:
+		omitted += len(creates)
+		more()
+	default:
+		b.WriteString(open)
+		rows(creates)
+		more()
+		b.WriteString(detailsClose)
+	}
+	if n := len(p.Untracked); n > 0 {
+		fmt.Fprintf(&b, "\n%s no longer in the manifest and left in Frame.io (no `prune: true`).\n", plural(n, "file is", "files are"))
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("write plan as markdown: %w", err)
+	}
+	return nil
+}
+
+// markdownRow is one table row; the address sits in a code span with pipes escaped.
+func markdownRow(c Change) string {
+	mark, _ := symbol(c.Action)
+	size := ""
+	if c.Kind == Local || c.Action == Delete {
+		size = manifest.FormatBytes(c.Size)
+	}
+	reason := c.Reason
+	if c.Action == Update && c.OnChange != "" {
+		reason = fmt.Sprintf("%s (%s)", c.Reason, c.OnChange)
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mark, codeSpan(c.Address), c.Kind, size, reason)
+}
+
+// codeSpan wraps s in backticks that cannot clash with backticks inside it, and escapes the
+// pipes that would end a table cell.
+func codeSpan(s string) string {
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "\n", " ")
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
