@@ -306,8 +306,8 @@ func TestBuildTargetChanged(t *testing.T) {
 		wantErr string
 	}{
 		{
-			name: "refresh resolved another project",
-			in: Inputs{State: newState(nil), Remote: &Snapshot{Target: state.Target{AccountID: "acc", ProjectID: "other", Project: "Reels"}}},
+			name:    "refresh resolved another project",
+			in:      Inputs{State: newState(nil), Remote: &Snapshot{Target: state.Target{AccountID: "acc", ProjectID: "other", Project: "Reels"}}},
 			wantErr: `the manifest now targets project "Reels" (id other) but the state was made for project "Dailies" (id proj); use a new state file (--state) or fix target in the manifest`,
 		},
 		{

@@ -33,6 +33,8 @@ type document struct {
 	Changes       []fileChange      `json:"changes"`
 }
 
+// fileChange is Change with the plan file's field names; a field added to Change must be
+// added here too, or the conversions between them stop compiling.
 type fileChange struct {
 	Address  string            `json:"address"`
 	Action   Action            `json:"action"`
@@ -63,10 +65,8 @@ func Encode(p *Plan) ([]byte, error) {
 		Changes:       make([]fileChange, 0, len(p.Changes)),
 	}
 	for _, c := range p.Changes {
-		fc := fileChange{
-			Address: c.Address, Action: c.Action, Kind: c.Kind, Folder: c.Folder, Name: c.Name,
-			Size: c.Size, Reason: c.Reason, OnChange: c.OnChange, Source: redactSource(c.Source),
-		}
+		fc := fileChange(c)
+		fc.Source = redactSource(c.Source)
 		if c.Prior != nil {
 			fc.Prior = c.Prior.Clone()
 			fc.Prior.Source = redactSource(fc.Prior.Source)
@@ -86,7 +86,7 @@ func Decode(data []byte) (*Plan, error) {
 	var probe struct {
 		FormatVersion string `json:"format_version"`
 	}
-	if err := json.Unmarshal(data, &probe); err != nil {
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&probe); err != nil {
 		return nil, fmt.Errorf("decode plan: not a fiosync plan file: %w", err)
 	}
 	if probe.FormatVersion != FormatVersion {
@@ -118,10 +118,7 @@ func Decode(data []byte) (*Plan, error) {
 		if i > 0 && doc.Changes[i-1].Address >= fc.Address {
 			return nil, fmt.Errorf("decode plan: changes[%d]: %q is out of order", i, fc.Address)
 		}
-		p.Changes = append(p.Changes, Change{
-			Address: fc.Address, Action: fc.Action, Kind: fc.Kind, Folder: fc.Folder, Name: fc.Name,
-			Size: fc.Size, Reason: fc.Reason, OnChange: fc.OnChange, Source: fc.Source, Prior: fc.Prior,
-		})
+		p.Changes = append(p.Changes, Change(fc))
 	}
 	return p, nil
 }

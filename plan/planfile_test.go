@@ -1,0 +1,188 @@
+package plan
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/state"
+)
+
+func TestPlanFileRoundTrip(t *testing.T) {
+	p := examplePlan(t)
+	p.Warnings = []string{"Frame.io has 2 folders at /A; using the oldest (id x)"}
+	path := filepath.Join(t.TempDir(), "plan.json")
+	if err := WriteFile(path, p); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "X-Amz-Signature") || strings.Contains(string(data), "secret") {
+		t.Errorf("plan file holds a URL's query string:\n%s", data)
+	}
+	got, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Times come back in UTC, which is what Build records anyway.
+	if diff := cmp.Diff(p, got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+func TestPlanFileRefused(t *testing.T) {
+	good, err := Encode(examplePlan(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, data, wantErr string
+	}{
+		{"not JSON", "hello", "not a fiosync plan file"},
+		{"newer format", `{"format_version":"2"}`, `format version "2" is not "1"`},
+		{"unknown field", strings.Replace(string(good), `"lineage"`, `"colour": 1, "lineage"`, 1), `unknown field "colour"`},
+		{"trailing data", string(good) + "{}", "unexpected data after the plan"},
+		{"unknown action", strings.Replace(string(good), `"action": "create"`, `"action": "explode"`, 1), `unknown action "explode"`},
+		{"update without prior", strings.Replace(string(good), `"prior"`, `"_prior"`, 1), `unknown field "_prior"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode([]byte(tt.data))
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Decode error = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestCheckStale(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string, mtime time.Time) manifest.Desired {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return manifest.Desired{Address: "/" + name, Folder: "/", Name: name, Kind: manifest.Local, Path: path, RelPath: name, Info: fi}
+	}
+	newFile := write("new.mov", "0123456789", t0)
+	changedFile := write("changed.mov", "abcdef", t0)
+	reel := remote("/reel.mp4", "https://cdn.example.com/reel.mp4?sig=1")
+	gone := entry(state.Source{Kind: state.KindLocal, Size: 3}, "f-gone")
+
+	st := newState(map[string]*state.Entry{
+		changedFile.Address: entry(state.Source{Kind: state.KindLocal, Path: "changed.mov", Size: 6, Hash: digest("old")}, "f-c"),
+		"/gone.mov":         gone,
+	})
+	files := []manifest.Desired{changedFile, newFile, reel}
+	sources, err := Identify(t.Context(), files, st, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Build(Inputs{Files: files, Sources: sources, State: st, Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Changes) != 4 || sources[changedFile.Address].Hash.IsZero() {
+		t.Fatalf("setup: want 4 changes and a hashed changed.mov, got %+v", p.Changes)
+	}
+
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, st *state.State) []manifest.Desired
+		wantErr string
+	}{
+		{
+			name:    "nothing changed",
+			prepare: func(*testing.T, *state.State) []manifest.Desired { return files },
+		},
+		{
+			name: "state serial changed",
+			prepare: func(_ *testing.T, st *state.State) []manifest.Desired {
+				st.Serial++
+				return files
+			},
+			wantErr: "plan is stale: the state changed since the plan was made (serial 7 -> 8); run fiosync plan again",
+		},
+		{
+			name: "state lineage changed",
+			prepare: func(_ *testing.T, st *state.State) []manifest.Desired {
+				st.Lineage = "other"
+				return files
+			},
+			wantErr: "plan is stale: it was made for state lineage lin, but the state now has lineage other; run fiosync plan again",
+		},
+		{
+			name: "local file grew",
+			prepare: func(*testing.T, *state.State) []manifest.Desired {
+				return []manifest.Desired{changedFile, write("new.mov", "0123456789AB", t0), reel}
+			},
+			wantErr: "plan is stale: /new.mov changed since the plan was made (size 10 -> 12); run fiosync plan again",
+		},
+		{
+			name: "local file touched, not hashed by the plan",
+			prepare: func(*testing.T, *state.State) []manifest.Desired {
+				return []manifest.Desired{changedFile, write("new.mov", "0123456789", t0.Add(time.Second)), reel}
+			},
+			wantErr: "plan is stale: /new.mov changed since the plan was made (modified 2026-11-26 09:00:00Z -> 2026-11-26 09:00:01Z); run fiosync plan again",
+		},
+		{
+			name: "local file touched, same hash",
+			prepare: func(*testing.T, *state.State) []manifest.Desired {
+				return []manifest.Desired{write("changed.mov", "abcdef", t0.Add(time.Second)), newFile, reel}
+			},
+		},
+		{
+			name: "local file rewritten with the same size",
+			prepare: func(*testing.T, *state.State) []manifest.Desired {
+				return []manifest.Desired{write("changed.mov", "ABCDEF", t0.Add(time.Second)), newFile, reel}
+			},
+			wantErr: "plan is stale: /changed.mov changed since the plan was made (content changed); run fiosync plan again",
+		},
+		{
+			name: "remote URL changed",
+			prepare: func(*testing.T, *state.State) []manifest.Desired {
+				return []manifest.Desired{changedFile, newFile, remote("/reel.mp4", "https://cdn.example.com/reel.mp4?sig=2")}
+			},
+			wantErr: "plan is stale: /reel.mp4 changed since the plan was made (source URL changed); run fiosync plan again",
+		},
+		{
+			name: "file left the manifest and a deleted one came back",
+			prepare: func(*testing.T, *state.State) []manifest.Desired {
+				back := local("/gone.mov", 3, t0)
+				return []manifest.Desired{changedFile, back, reel}
+			},
+			wantErr: "plan is stale: 2 sources differ from the plan:\n  /gone.mov is in the manifest again\n  /new.mov is no longer in the manifest\nrun fiosync plan again",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := st.Clone()
+			files := tt.prepare(t, st)
+			err := CheckStale(p, st, files)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("CheckStale: %v", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tt.wantErr || !errors.Is(err, ErrStale) {
+				t.Fatalf("CheckStale error:\n got %v\nwant %s", err, tt.wantErr)
+			}
+		})
+	}
+}

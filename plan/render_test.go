@@ -1,0 +1,186 @@
+package plan
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/state"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// golden compares got with testdata/name, or rewrites the file under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run go test -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", path, diff)
+	}
+}
+
+const (
+	gib = int64(1) << 30
+	mib = int64(1) << 20
+)
+
+// examplePlan is the plan of product.md's "Plan output" example, built through Build.
+func examplePlan(t *testing.T) *Plan {
+	t.Helper()
+	a001 := local("/2026-11-26/A-Cam/A001.mov", 1288490189, t0) // 1.2 GiB
+	g01 := local("/2026-11-26/Grades/G01.mov", 880*mib, t0.Add(1))
+	reel := remote("/Reels/reel_v3.mp4", "https://cdn.example.com/reel_v3.mp4?X-Amz-Signature=secret")
+	old := entry(state.Source{Kind: state.KindLocal, Path: "old.mov", Size: 3 * gib}, "f-old")
+	g01Old := entry(state.Source{Kind: state.KindLocal, Path: "grades/G01.mov", Size: 870 * mib}, "f-g01")
+
+	entries := map[string]*state.Entry{
+		"/2026-11-20/old.mov":        old,
+		"/2026-11-26/Grades/G01.mov": g01Old,
+	}
+	files := []manifest.Desired{a001, g01}
+	for i := range 14 {
+		d := local(fmt.Sprintf("/2026-11-26/B-Cam/B%03d.mov", i), 100, t0)
+		files = append(files, d)
+		entries[d.Address] = entry(localSource(d, "same"), fmt.Sprintf("f-b%d", i))
+	}
+	files = append(files, reel)
+	p, err := Build(Inputs{Files: files, State: newState(entries), Prune: true, Sources: map[string]state.Source{
+		a001.Address: statSource(a001),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func untrackedPlan(t *testing.T) *Plan {
+	t.Helper()
+	d := local("/A/kept.mov", 100, t0)
+	entries := map[string]*state.Entry{
+		d.Address:          entry(localSource(d, "x"), "f-kept"),
+		"/A/gone.mov":      entry(state.Source{Kind: state.KindLocal, Size: 1}, "f-gone"),
+		"/B/also gone.mp4": entry(state.RemoteSource("https://x.example/a.mp4"), "f-also"),
+	}
+	p, err := Build(Inputs{Files: []manifest.Desired{d}, State: newState(entries)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRender(t *testing.T) {
+	plans := []struct {
+		name string
+		plan func(*testing.T) *Plan
+	}{
+		{"example", examplePlan},
+		{"nochanges", untrackedPlan},
+		{"empty", func(*testing.T) *Plan {
+			p, err := Build(Inputs{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}},
+	}
+	formats := []struct {
+		ext   string
+		write func(*bytes.Buffer, *Plan) error
+	}{
+		{"txt", func(b *bytes.Buffer, p *Plan) error { return WriteText(b, p, Style{}) }},
+		{"color.txt", func(b *bytes.Buffer, p *Plan) error { return WriteText(b, p, Style{Color: true}) }},
+		{"json", func(b *bytes.Buffer, p *Plan) error { return WriteJSON(b, p) }},
+		{"md", func(b *bytes.Buffer, p *Plan) error { return WriteMarkdown(b, p) }},
+	}
+	for _, pl := range plans {
+		for _, f := range formats {
+			t.Run(pl.name+"."+f.ext, func(t *testing.T) {
+				p := pl.plan(t)
+				var b bytes.Buffer
+				if err := f.write(&b, p); err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(b.String(), "secret") {
+					t.Errorf("output shows a URL's query string:\n%s", b.String())
+				}
+				golden(t, pl.name+"."+f.ext, b.Bytes())
+			})
+		}
+	}
+}
+
+// TestMarkdownLimit renders a plan far larger than a pull request comment allows.
+func TestMarkdownLimit(t *testing.T) {
+	tests := []struct {
+		name             string
+		updates, creates int
+		wantMore         int
+	}{
+		{name: "fits", updates: 5, creates: 5},
+		{name: "creates cut", updates: 10, creates: 5000, wantMore: -1},
+		{name: "updates cut, creates all left out", updates: 5000, creates: 10, wantMore: -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var files []manifest.Desired
+			entries := map[string]*state.Entry{}
+			for i := range tt.updates {
+				d := local(fmt.Sprintf("/U/%05d-%s.mov", i, strings.Repeat("u", 40)), 20, t0)
+				files = append(files, d)
+				entries[d.Address] = entry(state.Source{Kind: state.KindLocal, Size: 10}, "f")
+			}
+			for i := range tt.creates {
+				files = append(files, local(fmt.Sprintf("/V/%05d-%s.mov", i, strings.Repeat("c", 40)), 20, t0))
+			}
+			p, err := Build(Inputs{Files: files, State: newState(entries)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := WriteMarkdown(&b, p); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			if b.Len() >= MarkdownLimit {
+				t.Errorf("markdown is %d bytes, want under %d", b.Len(), MarkdownLimit)
+			}
+			rows := strings.Count(out, "\n| ~ |") + strings.Count(out, "\n| + |")
+			var more int
+			if i := strings.Index(out, "... and "); i >= 0 {
+				fmt.Sscanf(out[i:], "... and %d more not shown.", &more)
+			}
+			if tt.wantMore == 0 && more != 0 {
+				t.Errorf("left out %d rows of a small plan", more)
+			}
+			if rows+more != len(p.Changes) {
+				t.Errorf("%d rows shown + %d left out != %d changes", rows, more, len(p.Changes))
+			}
+			if strings.Count(out, "<details>") != strings.Count(out, "</details>") {
+				t.Errorf("unbalanced <details> block")
+			}
+			if tt.updates > 0 && !strings.Contains(out, "| ~ |") {
+				t.Errorf("no update listed")
+			}
+		})
+	}
+}
