@@ -1,0 +1,478 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Kind tells local and remote sources apart.
+type Kind int
+
+// The kinds of source.
+const (
+	Local Kind = iota + 1
+	Remote
+)
+
+// String returns "local" or "remote", the words the plan output uses.
+func (k Kind) String() string {
+	switch k {
+	case Local:
+		return "local"
+	case Remote:
+		return "remote"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Desired is one file the manifest asks for: where it goes and where its
+// content comes from.
+type Desired struct {
+	// Address is the destination path, Folder + "/" + Name, NFC-normalised:
+	// "/2026-11-26/A-Cam/A001.mov". It is the key of state and plan.
+	Address string
+	// Folder is the destination folder, "/" for the project root.
+	Folder string
+	Name   string
+	Kind   Kind
+	// Path is the absolute path to read (local only). It goes through any
+	// symlinks the walk followed, so it names the file as the user sees it.
+	Path string
+	// RelPath is Path relative to Manifest.Dir, slash-separated (local
+	// only): what the state records. Sources outside the directory (with
+	// allow_outside) start with "../".
+	RelPath string
+	// Info is the stat taken during the walk (local only): size, mtime and,
+	// through Sys(), inode and ctime for the state's stat cache.
+	Info fs.FileInfo
+	// URL is the remote source as written (remote only). It may carry a
+	// presigned query string: never print it whole.
+	URL      string
+	OnChange OnChange
+	// Upload is the index of the entry in Manifest.Uploads.
+	Upload int
+	// Pos is the entry's position, for messages.
+	Pos Pos
+}
+
+// Expansion is the result of Expand.
+type Expansion struct {
+	// Files holds every desired file, sorted byte-wise by Address.
+	Files []Desired
+	// Warnings are problems that do not stop a plan, such as skipped
+	// sockets, devices and FIFOs.
+	Warnings []*Error
+}
+
+// maxReports bounds the errors and warnings one entry adds, so a directory of
+// 100,000 unreadable files yields a readable message.
+const maxReports = 10
+
+// Expand walks the file system and returns every file the manifest asks for.
+// Problems (a missing source, an unreadable file, a symlink leaving the
+// manifest's directory, a symlink loop, two entries producing one address)
+// come back together as an ErrorList, each at its entry's position.
+//
+// The manifest file itself and the state files beside it
+// (fiosync.state.json*) are never part of an expansion, so "local: ." does
+// not upload fiosync's own bookkeeping.
+func (m *Manifest) Expand() (*Expansion, error) {
+	root, err := filepath.EvalSymlinks(m.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("resolve manifest directory: %w", err)
+	}
+	x := &expander{m: m, root: root, manifestName: filepath.Base(m.Path)}
+	for i := range m.Uploads {
+		u := &m.Uploads[i]
+		if u.IsRemote() {
+			x.files = append(x.files, Desired{
+				Address:  address(u.To, u.Name),
+				Folder:   u.To,
+				Name:     u.Name,
+				Kind:     Remote,
+				URL:      u.Remote,
+				OnChange: u.OnChange,
+				Upload:   u.Index,
+				Pos:      u.Pos,
+			})
+			continue
+		}
+		x.local(u)
+	}
+	x.dedupe()
+	if len(x.errs) > 0 {
+		x.errs.sort()
+		return nil, x.errs
+	}
+	ErrorList(x.warns).sort()
+	return &Expansion{Files: x.files, Warnings: x.warns}, nil
+}
+
+type expander struct {
+	m            *Manifest
+	root         string // Manifest.Dir with symlinks resolved
+	manifestName string
+	files        []Desired
+	errs         ErrorList
+	warns        []*Error
+}
+
+// address joins a folder and a name into a destination path.
+func address(folder, name string) string {
+	if folder == "/" {
+		return "/" + name
+	}
+	return folder + "/" + name
+}
+
+// inside reports whether path is dir or below it. Both must be clean.
+func inside(dir, path string) bool {
+	if path == dir {
+		return true
+	}
+	if strings.HasSuffix(dir, string(filepath.Separator)) {
+		return strings.HasPrefix(path, dir)
+	}
+	return strings.HasPrefix(path, dir+string(filepath.Separator))
+}
+
+// local expands one local entry: a file, a directory or a glob.
+func (x *expander) local(u *Upload) {
+	w := &walker{x: x, u: u}
+	base := u.Local
+	if isGlob(u.Local) {
+		base, w.pattern = doublestar.SplitPattern(u.Local)
+		if !strings.Contains(w.pattern, "**") {
+			// Without "**" a match is at most as deep as the pattern has
+			// segments (alternatives included), so deeper directories need
+			// no walking.
+			w.maxDepth = strings.Count(w.pattern, "/") + 1
+		}
+		w.pattern = norm.NFC.String(w.pattern)
+	}
+	abs := filepath.FromSlash(base)
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(x.m.Dir, abs)
+	}
+	w.relBase = "."
+	if r, err := filepath.Rel(x.m.Dir, abs); err == nil {
+		w.relBase = filepath.ToSlash(r)
+	} else {
+		w.relBase = filepath.ToSlash(abs)
+	}
+
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			msg := fmt.Sprintf("%q does not exist", base)
+			if w.pattern != "" {
+				msg = "matches no files: " + msg
+			}
+			w.fail(msg)
+		} else {
+			w.fail(fmt.Sprintf("cannot resolve %q: %s", base, reason(err)))
+		}
+		return
+	}
+	if !u.AllowOutside && !inside(x.root, real) {
+		w.fail(fmt.Sprintf("%q leads outside the manifest's directory through a symlink; set allow_outside: true to allow this", base))
+		return
+	}
+	info, err := os.Stat(real)
+	if err != nil {
+		w.fail(fmt.Sprintf("cannot read %q: %s", base, reason(err)))
+		return
+	}
+	switch {
+	case info.IsDir():
+		w.dir(abs, real, "", "", 0, false)
+	case w.pattern != "":
+		w.fail(fmt.Sprintf("matches no files: %q is not a directory", base))
+		return
+	case info.Mode().IsRegular():
+		name := filepath.Base(abs)
+		nfc := norm.NFC.String(name)
+		if w.isExcluded(nfc) {
+			w.excluded++
+			break
+		}
+		// A single file lands directly in "to"; its RelPath is the source.
+		w.relBase = filepath.ToSlash(filepath.Dir(w.relBase))
+		w.file(abs, name, nfc, info)
+	default:
+		w.fail(fmt.Sprintf("%q is a %s, not a file or directory", base, typeName(info.Mode())))
+		return
+	}
+	if w.found == 0 && w.failed == 0 {
+		msg := "matches no files"
+		if w.excluded > 0 {
+			msg += fmt.Sprintf(" (exclude removed %d)", w.excluded)
+		}
+		w.fail(msg)
+	}
+	if n := w.failed - maxReports; n > 0 {
+		x.errs = append(x.errs, &Error{File: x.m.Path, Pos: u.LocalPos, Field: u.Field("local"), Msg: fmt.Sprintf("and %d more problems like these", n)})
+	}
+	if n := w.warned - maxReports; n > 0 {
+		x.warns = append(x.warns, &Error{File: x.m.Path, Pos: u.LocalPos, Field: u.Field("local"), Msg: fmt.Sprintf("and %d more skipped", n)})
+	}
+}
+
+// walker expands one local entry below its base directory.
+type walker struct {
+	x        *expander
+	u        *Upload
+	pattern  string // glob below the base; "" takes everything
+	maxDepth int    // deepest level the pattern can match; 0 means any
+	relBase  string // the base relative to Manifest.Dir, slash-separated
+	// stack holds the real paths of the directories being walked; a
+	// symlink to one of them, or to a directory above one, is a loop.
+	stack []string
+
+	found, excluded, failed, warned int
+}
+
+func (w *walker) fail(msg string) {
+	w.failed++
+	if w.failed <= maxReports {
+		w.x.errs = append(w.x.errs, &Error{File: w.x.m.Path, Pos: w.u.LocalPos, Field: w.u.Field("local"), Msg: msg})
+	}
+}
+
+func (w *walker) warn(msg string) {
+	w.warned++
+	if w.warned <= maxReports {
+		w.x.warns = append(w.x.warns, &Error{File: w.x.m.Path, Pos: w.u.LocalPos, Field: w.u.Field("local"), Msg: msg})
+	}
+}
+
+// rel returns a path below the base as the user would write it in the
+// manifest, for messages.
+func (w *walker) rel(below string) string {
+	if w.relBase == "." {
+		return below
+	}
+	if below == "" {
+		return w.relBase
+	}
+	return w.relBase + "/" + below
+}
+
+func (w *walker) isExcluded(relNFC string) bool {
+	for _, p := range w.u.Exclude {
+		if doublestar.MatchUnvalidated(p, relNFC) {
+			return true
+		}
+	}
+	return false
+}
+
+func joinRel(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
+
+// dir walks one directory. abs is its path as the user sees it, real the
+// same with symlinks resolved; relDisk and relNFC are its path below the
+// base as on disk and NFC-normalised. matched is set below a directory that
+// itself matched the glob: such a directory is taken whole.
+func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool) {
+	entries, err := os.ReadDir(abs)
+	if err != nil {
+		w.fail(fmt.Sprintf("cannot read directory %q: %s", w.rel(relDisk), reason(err)))
+		return
+	}
+	w.stack = append(w.stack, real)
+	defer func() { w.stack = w.stack[:len(w.stack)-1] }()
+	atRoot := real == w.x.root
+	sep := string(filepath.Separator)
+	for _, d := range entries {
+		name := d.Name()
+		nfc := norm.NFC.String(name)
+		cAbs := abs + sep + name
+		cReal := real + sep + name
+		cDisk, cNFC := joinRel(relDisk, name), joinRel(relNFC, nfc)
+		typ := d.Type()
+		var info fs.FileInfo
+		if typ&fs.ModeSymlink != 0 {
+			target, fi, ok := w.follow(cAbs, cDisk)
+			if !ok {
+				continue
+			}
+			cReal, info, typ = target, fi, fi.Mode().Type()
+		}
+		if w.isExcluded(cNFC) {
+			w.excluded++
+			continue
+		}
+		if typ.IsDir() {
+			if w.loops(cReal) {
+				w.fail(fmt.Sprintf("symlink loop: %q leads back into a directory being walked", w.rel(cDisk)))
+				continue
+			}
+			m := matched || w.pattern != "" && doublestar.MatchUnvalidated(w.pattern, cNFC)
+			if !m && w.maxDepth > 0 && depth+1 >= w.maxDepth {
+				continue
+			}
+			w.dir(cAbs, cReal, cDisk, cNFC, depth+1, m)
+			continue
+		}
+		if atRoot && (name == w.x.manifestName || strings.HasPrefix(name, "fiosync.state.json")) {
+			continue
+		}
+		if w.pattern != "" && !matched && !doublestar.MatchUnvalidated(w.pattern, cNFC) {
+			continue
+		}
+		if !typ.IsRegular() {
+			w.warn(fmt.Sprintf("skipped %s %q", typeName(typ), w.rel(cDisk)))
+			continue
+		}
+		if info == nil {
+			if info, err = d.Info(); err != nil {
+				w.fail(fmt.Sprintf("cannot read %q: %s", w.rel(cDisk), reason(err)))
+				continue
+			}
+		}
+		w.file(cAbs, cDisk, cNFC, info)
+	}
+}
+
+// follow resolves a symlink met during the walk and stats its target.
+func (w *walker) follow(abs, relDisk string) (string, fs.FileInfo, bool) {
+	target, err := filepath.EvalSymlinks(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		w.fail(fmt.Sprintf("broken symlink %q", w.rel(relDisk)))
+		return "", nil, false
+	case err != nil:
+		w.fail(fmt.Sprintf("cannot follow symlink %q: %s", w.rel(relDisk), reason(err)))
+		return "", nil, false
+	case !w.u.AllowOutside && !inside(w.x.root, target):
+		w.fail(fmt.Sprintf("symlink %q points outside the manifest's directory; set allow_outside: true to follow it", w.rel(relDisk)))
+		return "", nil, false
+	}
+	info, err := os.Stat(target)
+	if err != nil {
+		w.fail(fmt.Sprintf("cannot read %q: %s", w.rel(relDisk), reason(err)))
+		return "", nil, false
+	}
+	return target, info, true
+}
+
+// loops reports whether walking the directory real would come back to one
+// being walked: it is one of them or above one of them.
+func (w *walker) loops(real string) bool {
+	for _, s := range w.stack {
+		if inside(real, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// file records one regular file; relDisk and relNFC are relative to the base.
+func (w *walker) file(abs, relDisk, relNFC string, info fs.FileInfo) {
+	if !readable(abs) {
+		w.fail(fmt.Sprintf("cannot read %q: permission denied", w.rel(relDisk)))
+		return
+	}
+	folder, name := w.u.To, relNFC
+	if i := strings.LastIndexByte(relNFC, '/'); i >= 0 {
+		folder, name = address(w.u.To, relNFC[:i]), relNFC[i+1:]
+	}
+	w.found++
+	w.x.files = append(w.x.files, Desired{
+		Address:  address(folder, name),
+		Folder:   folder,
+		Name:     name,
+		Kind:     Local,
+		Path:     abs,
+		RelPath:  w.rel(relDisk),
+		Info:     info,
+		OnChange: w.u.OnChange,
+		Upload:   w.u.Index,
+		Pos:      w.u.Pos,
+	})
+}
+
+// dedupe sorts the files by address and reports addresses produced twice,
+// once per pair of entries with a count, so listing one directory twice
+// yields one line rather than thousands.
+func (x *expander) dedupe() {
+	slices.SortStableFunc(x.files, func(a, b Desired) int { return strings.Compare(a.Address, b.Address) })
+	type pair struct{ first, second int }
+	type dup struct {
+		a, b  Desired
+		count int
+	}
+	var order []pair
+	dups := make(map[pair]*dup)
+	first := 0
+	for i := 1; i < len(x.files); i++ {
+		if x.files[i].Address != x.files[first].Address {
+			first = i
+			continue
+		}
+		a, b := x.files[first], x.files[i]
+		k := pair{a.Upload, b.Upload}
+		if d, ok := dups[k]; ok {
+			d.count++
+			continue
+		}
+		order = append(order, k)
+		dups[k] = &dup{a: a, b: b, count: 1}
+	}
+	for _, k := range order {
+		d := dups[k]
+		u := &x.m.Uploads[k.second]
+		var msg string
+		if k.first == k.second {
+			msg = fmt.Sprintf("%q is produced twice, from %q and %q (names that differ only in Unicode normalisation?)", d.a.Address, d.a.RelPath, d.b.RelPath)
+		} else {
+			f := &x.m.Uploads[k.first]
+			msg = fmt.Sprintf("%q is also produced by %s at line %d", d.a.Address, f.Field(""), f.Pos.Line)
+		}
+		if d.count > 1 {
+			msg += fmt.Sprintf(" (and %d more addresses)", d.count-1)
+		}
+		x.errs = append(x.errs, &Error{File: x.m.Path, Pos: u.Pos, Field: u.Field(""), Msg: msg})
+	}
+}
+
+// reason returns the cause of a file-system error without the path, which
+// the message already names in the user's terms.
+func reason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return "permission denied"
+	}
+	return err.Error()
+}
+
+// typeName names the file types that Expand skips.
+func typeName(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
+}

@@ -1,0 +1,148 @@
+package manifest
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// DefaultFile is the manifest's file name when the user names none.
+const DefaultFile = "fiosync.yaml"
+
+// maxSize bounds what Load reads: a manifest is a few hundred lines, and a
+// bound keeps a mistaken path (a video, /dev/zero) from filling memory.
+const maxSize = 1 << 20
+
+// Manifest is a parsed and validated fiosync.yaml.
+type Manifest struct {
+	// Path is the file name as given to Load or Parse; messages use it.
+	Path string
+	// Dir is the absolute directory holding the manifest. Load resolves
+	// symlinks in it; local sources are relative to it and must stay inside.
+	Dir     string
+	Version int
+	Target  Target
+	// Prune lets plan delete files that fiosync uploaded and the manifest no
+	// longer lists.
+	Prune    bool
+	PrunePos Pos
+	Uploads  []Upload
+}
+
+// Target names the Frame.io project to sync into, after ${VAR} expansion.
+// Account and Workspace are optional (empty when omitted).
+type Target struct {
+	Account, Workspace, Project          string
+	AccountPos, WorkspacePos, ProjectPos Pos
+	Pos                                  Pos // the target mapping itself
+}
+
+// OnChange says what apply does when a tracked local file's content changes.
+type OnChange string
+
+// The values of on_change.
+const (
+	// OnChangeVersion uploads the new file and stacks it on the old one.
+	OnChangeVersion OnChange = "version"
+	// OnChangeReplace uploads the new file and deletes the old one.
+	OnChangeReplace OnChange = "replace"
+	// OnChangeKeep uploads the new file beside the old one.
+	OnChangeKeep OnChange = "keep"
+)
+
+// Upload is one entry of the uploads list. Exactly one of Local and Remote
+// is set.
+type Upload struct {
+	// Index is the entry's place in the list: uploads[Index].
+	Index int
+	// Pos is the position of the list item (its first key).
+	Pos Pos
+	// Local is the source path as written (after ${VAR} expansion): a file,
+	// a directory or a glob, slash-separated, relative to Manifest.Dir.
+	Local string
+	// Remote is the source URL as written (after ${VAR} expansion).
+	Remote string
+	// To is the destination folder: absolute, NFC-normalised, without a
+	// trailing slash ("/" is the project root).
+	To string
+	// Name is the file name of a remote entry: as written, or the last
+	// segment of the URL path when the manifest leaves it out. Always empty
+	// for local entries.
+	Name string
+	// Exclude holds patterns matched against paths relative to the entry's
+	// base (the directory, or the glob's fixed prefix).
+	Exclude  []string
+	OnChange OnChange
+	// AllowOutside lets a local source, or a symlink under it, point
+	// outside Manifest.Dir.
+	AllowOutside bool
+
+	// Positions of the values, for messages. A zero Pos means the key is
+	// absent.
+	LocalPos, RemotePos, ToPos, NamePos, OnChangePos Pos
+	ExcludePos                                       []Pos
+}
+
+// IsRemote reports whether u uploads from a URL rather than from disk.
+func (u *Upload) IsRemote() bool { return u.Remote != "" }
+
+// Field returns the user-facing name of one of u's settings, such as
+// "uploads[2].to", for messages.
+func (u *Upload) Field(key string) string {
+	if key == "" {
+		return fmt.Sprintf("uploads[%d]", u.Index)
+	}
+	return fmt.Sprintf("uploads[%d].%s", u.Index, key)
+}
+
+// Load reads, parses and validates the manifest at path, expanding ${VAR}
+// from the process environment. Problems with the content come back together
+// as an ErrorList; a file that cannot be read is an ordinary error.
+func Load(path string) (*Manifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open manifest: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read manifest %q: %w", path, err)
+	}
+	if len(data) > maxSize {
+		return nil, fmt.Errorf("read manifest %q: larger than %s; is it really a manifest?", path, FormatBytes(maxSize))
+	}
+	m, err := Parse(path, data, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := filepath.EvalSymlinks(m.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("resolve manifest directory: %w", err)
+	}
+	m.Dir = dir
+	return m, nil
+}
+
+// Parse parses and validates a manifest held in memory. path is used in
+// messages and to set Manifest.Dir (made absolute, symlinks not resolved);
+// lookupEnv resolves ${VAR} (pass os.LookupEnv, or a map lookup in tests).
+// Parse never touches the file system beyond making Dir absolute.
+func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Manifest, error) {
+	if lookupEnv == nil {
+		lookupEnv = func(string) (string, bool) { return "", false }
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("locate manifest directory: %w", err)
+	}
+	p := &parser{file: path, data: data, lookupEnv: lookupEnv}
+	m := p.parse()
+	if len(p.errs) > 0 {
+		p.errs.sort()
+		return nil, p.errs
+	}
+	m.Path = path
+	m.Dir = dir
+	return m, nil
+}
