@@ -1,0 +1,201 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// The emulator's own wire types. They follow frameio-v4.md and are deliberately not shared
+// with the frameio client.
+
+type resourceJSON struct {
+	ID         string       `json:"id"`
+	Name       string       `json:"name"`
+	Type       string       `json:"type"`
+	ParentID   *string      `json:"parent_id"`
+	ProjectID  string       `json:"project_id"`
+	FileSize   *int64       `json:"file_size,omitempty"`
+	MediaType  string       `json:"media_type,omitempty"`
+	Status     string       `json:"status,omitempty"`
+	CreatedAt  time.Time    `json:"created_at"`
+	UpdatedAt  time.Time    `json:"updated_at"`
+	ViewURL    string       `json:"view_url"`
+	UploadURLs *[]uploadURL `json:"upload_urls,omitempty"`
+}
+
+type uploadURL struct {
+	Size int64  `json:"size"`
+	URL  string `json:"url"`
+}
+
+type statusJSON struct {
+	ID                string     `json:"id"`
+	FileType          string     `json:"filetype"`
+	UploadComplete    bool       `json:"upload_complete"`
+	UploadFailed      bool       `json:"upload_failed"`
+	UploadedAt        *time.Time `json:"uploaded_at"`
+	UploadCompletedAt *time.Time `json:"upload_completed_at"`
+}
+
+type meJSON struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+type accountJSON struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name"`
+}
+
+type workspaceJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	AccountID string    `json:"account_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type projectJSON struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	RootFolderID string    `json:"root_folder_id"`
+	WorkspaceID  string    `json:"workspace_id"`
+	Status       string    `json:"status"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// remoteJSON is the remote_upload answer: the file plus a link to its status.
+type remoteJSON struct {
+	Data  resourceJSON `json:"data"`
+	Links struct {
+		Status string `json:"status"`
+	} `json:"links"`
+}
+
+// listLinksJSON keeps links.next present even when it is null.
+type listLinksJSON struct {
+	Next *string `json:"next"`
+}
+
+type pageJSON struct {
+	Data       any           `json:"data"`
+	Links      listLinksJSON `json:"links"`
+	TotalCount *int          `json:"total_count"`
+}
+
+type errorsJSON struct {
+	Errors []errorJSON `json:"errors"`
+}
+
+type errorJSON struct {
+	Title  string      `json:"title"`
+	Detail string      `json:"detail"`
+	Source *sourceJSON `json:"source,omitempty"`
+}
+
+type sourceJSON struct {
+	Pointer   string `json:"pointer,omitempty"`
+	Parameter string `json:"parameter,omitempty"`
+}
+
+// apiError is a problem answered with the error envelope.
+type apiError struct {
+	status int
+	detail string
+	source *sourceJSON
+}
+
+func (e *apiError) Error() string { return e.detail }
+
+func errStatus(status int, detail string) *apiError { return &apiError{status: status, detail: detail} }
+
+func errPointer(status int, pointer, detail string) *apiError {
+	return &apiError{status: status, detail: detail, source: &sourceJSON{Pointer: pointer}}
+}
+
+func errParameter(parameter, detail string) *apiError {
+	return &apiError{status: http.StatusBadRequest, detail: detail, source: &sourceJSON{Parameter: parameter}}
+}
+
+func errNotFound(what, id string) *apiError {
+	return errStatus(http.StatusNotFound, what+" "+id+" not found")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, "encode response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	writeJSON(w, e.status, errorsJSON{Errors: []errorJSON{{
+		Title:  http.StatusText(e.status),
+		Detail: e.detail,
+		Source: e.source,
+	}}})
+}
+
+// maxBody bounds request bodies; the API's bodies are tiny.
+const maxBody = 1 << 20
+
+// decodeData reads a `{"data": {...}}` body into v. A missing envelope or malformed JSON is a
+// 400; a field of the wrong JSON type is a 422 pointing at it.
+func decodeData(r *http.Request, v any) *apiError {
+	var env struct {
+		Data json.RawMessage `json:"data"`
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return errStatus(http.StatusBadRequest, "read request body: "+err.Error())
+	}
+	if len(body) > maxBody {
+		return errStatus(http.StatusRequestEntityTooLarge, "request body is larger than 1 MiB")
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return errStatus(http.StatusBadRequest, "request body is not valid JSON")
+	}
+	data := bytes.TrimSpace(env.Data)
+	if len(data) == 0 || bytes.Equal(data, []byte("null")) {
+		return errPointer(http.StatusBadRequest, "/data", "request body must be wrapped in a data object")
+	}
+	if data[0] != '{' {
+		return errPointer(http.StatusBadRequest, "/data", "data must be an object")
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return errPointer(http.StatusUnprocessableEntity, "/data/"+strings.ReplaceAll(te.Field, ".", "/"),
+				te.Field+" must be a JSON "+jsonKind(te.Type.Kind()))
+		}
+		return errStatus(http.StatusBadRequest, "request body is not valid JSON")
+	}
+	return nil
+}
+
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	default:
+		return "number"
+	}
+}
