@@ -208,8 +208,11 @@ func (f *File) backup(dir, base string, old []byte) error {
 			return fmt.Errorf("copy backup: %w", err)
 		}
 	}
-	if err := os.Rename(tmp, f.BackupPath()); err != nil {
-		os.Remove(tmp)
+	err := os.Rename(tmp, f.BackupPath())
+	// When the backup already is a link to the current file (a writer died
+	// after making it), rename(2) does nothing and leaves tmp behind.
+	os.Remove(tmp)
+	if err != nil {
 		return fmt.Errorf("keep backup: %w", err)
 	}
 	return nil
