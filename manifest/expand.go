@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"golang.org/x/text/unicode/norm"
@@ -177,6 +178,8 @@ func (x *expander) local(u *Upload) {
 				msg = "matches no files: " + msg
 			}
 			w.fail(msg)
+		} else if isLoop(err) {
+			w.fail(fmt.Sprintf("symlink loop: %q never resolves to a file", base))
 		} else {
 			w.fail(fmt.Sprintf("cannot resolve %q: %s", base, reason(err)))
 		}
@@ -354,6 +357,9 @@ func (w *walker) follow(abs, relDisk string) (string, fs.FileInfo, bool) {
 	case errors.Is(err, fs.ErrNotExist):
 		w.fail(fmt.Sprintf("broken symlink %q", w.rel(relDisk)))
 		return "", nil, false
+	case isLoop(err):
+		w.fail(fmt.Sprintf("symlink loop: %q never resolves to a file", w.rel(relDisk)))
+		return "", nil, false
 	case err != nil:
 		w.fail(fmt.Sprintf("cannot follow symlink %q: %s", w.rel(relDisk), reason(err)))
 		return "", nil, false
@@ -443,7 +449,7 @@ func (x *expander) dedupe() {
 			msg = fmt.Sprintf("%q is also produced by %s at line %d", d.a.Address, f.Field(""), f.Pos.Line)
 		}
 		if d.count > 1 {
-			msg += fmt.Sprintf(" (and %d more addresses)", d.count-1)
+			msg += fmt.Sprintf(" (and %d more)", d.count-1)
 		}
 		x.errs = append(x.errs, &Error{File: x.m.Path, Pos: u.Pos, Field: u.Field(""), Msg: msg})
 	}
@@ -460,6 +466,13 @@ func reason(err error) string {
 		return "permission denied"
 	}
 	return err.Error()
+}
+
+// isLoop reports whether resolving a symlink failed because it loops.
+// filepath.EvalSymlinks detects that itself and returns a plain error, so
+// the text is all there is to go on; the OS reports ELOOP for the rest.
+func isLoop(err error) bool {
+	return err != nil && (errors.Is(err, syscall.ELOOP) || strings.Contains(err.Error(), "too many links"))
 }
 
 // typeName names the file types that Expand skips.
