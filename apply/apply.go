@@ -1,0 +1,308 @@
+package apply
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/state"
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultParallel        = 4
+	DefaultPartBudget      = 128 << 20
+	DefaultPartConcurrency = 8
+	DefaultRemoteTimeout   = 30 * time.Minute
+	DefaultPollInterval    = time.Second
+)
+
+// confirmTimeout bounds how long a local upload whose parts are all in may take to show
+// upload_complete. Frame.io flips the status as the last part lands; this is a grace period.
+const confirmTimeout = time.Minute
+
+// createAttempts bounds the tries of a create that failed in an ambiguous way (5xx, lost
+// response). The frameio client already retries 429s and requests that never left.
+const createAttempts = 3
+
+// clockSkew is how far Frame.io's clock may be behind ours when apply looks for a file it may
+// have created during this run: files created before the run started minus this are never
+// touched.
+const clockSkew = 2 * time.Minute
+
+// Options configures Run.
+type Options struct {
+	// Client talks to Frame.io. Required.
+	Client *frameio.Client
+	// State is the single writer of the state; Run calls Update after every file that
+	// finishes and every file that becomes pending. Required.
+	State *state.Writer
+	// Files is the expanded manifest. Run takes each change's local path or source URL from
+	// the entry with the same address.
+	Files []manifest.Desired
+	// Parallel is the number of files in flight (--parallel); 0 means DefaultParallel.
+	Parallel int
+	// PartBudget is the bytes of part buffers in flight across all files; 0 means
+	// DefaultPartBudget. A part larger than the budget still runs, alone.
+	PartBudget int64
+	// PartConcurrency is the number of parts of one file in flight; 0 means
+	// DefaultPartConcurrency. PartBudget bounds the total across files.
+	PartConcurrency int
+	// Observer receives progress events; nil means none.
+	Observer Observer
+	// RemoteTimeout bounds how long a remote upload may take to complete; 0 means
+	// DefaultRemoteTimeout.
+	RemoteTimeout time.Duration
+	// PollInterval is the pause between status polls (remote uploads, and local uploads
+	// whose status lags); 0 means DefaultPollInterval.
+	PollInterval time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Outcome is what happened to one change.
+type Outcome string
+
+// The outcomes of a change.
+const (
+	// Done: the change is applied and recorded in the state.
+	Done Outcome = "done"
+	// Adopted: an interrupted upload turned out complete and was recorded without uploading.
+	Adopted Outcome = "adopted"
+	// Failed: the change could not be applied; the state still describes the old situation
+	// or a pending upload that the next run reconciles.
+	Failed Outcome = "failed"
+	// Skipped: the change was not attempted (interrupted, or a delete held back because an
+	// upload failed).
+	Skipped Outcome = "skipped"
+)
+
+// FileResult is the outcome of one change.
+type FileResult struct {
+	Address string      `json:"address"`
+	Action  plan.Action `json:"action"`
+	Kind    plan.Kind   `json:"kind"`
+	Outcome Outcome     `json:"outcome"`
+	// FileID is the Frame.io file delivered (or deleted).
+	FileID string `json:"file_id,omitempty"`
+	// Bytes is the bytes sent for this change.
+	Bytes int64 `json:"bytes,omitempty"`
+	// Note qualifies the outcome ("version stacked", "replaced", "adopted").
+	Note string `json:"note,omitempty"`
+	// Err says why the change failed or was skipped.
+	Err error `json:"-"`
+}
+
+// Result is what Run did.
+type Result struct {
+	// Files holds one result per change of the plan, sorted by address.
+	Files []FileResult
+	// FoldersCreated counts the folders created.
+	FoldersCreated int
+	// Counts of Files by outcome, and deletes done.
+	Done, Adopted, Failed, Skipped, Deleted int
+	// Bytes is the bytes sent to Frame.io.
+	Bytes int64
+	// Elapsed is the run's duration.
+	Elapsed time.Duration
+}
+
+// ErrFailed matches (errors.Is) the error Run returns when some changes failed.
+var ErrFailed = errors.New("changes failed")
+
+// run is the shared context of one Run.
+type run struct {
+	opts    Options
+	client  *frameio.Client
+	account string
+	plan    *plan.Plan
+	files   map[string]*manifest.Desired
+	budget  *budget
+	buffers *bufferPool
+	start   time.Time
+	sent    atomic.Int64
+
+	// Folder ids are resolved by ensureFolders before any file starts, and only read after.
+	folderIDs  map[string]string // path -> id
+	folderErrs map[string]error  // path -> why it could not be resolved
+	created    int
+}
+
+// Run executes p: it creates the missing folders, uploads every create and update with
+// Options.Parallel files in flight, applies each update's on_change, and, when every upload
+// succeeded, runs the deletes. The state is updated as each file becomes pending and as it
+// completes, so an interruption at any moment loses nothing.
+//
+// A failed file does not stop the others. Run returns the Result in every case, and an error
+// wrapping ErrFailed when some change failed, or wrapping the context's error when ctx was
+// cancelled (context.Canceled for Ctrl-C).
+func Run(ctx context.Context, p *plan.Plan, opts Options) (*Result, error) {
+	if err := opts.normalize(); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, errors.New("apply: no plan")
+	}
+	r := &run{
+		opts:       opts,
+		client:     opts.Client,
+		account:    p.Target.AccountID,
+		plan:       p,
+		files:      make(map[string]*manifest.Desired, len(opts.Files)),
+		budget:     newBudget(opts.PartBudget),
+		buffers:    newBufferPool(opts.PartBudget),
+		start:      opts.Now(),
+		folderIDs:  map[string]string{"/": p.Target.RootFolderID},
+		folderErrs: map[string]error{},
+	}
+	for i := range opts.Files {
+		r.files[opts.Files[i].Address] = &opts.Files[i]
+	}
+	return r.execute(ctx)
+}
+
+func (o *Options) normalize() error {
+	switch {
+	case o.Client == nil:
+		return errors.New("apply: no frameio client")
+	case o.State == nil:
+		return errors.New("apply: no state writer")
+	case o.Parallel < 0:
+		return fmt.Errorf("apply: parallel must be at least 1, got %d", o.Parallel)
+	case o.PartBudget < 0:
+		return fmt.Errorf("apply: part budget must be positive, got %d", o.PartBudget)
+	case o.PartConcurrency < 0:
+		return fmt.Errorf("apply: part concurrency must be at least 1, got %d", o.PartConcurrency)
+	}
+	if o.Parallel == 0 {
+		o.Parallel = DefaultParallel
+	}
+	if o.PartBudget == 0 {
+		o.PartBudget = DefaultPartBudget
+	}
+	if o.PartConcurrency == 0 {
+		o.PartConcurrency = DefaultPartConcurrency
+	}
+	if o.RemoteTimeout <= 0 {
+		o.RemoteTimeout = DefaultRemoteTimeout
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return nil
+}
+
+func (r *run) emit(e Event) {
+	if r.opts.Observer == nil {
+		return
+	}
+	e.Time = r.opts.Now()
+	r.opts.Observer.Event(e)
+}
+
+// save applies change to the state and persists it. It ignores ctx's cancellation on purpose:
+// what happened in Frame.io must reach the state even while the run is being interrupted.
+func (r *run) save(ctx context.Context, change func(*state.State)) error {
+	if err := r.opts.State.Update(context.WithoutCancel(ctx), change); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	return nil
+}
+
+func (r *run) execute(ctx context.Context) (*Result, error) {
+	var uploads, deletes []int
+	var total int64
+	for i, ch := range r.plan.Changes {
+		switch ch.Action {
+		case plan.Create, plan.Update:
+			uploads = append(uploads, i)
+			total += ch.Size
+		case plan.Delete:
+			deletes = append(deletes, i)
+		}
+	}
+	r.emit(Event{Type: EventStart, Files: len(r.plan.Changes), Total: total})
+
+	results := make([]FileResult, len(r.plan.Changes))
+	for i, ch := range r.plan.Changes {
+		results[i] = FileResult{Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Outcome: Skipped}
+		if ch.Action != plan.Create && ch.Action != plan.Update && ch.Action != plan.Delete {
+			results[i].Outcome = Failed
+			results[i].Err = fmt.Errorf("apply %q: unknown action %q", ch.Address, ch.Action)
+		}
+	}
+
+	if len(uploads) > 0 {
+		r.ensureFolders(ctx)
+	}
+
+	// Files: a bounded pool; each task writes only its own slot of results.
+	files := pool.New().WithMaxGoroutines(r.opts.Parallel)
+	for _, i := range uploads {
+		if ctx.Err() != nil {
+			results[i].Err = ctx.Err()
+			continue
+		}
+		files.Go(func() { results[i] = r.applyFile(ctx, r.plan.Changes[i]) })
+	}
+	files.Wait()
+
+	uploadsOK := true
+	for _, i := range uploads {
+		if results[i].Outcome != Done && results[i].Outcome != Adopted {
+			uploadsOK = false
+		}
+	}
+	for _, i := range deletes {
+		switch {
+		case ctx.Err() != nil:
+			results[i].Err = ctx.Err()
+		case !uploadsOK:
+			results[i].Err = errors.New("held back: an upload failed, and deletes run only after every upload succeeded")
+		default:
+			results[i] = r.deleteFile(ctx, r.plan.Changes[i])
+		}
+	}
+
+	res := &Result{Files: results, FoldersCreated: r.created, Bytes: r.sent.Load(), Elapsed: r.opts.Now().Sub(r.start)}
+	slices.SortStableFunc(res.Files, func(a, b FileResult) int { return cmp.Compare(a.Address, b.Address) })
+	var errs []error
+	for _, f := range res.Files {
+		switch f.Outcome {
+		case Done:
+			res.Done++
+			if f.Action == plan.Delete {
+				res.Deleted++
+			}
+		case Adopted:
+			res.Adopted++
+		case Failed:
+			res.Failed++
+			errs = append(errs, fmt.Errorf("%s: %w", f.Address, f.Err))
+		case Skipped:
+			res.Skipped++
+		}
+	}
+	r.emit(Event{Type: EventSummary, Files: len(res.Files), Done: res.Done + res.Adopted, Failed: res.Failed,
+		Skipped: res.Skipped, Deleted: res.Deleted, Bytes: res.Bytes, Total: total, Elapsed: res.Elapsed})
+
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("apply interrupted after %d of %d changes: %w", res.Done+res.Adopted, len(res.Files), err)
+	}
+	if res.Failed > 0 {
+		return res, fmt.Errorf("apply: %d of %d %w:\n%w", res.Failed, len(res.Files), ErrFailed, errors.Join(errs...))
+	}
+	return res, nil
+}

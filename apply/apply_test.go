@@ -1,0 +1,540 @@
+package apply_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/fiosync/fiosync/apply"
+	"github.com/fiosync/fiosync/emulator"
+	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/state"
+)
+
+// serveBytes starts a server that answers GET and HEAD of any path with data.
+func serveBytes(t testing.TB, data []byte) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "reel.mp4", time.Time{}, bytesReader(data))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func randomBytes(n int, seed uint64) []byte {
+	b := make([]byte, n)
+	rng := rand.NewChaCha8([32]byte{byte(seed), 0xaa})
+	rng.Read(b)
+	return b
+}
+
+// verify checks that every desired file is complete in the state and that Frame.io holds
+// exactly its bytes, and that Frame.io holds nothing else fiosync made.
+func (h *harness) verify(files []manifest.Desired, remoteContent map[string][]byte) {
+	h.t.Helper()
+	st := h.loadState()
+	if st == nil {
+		h.t.Fatal("no state saved")
+	}
+	for _, d := range files {
+		e := st.Entries[d.Address]
+		if e == nil {
+			h.t.Errorf("%s: no state entry", d.Address)
+			continue
+		}
+		if e.Status != state.StatusComplete {
+			h.t.Errorf("%s: status %q, want complete", d.Address, e.Status)
+		}
+		info, ok := h.emu.FileInfo(e.FileID)
+		if !ok || info.Status == "deleted" {
+			h.t.Errorf("%s: file %s not in Frame.io", d.Address, e.FileID)
+			continue
+		}
+		var want string
+		if d.Kind == manifest.Remote {
+			dg, _, _ := state.HashReader(bytesReader(remoteContent[d.URL]))
+			want = dg.Hex()
+		} else {
+			dg, _, err := state.HashFile(d.Path)
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			want = dg.Hex()
+			if got := e.Source.Hash.Hex(); got != want {
+				h.t.Errorf("%s: state hash %s, want %s", d.Address, got, want)
+			}
+		}
+		if info.BLAKE3 != want {
+			h.t.Errorf("%s: Frame.io BLAKE3 %s, want %s", d.Address, info.BLAKE3, want)
+		}
+	}
+}
+
+// exists reports whether Frame.io holds the file (not deleted).
+func (h *harness) exists(id string) bool {
+	info, ok := h.emu.FileInfo(id)
+	return ok && info.Status != "deleted"
+}
+
+// live returns the number of files that exist in Frame.io: created minus deleted.
+func (h *harness) live() int {
+	s := h.emu.Stats()
+	return int(s.FilesCreated - s.FilesDeleted)
+}
+
+func TestApplyMixed(t *testing.T) {
+	tests := []struct {
+		name   string
+		faults emulator.Faults
+	}{
+		{name: "clean"},
+		{name: "part faults and rate limits", faults: emulator.Faults{PartFaultRate: 0.2, RateLimitScale: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, testEmulatorOptions())
+			h.writeFile("shoot/empty.bin", 0, 1)
+			h.writeFile("shoot/small.txt", 1000, 2)
+			h.writeFile("shoot/cam/A001.mov", 5*64<<10+123, 3)
+			h.writeFile("shoot/cam/A002.mov", 2*64<<10, 4)
+			h.writeFile("grade.mxf", 300<<10, 5)
+			reel := randomBytes(200<<10, 6)
+			reelSrv := serveBytes(t, reel)
+			reelURL := reelSrv.URL + "/reel.mp4?X-Amz-Signature=secret"
+			files := h.desired(
+				source{local: "shoot/empty.bin", to: "/Day 01"},
+				source{local: "shoot/small.txt", to: "/Day 01"},
+				source{local: "shoot/cam/A001.mov", to: "/Day 01/A-Cam"},
+				source{local: "shoot/cam/A002.mov", to: "/Day 01/A-Cam"},
+				source{local: "grade.mxf", to: "/Grades"},
+				source{url: reelURL, name: "reel.mp4", to: "/Reels"},
+			)
+			p := h.plan(files, false)
+			h.emu.SetFaults(tt.faults)
+
+			rec := &recorder{}
+			res, err := h.apply(context.Background(), p, files, apply.Options{Observer: rec, Parallel: 3})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if diff := cmp.Diff(len(files), res.Done); diff != "" {
+				t.Errorf("done (-want +got):\n%s", diff)
+			}
+			h.verify(files, map[string][]byte{reelURL: reel})
+			if got := h.live(); got != len(files) {
+				t.Errorf("files in Frame.io = %d, want %d", got, len(files))
+			}
+			if got := rec.count(apply.EventFileDone); got != len(files) {
+				t.Errorf("file_done events = %d, want %d", got, len(files))
+			}
+			if n := rec.count(apply.EventSummary); n != 1 {
+				t.Errorf("summary events = %d, want 1", n)
+			}
+
+			h.emu.SetFaults(emulator.Faults{})
+			if again := h.plan(files, false); len(again.Changes) != 0 {
+				t.Errorf("second plan has %d changes, want none: %+v", len(again.Changes), again.Changes)
+			}
+			for _, e := range h.loadState().Entries {
+				if e.Source.URL != "" && e.Source.URL != reelSrv.URL+"/reel.mp4" {
+					t.Errorf("state records URL %q, want it without its query", e.Source.URL)
+				}
+			}
+		})
+	}
+}
+
+func TestOnChange(t *testing.T) {
+	tests := []struct {
+		mode manifest.OnChange
+		// wantPrevious says whether the old file stays in Frame.io (and in Previous).
+		wantPrevious bool
+		wantStack    bool
+	}{
+		{mode: manifest.OnChangeVersion, wantPrevious: true, wantStack: true},
+		{mode: manifest.OnChangeReplace},
+		{mode: manifest.OnChangeKeep, wantPrevious: true},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.mode), func(t *testing.T) {
+			h := newHarness(t, testEmulatorOptions())
+			h.writeFile("G01.mov", 100<<10, 1)
+			files := h.desired(source{local: "G01.mov", to: "/Grades", onChange: tt.mode})
+			if _, err := h.apply(context.Background(), h.plan(files, false), files, apply.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			old := h.loadState().Entries["/Grades/G01.mov"].FileID
+
+			h.writeFile("G01.mov", 150<<10, 2)
+			files = h.desired(source{local: "G01.mov", to: "/Grades", onChange: tt.mode})
+			p := h.plan(files, false)
+			if len(p.Changes) != 1 || p.Changes[0].Action != plan.Update {
+				t.Fatalf("plan = %+v, want one update", p.Changes)
+			}
+			if _, err := h.apply(context.Background(), p, files, apply.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			h.verify(files, nil)
+			e := h.loadState().Entries["/Grades/G01.mov"]
+			var wantPrev []string
+			if tt.wantPrevious {
+				wantPrev = []string{old}
+			}
+			if diff := cmp.Diff(wantPrev, e.Previous); diff != "" {
+				t.Errorf("Previous (-want +got):\n%s", diff)
+			}
+			if ok := h.exists(old); ok != tt.wantPrevious {
+				t.Errorf("old file in Frame.io = %v, want %v", ok, tt.wantPrevious)
+			}
+			if got := e.VersionStackID != ""; got != tt.wantStack {
+				t.Errorf("VersionStackID = %q, want set = %v", e.VersionStackID, tt.wantStack)
+			}
+			if tt.wantStack {
+				info, _ := h.emu.FileInfo(e.FileID)
+				if info.ParentID != e.VersionStackID {
+					t.Errorf("new file's parent = %s, want the stack %s", info.ParentID, e.VersionStackID)
+				}
+			}
+			if again := h.plan(files, false); len(again.Changes) != 0 {
+				t.Errorf("second plan has %d changes, want none: %+v", len(again.Changes), again.Changes)
+			}
+		})
+	}
+}
+
+func TestPrune(t *testing.T) {
+	h := newHarness(t, testEmulatorOptions())
+	h.writeFile("keep.bin", 10<<10, 1)
+	h.writeFile("drop.bin", 10<<10, 2)
+	both := h.desired(source{local: "keep.bin", to: "/X"}, source{local: "drop.bin", to: "/X"})
+	if _, err := h.apply(context.Background(), h.plan(both, true), both, apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	dropped := h.loadState().Entries["/X/drop.bin"].FileID
+
+	t.Run("held back when an upload fails", func(t *testing.T) {
+		h.writeFile("new.bin", 10<<10, 3)
+		files := h.desired(source{local: "keep.bin", to: "/X"}, source{local: "new.bin", to: "/X"})
+		p := h.plan(files, true)
+		if err := os.Remove(filepath.Join(h.dir, "new.bin")); err != nil {
+			t.Fatal(err)
+		}
+		res, err := h.apply(context.Background(), p, files, apply.Options{})
+		if !errors.Is(err, apply.ErrFailed) {
+			t.Fatalf("Run error = %v, want ErrFailed", err)
+		}
+		got := map[string]apply.Outcome{}
+		for _, f := range res.Files {
+			got[f.Address] = f.Outcome
+		}
+		want := map[string]apply.Outcome{"/X/new.bin": apply.Failed, "/X/drop.bin": apply.Skipped}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("outcomes (-want +got):\n%s", diff)
+		}
+		if !h.exists(dropped) {
+			t.Error("dropped file deleted although an upload failed")
+		}
+	})
+
+	t.Run("deletes after uploads", func(t *testing.T) {
+		files := h.desired(source{local: "keep.bin", to: "/X"})
+		p := h.plan(files, true)
+		if len(p.Changes) != 1 || p.Changes[0].Action != plan.Delete {
+			t.Fatalf("plan = %+v, want one delete", p.Changes)
+		}
+		res, err := h.apply(context.Background(), p, files, apply.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Deleted != 1 {
+			t.Errorf("Deleted = %d, want 1", res.Deleted)
+		}
+		if h.exists(dropped) {
+			t.Error("dropped file still in Frame.io")
+		}
+		if _, ok := h.loadState().Entries["/X/drop.bin"]; ok {
+			t.Error("dropped address still in the state")
+		}
+		if again := h.plan(files, true); len(again.Changes) != 0 {
+			t.Errorf("second plan has %d changes, want none", len(again.Changes))
+		}
+	})
+}
+
+// clock is a settable clock for the emulator's URL expiry.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func TestExpiredPartURLRecreatesOnce(t *testing.T) {
+	clk := &clock{now: time.Now()}
+	opts := testEmulatorOptions()
+	opts.URLTTL = time.Minute
+	opts.Now = clk.Now
+	h := newHarness(t, opts)
+	h.writeFile("big.mov", 4*64<<10, 1)
+	files := h.desired(source{local: "big.mov", to: "/"})
+	p := h.plan(files, false)
+
+	// After the first part lands, the remaining part URLs expire.
+	var once sync.Once
+	rec := &recorder{on: func(e apply.Event) {
+		if e.Type == apply.EventProgress {
+			once.Do(func() { clk.Add(time.Hour) })
+		}
+	}}
+	res, err := h.apply(context.Background(), p, files, apply.Options{Observer: rec, PartConcurrency: 1})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Done != 1 {
+		t.Errorf("Done = %d, want 1", res.Done)
+	}
+	h.verify(files, nil)
+	s := h.emu.Stats()
+	if diff := cmp.Diff([2]int64{2, 1}, [2]int64{s.FilesCreated, s.FilesDeleted}); diff != "" {
+		t.Errorf("files created, deleted (-want +got):\n%s", diff)
+	}
+	if got := s.Requests["PUT part"]["403"]; got != 1 {
+		t.Errorf("part PUTs answered 403 = %d, want 1", got)
+	}
+
+	t.Run("second rejection fails the file", func(t *testing.T) {
+		h.writeFile("other.mov", 4*64<<10, 2)
+		files := h.desired(source{local: "other.mov", to: "/"})
+		p := h.plan(files, false)
+		rec := &recorder{on: func(e apply.Event) {
+			if e.Type == apply.EventProgress && e.Bytes == 64<<10 {
+				clk.Add(time.Hour) // after the first part of each attempt
+			}
+		}}
+		before := h.live()
+		_, err := h.apply(context.Background(), p, files, apply.Options{Observer: rec, PartConcurrency: 1})
+		if !errors.Is(err, frameio.ErrURLRejected) {
+			t.Fatalf("Run error = %v, want ErrURLRejected", err)
+		}
+		if got := h.live(); got != before {
+			t.Errorf("files in Frame.io = %d, want %d (placeholders removed)", got, before)
+		}
+		if e := h.loadState().Entries["/other.mov"]; e != nil {
+			t.Errorf("state entry %+v left for a failed new file", e)
+		}
+	})
+}
+
+func TestCancelThenResume(t *testing.T) {
+	opts := testEmulatorOptions()
+	opts.Latency = 20 * time.Millisecond
+	h := newHarness(t, opts)
+	var srcs []source
+	for i := range 4 {
+		name := fmt.Sprintf("clip%d.mov", i)
+		h.writeFile(name, 12*64<<10, uint64(i))
+		srcs = append(srcs, source{local: name, to: "/Day"})
+	}
+	files := h.desired(srcs...)
+	p := h.plan(files, false)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once sync.Once
+	rec := &recorder{on: func(e apply.Event) {
+		if e.Type == apply.EventProgress {
+			once.Do(cancel)
+		}
+	}}
+	start := time.Now()
+	res, err := h.apply(ctx, p, files, apply.Options{Observer: rec, Parallel: 2})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run error = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Run took %s after cancel, want prompt return", d)
+	}
+	if res.Done == len(files) {
+		t.Fatalf("every file finished before the cancel took effect")
+	}
+	st := h.loadState()
+	pending := 0
+	for _, e := range st.Entries {
+		if e.Status == state.StatusPending {
+			pending++
+		}
+	}
+	if pending == 0 {
+		t.Errorf("state has no pending entry after an interrupted upload: %+v", st.Entries)
+	}
+
+	p = h.plan(files, false)
+	if _, err := h.apply(context.Background(), p, files, apply.Options{}); err != nil {
+		t.Fatalf("second Run: %v", err)
+	}
+	h.verify(files, nil)
+	if got := h.live(); got != len(files) {
+		t.Errorf("files in Frame.io = %d, want %d", got, len(files))
+	}
+	if again := h.plan(files, false); len(again.Changes) != 0 {
+		t.Errorf("third plan has %d changes, want none", len(again.Changes))
+	}
+}
+
+func TestReconcilePending(t *testing.T) {
+	tests := []struct {
+		name string
+		// parts is how many parts the interrupted run sent.
+		parts       int
+		touch       bool // the local file changed after the interrupted run
+		gone        bool // someone deleted the placeholder
+		wantOutcome apply.Outcome
+	}{
+		{name: "complete adopts", parts: 3, wantOutcome: apply.Adopted},
+		{name: "partial uploads again", parts: 1, wantOutcome: apply.Done},
+		{name: "complete but source touched uploads again", parts: 3, touch: true, wantOutcome: apply.Done},
+		{name: "placeholder gone uploads again", parts: 0, gone: true, wantOutcome: apply.Done},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, testEmulatorOptions())
+			h.writeFile("A.mov", 3*64<<10, 1)
+			files := h.desired(source{local: "A.mov", to: "/"})
+			ctx := context.Background()
+			first := h.plan(files, false)
+
+			// An interrupted run: the placeholder exists, some parts are in, the state says
+			// pending with the stat of the time.
+			rf, err := h.client.CreateLocalUpload(ctx, h.seed.AccountID, h.seed.RootFolderID, "A.mov", 3*64<<10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, err := os.Open(files[0].Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			offs, _ := frameio.PartOffsets(rf.UploadURLs, rf.FileSize)
+			for i := range tt.parts {
+				part := rf.UploadURLs[i]
+				if err := h.client.UploadPart(ctx, part, rf.MediaType, io.NewSectionReader(src, offs[i], part.Size)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.gone {
+				if err := h.client.DeleteFile(ctx, h.seed.AccountID, rf.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st := state.New(first.Target)
+			fi := files[0].Info
+			pendingSource := state.Source{Kind: state.KindLocal, Path: "A.mov", Size: fi.Size(), ModTime: fi.ModTime().UTC()}
+			w := state.NewWriter(state.NewFile(h.statePath), st)
+			// Record the stat exactly as apply does (inode and ctime too) through a run of
+			// Identify-equivalent fields: take it from plan's own view.
+			srcs, err := plan.Identify(ctx, files, nil, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pendingSource = srcs["/A.mov"]
+			if err := w.Update(ctx, func(s *state.State) {
+				s.Entries["/A.mov"] = &state.Entry{Source: pendingSource, FileID: rf.ID, ParentID: h.seed.RootFolderID, Status: state.StatusPending}
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if tt.touch {
+				later := fi.ModTime().Add(time.Minute)
+				if err := os.Chtimes(files[0].Path, later, later); err != nil {
+					t.Fatal(err)
+				}
+				files = h.desired(source{local: "A.mov", to: "/"})
+			}
+
+			p := h.plan(files, false)
+			if len(p.Changes) != 1 || p.Changes[0].Reason != plan.ReasonResume && !tt.gone {
+				t.Fatalf("plan = %+v, want one resume", p.Changes)
+			}
+			res, err := h.apply(ctx, p, files, apply.Options{})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if got := res.Files[0].Outcome; got != tt.wantOutcome {
+				t.Errorf("outcome = %q, want %q", got, tt.wantOutcome)
+			}
+			h.verify(files, nil)
+			if got := h.live(); got != 1 {
+				t.Errorf("files in Frame.io = %d, want 1", got)
+			}
+		})
+	}
+}
+
+func TestEvents(t *testing.T) {
+	h := newHarness(t, testEmulatorOptions())
+	h.writeFile("a.bin", 3*64<<10, 1)
+	files := h.desired(source{local: "a.bin", to: "/E"})
+	rec := &recorder{}
+	if _, err := h.apply(context.Background(), h.plan(files, false), files, apply.Options{Observer: rec}); err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range rec.events {
+		types = append(types, e.Type)
+	}
+	want := []string{"start", "folder", "file_start", "progress", "progress", "progress", "file_done", "summary"}
+	if diff := cmp.Diff(want, types); diff != "" {
+		t.Errorf("event types (-want +got):\n%s", diff)
+	}
+	var progress []int64
+	for _, e := range rec.events {
+		if e.Type == apply.EventProgress {
+			progress = append(progress, e.Bytes)
+		}
+	}
+	sort.Slice(progress, func(i, j int) bool { return progress[i] < progress[j] })
+	if diff := cmp.Diff([]int64{64 << 10, 128 << 10, 192 << 10}, progress); diff != "" {
+		t.Errorf("progress bytes (-want +got):\n%s", diff)
+	}
+}
+
+func TestOptionsValidated(t *testing.T) {
+	h := newHarness(t, testEmulatorOptions())
+	tests := []struct {
+		name string
+		opts apply.Options
+	}{
+		{name: "no client", opts: apply.Options{State: state.NewWriter(state.NewFile(h.statePath), state.New(state.Target{}))}},
+		{name: "negative parallel", opts: apply.Options{Client: h.client, State: state.NewWriter(state.NewFile(h.statePath), state.New(state.Target{})), Parallel: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := apply.Run(context.Background(), &plan.Plan{}, tt.opts); err == nil {
+				t.Error("Run accepted invalid options")
+			}
+		})
+	}
+}

@@ -1,0 +1,146 @@
+package apply
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/fiosync/fiosync/state"
+)
+
+// ensureFolders resolves every folder the plan needs, creating the missing ones up front,
+// parents before children, one at a time (creates are limited to 3/s anyway). It records every
+// resolved id in the state. A folder that cannot be created fails only the files below it.
+func (r *run) ensureFolders(ctx context.Context) {
+	known := r.opts.State.Snapshot().Folders
+	want := map[string]bool{}
+	for p, id := range r.plan.Folders {
+		for q := cleanFolder(p); q != "/"; q = path.Dir(q) {
+			if _, ok := want[q]; !ok {
+				want[q] = false
+			}
+		}
+		if id != "" {
+			r.folderIDs[cleanFolder(p)] = id
+		}
+		want[cleanFolder(p)] = true // listed by the plan: its id is authoritative ("" = missing)
+	}
+	paths := make([]string, 0, len(want))
+	for p := range want {
+		paths = append(paths, p)
+	}
+	slices.SortFunc(paths, func(a, b string) int {
+		return cmp.Or(cmp.Compare(strings.Count(a, "/"), strings.Count(b, "/")), cmp.Compare(a, b))
+	})
+
+	learned := map[string]string{}
+	for _, p := range paths {
+		if _, ok := r.folderIDs[p]; ok {
+			if known[p] != r.folderIDs[p] {
+				learned[p] = r.folderIDs[p]
+			}
+			continue
+		}
+		parent := path.Dir(p)
+		parentID, ok := r.folderIDs[parent]
+		if !ok {
+			r.folderErrs[p] = cmp.Or(r.folderErrs[parent], fmt.Errorf("resolve folder %q: parent unknown", parent))
+			continue
+		}
+		if ctx.Err() != nil {
+			r.folderErrs[p] = ctx.Err()
+			continue
+		}
+		// An ancestor the plan did not list may exist already: trust the state, else look.
+		id := ""
+		if !want[p] {
+			id = known[p]
+			if id == "" {
+				found, err := r.findFolder(ctx, parentID, path.Base(p))
+				if err != nil {
+					r.folderErrs[p] = err
+					continue
+				}
+				id = found
+			}
+		}
+		if id == "" {
+			created, err := r.createFolder(ctx, parentID, path.Base(p))
+			if err != nil {
+				r.folderErrs[p] = fmt.Errorf("create folder %q: %w", p, err)
+				continue
+			}
+			id = created
+			r.created++
+			r.emit(Event{Type: EventFolder, Address: p, FileID: id})
+		}
+		r.folderIDs[p] = id
+		// Record each new folder at once, so an interruption does not create it twice.
+		if err := r.save(ctx, func(s *state.State) { s.Folders[p] = id }); err != nil {
+			r.folderErrs[p] = err
+		}
+	}
+	if len(learned) > 0 {
+		// Folders the plan resolved: remember them too (failures here are harmless).
+		_ = r.save(ctx, func(s *state.State) {
+			for p, id := range learned {
+				s.Folders[p] = id
+			}
+		})
+	}
+}
+
+// createFolder creates name under parentID. When the create fails, a folder of that name may
+// have appeared meanwhile (another run, a person, or our own request whose answer was lost):
+// adopt it instead of failing.
+func (r *run) createFolder(ctx context.Context, parentID, name string) (string, error) {
+	f, err := r.client.CreateFolder(ctx, r.account, parentID, name)
+	if err == nil {
+		return f.ID, nil
+	}
+	if ctx.Err() != nil {
+		return "", err
+	}
+	id, lerr := r.findFolder(ctx, parentID, name)
+	if lerr != nil || id == "" {
+		return "", errors.Join(err, lerr)
+	}
+	return id, nil
+}
+
+// findFolder returns the id of the folder called name in parentID, or "" when there is none.
+// When several share the name, the oldest wins, as plan does.
+func (r *run) findFolder(ctx context.Context, parentID, name string) (string, error) {
+	var id string
+	var best int64
+	for f, err := range r.client.Folders(ctx, r.account, parentID) {
+		if err != nil {
+			return "", fmt.Errorf("list folders: %w", err)
+		}
+		if f.Name == name && (id == "" || f.CreatedAt.UnixNano() < best) {
+			id, best = f.ID, f.CreatedAt.UnixNano()
+		}
+	}
+	return id, nil
+}
+
+// folder returns the id of the folder at p, or why it could not be resolved.
+func (r *run) folder(p string) (string, error) {
+	p = cleanFolder(p)
+	if id, ok := r.folderIDs[p]; ok {
+		return id, nil
+	}
+	if err := r.folderErrs[p]; err != nil {
+		return "", err
+	}
+	return "", fmt.Errorf("resolve folder %q: not in the plan", p)
+}
+
+// cleanFolder returns p as an absolute slash path without a trailing slash.
+func cleanFolder(p string) string {
+	return path.Clean("/" + p)
+}

@@ -1,0 +1,224 @@
+package apply_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fiosync/fiosync/apply"
+	"github.com/fiosync/fiosync/emulator"
+	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/state"
+)
+
+// harness is one emulator, a client for it, a manifest directory and a state file.
+type harness struct {
+	t         testing.TB
+	emu       *emulator.Emulator
+	srv       *httptest.Server
+	client    *frameio.Client
+	seed      emulator.Seed
+	dir       string
+	statePath string
+}
+
+// testEmulatorOptions are fast defaults for tests: small parts, no rate limits, a fixed seed.
+func testEmulatorOptions() emulator.Options {
+	o := emulator.DefaultOptions()
+	o.RateLimitScale = 0
+	o.PartSize = 64 << 10
+	o.FaultSeed = 1
+	return o
+}
+
+func newHarness(t testing.TB, opts emulator.Options) *harness {
+	t.Helper()
+	emu, err := emulator.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() {
+		srv.Close()
+		emu.Close()
+	})
+	h := &harness{t: t, emu: emu, srv: srv, seed: emu.Seed(), dir: t.TempDir()}
+	h.statePath = filepath.Join(h.dir, "fiosync.state.json")
+	h.client = newClient(t, srv.URL, h.seed.Token)
+	return h
+}
+
+func newClient(t testing.TB, baseURL, token string) *frameio.Client {
+	t.Helper()
+	hc := &http.Client{Transport: bearer{token: token, base: http.DefaultTransport}}
+	c, err := frameio.New(baseURL, hc, frameio.WithRetry(frameio.RetryPolicy{
+		MaxAttempts: 8, BaseDelay: 5 * time.Millisecond, MaxDelay: 100 * time.Millisecond, MaxWait: 30 * time.Second,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// bearer adds a static token to every API request.
+type bearer struct {
+	token string
+	base  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.base.RoundTrip(r)
+}
+
+// writeFile writes size pseudo-random bytes (from seed) at rel under the manifest directory.
+func (h *harness) writeFile(rel string, size int64, seed uint64) {
+	h.t.Helper()
+	p := filepath.Join(h.dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer f.Close()
+	rng := rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), byte(seed >> 16)})
+	if _, err := io.CopyN(f, rng, size); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// source is one desired file for desired(): a local path relative to the manifest
+// directory, or a URL with a name.
+type source struct {
+	local    string
+	url      string
+	to       string
+	name     string
+	onChange manifest.OnChange
+}
+
+// desired expands sources the way manifest.Expand does, for the fields apply and plan read.
+func (h *harness) desired(srcs ...source) []manifest.Desired {
+	h.t.Helper()
+	var out []manifest.Desired
+	for _, s := range srcs {
+		d := manifest.Desired{Folder: s.to, OnChange: s.onChange}
+		if d.OnChange == "" {
+			d.OnChange = manifest.OnChangeVersion
+		}
+		if s.url != "" {
+			d.Kind = manifest.Remote
+			d.URL = s.url
+			d.Name = s.name
+		} else {
+			d.Kind = manifest.Local
+			d.Name = path.Base(s.local)
+			d.RelPath = s.local
+			d.Path = filepath.Join(h.dir, filepath.FromSlash(s.local))
+			fi, err := os.Stat(d.Path)
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			d.Info = fi
+		}
+		d.Address = path.Join(d.Folder, d.Name)
+		out = append(out, d)
+	}
+	return out
+}
+
+// loadState returns the saved state, or nil when there is none yet.
+func (h *harness) loadState() *state.State {
+	h.t.Helper()
+	st, err := state.NewFile(h.statePath).Load(context.Background())
+	if errors.Is(err, state.ErrNoState) {
+		return nil
+	}
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return st
+}
+
+// plan refreshes against the emulator and builds the plan for files, as `fiosync plan` does.
+func (h *harness) plan(files []manifest.Desired, prune bool) *plan.Plan {
+	h.t.Helper()
+	ctx := context.Background()
+	st := h.loadState()
+	sources, err := plan.Identify(ctx, files, st, 2)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	m := &manifest.Manifest{Target: manifest.Target{Project: h.seed.Project}, Prune: prune}
+	remote, err := plan.Refresh(ctx, h.client, m, files, st)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	p, err := plan.Build(plan.Inputs{Files: files, Target: m.Target, Prune: prune, Sources: sources, State: st, Remote: remote})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+// apply runs p with the state file as its writer. opts may set anything but Client, State
+// and Files.
+func (h *harness) apply(ctx context.Context, p *plan.Plan, files []manifest.Desired, opts apply.Options) (*apply.Result, error) {
+	h.t.Helper()
+	st := h.loadState()
+	if st == nil {
+		st = state.New(p.Target)
+	}
+	opts.Client = h.client
+	opts.State = state.NewWriter(state.NewFile(h.statePath), st)
+	opts.Files = files
+	if opts.PollInterval == 0 {
+		opts.PollInterval = 5 * time.Millisecond
+	}
+	return apply.Run(ctx, p, opts)
+}
+
+// recorder collects events; safe for concurrent use.
+type recorder struct {
+	mu     sync.Mutex
+	events []apply.Event
+	on     func(apply.Event)
+}
+
+func (r *recorder) Event(e apply.Event) {
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+	if r.on != nil {
+		r.on(e)
+	}
+}
+
+func (r *recorder) count(typ string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, e := range r.events {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}

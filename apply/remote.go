@@ -1,0 +1,75 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/state"
+)
+
+// remote has Frame.io fetch a URL and waits, polling the status, until the file is complete,
+// failed, or Options.RemoteTimeout has passed.
+func (r *run) remote(ctx context.Context, ch plan.Change, d *manifest.Desired, folderID string) (delivery, error) {
+	src := state.RemoteSource(d.URL)
+	if !ch.Source.URLHash.IsZero() && ch.Source.URLHash != src.URLHash {
+		return delivery{}, fmt.Errorf("check source %s: the URL changed since the plan was made; run fiosync plan again", src.URL)
+	}
+	if prior := ch.Prior; prior != nil && prior.Status == state.StatusPending {
+		adopt, err := r.reconcile(ctx, prior, func(*frameio.File) bool {
+			return prior.Source.Kind == state.KindRemote && prior.Source.URLHash == src.URLHash
+		})
+		if err != nil {
+			return delivery{}, err
+		}
+		if adopt {
+			e := prior.Clone()
+			e.Status = state.StatusComplete
+			e.UploadedAt = r.opts.Now().UTC()
+			return delivery{entry: e, adopted: true}, nil
+		}
+	}
+
+	rf, err := r.createRetrying(ctx, folderID, ch.Name, -1, func() (*frameio.File, error) {
+		return r.client.CreateRemoteUpload(ctx, r.account, folderID, ch.Name, d.URL)
+	})
+	if err != nil {
+		return delivery{}, err
+	}
+	e, err := r.pending(ctx, ch, folderID, rf.ID, src)
+	if err != nil {
+		r.abandon(ctx, ch, rf.ID)
+		return delivery{}, err
+	}
+	if err := r.awaitRemote(ctx, rf.ID); err != nil {
+		r.abandon(ctx, ch, rf.ID)
+		return delivery{}, err
+	}
+	e.Status = state.StatusComplete
+	e.UploadedAt = r.opts.Now().UTC()
+	return delivery{entry: e}, nil
+}
+
+// awaitRemote polls the status of fileID until it is complete, failed or timed out.
+func (r *run) awaitRemote(ctx context.Context, fileID string) error {
+	deadline := r.opts.Now().Add(r.opts.RemoteTimeout)
+	for {
+		st, err := r.client.FileStatus(ctx, r.account, fileID)
+		if err != nil {
+			return fmt.Errorf("await remote upload %s: %w", fileID, err)
+		}
+		switch {
+		case st.UploadFailed:
+			return fmt.Errorf("await remote upload %s: Frame.io could not fetch the URL", fileID)
+		case st.UploadComplete:
+			return nil
+		case r.opts.Now().After(deadline):
+			return fmt.Errorf("await remote upload %s: not complete after %s", fileID, r.opts.RemoteTimeout)
+		}
+		if err := sleep(ctx, r.opts.PollInterval); err != nil {
+			return fmt.Errorf("await remote upload %s: %w", fileID, err)
+		}
+	}
+}
