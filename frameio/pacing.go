@@ -1,0 +1,148 @@
+package frameio
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// documentedLimits are Frame.io's published rate limits per endpoint and account user, keyed
+// by the same route templates the client uses for its calls. Routes missing here start
+// unpaced and learn their limit from the first response's x-ratelimit-* headers.
+var documentedLimits = map[string]struct {
+	n      int
+	window time.Duration
+}{
+	"POST " + routeLocalUpload:  {5, time.Second},
+	"POST " + routeRemoteUpload: {5, time.Second},
+	"GET " + routeFile:          {5, time.Second},
+	"GET " + routeFileStatus:    {5, time.Second},
+	"GET " + routeFiles:         {5, time.Second},
+	"GET " + routeFolders:       {5, time.Second},
+	"POST " + routeFolders:      {3, time.Second},
+	"GET " + routeChildren:      {100, time.Minute},
+	"DELETE " + routeFile:       {100, time.Minute},
+	"GET " + routeAccounts:      {100, time.Minute},
+	"POST " + routeVersionStack: {10, time.Minute},
+}
+
+// pacer holds one limiter per rate-limit class. It is shared by every goroutine that uses the
+// Client, because the server counts per account user, not per goroutine.
+type pacer struct {
+	off bool
+
+	mu      sync.Mutex
+	classes map[string]*rateClass
+}
+
+// rateClass paces one endpoint: a token bucket at the endpoint's rate, plus a hold set when
+// the server reports that nothing remains in the current window.
+type rateClass struct {
+	mu     sync.Mutex
+	lim    *rate.Limiter // nil while the class has no known limit
+	n      int           // limit per window, as last learned
+	window time.Duration // window, as last learned
+	hold   time.Time     // send nothing before this instant
+}
+
+func newPacer(off bool) *pacer {
+	return &pacer{off: off, classes: make(map[string]*rateClass)}
+}
+
+// class returns the limiter for key, creating it from the documented limits on first use.
+func (p *pacer) class(key string) *rateClass {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.classes[key]
+	if !ok {
+		c = &rateClass{}
+		if d, ok := documentedLimits[key]; ok {
+			c.setLimit(d.n, d.window, d.n)
+		}
+		p.classes[key] = c
+	}
+	return c
+}
+
+// wait blocks until a request of class key may be sent: past any hold, then through the
+// bucket. A hold set while it waited in the bucket (another request's answer said nothing
+// remains) is honoured too.
+func (p *pacer) wait(ctx context.Context, key string) error {
+	if p.off {
+		return nil
+	}
+	c := p.class(key)
+	if err := c.waitHold(ctx); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	lim := c.lim
+	c.mu.Unlock()
+	if lim == nil {
+		return nil
+	}
+	if err := lim.Wait(ctx); err != nil {
+		return err
+	}
+	return c.waitHold(ctx)
+}
+
+// waitHold sleeps until the class's hold has passed.
+func (c *rateClass) waitHold(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		d := time.Until(c.hold)
+		c.mu.Unlock()
+		if d <= 0 {
+			return nil
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// observe learns from a response's x-ratelimit-limit, -remaining and -window (milliseconds)
+// headers: a limit or window that differs from what the class assumed replaces its bucket
+// (filled to what remains), and a remaining of 0 holds the class until the window has passed.
+func (p *pacer) observe(key string, h http.Header) {
+	if p.off {
+		return
+	}
+	ms, err := strconv.ParseFloat(h.Get("X-Ratelimit-Window"), 64)
+	if err != nil || ms <= 0 {
+		return
+	}
+	window := time.Duration(ms * float64(time.Millisecond))
+	remaining, errR := strconv.Atoi(h.Get("X-Ratelimit-Remaining"))
+	n, errN := strconv.Atoi(h.Get("X-Ratelimit-Limit"))
+	c := p.class(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if errN == nil && n > 0 && (n != c.n || window != c.window) {
+		left := n
+		if errR == nil {
+			left = max(min(remaining, n), 0)
+		}
+		c.setLimit(n, window, left)
+	}
+	if errR == nil && remaining <= 0 {
+		if until := time.Now().Add(window); until.After(c.hold) {
+			c.hold = until
+		}
+	}
+}
+
+// setLimit gives the class a new bucket of n requests per window with a burst of n, the shape
+// of the server's leaky bucket, holding left tokens. c.mu is held or c is not yet shared.
+func (c *rateClass) setLimit(n int, window time.Duration, left int) {
+	c.n, c.window = n, window
+	c.lim = rate.NewLimiter(rate.Limit(float64(n)/window.Seconds()), n)
+	if used := n - left; used > 0 {
+		c.lim.ReserveN(time.Now(), used)
+	}
+}
