@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -412,8 +413,10 @@ func TestReconcilePending(t *testing.T) {
 		parts       int
 		touch       bool // the local file changed after the interrupted run
 		gone        bool // someone deleted the placeholder
+		lostAnswer  bool // the create's answer never reached the state
 		wantOutcome apply.Outcome
 	}{
+		{name: "create answer lost removes the stray", parts: 3, lostAnswer: true, wantOutcome: apply.Done},
 		{name: "complete adopts", parts: 3, wantOutcome: apply.Adopted},
 		{name: "partial uploads again", parts: 1, wantOutcome: apply.Done},
 		{name: "complete but source touched uploads again", parts: 3, touch: true, wantOutcome: apply.Done},
@@ -462,7 +465,12 @@ func TestReconcilePending(t *testing.T) {
 			}
 			pendingSource = srcs["/A.mov"]
 			if err := w.Update(ctx, func(s *state.State) {
-				s.Entries["/A.mov"] = &state.Entry{Source: pendingSource, FileID: rf.ID, ParentID: h.seed.RootFolderID, Status: state.StatusPending}
+				e := &state.Entry{Source: pendingSource, FileID: rf.ID, ParentID: h.seed.RootFolderID,
+					Status: state.StatusPending, CreatedAt: time.Now().Add(-time.Second)}
+				if tt.lostAnswer {
+					e.FileID = ""
+				}
+				s.Entries["/A.mov"] = e
 			}); err != nil {
 				t.Fatal(err)
 			}
@@ -488,6 +496,61 @@ func TestReconcilePending(t *testing.T) {
 			h.verify(files, nil)
 			if got := h.live(); got != 1 {
 				t.Errorf("files in Frame.io = %d, want 1", got)
+			}
+		})
+	}
+}
+
+// loseAnswer passes requests through but, for the first n requests whose path ends in
+// suffix, throws the answer away and reports a network error, as a connection cut after the
+// server acted would.
+type loseAnswer struct {
+	suffix string
+	mu     sync.Mutex
+	n      int
+	base   http.RoundTripper
+}
+
+func (l *loseAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.base.RoundTrip(r)
+	if err != nil || !strings.HasSuffix(r.URL.Path, l.suffix) {
+		return resp, err
+	}
+	l.mu.Lock()
+	lose := l.n > 0
+	l.n--
+	l.mu.Unlock()
+	if !lose {
+		return resp, nil
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return nil, errors.New("connection reset by peer (test)")
+}
+
+func TestLostCreateAnswerLeavesNoDuplicate(t *testing.T) {
+	for _, kind := range []string{"local_upload", "remote_upload"} {
+		t.Run(kind, func(t *testing.T) {
+			h := newHarness(t, testEmulatorOptions())
+			lose := &loseAnswer{suffix: kind, n: 1, base: http.DefaultTransport}
+			c, err := frameio.New(h.srv.URL, &http.Client{Transport: bearer{token: h.seed.Token, base: lose}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.client = c
+			h.writeFile("A.mov", 100<<10, 1)
+			reel := randomBytes(10<<10, 2)
+			reelURL := serveBytes(t, reel).URL + "/reel.mp4"
+			files := h.desired(source{local: "A.mov", to: "/L"}, source{url: reelURL, name: "reel.mp4", to: "/L"})
+			if _, err := h.apply(context.Background(), h.plan(files, false), files, apply.Options{}); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			h.verify(files, map[string][]byte{reelURL: reel})
+			if got := h.live(); got != len(files) {
+				t.Errorf("files in Frame.io = %d, want %d", got, len(files))
+			}
+			if s := h.emu.Stats(); s.FilesDeleted != 1 {
+				t.Errorf("files deleted = %d, want 1 (the stray of the lost answer)", s.FilesDeleted)
 			}
 		})
 	}

@@ -150,16 +150,18 @@ func (r *run) pending(ctx context.Context, ch plan.Change, folderID, fileID stri
 	return e, nil
 }
 
-// abandon cleans up after a failed upload of fileID: it deletes the placeholder and puts the
-// prior entry back, so the state describes the situation before this run touched the address.
-// When the run is being interrupted, or the delete fails, the pending entry stays: the next
-// run reconciles it.
+// abandon cleans up after a failed upload: it deletes the placeholder fileID (if any) and
+// puts the prior entry back, so the state describes the situation before this run touched the
+// address. When the run is being interrupted, or the delete fails, the pending entry stays:
+// the next run reconciles it.
 func (r *run) abandon(ctx context.Context, ch plan.Change, fileID string) {
-	if ctx.Err() != nil || fileID == "" {
+	if ctx.Err() != nil {
 		return
 	}
-	if err := r.deleteRemote(ctx, fileID); err != nil {
-		return
+	if fileID != "" {
+		if err := r.deleteRemote(ctx, fileID); err != nil {
+			return
+		}
 	}
 	_ = r.save(ctx, func(s *state.State) {
 		if ch.Prior == nil {
@@ -179,11 +181,26 @@ func (r *run) deleteRemote(ctx context.Context, fileID string) error {
 	return fmt.Errorf("delete file %s: %w", fileID, err)
 }
 
-// reconcile decides what to do with the placeholder of an interrupted upload (a change whose
-// prior entry is pending). It returns true when Frame.io has the file complete and matches
-// wants (the caller then adopts it); otherwise it deletes the placeholder and returns false.
-func (r *run) reconcile(ctx context.Context, prior *state.Entry, matches func(*frameio.File) bool) (bool, error) {
-	if prior == nil || prior.Status != state.StatusPending || prior.FileID == "" {
+// reconcile decides what to do with an interrupted upload (a change whose prior entry is
+// pending). It returns true when Frame.io has the file complete and matches says it is the
+// same content (the caller then adopts it). Otherwise it removes the placeholder and returns
+// false, so the caller uploads again.
+//
+// A pending entry without a file id is a create that was journaled but whose answer never
+// reached the state: Frame.io may or may not have made the file. Any file of that name (and
+// size, when size >= 0) that appeared in the folder since, and that the state does not know,
+// is that file, and is deleted.
+func (r *run) reconcile(ctx context.Context, prior *state.Entry, folderID, name string, size int64, matches func(*frameio.File) bool) (bool, error) {
+	if prior == nil || prior.Status != state.StatusPending {
+		return false, nil
+	}
+	if prior.FileID == "" {
+		if prior.ParentID != "" {
+			folderID = prior.ParentID
+		}
+		if err := r.removeStrays(ctx, folderID, name, size, prior.CreatedAt); err != nil {
+			return false, fmt.Errorf("remove interrupted create: %w", err)
+		}
 		return false, nil
 	}
 	st, err := r.client.FileStatus(ctx, r.account, prior.FileID)
@@ -218,30 +235,56 @@ func ambiguous(err error) bool {
 	return code == 0 && !errors.Is(err, context.Canceled)
 }
 
-// createRetrying runs create, and after an ambiguous failure removes what it may have created
-// (a file named name of size size in folderID, created during this run and unknown to the
-// state) before trying again, so that nothing ends up twice.
-func (r *run) createRetrying(ctx context.Context, folderID, name string, size int64, create func() (*frameio.File, error)) (*frameio.File, error) {
+// createFile creates the remote file for ch so that nothing can end up twice:
+//
+//  1. It journals the intent first: a pending entry without a file id, stamped with the time.
+//     A crash between the create and the next save leaves that entry, and the next run's
+//     reconcile removes the file the lost answer was about.
+//  2. It runs create. After an ambiguous failure (5xx, lost answer) it removes what the
+//     create may have made (same name and size, created since the intent, unknown to the
+//     state) and tries again.
+//  3. It records the file id in the pending entry, before any byte is sent.
+//
+// size is the file's size, or -1 when unknown (remote). On failure the prior entry is back in
+// the state, unless the run is being interrupted (then the intent stays for the next run).
+func (r *run) createFile(ctx context.Context, ch plan.Change, folderID string, src state.Source, size int64, create func() (*frameio.File, error)) (*frameio.File, *state.Entry, error) {
+	e, err := r.pending(ctx, ch, folderID, "", src)
+	if err != nil {
+		return nil, nil, err
+	}
 	for attempt := 1; ; attempt++ {
 		f, err := create()
 		if err == nil {
-			return f, nil
+			e.FileID = f.ID
+			if err := r.save(ctx, func(s *state.State) { s.Entries[ch.Address] = e.Clone() }); err != nil {
+				r.abandon(ctx, ch, f.ID)
+				return nil, nil, err
+			}
+			return f, e, nil
 		}
-		if ctx.Err() != nil || !ambiguous(err) || attempt >= createAttempts {
-			return nil, fmt.Errorf("create file %q: %w", name, err)
+		err = fmt.Errorf("create file %q: %w", ch.Name, err)
+		if ctx.Err() != nil {
+			return nil, nil, err // the intent stays: the create may have happened
 		}
-		if rerr := r.removeStrays(ctx, folderID, name, size); rerr != nil {
-			return nil, fmt.Errorf("create file %q: %w", name, errors.Join(err, rerr))
+		if ambiguous(err) {
+			if rerr := r.removeStrays(ctx, folderID, ch.Name, size, e.CreatedAt); rerr != nil {
+				return nil, nil, errors.Join(err, rerr) // the intent stays
+			}
+		}
+		if !ambiguous(err) || attempt >= createAttempts {
+			r.abandon(ctx, ch, "")
+			return nil, nil, err
 		}
 		if err := sleep(ctx, time.Duration(attempt)*r.opts.PollInterval); err != nil {
-			return nil, fmt.Errorf("create file %q: %w", name, err)
+			return nil, nil, fmt.Errorf("create file %q: %w", ch.Name, err)
 		}
 	}
 }
 
-// removeStrays deletes files in folderID named name (and of size size, when size >= 0) that
-// Frame.io created since this run started and that the state does not know.
-func (r *run) removeStrays(ctx context.Context, folderID, name string, size int64) error {
+// removeStrays deletes the files in folderID named name (and of size size, when size >= 0)
+// that Frame.io created since the given time (less clockSkew) and that the state does not
+// know.
+func (r *run) removeStrays(ctx context.Context, folderID, name string, size int64, since time.Time) error {
 	known := map[string]bool{}
 	for _, e := range r.opts.State.Snapshot().Entries {
 		known[e.FileID] = true
@@ -249,7 +292,7 @@ func (r *run) removeStrays(ctx context.Context, folderID, name string, size int6
 			known[id] = true
 		}
 	}
-	since := r.start.Add(-clockSkew)
+	since = since.Add(-clockSkew)
 	var strays []string
 	for f, err := range r.client.Files(ctx, r.account, folderID) {
 		if err != nil {

@@ -37,7 +37,7 @@ func (r *run) local(ctx context.Context, ch plan.Change, d *manifest.Desired, fo
 	// An interrupted upload whose file is complete and whose source did not change since is
 	// adopted: hash the local file to record what it holds, but send nothing.
 	if prior := ch.Prior; prior != nil && prior.Status == state.StatusPending {
-		adopt, err := r.reconcile(ctx, prior, func(rf *frameio.File) bool {
+		adopt, err := r.reconcile(ctx, prior, folderID, ch.Name, prior.Source.Size, func(rf *frameio.File) bool {
 			return rf.FileSize == before.Size && prior.Source.Kind == state.KindLocal && sameStat(prior.Source, before)
 		})
 		if err != nil {
@@ -59,15 +59,10 @@ func (r *run) local(ctx context.Context, ch plan.Change, d *manifest.Desired, fo
 
 	var sent int64
 	for attempt := 1; ; attempt++ {
-		rf, err := r.createRetrying(ctx, folderID, ch.Name, before.Size, func() (*frameio.File, error) {
+		rf, e, err := r.createFile(ctx, ch, folderID, before, before.Size, func() (*frameio.File, error) {
 			return r.client.CreateLocalUpload(ctx, r.account, folderID, ch.Name, before.Size)
 		})
 		if err != nil {
-			return delivery{sent: sent}, err
-		}
-		e, err := r.pending(ctx, ch, folderID, rf.ID, before)
-		if err != nil {
-			r.abandon(ctx, ch, rf.ID)
 			return delivery{sent: sent}, err
 		}
 		digest, n, err := r.sendParts(ctx, ch.Address, f, rf)

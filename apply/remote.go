@@ -18,7 +18,7 @@ func (r *run) remote(ctx context.Context, ch plan.Change, d *manifest.Desired, f
 		return delivery{}, fmt.Errorf("check source %s: the URL changed since the plan was made; run fiosync plan again", src.URL)
 	}
 	if prior := ch.Prior; prior != nil && prior.Status == state.StatusPending {
-		adopt, err := r.reconcile(ctx, prior, func(*frameio.File) bool {
+		adopt, err := r.reconcile(ctx, prior, folderID, ch.Name, -1, func(*frameio.File) bool {
 			return prior.Source.Kind == state.KindRemote && prior.Source.URLHash == src.URLHash
 		})
 		if err != nil {
@@ -32,15 +32,10 @@ func (r *run) remote(ctx context.Context, ch plan.Change, d *manifest.Desired, f
 		}
 	}
 
-	rf, err := r.createRetrying(ctx, folderID, ch.Name, -1, func() (*frameio.File, error) {
+	rf, e, err := r.createFile(ctx, ch, folderID, src, -1, func() (*frameio.File, error) {
 		return r.client.CreateRemoteUpload(ctx, r.account, folderID, ch.Name, d.URL)
 	})
 	if err != nil {
-		return delivery{}, err
-	}
-	e, err := r.pending(ctx, ch, folderID, rf.ID, src)
-	if err != nil {
-		r.abandon(ctx, ch, rf.ID)
 		return delivery{}, err
 	}
 	if err := r.awaitRemote(ctx, rf.ID); err != nil {
