@@ -126,10 +126,13 @@ func TestRateLimits(t *testing.T) {
 
 	t.Run("expired token", func(t *testing.T) {
 		e := newEnv(t, nil)
-		e.emu.tokens.add("short", e.clock.Now().Add(time.Hour))
-		e.mustStatus(e.callToken("GET", "/v4/me", nil, "short"), http.StatusOK)
-		e.clock.Add(time.Hour)
-		errorItem(t, e.mustStatus(e.callToken("GET", "/v4/me", nil, "short"), http.StatusUnauthorized))
+		short := e.emu.issueToken()
+		e.mustStatus(e.callToken("GET", "/v4/me", nil, short), http.StatusOK)
+		e.clock.Add(time.Hour - time.Nanosecond)
+		e.mustStatus(e.callToken("GET", "/v4/me", nil, short), http.StatusOK)
+		e.clock.Add(time.Nanosecond)
+		errorItem(t, e.mustStatus(e.callToken("GET", "/v4/me", nil, short), http.StatusUnauthorized))
+		e.mustStatus(e.call("GET", "/v4/me", nil), http.StatusOK) // the seed token never expires
 	})
 }
 

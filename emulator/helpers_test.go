@@ -35,7 +35,7 @@ func (c *clock) Add(d time.Duration) {
 
 // env is one emulator behind a test server, with a fake clock.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	emu   *Emulator
 	srv   *httptest.Server
 	clock *clock
@@ -43,7 +43,7 @@ type env struct {
 }
 
 // newEnv starts an emulator with rate limits off unless opt turns them on.
-func newEnv(t *testing.T, opt func(*Options)) *env {
+func newEnv(t testing.TB, opt func(*Options)) *env {
 	t.Helper()
 	c := newClock()
 	o := DefaultOptions()
@@ -76,7 +76,7 @@ type resp struct {
 }
 
 // json decodes the body into a generic value.
-func (r resp) json(t *testing.T) map[string]any {
+func (r resp) json(t testing.TB) map[string]any {
 	t.Helper()
 	var v map[string]any
 	if err := json.Unmarshal(r.body, &v); err != nil {
@@ -177,7 +177,7 @@ func (e *env) putPart(url string, body []byte, mediaType string, edit func(*http
 }
 
 // uploadURLs returns the upload_urls of a local_upload answer as (size, url) pairs.
-func uploadURLs(t *testing.T, file map[string]any) []uploadURL {
+func uploadURLs(t testing.TB, file map[string]any) []uploadURL {
 	t.Helper()
 	raw, ok := file["upload_urls"].([]any)
 	if !ok {
@@ -196,7 +196,7 @@ func keys(m map[string]any) []string {
 }
 
 // errorItem returns the first item of an error envelope, failing when the envelope is wrong.
-func errorItem(t *testing.T, r resp) map[string]any {
+func errorItem(t testing.TB, r resp) map[string]any {
 	t.Helper()
 	v := r.json(t)
 	items, ok := v["errors"].([]any)

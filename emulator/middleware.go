@@ -185,3 +185,11 @@ func (e *Emulator) api(route string, class limitClass, h func(http.ResponseWrite
 		}
 	})
 }
+
+// issueToken registers a new bearer token that expires after Options.TokenTTL. The IMS
+// endpoints (a later issue) hand these out.
+func (e *Emulator) issueToken() string {
+	token := "emu_" + newID()
+	e.tokens.add(token, e.now().Add(e.opts.TokenTTL))
+	return token
+}
