@@ -276,6 +276,15 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		}
 	}
 
+	// Every change was saved as it happened; this retries a save that failed on the way.
+	if err := r.opts.State.Flush(context.WithoutCancel(ctx)); err != nil {
+		for i := range results {
+			if results[i].Outcome == Done || results[i].Outcome == Adopted {
+				results[i].Outcome, results[i].Err = Failed, fmt.Errorf("save state: %w", err)
+			}
+		}
+	}
+
 	res := &Result{Files: results, FoldersCreated: r.created, Bytes: r.sent.Load(), Elapsed: r.opts.Now().Sub(r.start)}
 	slices.SortStableFunc(res.Files, func(a, b FileResult) int { return cmp.Compare(a.Address, b.Address) })
 	var errs []error

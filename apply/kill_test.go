@@ -1,0 +1,156 @@
+package apply_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fiosync/fiosync/apply"
+)
+
+// The child process of TestKill9 reads its setup from these variables.
+const (
+	envChildURL   = "FIOSYNC_APPLY_CHILD_URL"
+	envChildToken = "FIOSYNC_APPLY_CHILD_TOKEN"
+	envChildDir   = "FIOSYNC_APPLY_CHILD_DIR"
+)
+
+// killSources lists the files of a kill test's manifest directory.
+func killSources(t testing.TB, dir string) []source {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "*.mov"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(names)
+	var srcs []source
+	for _, n := range names {
+		srcs = append(srcs, source{local: filepath.Base(n), to: "/Kill"})
+	}
+	return srcs
+}
+
+// TestApplyChild is the body of the child process of TestKill9: it plans and applies the
+// manifest directory it is given against the parent's emulator, printing each event as a JSON
+// line, until the parent kills it.
+func TestApplyChild(t *testing.T) {
+	url := os.Getenv(envChildURL)
+	if url == "" {
+		t.Skip("runs only as the child of TestKill9")
+	}
+	h := &harness{t: t, dir: os.Getenv(envChildDir), client: newClient(t, url, os.Getenv(envChildToken))}
+	h.seed.Project = "Sandbox"
+	h.statePath = filepath.Join(h.dir, "fiosync.state.json")
+	files := h.desired(killSources(t, h.dir)...)
+	enc := json.NewEncoder(os.Stdout)
+	obs := apply.ObserverFunc(func(e apply.Event) { enc.Encode(e) })
+	if _, err := h.apply(context.Background(), h.plan(files, false), files, apply.Options{Observer: &lockedObserver{o: obs}, Parallel: 2}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lockedObserver serialises events for an observer that is not safe for concurrent use.
+type lockedObserver struct {
+	mu sync.Mutex
+	o  apply.Observer
+}
+
+func (l *lockedObserver) Event(e apply.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.o.Event(e)
+}
+
+func TestKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	tests := []struct {
+		name string
+		// killAt says when to kill: after the nth event of this type.
+		killAt string
+		nth    int
+	}{
+		{name: "while creating", killAt: apply.EventFileStart, nth: 3},
+		{name: "mid parts", killAt: apply.EventProgress, nth: 12},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := testEmulatorOptions()
+			opts.PartSize = 256 << 10
+			opts.Latency = 5 * time.Millisecond
+			h := newHarness(t, opts)
+			const n = 4
+			for i := range n {
+				h.writeFile(fmt.Sprintf("clip%d.mov", i), 4<<20, uint64(i+1))
+			}
+
+			cmd := exec.Command(os.Args[0], "-test.run=^TestApplyChild$", "-test.count=1")
+			cmd.Env = append(os.Environ(), envChildURL+"="+h.srv.URL, envChildToken+"="+h.seed.Token, envChildDir+"="+h.dir)
+			cmd.Stderr = os.Stderr
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			seen, killed := 0, false
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				var e apply.Event
+				if json.Unmarshal(sc.Bytes(), &e) != nil {
+					continue // the test framework's own lines
+				}
+				if e.Type == tt.killAt {
+					seen++
+				}
+				if seen == tt.nth && !killed {
+					if err := cmd.Process.Kill(); err != nil { // SIGKILL
+						t.Fatal(err)
+					}
+					killed = true
+				}
+			}
+			cmd.Wait()
+			if !killed {
+				t.Fatalf("the child finished before %d %s events", tt.nth, tt.killAt)
+			}
+
+			pending := 0
+			if st := h.loadState(); st != nil {
+				for _, e := range st.Entries {
+					if e.Status == "pending" {
+						pending++
+					}
+				}
+			}
+			if pending == 0 {
+				t.Errorf("the killed run left no pending entry; the kill came too late to test anything")
+			}
+
+			// The next run, in process, reconciles what the killed one left.
+			files := h.desired(killSources(t, h.dir)...)
+			p := h.plan(files, false)
+			if _, err := h.apply(context.Background(), p, files, apply.Options{}); err != nil {
+				t.Fatalf("Run after kill: %v", err)
+			}
+			h.verify(files, nil)
+			if got := h.live(); got != n {
+				s := h.emu.Stats()
+				t.Errorf("files in Frame.io = %d (created %d, deleted %d), want %d", got, s.FilesCreated, s.FilesDeleted, n)
+			}
+			if again := h.plan(files, false); len(again.Changes) != 0 {
+				t.Errorf("plan after the second run has %d changes, want none", len(again.Changes))
+			}
+		})
+	}
+}
