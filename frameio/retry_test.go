@@ -273,6 +273,7 @@ func TestPacing(t *testing.T) {
 // without Retry-After, and the client backs off until every call succeeds. Creates are retried
 // on 429 too, without duplicates.
 func TestRateLimitedWithoutPacing(t *testing.T) {
+	t.Parallel()
 	for _, noRetryAfter := range []bool{false, true} {
 		name := "with Retry-After"
 		if noRetryAfter {

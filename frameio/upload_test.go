@@ -178,6 +178,7 @@ func TestPartShortSource(t *testing.T) {
 // answered 500, 10% cut mid-body, rate limits as documented and, once the file exists, 30% of
 // API calls failing. Every part gets through and the stored BLAKE3 equals the source's.
 func TestUploadUnderFaults(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("200 MB upload")
 	}
@@ -229,6 +230,7 @@ func TestUploadUnderFaults(t *testing.T) {
 // TestNoSecretsLeak drives every failure path with a debug logger on and checks that no error
 // and no log line holds a token or a part URL's signature.
 func TestNoSecretsLeak(t *testing.T) {
+	t.Parallel()
 	opts := noLimits()
 	opts.PartFaultRate = 0.3
 	opts.ResetRate = 0.2
