@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/alecthomas/kong"
+	"golang.org/x/term"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// The exit codes, documented in the README.
+const (
+	exitOK        = 0
+	exitError     = 1
+	exitChanges   = 2 // plan --detailed-exitcode: the plan has changes
+	exitInterrupt = 130
+)
+
+// cli is the root of the command tree.
+type cli struct {
+	Globals
+
+	Version kong.VersionFlag `help:"Print the version and exit."`
+
+	Init     initCmd     `cmd:"" help:"Write a commented starter fiosync.yaml."`
+	Validate validateCmd `cmd:"" help:"Check the manifest offline."`
+	Emulator emulatorCmd `cmd:"" help:"Serve the local Frame.io V4 emulator."`
+}
+
+// Globals are the flags every command shares. Secrets (tokens, client secrets) are read from
+// the environment only, never from flags, so they stay out of shell history and ps output.
+type Globals struct {
+	APIURL string `name:"api-url" env:"FRAMEIO_API_URL" default:"https://api.frame.io" help:"Frame.io API origin (${env})."`
+	IMSURL string `name:"ims-url" env:"FRAMEIO_IMS_URL" default:"https://ims-na1.adobelogin.com" help:"Adobe IMS origin (${env})."`
+
+	getenv func(string) string
+}
+
+// stdio is where a command reads and writes; tests replace it.
+type stdio struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// isTerminal reports whether f is an interactive terminal.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
+}
+
+// color reports whether output to w may use colour: a terminal, and NO_COLOR unset.
+func (g *Globals) color(w io.Writer) bool {
+	return g.getenv("NO_COLOR") == "" && isTerminal(w)
+}
+
+// exitRequest carries an exit code out of kong (help, version) through a panic that run
+// recovers, so that nothing but main ever calls os.Exit.
+type exitRequest int
+
+// run parses args, runs the chosen command and returns the process exit code.
+func run(ctx context.Context, args []string, io stdio) (code int) {
+	var root cli
+	root.getenv = os.Getenv
+	parser, err := kong.New(&root,
+		kong.Name("fiosync"),
+		kong.Description("Sync the uploads described in a YAML manifest to Frame.io V4: plan shows what would change, apply does only that."),
+		kong.Writers(io.Out, io.Err),
+		kong.Exit(func(c int) { panic(exitRequest(c)) }),
+		kong.Vars{"version": version},
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.UsageOnError(),
+		kong.BindTo(ctx, (*context.Context)(nil)),
+		kong.Bind(&io),
+	)
+	if err != nil {
+		fmt.Fprintf(io.Err, "fiosync: internal error: %v\n", err)
+		return exitError
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			c, ok := r.(exitRequest)
+			if !ok {
+				panic(r)
+			}
+			code = int(c)
+		}
+	}()
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintf(io.Err, "fiosync: %v\n", err)
+		fmt.Fprintln(io.Err, "Run 'fiosync --help' for usage.")
+		return exitError
+	}
+	return report(ctx, kctx.Run(&root.Globals), io.Err)
+}
+
+// exitError is an error that chooses the exit code; with an empty message nothing is printed.
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e *codedError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *codedError) Unwrap() error { return e.err }
+
+// report prints err for people and maps it to an exit code. It is the only place that
+// decides how an error looks and what the process returns.
+func report(ctx context.Context, err error, w io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var coded *codedError
+	if errors.As(err, &coded) && coded.err == nil {
+		return coded.code
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		fmt.Fprintln(w, "fiosync: interrupted; work done so far is saved in the state. Run the same command again to continue.")
+		return exitInterrupt
+	}
+	fmt.Fprintf(w, "Error: %v\n", err)
+	if coded != nil {
+		return coded.code
+	}
+	return exitError
+}

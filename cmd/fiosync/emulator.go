@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sourcegraph/conc"
+
+	"github.com/fiosync/fiosync/emulator"
+)
+
+type emulatorCmd struct {
+	Addr           string        `default:"127.0.0.1:0" help:"Address to listen on."`
+	Data           string        `type:"path" help:"Directory for uploaded bytes (a temporary directory when omitted)."`
+	RateLimitScale float64       `default:"1" help:"Multiply the documented rate limits; 0 turns them off."`
+	APIFaultRate   float64       `name:"api-fault-rate" help:"Answer this share of API calls with 500 or 503."`
+	PartFaultRate  float64       `help:"Answer this share of part PUTs with 500."`
+	ResetRate      float64       `help:"Cut this share of part PUTs mid-body."`
+	Latency        time.Duration `help:"Add this delay to every request."`
+	URLTTL         time.Duration `name:"url-ttl" default:"24h" help:"Lifetime of part upload URLs."`
+	PartSize       int64         `default:"20971520" help:"Target part size in bytes (even split)."`
+	NoRetryAfter   bool          `help:"Send 429 without Retry-After."`
+	TokenTTL       time.Duration `default:"1h" help:"Lifetime of the tokens its IMS endpoints issue."`
+}
+
+func (c *emulatorCmd) Help() string {
+	return `Serves a local Frame.io V4 API for tests, demos and trying fiosync without an account.
+When ready it prints one JSON line with api_url, token and the seeded ids; point fiosync at it
+with FRAMEIO_API_URL and FRAMEIO_TOKEN. It serves until interrupted.`
+}
+
+// Validate checks the switches before anything starts.
+func (c *emulatorCmd) Validate() error {
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"--api-fault-rate", c.APIFaultRate}, {"--part-fault-rate", c.PartFaultRate}, {"--reset-rate", c.ResetRate}} {
+		if r.v < 0 || r.v > 1 {
+			return fmt.Errorf("%s must be between 0 and 1, got %g", r.name, r.v)
+		}
+	}
+	if c.RateLimitScale < 0 {
+		return fmt.Errorf("--rate-limit-scale must be 0 or more, got %g", c.RateLimitScale)
+	}
+	if c.PartSize < 1 {
+		return fmt.Errorf("--part-size must be at least 1 byte, got %d", c.PartSize)
+	}
+	if c.URLTTL <= 0 || c.TokenTTL <= 0 {
+		return errors.New("--url-ttl and --token-ttl must be positive durations such as 24h")
+	}
+	return nil
+}
+
+func (c *emulatorCmd) Run(ctx context.Context, io *stdio) error {
+	opts := emulator.DefaultOptions()
+	opts.DataDir = c.Data
+	opts.RateLimitScale = c.RateLimitScale
+	opts.APIFaultRate = c.APIFaultRate
+	opts.PartFaultRate = c.PartFaultRate
+	opts.ResetRate = c.ResetRate
+	opts.Latency = c.Latency
+	opts.URLTTL = c.URLTTL
+	opts.PartSize = c.PartSize
+	opts.NoRetryAfter = c.NoRetryAfter
+	opts.TokenTTL = c.TokenTTL
+	emu, err := emulator.New(opts)
+	if err != nil {
+		return fmt.Errorf("start emulator: %w", err)
+	}
+	defer emu.Close()
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 30 * time.Second}
+	var wg conc.WaitGroup
+	serveErr := make(chan error, 1)
+	wg.Go(func() { serveErr <- srv.Serve(ln) })
+
+	ready := struct {
+		APIURL string `json:"api_url"`
+		emulator.Seed
+	}{APIURL: "http://" + ln.Addr().String(), Seed: emu.Seed()}
+	if err := json.NewEncoder(io.Out).Encode(ready); err != nil {
+		srv.Close()
+		wg.Wait()
+		return fmt.Errorf("print ready line: %w", err)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(shutdownCtx); serr != nil {
+		srv.Close()
+	}
+	wg.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/fiosync/fiosync/manifest"
+)
+
+// manifestFlag is the -f flag shared by the commands that read a manifest.
+type manifestFlag struct {
+	File string `short:"f" default:"fiosync.yaml" help:"Manifest file."`
+}
+
+// load parses and expands the manifest. Manifest problems are printed one per line as
+// FILE:LINE:COL: message, warnings too, and come back as a bare exit-1 error.
+func (f *manifestFlag) load(w io.Writer) (*manifest.Manifest, *manifest.Expansion, error) {
+	m, err := manifest.Load(f.File)
+	if err != nil {
+		return nil, nil, manifestError(w, err)
+	}
+	exp, err := m.Expand()
+	if err != nil {
+		return nil, nil, manifestError(w, err)
+	}
+	for _, warn := range exp.Warnings {
+		fmt.Fprintf(w, "warning: %v\n", warn)
+	}
+	return m, exp, nil
+}
+
+// manifestError prints a manifest's error list one problem per line (the format editors and
+// CI annotations understand) and turns it into a silent exit 1. Other errors pass through.
+func manifestError(w io.Writer, err error) error {
+	var list manifest.ErrorList
+	if !errors.As(err, &list) {
+		return err
+	}
+	for _, e := range list {
+		fmt.Fprintln(w, e)
+	}
+	return &codedError{code: exitError}
+}
+
+type validateCmd struct {
+	manifestFlag
+}
+
+func (c *validateCmd) Help() string {
+	return "Parses the manifest and expands its local sources, without touching Frame.io or the state.\nProblems are printed as FILE:LINE:COL: message; the exit code is 1 when there are any."
+}
+
+func (c *validateCmd) Run(io *stdio) error {
+	m, exp, err := c.load(io.Err)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(io.Out, exp.Summary(m))
+	return nil
+}
+
+type initCmd struct {
+	manifestFlag
+}
+
+func (c *initCmd) Run(io *stdio) error {
+	f, err := os.OpenFile(c.File, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("%s already exists; fiosync init never overwrites a manifest (remove it or pass -f with another name)", c.File)
+	}
+	if err != nil {
+		return fmt.Errorf("create manifest: %w", err)
+	}
+	if _, err := f.Write(manifest.Starter()); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", c.File, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", c.File, err)
+	}
+	fmt.Fprintf(io.Out, "Wrote %s. Edit its target and uploads, then run: fiosync validate -f %s\n", c.File, c.File)
+	return nil
+}
