@@ -69,7 +69,7 @@ func (s *State) Describe(w io.Writer, address string) error {
 		row("  url hash", src.URLHash.String())
 	}
 	if err := tw.Flush(); err != nil {
-		return err
+		return fmt.Errorf("describe %q: %w", address, err)
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("describe %q: %w", address, err)
