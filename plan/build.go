@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -104,11 +103,15 @@ func Build(in Inputs) (*Plan, error) {
 		p.Changes = append(p.Changes, c)
 	}
 
-	var deletes int
-	for _, addr := range slices.Sorted(maps.Keys(st.Entries)) {
-		if desired[addr] {
-			continue
+	var gone []string
+	for addr := range st.Entries {
+		if !desired[addr] {
+			gone = append(gone, addr)
 		}
+	}
+	slices.Sort(gone)
+	var deletes int
+	for _, addr := range gone {
 		if !in.Prune {
 			p.Untracked = append(p.Untracked, addr)
 			continue
