@@ -30,6 +30,8 @@ type cli struct {
 
 	Init     initCmd     `cmd:"" help:"Write a commented starter fiosync.yaml."`
 	Validate validateCmd `cmd:"" help:"Check the manifest offline."`
+	Plan     planCmd     `cmd:"" help:"Show what apply would upload, update or delete."`
+	Apply    applyCmd    `cmd:"" help:"Upload what the plan says, saving state after every file."`
 	Emulator emulatorCmd `cmd:"" help:"Serve the local Frame.io V4 emulator."`
 }
 

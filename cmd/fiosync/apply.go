@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/fiosync/fiosync/apply"
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/state"
+)
+
+type applyCmd struct {
+	manifestFlag
+	stateFlags
+
+	AutoApprove bool   `name:"auto-approve" help:"Apply without asking for confirmation."`
+	Parallel    int    `default:"4" help:"Files uploaded at once."`
+	JSON        bool   `name:"json" help:"Stream one JSON object per event (start, file_done, file_failed, summary) instead of text."`
+	MaxDelete   int    `name:"max-delete" default:"20" help:"Fail when the plan would delete more files than this (-1: no limit)."`
+	PlanFile    string `arg:"" optional:"" name:"PLANFILE" help:"A plan saved by 'fiosync plan --out': apply exactly it, or nothing if it is stale."`
+}
+
+func (c *applyCmd) Help() string {
+	return `Uploads what the plan says: creates missing folders, uploads new and changed files (local
+files in parts, remote URLs fetched by Frame.io), and, with prune: true, deletes dropped ones.
+State is saved after every file, so an interrupted apply loses nothing: run it again to finish.
+Without --auto-approve or a PLANFILE it shows the plan and asks for 'yes' on a terminal.`
+}
+
+func (c *applyCmd) Validate() error {
+	if c.Parallel < 1 {
+		return fmt.Errorf("--parallel must be at least 1, got %d", c.Parallel)
+	}
+	return nil
+}
+
+func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
+	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "apply", io.Err)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+
+	var p *plan.Plan
+	if c.PlanFile != "" {
+		if p, err = plan.ReadFile(c.PlanFile); err != nil {
+			return err
+		}
+		if err := plan.CheckStale(p, s.st, s.files); err != nil {
+			return err
+		}
+	} else {
+		p, err = s.plan(ctx, g, planOptions{refresh: true, maxDelete: c.MaxDelete, parallel: c.Parallel}, io.Err)
+		if err != nil {
+			return err
+		}
+	}
+	if p.Empty() {
+		if !c.JSON {
+			fmt.Fprintf(io.Out, "No changes. %d files up to date.\n", p.Unchanged)
+		}
+		return nil
+	}
+	if p.Target.ProjectID == "" {
+		return errors.New("the plan does not know its Frame.io project (it was made with --refresh=false and there is no state yet); make it again without --refresh=false")
+	}
+	if !c.AutoApprove && c.PlanFile == "" {
+		if err := c.confirm(io, g, p); err != nil {
+			return err
+		}
+	}
+
+	st := s.st
+	if st == nil {
+		st = state.New(p.Target)
+	}
+	if st.Target.ProjectID == "" {
+		st.Target = p.Target
+	}
+	client, err := g.client(ctx)
+	if err != nil {
+		return err
+	}
+	view := newApplyView(io, g, c.JSON)
+	res, err := apply.Run(ctx, p, apply.Options{
+		Client:   client,
+		State:    state.NewWriter(s.backend, st),
+		Files:    s.files,
+		Parallel: c.Parallel,
+		Observer: view,
+	})
+	if res != nil {
+		view.finish(res)
+	}
+	return err
+}
+
+// confirm shows the plan and asks for "yes". Without a terminal there is nobody to ask, so it
+// refuses rather than guessing.
+func (c *applyCmd) confirm(io *stdio, g *Globals, p *plan.Plan) error {
+	if !isTerminal(io.In) {
+		return errors.New("apply needs confirmation: run it on a terminal, pass --auto-approve, or apply a plan saved with 'fiosync plan --out PLANFILE'")
+	}
+	if err := plan.WriteText(io.Out, p, plan.Style{Color: g.color(io.Out)}); err != nil {
+		return fmt.Errorf("print plan: %w", err)
+	}
+	fmt.Fprint(io.Out, "\nDo you want to perform these actions? Only 'yes' will be accepted: ")
+	answer, _ := bufio.NewReader(io.In).ReadString('\n')
+	if strings.TrimSpace(answer) != "yes" {
+		return errors.New("apply cancelled; nothing was changed")
+	}
+	return nil
+}
+
+// formatBytes is the one way sizes are written in the CLI.
+var formatBytes = manifest.FormatBytes

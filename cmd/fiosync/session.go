@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/state"
+)
+
+// stateFlags locate the state and say how long to wait for its lock.
+type stateFlags struct {
+	State       string        `name:"state" env:"FIOSYNC_STATE" placeholder:"PATH" help:"State file (default: fiosync.state.json beside the manifest) (${env})."`
+	LockTimeout time.Duration `name:"lock-timeout" default:"0s" help:"How long to wait for another fiosync holding the state lock (0: fail at once)."`
+}
+
+// backend opens the state named by the flags, relative to the manifest's directory by default.
+func (f *stateFlags) backend(m *manifest.Manifest) (state.Backend, error) {
+	path := f.State
+	if strings.Contains(path, "://") {
+		return nil, fmt.Errorf("state %q: only local state files are supported so far", path)
+	}
+	if path == "" {
+		path = filepath.Join(filepath.Dir(m.Path), "fiosync.state.json")
+	}
+	return state.NewFile(path), nil
+}
+
+// session is a manifest, its expansion and its locked state: what plan and apply start from.
+type session struct {
+	m       *manifest.Manifest
+	files   []manifest.Desired
+	backend state.Backend
+	unlock  state.Unlocker
+	st      *state.State // nil when no state was saved yet
+}
+
+// openSession loads and expands the manifest, then locks and loads the state. The caller must
+// call close.
+func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op string, errw io.Writer) (*session, error) {
+	m, exp, err := mf.load(errw)
+	if err != nil {
+		return nil, err
+	}
+	b, err := sf.backend(m)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := b.Lock(ctx, state.LockInfo{Operation: op}, sf.LockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{m: m, files: exp.Files, backend: b, unlock: unlock}
+	st, err := b.Load(ctx)
+	switch {
+	case errors.Is(err, state.ErrNoState):
+	case err != nil:
+		s.close()
+		return nil, err
+	default:
+		s.st = st
+	}
+	return s, nil
+}
+
+func (s *session) close() {
+	if s.unlock != nil {
+		s.unlock.Unlock()
+		s.unlock = nil
+	}
+}
+
+// planOptions are the knobs of computing a plan.
+type planOptions struct {
+	refresh   bool
+	maxDelete int
+	parallel  int
+}
+
+// plan computes the plan from the session: local facts, then (unless refresh is off) the
+// remote side, then the pure diff.
+func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw io.Writer) (*plan.Plan, error) {
+	sources, err := plan.Identify(ctx, s.files, s.st, opts.parallel)
+	if err != nil {
+		return nil, err
+	}
+	in := plan.Inputs{
+		Files:     s.files,
+		Target:    s.m.Target,
+		Prune:     s.m.Prune,
+		Sources:   sources,
+		State:     s.st,
+		MaxDelete: opts.maxDelete,
+	}
+	if opts.maxDelete == 0 {
+		// --max-delete 0 allows no deletes, but plan.Inputs reads 0 as "the default": build
+		// without a bound and check here.
+		in.MaxDelete = plan.NoDeleteLimit
+	}
+	if opts.refresh {
+		c, err := g.client(ctx)
+		if err != nil {
+			return nil, err
+		}
+		snap, err := plan.Refresh(ctx, c, s.m, s.files, s.st)
+		if err != nil {
+			return nil, err
+		}
+		in.Remote = snap
+	}
+	p, err := plan.Build(in)
+	if err != nil {
+		return nil, err
+	}
+	if n := p.Summary().Delete; opts.maxDelete == 0 && n > 0 {
+		return nil, fmt.Errorf("plan would delete %d files, and --max-delete 0 allows none; check the manifest, or raise --max-delete if that is intended: %w", n, plan.ErrTooManyDeletes)
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(errw, "warning: %s\n", w)
+	}
+	return p, nil
+}
