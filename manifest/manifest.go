@@ -102,7 +102,7 @@ func (u *Upload) Field(key string) string {
 func Load(path string) (*Manifest, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open manifest: %w", err)
+		return nil, fmt.Errorf("read manifest: %w", err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))

@@ -171,7 +171,7 @@ func findAlias(data []byte, name string) Pos {
 // errors on the first line carry none. A manifest is short; the search gives
 // up (returning 0) on large inputs and after maxSearchLines lines.
 func failingLine(data []byte, msg string) int {
-	const maxSearchLines, maxSearchBytes = 300, 64 << 10
+	const maxSearchLines, maxSearchBytes = 300, 16 << 10
 	if len(data) > maxSearchBytes {
 		return 0
 	}
