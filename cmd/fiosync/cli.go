@@ -32,6 +32,7 @@ type cli struct {
 	Validate validateCmd `cmd:"" help:"Check the manifest offline."`
 	Plan     planCmd     `cmd:"" help:"Show what apply would upload, update or delete."`
 	Apply    applyCmd    `cmd:"" help:"Upload what the plan says, saving state after every file."`
+	State    stateCmd    `cmd:"" help:"Inspect and edit the state."`
 	Emulator emulatorCmd `cmd:"" help:"Serve the local Frame.io V4 emulator."`
 }
 

@@ -20,14 +20,14 @@ type stateFlags struct {
 	LockTimeout time.Duration `name:"lock-timeout" default:"0s" help:"How long to wait for another fiosync holding the state lock (0: fail at once)."`
 }
 
-// backend opens the state named by the flags, relative to the manifest's directory by default.
-func (f *stateFlags) backend(m *manifest.Manifest) (state.Backend, error) {
+// backend opens the state named by the flags; by default the state file beside the manifest.
+func (f *stateFlags) backend(manifestPath string) (state.Backend, error) {
 	path := f.State
 	if strings.Contains(path, "://") {
 		return nil, fmt.Errorf("state %q: only local state files are supported so far", path)
 	}
 	if path == "" {
-		path = filepath.Join(filepath.Dir(m.Path), "fiosync.state.json")
+		path = filepath.Join(filepath.Dir(manifestPath), "fiosync.state.json")
 	}
 	return state.NewFile(path), nil
 }
@@ -48,7 +48,7 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op strin
 	if err != nil {
 		return nil, err
 	}
-	b, err := sf.backend(m)
+	b, err := sf.backend(m.Path)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/fiosync/fiosync/state"
+)
+
+type stateCmd struct {
+	List   stateListCmd   `cmd:"" help:"List the addresses the state tracks."`
+	Show   stateShowCmd   `cmd:"" help:"Show what the state records for one address."`
+	Rm     stateRmCmd     `cmd:"" help:"Forget an address without touching Frame.io."`
+	Unlock stateUnlockCmd `cmd:"" help:"Remove the state lock left by a process that is gone."`
+}
+
+// stateLocation names a state without needing a valid manifest: only the manifest's
+// directory matters, so the state stays inspectable while the manifest is broken.
+type stateLocation struct {
+	manifestFlag
+	stateFlags
+}
+
+func (l *stateLocation) load(ctx context.Context) (state.Backend, *state.State, error) {
+	b, err := l.backend(l.File)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := b.Load(ctx)
+	if errors.Is(err, state.ErrNoState) {
+		return nil, nil, fmt.Errorf("no state at %s yet: it is written by the first fiosync apply", b)
+	}
+	return b, st, err
+}
+
+type stateListCmd struct {
+	stateLocation
+}
+
+func (c *stateListCmd) Run(ctx context.Context, io *stdio) error {
+	_, st, err := c.load(ctx)
+	if err != nil {
+		return err
+	}
+	return st.WriteList(io.Out)
+}
+
+type stateShowCmd struct {
+	stateLocation
+	JSON    bool   `name:"json" help:"Print the entry as JSON."`
+	Address string `arg:"" help:"The address, e.g. /Dailies/day01/A-Cam/A001C001.mov."`
+}
+
+func (c *stateShowCmd) Run(ctx context.Context, io *stdio) error {
+	_, st, err := c.load(ctx)
+	if err != nil {
+		return err
+	}
+	if !c.JSON {
+		return noEntryHint(st.Describe(io.Out, c.Address), c.Address)
+	}
+	b, err := st.EntryJSON(c.Address)
+	if err != nil {
+		return noEntryHint(err, c.Address)
+	}
+	_, err = io.Out.Write(append(b, '\n'))
+	return err
+}
+
+func noEntryHint(err error, address string) error {
+	if errors.Is(err, state.ErrNoEntry) {
+		return fmt.Errorf("the state has no entry %q; 'fiosync state list' shows the addresses it has", address)
+	}
+	return err
+}
+
+type stateRmCmd struct {
+	stateLocation
+	Address []string `arg:"" help:"The addresses to forget."`
+}
+
+func (c *stateRmCmd) Help() string {
+	return "Removes addresses from the state only: the files stay in Frame.io, and the next plan\nsees those addresses as new (or, with --adopt, adopts the files already there)."
+}
+
+func (c *stateRmCmd) Run(ctx context.Context, io *stdio) error {
+	b, err := c.backend(c.File)
+	if err != nil {
+		return err
+	}
+	unlock, err := b.Lock(ctx, state.LockInfo{Operation: "state rm"}, c.LockTimeout)
+	if err != nil {
+		return err
+	}
+	defer unlock.Unlock()
+	_, st, err := c.load(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range c.Address {
+		if !st.Remove(a) {
+			return noEntryHint(fmt.Errorf("remove %q: %w", a, state.ErrNoEntry), a)
+		}
+	}
+	if err := b.Save(ctx, st); err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Out, "Removed %d address(es) from %s; the files remain in Frame.io.\n", len(c.Address), b)
+	return nil
+}
+
+type stateUnlockCmd struct {
+	stateLocation
+}
+
+func (c *stateUnlockCmd) Help() string {
+	return "fiosync holds an operating-system lock that vanishes with its process, so this is only\nneeded on file systems where such locks do not work. Make sure no fiosync is running first."
+}
+
+func (c *stateUnlockCmd) Run(ctx context.Context, io *stdio) error {
+	b, err := c.backend(c.File)
+	if err != nil {
+		return err
+	}
+	if err := b.ForceUnlock(ctx); err != nil {
+		return fmt.Errorf("unlock %s: %w", b, err)
+	}
+	fmt.Fprintf(io.Out, "Unlocked %s.\n", b)
+	return nil
+}
