@@ -274,15 +274,15 @@ func CheckTarget(recorded, resolved state.Target) error {
 // checkTargetNames is CheckTarget without a refresh: the manifest names the project by name
 // or id, and the state remembers both.
 func checkTargetNames(recorded state.Target, want manifest.Target) error {
-	if recorded.ProjectID == "" || want.Project == "" {
-		return nil
-	}
-	if want.Project == recorded.ProjectID || want.Project == recorded.Project {
+	if recorded.ProjectID == "" {
 		return nil
 	}
 	if want.Account != "" && want.Account != recorded.AccountID {
-		return fmt.Errorf("the manifest now targets account %q but the state was made for account %q; use a new state file (--state) or fix target in the manifest",
+		return fmt.Errorf("the manifest now targets account %s but the state was made for account %s; use a new state file (--state) or fix target in the manifest",
 			want.Account, recorded.AccountID)
+	}
+	if want.Project == "" || want.Project == recorded.ProjectID || want.Project == recorded.Project {
+		return nil
 	}
 	return fmt.Errorf("the manifest now targets project %q but the state was made for project %s; use a new state file (--state) or fix target in the manifest",
 		want.Project, describeTarget(recorded))

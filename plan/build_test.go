@@ -316,6 +316,11 @@ func TestBuildTargetChanged(t *testing.T) {
 			wantErr: `the manifest now targets project "Reels" but the state was made for project "Dailies" (id proj); use a new state file (--state) or fix target in the manifest`,
 		},
 		{
+			name:    "manifest names another account without refresh",
+			in:      Inputs{State: newState(nil), Target: manifest.Target{Account: "acc2", Project: "Dailies"}},
+			wantErr: "the manifest now targets account acc2 but the state was made for account acc; use a new state file (--state) or fix target in the manifest",
+		},
+		{
 			name: "same project by name",
 			in:   Inputs{State: newState(nil), Target: manifest.Target{Project: "Dailies"}},
 		},

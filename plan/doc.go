@@ -8,4 +8,59 @@
 // changed since the state recorded them. Build is pure: from those facts it derives a Plan, a
 // sorted list of Changes with a reason for each, which renders as text, JSON or markdown and
 // can be saved to a plan file that apply refuses once it has gone stale.
+//
+// # Refresh
+//
+// Refresh turns the manifest's target (account id or none, workspace and project by name or
+// id) into a state.Target and refuses, with an error that names both projects, a state that
+// was made for another project: a changed target is a mistake to fix, not a reason to upload
+// everything again. It then resolves each destination folder path by walking /folders
+// listings from the project's root, adopting folders that already exist (someone may have
+// made them by hand; of two with the same name it takes the oldest and says so in a
+// warning), and lists /files of the folders that hold tracked entries. A tracked file absent
+// from its folder's listing may sit inside a version stack, so it is looked up by id; a 404
+// means it was deleted in Frame.io. Refresh never uses /children, which Frame.io limits to
+// 100 calls a minute; the frameio client paces every call it makes. The result is a
+// Snapshot. With --refresh=false there is no Snapshot and the state is trusted.
+//
+// # Identify
+//
+// A no-op plan over a large tree must cost about as much as `git status`, so Identify reads
+// file contents only when it must. A tracked file whose size, mtime, inode and ctime match
+// the state keeps the recorded hash (the stat cache of state.Source.Matches); a tracked file
+// whose size changed is changed, no hash needed; a new file is uploaded whatever its content,
+// and apply hashes it while uploading. Only a tracked file of the same size whose stat moved
+// (touched, restored, rewritten in place) is hashed, a bounded number at a time. A remote
+// source is identified by its URL without the query plus the BLAKE3 of the whole URL, so a
+// re-signed URL counts as a change without its signature ever being stored.
+//
+// # Build
+//
+// Build compares each desired file with its state entry and the Snapshot:
+//
+//	no entry                                 create  "new"
+//	entry still pending (interrupted apply)  create  "resume interrupted upload"
+//	refresh did not find the file            create  "missing in Frame.io"
+//	local content differs                    update  "content changed" (with on_change)
+//	remote URL differs                       update  "source URL changed"
+//	otherwise                                unchanged
+//
+// Tracked addresses the manifest no longer lists are deleted ("no longer in the manifest")
+// when the manifest sets prune: true, else listed in Plan.Untracked and left alone; more
+// deletes than Inputs.MaxDelete fail the plan with an error naming --max-delete. Every
+// change that creates or updates a file also enters its folder and the folder's ancestors
+// into Plan.Folders, with the folder's id or "" for apply to create. Changes that replace or
+// resume a state entry carry it as Prior, so apply can stack onto, delete or reconcile it.
+//
+// Build does no I/O and iterates no map in an order that could leak into its result: the same
+// inputs always give the same Plan, and so byte-identical text, JSON and plan files.
+//
+// # Output and plan files
+//
+// WriteText prints the human form (product.md "Plan output"), WriteJSON the documented JSON
+// object, and WriteMarkdown a summary for pull requests that stays under MarkdownLimit bytes.
+// WriteFile saves a Plan with the state's lineage and serial and the identity of every
+// source; CheckStale refuses to apply it once the state or any source it uploads has changed,
+// naming what changed. Plan files never hold a remote URL's query string: apply takes the
+// URL from the manifest and checks it against the recorded hash.
 package plan

@@ -47,8 +47,10 @@ type Plan struct {
 	// Changes are sorted by address.
 	Changes []Change
 
-	// Folders maps every destination folder path that the changes need to its Frame.io id,
-	// or to "" when the folder does not exist yet and apply must create it.
+	// Folders maps every destination folder path that the changes need, and each of its
+	// ancestors, to its Frame.io id, or to "" when the folder does not exist yet and apply
+	// must create it (parents before children). "/" is the project's root folder. Deletes
+	// need no folder.
 	Folders map[string]string
 
 	// Unchanged counts the desired files that need nothing.

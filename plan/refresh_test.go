@@ -36,10 +36,18 @@ type env struct {
 	dir  string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvLimited(t, false) }
+
+// newEnvLimited is newEnv with the documented rate limits on and a pacing client when
+// limited is true.
+func newEnvLimited(t *testing.T, limited bool) *env {
 	t.Helper()
 	opts := emulator.DefaultOptions()
-	opts.RateLimitScale = 0
+	var copts []frameio.Option
+	if !limited {
+		opts.RateLimitScale = 0
+		copts = append(copts, frameio.WithoutPacing())
+	}
 	// Every timestamp is one second after the last, so "the oldest folder" is well defined.
 	var tick atomic.Int64
 	opts.Now = func() time.Time { return t0.Add(time.Duration(tick.Add(1)) * time.Second) }
@@ -53,7 +61,7 @@ func newEnv(t *testing.T) *env {
 		emu.Close()
 	})
 	seed := emu.Seed()
-	c, err := frameio.New(srv.URL, &http.Client{Transport: bearer(seed.Token)}, frameio.WithoutPacing())
+	c, err := frameio.New(srv.URL, &http.Client{Transport: bearer(seed.Token)}, copts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,4 +426,29 @@ func TestStalePlanFile(t *testing.T) {
 			t.Fatalf("CheckStale error:\n got %v\nwant %s", err, want)
 		}
 	})
+}
+
+// TestRefreshUnderRateLimits refreshes a delivered tree with the documented rate limits on:
+// the client's pacing keeps every call under them.
+func TestRefreshUnderRateLimits(t *testing.T) {
+	e := newEnvLimited(t, true)
+	m, files := e.manifest(t, dailies, shoot)
+	st := state.New(state.Target{})
+	p, err := e.plan(t, m, files, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.deliver(t, p, files, st)
+	p, err = e.plan(t, m, files, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Empty() {
+		t.Errorf("plan after delivery: %v; want no changes", actions(p))
+	}
+	for route, byStatus := range e.emu.Stats().Requests {
+		if n := byStatus["429"]; n > 0 {
+			t.Errorf("%s answered 429 %d times", route, n)
+		}
+	}
 }
