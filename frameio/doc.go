@@ -42,7 +42,9 @@
 // second or 10 a minute, and announces the state of the bucket in x-ratelimit-limit,
 // x-ratelimit-remaining and x-ratelimit-window headers. Rather than running into 429s and
 // backing off, the client paces itself: each route template (with its method) is a class with
-// a token bucket set to the documented limit, shared by every goroutine that uses the Client.
+// a token bucket set just under the documented limit (90% of the rate, a burst one short of
+// the server's bucket, which leaves a slot of slack for network jitter between the client's
+// departures and the server's arrivals), shared by every goroutine that uses the Client.
 // Answers retune the bucket when the server's numbers differ (a scaled emulator, a changed
 // limit), and an answer saying nothing remains holds the class until its window has passed.
 // Routes without a documented limit start unpaced and learn theirs from the headers. A

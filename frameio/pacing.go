@@ -137,12 +137,19 @@ func (p *pacer) observe(key string, h http.Header) {
 	}
 }
 
-// setLimit gives the class a new bucket of n requests per window with a burst of n, the shape
-// of the server's leaky bucket, holding left tokens. c.mu is held or c is not yet shared.
+// safetyRate is the share of the server's drain rate the client uses. The server counts
+// arrivals, the client counts departures, and the two differ by network jitter; running a
+// little slower, with a burst one short of the bucket, leaves about one slot of slack for it.
+const safetyRate = 0.9
+
+// setLimit gives the class a new bucket for a server limit of n requests per window, holding
+// left tokens: 90% of the rate, with a burst of n-1 (at least 1). c.mu is held or c is not
+// yet shared.
 func (c *rateClass) setLimit(n int, window time.Duration, left int) {
 	c.n, c.window = n, window
-	c.lim = rate.NewLimiter(rate.Limit(float64(n)/window.Seconds()), n)
-	if used := n - left; used > 0 {
+	burst := max(1, n-1)
+	c.lim = rate.NewLimiter(rate.Limit(safetyRate*float64(n)/window.Seconds()), burst)
+	if used := burst - min(left, burst); used > 0 {
 		c.lim.ReserveN(time.Now(), used)
 	}
 }
