@@ -22,6 +22,10 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
+# Plan and apply examples/dailies against a local emulator, then show a second plan is empty.
+demo: build
+	./scripts/demo.sh
+
 # Refresh golden files after an intended output change.
 golden:
 	$(GO) test ./... -update

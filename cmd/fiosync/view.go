@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,18 +71,34 @@ func (v *applyView) Event(e apply.Event) {
 	}
 }
 
-// finish prints the closing summary (the JSON stream already carried it).
+// finish prints the closing summary (the JSON stream already carried it), naming only the
+// counts that are not zero.
 func (v *applyView) finish(res *apply.Result) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.json != nil {
 		return
 	}
+	var parts []string
+	for _, c := range []struct {
+		n    int
+		what string
+	}{{res.Done, "uploaded"}, {res.Adopted, "adopted"}, {res.Deleted, "deleted"}, {res.Failed, "failed"}, {res.Skipped, "skipped"}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "nothing done")
+	}
 	rate := ""
 	if secs := res.Elapsed.Seconds(); secs > 0 && res.Bytes > 0 {
 		rate = fmt.Sprintf(", %s/s", formatBytes(int64(float64(res.Bytes)/secs)))
 	}
-	fmt.Fprintf(v.out, "Apply %s: %d uploaded, %d adopted, %d deleted, %d failed, %d skipped; %s sent in %s%s.\n",
-		map[bool]string{true: "complete", false: "incomplete"}[res.Failed == 0 && res.Skipped == 0],
-		res.Done, res.Adopted, res.Deleted, res.Failed, res.Skipped, formatBytes(res.Bytes), res.Elapsed.Round(time.Millisecond), rate)
+	verdict := "complete"
+	if res.Failed > 0 || res.Skipped > 0 {
+		verdict = "incomplete"
+	}
+	fmt.Fprintf(v.out, "Apply %s: %s. %s sent in %s%s.\n", verdict, strings.Join(parts, ", "),
+		formatBytes(res.Bytes), res.Elapsed.Round(10*time.Millisecond), rate)
 }
