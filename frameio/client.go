@@ -112,7 +112,7 @@ func New(baseURL string, hc *http.Client, opts ...Option) (*Client, error) {
 		retry:     DefaultRetryPolicy(),
 		pace:      newPacer(false),
 		userAgent: DefaultUserAgent,
-		log:       slog.New(discardHandler{}),
+		log:       slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {
 		o(c)
@@ -135,15 +135,6 @@ func defaultPartClient() *http.Client {
 	}
 	return &http.Client{Transport: t}
 }
-
-// discardHandler drops every record; slog.DiscardHandler needs no allocation either, but this
-// keeps the zero-cost Enabled check explicit.
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discardHandler) WithGroup(string) slog.Handler           { return d }
 
 // call is one API request as the endpoint methods describe it.
 type call struct {
