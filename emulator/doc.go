@@ -17,8 +17,8 @@
 //
 // New seeds one account ("Emulator Account"), one workspace and one project (both "Sandbox")
 // and a random static bearer token. AddWorkspace and AddProject add more. Every /v4/ request
-// needs `Authorization: Bearer <token>`; tokens live in a table with an optional expiry, so IMS
-// endpoints can issue short-lived ones later. Part URLs and view URLs are built from the
+// needs `Authorization: Bearer <token>`; tokens live in a table with an optional expiry, so the
+// IMS endpoints can issue short-lived ones. Part URLs and view URLs are built from the
 // request's Host, so the emulator works on any listener.
 //
 // # The model
@@ -63,6 +63,21 @@
 //   - /_emulator/files/{id} reports status "deleted" for a deleted file; /_emulator/stats counts
 //     part PUTs whose connection was cut under the status "reset". Neither test endpoint needs
 //     a token, is rate limited or delayed.
+//
+// # IMS
+//
+// The emulator also plays Adobe IMS, so every login flow is tested for real through
+// FRAMEIO_IMS_URL. GET /ims/authorize/v2 skips the browser: for a registered client id and a
+// loopback http redirect_uri it redirects straight back with a code and the caller's state
+// (PKCE S256 is required of the public client). POST /ims/token/v3 (form-encoded) serves
+// authorization_code (checks the client, the redirect_uri and the PKCE verifier; a code is
+// spent by its first attempt), refresh_token (rotating: the refresh token sent stops working)
+// and client_credentials. Access tokens live Options.TokenTTL; refresh tokens do not expire.
+// Errors have IMS's shape, {"error": "invalid_grant", "error_description": "..."}. The
+// registered clients are fixed (PublicClientID; ServerClientID with ServerClientSecret) and
+// appear in Seed, so the ready line of `fiosync emulator` names them. IMSTokens lists every
+// token issued, for tests that check none leaked. IMS calls are counted in the stats under
+// their route and are neither delayed nor rate limited.
 //
 // # Persistence
 //

@@ -67,6 +67,11 @@ type Seed struct {
 	ProjectID    string `json:"project_id"`
 	Project      string `json:"project"`
 	RootFolderID string `json:"root_folder_id"`
+
+	// The registered IMS clients (see PublicClientID and ServerClientID).
+	IMSPublicClientID string `json:"ims_public_client_id"`
+	IMSClientID       string `json:"ims_client_id"`
+	IMSClientSecret   string `json:"ims_client_secret"`
 }
 
 // Documented defaults and limits.
@@ -107,6 +112,7 @@ type Emulator struct {
 	limits  limiter
 	stats   statsBook
 	tokens  tokenTable
+	ims     imsState
 	fetcher *http.Client
 
 	ctx    context.Context // cancelled by Close; parents the background fetches
@@ -174,6 +180,7 @@ func New(opts Options) (*Emulator, error) {
 	e.seed.Token = "emu_" + newID()
 	e.tokens.add(e.seed.Token, time.Time{})
 	e.routes()
+	e.startIMS()
 	return e, nil
 }
 

@@ -25,8 +25,8 @@ var (
 	classStack   = limitClass{10, time.Minute}
 )
 
-// tokenTable knows the bearer tokens the emulator accepts. A zero expiry never expires; IMS
-// endpoints (a later issue) add tokens with an expiry of Now()+TokenTTL.
+// tokenTable knows the bearer tokens the emulator accepts. A zero expiry never expires; the IMS
+// endpoints (ims.go) add tokens with an expiry of Now()+TokenTTL.
 type tokenTable struct {
 	mu     sync.Mutex
 	expiry map[string]time.Time
@@ -187,7 +187,7 @@ func (e *Emulator) api(route string, class limitClass, h func(http.ResponseWrite
 }
 
 // issueToken registers a new bearer token that expires after Options.TokenTTL. The IMS
-// endpoints (a later issue) hand these out.
+// endpoints (ims.go) hand these out.
 func (e *Emulator) issueToken() string {
 	token := "emu_" + newID()
 	e.tokens.add(token, e.now().Add(e.opts.TokenTTL))
