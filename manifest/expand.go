@@ -80,7 +80,9 @@ const maxReports = 10
 // Expand walks the file system and returns every file the manifest asks for.
 // Problems (a missing source, an unreadable file, a symlink leaving the
 // manifest's directory, a symlink loop, two entries producing one address)
-// come back together as an ErrorList, each at its entry's position.
+// come back together as an ErrorList, each at its entry's position, and
+// then the Expansion is nil: a plan from a partial expansion would delete
+// what the missing entries should have kept.
 //
 // The manifest file itself and the state files beside it
 // (fiosync.state.json*) are never part of an expansion, so "local: ." does
