@@ -18,11 +18,10 @@ type applyView struct {
 	out  io.Writer
 	json *json.Encoder
 
-	total, sent, fileSent map[string]int64
-	planned               int64
-	done, failed          int
-	files                 int
-	start, lastReport     time.Time
+	planned           int64
+	done, failed      int
+	files             int
+	start, lastReport time.Time
 }
 
 const summaryEvery = 10 * time.Second
