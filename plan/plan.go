@@ -64,7 +64,8 @@ type Plan struct {
 	Refreshed bool
 
 	// Warnings are things the user should know that do not stop the plan, such as two
-	// folders in Frame.io sharing the name of a destination folder. Sorted.
+	// folders in Frame.io sharing the name of a destination folder. Sorted. The renderers
+	// leave them out: the caller prints them as diagnostics.
 	Warnings []string
 }
 

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sourcegraph/conc/pool"
+
 	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/state"
@@ -170,6 +172,10 @@ func (w *walker) subfolders(id string) ([]frameio.File, error) {
 	return subs, nil
 }
 
+// refreshParallel is how many listings and lookups Refresh keeps in flight. The client paces
+// them under Frame.io's limits; a few in flight keep that pace despite network latency.
+const refreshParallel = 4
+
 // findFiles records in r every tracked file of st that still exists. It lists /files of each
 // folder that holds tracked entries, then looks up the entries not listed there one by one.
 func (w *walker) findFiles(st *state.State, r *Snapshot) error {
@@ -185,48 +191,82 @@ func (w *walker) findFiles(st *state.State, r *Snapshot) error {
 		}
 		byFolder[parent] = append(byFolder[parent], e)
 	}
-	var lookups []string
-	for _, parent := range slices.Sorted(maps.Keys(byFolder)) {
-		if parent != "" {
-			if err := w.listFiles(parent, r); err != nil {
-				return err
-			}
+	var folders []string
+	for id := range byFolder {
+		if id != "" {
+			folders = append(folders, id)
 		}
-		for _, e := range byFolder[parent] {
+	}
+	slices.Sort(folders)
+	listed := make([][]frameio.File, len(folders))
+	p := pool.New().WithContext(w.ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(refreshParallel)
+	for i, id := range folders {
+		p.Go(func(ctx context.Context) error {
+			var err error
+			listed[i], err = w.listFiles(ctx, id)
+			return err
+		})
+	}
+	if err := p.Wait(); err != nil {
+		return err
+	}
+	for _, files := range listed {
+		for _, f := range files {
+			r.Files[f.ID] = remoteFile(f)
+		}
+	}
+
+	var lookups []string
+	for _, entries := range byFolder {
+		for _, e := range entries {
 			if !r.Has(e.FileID) && e.Status != state.StatusPending {
 				lookups = append(lookups, e.FileID)
 			}
 		}
 	}
 	slices.Sort(lookups)
-	for _, id := range lookups {
-		f, err := w.c.File(w.ctx, w.account, id)
-		if frameio.IsNotFound(err) {
-			continue
+	found := make([]*frameio.File, len(lookups))
+	p = pool.New().WithContext(w.ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(refreshParallel)
+	for i, id := range lookups {
+		p.Go(func(ctx context.Context) error {
+			f, err := w.c.File(ctx, w.account, id)
+			if frameio.IsNotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("look up file %s: %w", id, err)
+			}
+			found[i] = f
+			return nil
+		})
+	}
+	if err := p.Wait(); err != nil {
+		return err
+	}
+	for _, f := range found {
+		if f != nil {
+			r.Files[f.ID] = remoteFile(*f)
 		}
-		if err != nil {
-			return fmt.Errorf("look up file %s: %w", id, err)
-		}
-		r.Files[f.ID] = remoteFile(*f)
 	}
 	return nil
 }
 
-// listFiles adds the files directly inside folder id to r. A folder deleted in Frame.io
-// holds nothing.
-func (w *walker) listFiles(id string, r *Snapshot) error {
-	for f, err := range w.c.Files(w.ctx, w.account, id) {
+// listFiles lists the files directly inside folder id. A folder deleted in Frame.io holds
+// nothing.
+func (w *walker) listFiles(ctx context.Context, id string) ([]frameio.File, error) {
+	var out []frameio.File
+	for f, err := range w.c.Files(ctx, w.account, id) {
 		if frameio.IsNotFound(err) {
-			return nil
+			return nil, nil
 		}
 		if err != nil {
-			return fmt.Errorf("list files of folder %s: %w", id, err)
+			return nil, fmt.Errorf("list files of folder %s: %w", id, err)
 		}
 		if f.Type == "" || f.Type == frameio.TypeFile {
-			r.Files[f.ID] = remoteFile(f)
+			out = append(out, f)
 		}
 	}
-	return nil
+	return out, nil
 }
 
 func remoteFile(f frameio.File) RemoteFile {

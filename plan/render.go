@@ -95,7 +95,8 @@ func rowOf(c Change) row {
 }
 
 // WriteText writes p in the human form of `fiosync plan`: one aligned line per change, a
-// summary line, then notes about untracked files and warnings.
+// summary line, then a note listing untracked files. It leaves p.Warnings to the caller,
+// which prints diagnostics apart from the plan (on stderr).
 func WriteText(w io.Writer, p *Plan, style Style) error {
 	bw := bufio.NewWriter(w)
 	paint := func(color, s string) string {
@@ -141,9 +142,6 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 		for _, a := range p.Untracked {
 			fmt.Fprintf(bw, "  %s\n", a)
 		}
-	}
-	for _, msg := range p.Warnings {
-		fmt.Fprintf(bw, "\n%s %s\n", paint(ansiYellow, "Warning:"), msg)
 	}
 	return bw.Flush()
 }
