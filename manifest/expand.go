@@ -85,7 +85,7 @@ const maxReports = 10
 // what the missing entries should have kept.
 //
 // The manifest file itself and the state files beside it
-// (fiosync.state.json*) are never part of an expansion, so "local: ." does
+// (fiosync.state.json*, and the hidden temporary files of a save in progress) are never part of an expansion, so "local: ." does
 // not upload fiosync's own bookkeeping.
 func (m *Manifest) Expand() (*Expansion, error) {
 	root, err := filepath.EvalSymlinks(m.Dir)
@@ -332,7 +332,7 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 			w.dir(cAbs, cReal, cDisk, cNFC, depth+1, m)
 			continue
 		}
-		if atRoot && (name == w.x.manifestName || strings.HasPrefix(name, "fiosync.state.json")) {
+		if atRoot && (name == w.x.manifestName || strings.HasPrefix(strings.TrimPrefix(name, "."), "fiosync.state.json")) {
 			continue
 		}
 		if w.pattern != "" && !matched && !doublestar.MatchUnvalidated(w.pattern, cNFC) {
