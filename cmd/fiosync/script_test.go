@@ -1,31 +1,61 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/sourcegraph/conc"
+	"github.com/zeebo/blake3"
 
 	"github.com/fiosync/fiosync/emulator"
+	"github.com/fiosync/fiosync/state"
 )
 
 var update = flag.Bool("update", false, "rewrite testscript golden sections from actual output")
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"fiosync": main})
+	testscript.Main(m, map[string]func(){
+		"fiosync":  main,
+		"exitcode": exitcodeMain,
+	})
 }
 
-// emulators maps a script's work directory to the emulator serving it, for the emu command.
-var emulators sync.Map
+// scriptEnv is what one script's custom commands reach: its emulator and the held state locks.
+type scriptEnv struct {
+	emu    *emulator.Emulator
+	apiURL string
+	seed   emulator.Seed
+
+	mu    sync.Mutex
+	locks map[string]state.Unlocker // by absolute state path
+}
+
+// scripts maps a script's work directory to its scriptEnv.
+var scripts sync.Map
 
 // TestScript runs the end-to-end scripts in testdata/script against the built command and an
 // in-process emulator started for each script. The environment points fiosync at it exactly
-// the way a user would: FRAMEIO_API_URL and FRAMEIO_TOKEN.
+// the way a user would: FRAMEIO_API_URL and FRAMEIO_TOKEN. FILESERVER is the URL of a plain
+// HTTP server over the script's work directory, for remote sources the emulator fetches.
 func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
@@ -33,6 +63,11 @@ func TestScript(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup: func(env *testscript.Env) error {
+			// Deferred functions run last-in first-out: the file server outlives the
+			// emulator, whose Close waits for remote fetches from it.
+			files := httptest.NewServer(http.FileServer(http.Dir(env.WorkDir)))
+			env.Defer(files.Close)
+
 			opts := emulator.DefaultOptions()
 			opts.RateLimitScale = 0
 			opts.PartSize = 64 << 10
@@ -50,49 +85,339 @@ func TestScript(t *testing.T) {
 			env.Setenv("FRAMEIO_TOKEN", seed.Token)
 			env.Setenv("FRAMEIO_ACCOUNT_ID", seed.AccountID)
 			env.Setenv("FRAMEIO_IMS_URL", srv.URL)
+			env.Setenv("FILESERVER", files.URL)
 			env.Setenv("NO_COLOR", "1")
 			env.Setenv("HOME", env.WorkDir+"/home")
 			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/home/.config")
-			emulators.Store(env.WorkDir, emu)
-			env.Defer(func() { emulators.Delete(env.WorkDir) })
+
+			se := &scriptEnv{emu: emu, apiURL: srv.URL, seed: seed, locks: map[string]state.Unlocker{}}
+			scripts.Store(env.WorkDir, se)
+			env.Defer(func() {
+				scripts.Delete(env.WorkDir)
+				se.releaseAll()
+			})
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"emu": cmdEmu,
+			"emu":       cmdEmu,
+			"fileid":    cmdFileID,
+			"statelock": cmdStateLock,
 		},
 	})
 }
 
-// cmdEmu inspects the script's emulator:
-//
-//	emu live N          the emulator holds N files (created minus deleted)
-//	emu stats           print /_emulator/stats as JSON to stdout
-func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
-	v, ok := emulators.Load(ts.Getenv("WORK"))
+func envOf(ts *testscript.TestScript) *scriptEnv {
+	v, ok := scripts.Load(ts.Getenv("WORK"))
 	if !ok {
 		ts.Fatalf("no emulator for this script")
 	}
-	emu := v.(*emulator.Emulator)
+	return v.(*scriptEnv)
+}
+
+// exitcodeMain is the exitcode program: "exec exitcode N PROG ARGS..." runs PROG and
+// succeeds when it exits with exactly N, passing its output through. Interrupts and SIGTERM
+// are forwarded, so "kill -INT" reaches a backgrounded PROG.
+func exitcodeMain() {
+	if len(os.Args) < 3 {
+		fmt.Fprintln(os.Stderr, "usage: exitcode N PROG [ARGS...]")
+		os.Exit(2)
+	}
+	want, err := strconv.Atoi(os.Args[1])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "exitcode: bad code %q\n", os.Args[1])
+		os.Exit(2)
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	cmd := exec.Command(os.Args[2], os.Args[3:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "exitcode: %v\n", err)
+		os.Exit(2)
+	}
+	done := make(chan struct{})
+	var wg conc.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case s := <-sigs:
+				cmd.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	})
+	err = cmd.Wait()
+	close(done)
+	wg.Wait()
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		fmt.Fprintf(os.Stderr, "exitcode: %v\n", err)
+		os.Exit(2)
+	}
+	if got := cmd.ProcessState.ExitCode(); got != want {
+		fmt.Fprintf(os.Stderr, "exitcode: %s exited with %d (%s), want %d\n", os.Args[2], got, cmd.ProcessState, want)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// cmdEmu inspects and steers the script's emulator:
+//
+//	emu live N                  the emulator holds N files (created minus deleted)
+//	emu stats                   print /_emulator/stats as JSON to stdout
+//	emu faults KEY=VALUE...     change fault switches at run time: latency=DURATION,
+//	                            api=P, part=P, reset=P (P a share between 0 and 1)
+//	emu await N                 wait (up to 20 s) until the emulator has created N files
+//	emu content FILE_ID PATH    the file is uploaded, and its size and BLAKE3 match PATH
+//	emu rm FILE_ID              delete the file through the API, as a person would
+//	emu mkdir /A/B              create the folder path through the API, as a person would
+func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
+	se := envOf(ts)
 	if len(args) == 0 {
-		ts.Fatalf("usage: emu live N | emu stats")
+		ts.Fatalf("usage: emu live|stats|faults|await|content|rm|mkdir ...")
+	}
+	if neg && args[0] != "live" && args[0] != "content" {
+		ts.Fatalf("unsupported: ! emu %s", args[0])
+	}
+	argc := map[string]int{"live": 2, "stats": 1, "await": 2, "content": 3, "rm": 2, "mkdir": 2}
+	if n, ok := argc[args[0]]; ok && len(args) != n {
+		ts.Fatalf("emu %s takes %d arguments", args[0], n-1)
 	}
 	switch args[0] {
 	case "live":
-		if len(args) != 2 {
-			ts.Fatalf("usage: emu live N")
-		}
 		want, err := strconv.ParseInt(args[1], 10, 64)
 		ts.Check(err)
-		st := emu.Stats()
+		st := se.emu.Stats()
 		got := st.FilesCreated - st.FilesDeleted
 		if (got == want) == neg {
 			ts.Fatalf("emulator holds %d files (created %d, deleted %d), want %s%d", got, st.FilesCreated, st.FilesDeleted, map[bool]string{true: "not ", false: ""}[neg], want)
 		}
 	case "stats":
-		b, err := json.MarshalIndent(emu.Stats(), "", "  ")
+		b, err := json.MarshalIndent(se.emu.Stats(), "", "  ")
 		ts.Check(err)
 		fmt.Fprintln(ts.Stdout(), string(b))
+	case "faults":
+		ts.Check(se.setFaults(args[1:]))
+	case "await":
+		want, err := strconv.ParseInt(args[1], 10, 64)
+		ts.Check(err)
+		ts.Check(se.await(want))
+	case "content":
+		err := se.checkContent(args[1], ts.MkAbs(args[2]))
+		if neg {
+			if err == nil {
+				ts.Fatalf("emulator file %s matches %s", args[1], args[2])
+			}
+			return
+		}
+		ts.Check(err)
+	case "rm":
+		ts.Check(se.api(http.MethodDelete, "/files/"+url.PathEscape(args[1]), nil, nil))
+	case "mkdir":
+		ts.Check(se.mkdir(args[1]))
 	default:
 		ts.Fatalf("unknown emu subcommand %q", args[0])
+	}
+}
+
+// setFaults applies KEY=VALUE switches on top of the faults in force.
+func (se *scriptEnv) setFaults(kvs []string) error {
+	f := se.emu.Faults()
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("fault %q: want KEY=VALUE", kv)
+		}
+		var err error
+		switch k {
+		case "latency":
+			f.Latency, err = time.ParseDuration(v)
+		case "api":
+			f.APIFaultRate, err = strconv.ParseFloat(v, 64)
+		case "part":
+			f.PartFaultRate, err = strconv.ParseFloat(v, 64)
+		case "reset":
+			f.ResetRate, err = strconv.ParseFloat(v, 64)
+		default:
+			return fmt.Errorf("unknown fault %q (latency, api, part, reset)", k)
+		}
+		if err != nil {
+			return fmt.Errorf("fault %q: %w", kv, err)
+		}
+	}
+	se.emu.SetFaults(f)
+	return nil
+}
+
+// await polls the emulator's counters until it has created n files. The emulator offers no
+// notification, and a script has nothing else to block on, so this is the one place that
+// polls; the deadline only bounds a broken run.
+func (se *scriptEnv) await(n int64) error {
+	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for range tick.C {
+		st := se.emu.Stats()
+		if st.FilesCreated >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("emulator created %d files in 20s, want %d", st.FilesCreated, n)
+		}
+	}
+	return nil
+}
+
+// checkContent compares an emulator file with a local one by size and BLAKE3.
+func (se *scriptEnv) checkContent(id, path string) error {
+	info, ok := se.emu.FileInfo(id)
+	if !ok {
+		return fmt.Errorf("emulator has no file %q", id)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	sum := blake3.Sum256(data)
+	want := hex.EncodeToString(sum[:])
+	switch {
+	case info.Status != "uploaded":
+		return fmt.Errorf("emulator file %s (%s) has status %q, want \"uploaded\"", id, info.Name, info.Status)
+	case info.Size != int64(len(data)):
+		return fmt.Errorf("emulator file %s (%s) has %d bytes, %s has %d", id, info.Name, info.Size, path, len(data))
+	case info.BLAKE3 != want:
+		return fmt.Errorf("emulator file %s (%s) has BLAKE3 %s, %s has %s", id, info.Name, info.BLAKE3, path, want)
+	}
+	return nil
+}
+
+// api calls the emulator's V4 API for the seeded account, as another Frame.io user would,
+// and decodes the answer's "data" into out when out is not nil.
+func (se *scriptEnv) api(method, path string, body, out any) error {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(map[string]any{"data": body})
+		if err != nil {
+			return err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, se.apiURL+"/v4/accounts/"+se.seed.AccountID+path, r)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+se.seed.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, data)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(data, &struct{ Data any }{Data: out})
+}
+
+// mkdir creates each missing folder of an absolute path below the project root.
+func (se *scriptEnv) mkdir(path string) error {
+	parent := se.seed.RootFolderID
+	for _, name := range strings.Split(strings.Trim(path, "/"), "/") {
+		var folders []struct{ ID, Name string }
+		if err := se.api(http.MethodGet, "/folders/"+parent+"/folders?page_size=100", nil, &folders); err != nil {
+			return err
+		}
+		id := ""
+		for _, f := range folders {
+			if f.Name == name {
+				id = f.ID
+			}
+		}
+		if id == "" {
+			var created struct{ ID string }
+			if err := se.api(http.MethodPost, "/folders/"+parent+"/folders", map[string]string{"name": name}, &created); err != nil {
+				return err
+			}
+			id = created.ID
+		}
+		parent = id
+	}
+	return nil
+}
+
+// cmdFileID sets an environment variable to the Frame.io file id the state records for an
+// address:
+//
+//	fileid VAR ADDRESS [STATEFILE]    STATEFILE defaults to fiosync.state.json
+func cmdFileID(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: fileid VAR ADDRESS [STATEFILE]")
+	}
+	path := "fiosync.state.json"
+	if len(args) == 3 {
+		path = args[2]
+	}
+	st, err := state.NewFile(ts.MkAbs(path)).Load(context.Background())
+	ts.Check(err)
+	e, ok := st.Entries[args[1]]
+	if !ok {
+		ts.Fatalf("state %s has no entry %q", path, args[1])
+	}
+	ts.Setenv(args[0], e.FileID)
+}
+
+// cmdStateLock holds a state's lock from the test process, the way a long apply would, so
+// that a script can watch a second fiosync meet it:
+//
+//	statelock hold [STATEFILE]       take the lock (as operation "apply") and keep it
+//	statelock release [STATEFILE]    let it go
+//
+// STATEFILE defaults to fiosync.state.json; locks still held when the script ends are released.
+func cmdStateLock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: statelock hold|release [STATEFILE]")
+	}
+	se := envOf(ts)
+	path := "fiosync.state.json"
+	if len(args) == 2 {
+		path = args[1]
+	}
+	path = ts.MkAbs(path)
+	se.mu.Lock()
+	defer se.mu.Unlock()
+	switch args[0] {
+	case "hold":
+		if _, ok := se.locks[path]; ok {
+			ts.Fatalf("already holding the lock on %s", path)
+		}
+		u, err := state.NewFile(path).Lock(context.Background(), state.LockInfo{Operation: "apply"}, 0)
+		ts.Check(err)
+		se.locks[path] = u
+	case "release":
+		u, ok := se.locks[path]
+		if !ok {
+			ts.Fatalf("not holding the lock on %s", path)
+		}
+		delete(se.locks, path)
+		ts.Check(u.Unlock())
+	default:
+		ts.Fatalf("usage: statelock hold|release [STATEFILE]")
+	}
+}
+
+func (se *scriptEnv) releaseAll() {
+	se.mu.Lock()
+	defer se.mu.Unlock()
+	for path, u := range se.locks {
+		u.Unlock()
+		delete(se.locks, path)
 	}
 }
