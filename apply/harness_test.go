@@ -31,6 +31,8 @@ type harness struct {
 	seed      emulator.Seed
 	dir       string
 	statePath string
+	// emuDataDir is the emulator's data directory when the test chose one.
+	emuDataDir string
 }
 
 // testEmulatorOptions are fast defaults for tests: small parts, no rate limits, a fixed seed.
