@@ -6,21 +6,46 @@ import (
 	"fmt"
 	"strings"
 
-	"golang.org/x/oauth2"
-
+	"github.com/fiosync/fiosync/auth"
 	"github.com/fiosync/fiosync/frameio"
 )
+
+// errNoCredentials is what a command that needs the API says when nothing is configured.
+var errNoCredentials = errors.New("no Frame.io credentials: set FRAMEIO_TOKEN to an access token, or FRAMEIO_CLIENT_ID and FRAMEIO_CLIENT_SECRET, or run fiosync auth login")
 
 // client builds the authenticated Frame.io client for the commands that talk to the API.
 // Only commands that need it call it, so validate and init work offline and without
 // credentials.
 func (g *Globals) client(ctx context.Context) (*frameio.Client, error) {
-	token := strings.TrimSpace(g.getenv("FRAMEIO_TOKEN"))
-	if token == "" {
-		return nil, errors.New("no Frame.io credentials: set FRAMEIO_TOKEN to an access token, or FRAMEIO_CLIENT_ID and FRAMEIO_CLIENT_SECRET, or run fiosync auth login")
+	cred, err := g.credential(ctx)
+	if err != nil {
+		return nil, err
 	}
-	hc := oauth2.NewClient(ctx, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token, TokenType: "Bearer"}))
-	c, err := frameio.New(g.APIURL, hc, frameio.WithUserAgent("fiosync/"+version))
+	return g.clientFor(cred)
+}
+
+// credential resolves the credential the environment selects: FRAMEIO_TOKEN, else
+// FRAMEIO_CLIENT_ID with FRAMEIO_CLIENT_SECRET (scope FRAMEIO_SCOPE), else the cached login.
+func (g *Globals) credential(ctx context.Context) (*auth.Credential, error) {
+	cred, err := auth.Resolve(ctx, auth.Settings{
+		Token:        strings.TrimSpace(g.getenv("FRAMEIO_TOKEN")),
+		ClientID:     strings.TrimSpace(g.getenv("FRAMEIO_CLIENT_ID")),
+		ClientSecret: strings.TrimSpace(g.getenv("FRAMEIO_CLIENT_SECRET")),
+		Scope:        strings.TrimSpace(g.getenv("FRAMEIO_SCOPE")),
+		IMSURL:       g.IMSURL,
+	})
+	if errors.Is(err, auth.ErrNoCredential) {
+		return nil, errNoCredentials
+	}
+	return cred, err
+}
+
+// clientFor builds a Frame.io client on cred. Its HTTP client comes from oauth2, and a 401
+// makes it renew the token once and try again.
+func (g *Globals) clientFor(cred *auth.Credential) (*frameio.Client, error) {
+	c, err := frameio.New(g.APIURL, cred.Client(),
+		frameio.WithUserAgent("fiosync/"+version),
+		frameio.WithTokenRefresh(cred.Refresh))
 	if err != nil {
 		return nil, fmt.Errorf("set up Frame.io client: %w", err)
 	}

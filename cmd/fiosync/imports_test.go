@@ -16,6 +16,7 @@ func TestImportDirection(t *testing.T) {
 		"state":    {},
 		"frameio":  {},
 		"emulator": {},
+		"auth":     {},
 		"plan":     {"manifest", "state", "frameio"},
 		"apply":    {"plan", "manifest", "state", "frameio"},
 	}
