@@ -101,6 +101,7 @@ func TestScript(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"emu":       cmdEmu,
 			"fileid":    cmdFileID,
+			"json":      cmdJSON,
 			"statelock": cmdStateLock,
 		},
 	})
@@ -420,4 +421,128 @@ func (se *scriptEnv) releaseAll() {
 		u.Unlock()
 		delete(se.locks, path)
 	}
+}
+
+// cmdJSON checks JSON output field by field:
+//
+//	json FILE COND...                    FILE (or stdout) is one JSON value that meets each COND
+//	json -lines [-count=N|-all] FILE COND... every line of FILE is a JSON object; N of them
+//	                                     (-all: all; default: at least one) meet every COND
+//
+// A COND is PATH=VALUE, or PATH alone for "is present".
+// PATH is dot-separated keys and list indices (summary.create, changes.0.address);
+// len(PATH) is the length of a list or object ("#" would start a script comment). A string matches VALUE as is; anything else matches
+// when its JSON encoding is VALUE (2, true, null, ["a"]). With !, nothing matches.
+func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
+	fs := flag.NewFlagSet("json", flag.ContinueOnError)
+	lines := fs.Bool("lines", false, "")
+	count := fs.Int("count", -1, "")
+	all := fs.Bool("all", false, "")
+	if err := fs.Parse(args); err != nil || fs.NArg() < 1 {
+		ts.Fatalf("usage: json [-lines [-count=N|-all]] FILE COND...")
+	}
+	text := ts.ReadFile(fs.Arg(0))
+	conds := fs.Args()[1:]
+	var docs []string
+	if *lines {
+		docs = strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	} else {
+		docs = []string{text}
+	}
+	matched := 0
+	for i, doc := range docs {
+		var v any
+		if err := json.Unmarshal([]byte(doc), &v); err != nil {
+			ts.Fatalf("%s: line %d is not JSON: %v", fs.Arg(0), i+1, err)
+		}
+		if _, ok := v.(map[string]any); *lines && !ok {
+			ts.Fatalf("%s: line %d is not a JSON object", fs.Arg(0), i+1)
+		}
+		ok, why := jsonMatches(v, conds)
+		if ok {
+			matched++
+		} else if !*lines && !neg {
+			ts.Fatalf("%s: %s", fs.Arg(0), why)
+		}
+	}
+	switch {
+	case neg && matched > 0:
+		ts.Fatalf("%s: %d JSON values match %q", fs.Arg(0), matched, conds)
+	case neg:
+	case *all && matched != len(docs):
+		ts.Fatalf("%s: %d of %d lines match %q, want all", fs.Arg(0), matched, len(docs), conds)
+	case *count >= 0 && matched != *count:
+		ts.Fatalf("%s: %d lines match %q, want %d", fs.Arg(0), matched, conds, *count)
+	case matched == 0:
+		ts.Fatalf("%s: no line matches %q", fs.Arg(0), conds)
+	}
+}
+
+// jsonMatches reports whether v meets every condition, and if not, why.
+func jsonMatches(v any, conds []string) (bool, string) {
+	for _, c := range conds {
+		path, want, hasValue := strings.Cut(c, "=")
+		var got any
+		var err error
+		if inner, ok := strings.CutPrefix(path, "len("); ok && strings.HasSuffix(inner, ")") {
+			got, err = jsonLen(v, strings.TrimSuffix(inner, ")"))
+		} else {
+			got, err = jsonAt(v, path)
+		}
+		if err != nil {
+			return false, err.Error()
+		}
+		if !hasValue {
+			continue
+		}
+		if s, isString := got.(string); isString {
+			if s != want {
+				return false, fmt.Sprintf("%s is %q, want %q", path, s, want)
+			}
+			continue
+		}
+		b, _ := json.Marshal(got)
+		if string(b) != want {
+			return false, fmt.Sprintf("%s is %s, want %s", path, b, want)
+		}
+	}
+	return true, ""
+}
+
+// jsonLen is the length of the list or object at path.
+func jsonLen(v any, path string) (any, error) {
+	v, err := jsonAt(v, path)
+	if err != nil {
+		return nil, err
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		return len(x), nil
+	case []any:
+		return len(x), nil
+	}
+	return nil, fmt.Errorf("len(%s): a %T has no length", path, v)
+}
+
+// jsonAt follows a dot-separated path of keys and indices.
+func jsonAt(v any, path string) (any, error) {
+	for _, key := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			val, ok := x[key]
+			if !ok {
+				return nil, fmt.Errorf("%s: no key %q", path, key)
+			}
+			v = val
+		case []any:
+			i, err := strconv.Atoi(key)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil, fmt.Errorf("%s: no index %q in a list of %d", path, key, len(x))
+			}
+			v = x[i]
+		default:
+			return nil, fmt.Errorf("%s: %q is below a %T, not an object or list", path, key, v)
+		}
+	}
+	return v, nil
 }
