@@ -15,6 +15,9 @@ type budget struct {
 	size    int64
 	used    int64
 	waiters list.List // of *budgetWaiter
+
+	// queued, when set (tests), receives a value each time a request joins the line.
+	queued chan struct{}
 }
 
 type budgetWaiter struct {
@@ -42,6 +45,9 @@ func (b *budget) acquire(ctx context.Context, n int64) (int64, error) {
 	w := &budgetWaiter{n: n, ready: make(chan struct{})}
 	elem := b.waiters.PushBack(w)
 	b.mu.Unlock()
+	if b.queued != nil {
+		b.queued <- struct{}{}
+	}
 
 	select {
 	case <-w.ready:
