@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,6 +103,7 @@ func TestScript(t *testing.T) {
 			"emu":       cmdEmu,
 			"fileid":    cmdFileID,
 			"json":      cmdJSON,
+			"mkfile":    cmdMkfile,
 			"statelock": cmdStateLock,
 		},
 	})
@@ -545,4 +547,31 @@ func jsonAt(v any, path string) (any, error) {
 		}
 	}
 	return v, nil
+}
+
+// cmdMkfile writes a file of pseudo-random bytes, the same for the same path and size, for
+// content too large to keep in a script:
+//
+//	mkfile PATH SIZE    SIZE in bytes, or with a KiB or MiB suffix
+func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: mkfile PATH SIZE")
+	}
+	num, mult := args[1], int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20} {
+		if n, ok := strings.CutSuffix(num, suffix); ok {
+			num, mult = n, m
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	ts.Check(err)
+	path := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(filepath.Dir(path), 0o755))
+	seed := blake3.Sum256([]byte(args[0]))
+	x := blake3.New()
+	x.Write(seed[:])
+	data := make([]byte, n*mult)
+	_, err = x.Digest().Read(data)
+	ts.Check(err)
+	ts.Check(os.WriteFile(path, data, 0o644))
 }
