@@ -32,7 +32,7 @@ const confirmTimeout = time.Minute
 
 // createAttempts bounds the tries of a create that failed in an ambiguous way (5xx, lost
 // response). The frameio client already retries 429s and requests that never left.
-const createAttempts = 3
+const createAttempts = 5
 
 // clockSkew is how far Frame.io's clock may be behind ours when apply looks for a file it may
 // have created during this run: files created before the run started minus this are never

@@ -104,6 +104,7 @@ func TestApplyMixed(t *testing.T) {
 	}{
 		{name: "clean"},
 		{name: "part faults and rate limits", faults: emulator.Faults{PartFaultRate: 0.2, RateLimitScale: 1}},
+		{name: "API faults and resets", faults: emulator.Faults{APIFaultRate: 0.2, ResetRate: 0.1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,56 +163,71 @@ func TestApplyMixed(t *testing.T) {
 func TestOnChange(t *testing.T) {
 	tests := []struct {
 		mode manifest.OnChange
-		// wantPrevious says whether the old file stays in Frame.io (and in Previous).
-		wantPrevious bool
-		wantStack    bool
+		// keepsOld says whether old files stay in Frame.io (and in Previous).
+		keepsOld  bool
+		wantStack bool
 	}{
-		{mode: manifest.OnChangeVersion, wantPrevious: true, wantStack: true},
+		{mode: manifest.OnChangeVersion, keepsOld: true, wantStack: true},
 		{mode: manifest.OnChangeReplace},
-		{mode: manifest.OnChangeKeep, wantPrevious: true},
+		{mode: manifest.OnChangeKeep, keepsOld: true},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode), func(t *testing.T) {
 			h := newHarness(t, testEmulatorOptions())
-			h.writeFile("G01.mov", 100<<10, 1)
-			files := h.desired(source{local: "G01.mov", to: "/Grades", onChange: tt.mode})
-			if _, err := h.apply(context.Background(), h.plan(files, false), files, apply.Options{}); err != nil {
-				t.Fatal(err)
-			}
-			old := h.loadState().Entries["/Grades/G01.mov"].FileID
-
-			h.writeFile("G01.mov", 150<<10, 2)
-			files = h.desired(source{local: "G01.mov", to: "/Grades", onChange: tt.mode})
-			p := h.plan(files, false)
-			if len(p.Changes) != 1 || p.Changes[0].Action != plan.Update {
-				t.Fatalf("plan = %+v, want one update", p.Changes)
-			}
-			if _, err := h.apply(context.Background(), p, files, apply.Options{}); err != nil {
-				t.Fatal(err)
-			}
-			h.verify(files, nil)
-			e := h.loadState().Entries["/Grades/G01.mov"]
-			var wantPrev []string
-			if tt.wantPrevious {
-				wantPrev = []string{old}
-			}
-			if diff := cmp.Diff(wantPrev, e.Previous); diff != "" {
-				t.Errorf("Previous (-want +got):\n%s", diff)
-			}
-			if ok := h.exists(old); ok != tt.wantPrevious {
-				t.Errorf("old file in Frame.io = %v, want %v", ok, tt.wantPrevious)
-			}
-			if got := e.VersionStackID != ""; got != tt.wantStack {
-				t.Errorf("VersionStackID = %q, want set = %v", e.VersionStackID, tt.wantStack)
-			}
-			if tt.wantStack {
-				info, _ := h.emu.FileInfo(e.FileID)
-				if info.ParentID != e.VersionStackID {
-					t.Errorf("new file's parent = %s, want the stack %s", info.ParentID, e.VersionStackID)
+			const addr = "/Grades/G01.mov"
+			var ids []string // every file id the address had, oldest first
+			var stack string
+			for rev := range 3 {
+				h.writeFile("G01.mov", int64(100+50*rev)<<10, uint64(rev+1))
+				files := h.desired(source{local: "G01.mov", to: "/Grades", onChange: tt.mode})
+				p := h.plan(files, false)
+				want := plan.Update
+				if rev == 0 {
+					want = plan.Create
 				}
-			}
-			if again := h.plan(files, false); len(again.Changes) != 0 {
-				t.Errorf("second plan has %d changes, want none: %+v", len(again.Changes), again.Changes)
+				if len(p.Changes) != 1 || p.Changes[0].Action != want {
+					t.Fatalf("revision %d: plan = %+v, want one %s", rev, p.Changes, want)
+				}
+				if _, err := h.apply(context.Background(), p, files, apply.Options{}); err != nil {
+					t.Fatalf("revision %d: %v", rev, err)
+				}
+				h.verify(files, nil)
+				e := h.loadState().Entries[addr]
+				ids = append(ids, e.FileID)
+
+				var wantPrev []string
+				if tt.keepsOld {
+					wantPrev = ids[:len(ids)-1]
+				}
+				if len(wantPrev) == 0 {
+					wantPrev = nil
+				}
+				if diff := cmp.Diff(wantPrev, e.Previous); diff != "" {
+					t.Errorf("revision %d: Previous (-want +got):\n%s", rev, diff)
+				}
+				for _, old := range ids[:len(ids)-1] {
+					if ok := h.exists(old); ok != tt.keepsOld {
+						t.Errorf("revision %d: old file %s in Frame.io = %v, want %v", rev, old, ok, tt.keepsOld)
+					}
+				}
+				if rev == 0 {
+					continue
+				}
+				if got := e.VersionStackID != ""; got != tt.wantStack {
+					t.Errorf("revision %d: VersionStackID = %q, want set = %v", rev, e.VersionStackID, tt.wantStack)
+				}
+				if tt.wantStack {
+					if info, _ := h.emu.FileInfo(e.FileID); info.ParentID != e.VersionStackID {
+						t.Errorf("revision %d: new file's parent = %s, want the stack %s", rev, info.ParentID, e.VersionStackID)
+					}
+					if stack != "" && e.VersionStackID != stack {
+						t.Errorf("revision %d: stack %s, want the same stack %s as before", rev, e.VersionStackID, stack)
+					}
+					stack = e.VersionStackID
+				}
+				if again := h.plan(files, false); len(again.Changes) != 0 {
+					t.Errorf("revision %d: second plan has %d changes, want none: %+v", rev, len(again.Changes), again.Changes)
+				}
 			}
 		})
 	}

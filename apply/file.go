@@ -115,11 +115,9 @@ func (r *run) finish(ctx context.Context, ch plan.Change, folderID string, e *st
 		case manifest.OnChangeKeep:
 			note = "kept previous"
 		default: // version
-			// The old file may already sit in a stack: naming it first makes the new file join
-			// that stack (Frame.io stacks onto the stack of its first file).
-			vs, err := r.client.CreateVersionStack(ctx, r.account, folderID, []string{old, e.FileID})
+			stack, err := r.stackVersion(ctx, folderID, old, e.FileID)
 			if err == nil {
-				e.VersionStackID = vs.ID
+				e.VersionStackID = stack
 				note = "version stacked"
 			} else {
 				stepErr = fmt.Errorf("stack version on %s: %w", old, err)
@@ -130,6 +128,29 @@ func (r *run) finish(ctx context.Context, ch plan.Change, folderID string, e *st
 		return note, errors.Join(stepErr, err)
 	}
 	return note, stepErr
+}
+
+// stackVersion stacks newID on old and returns the stack's id. The old file may already sit
+// in a stack: naming it first makes the new file join that stack (Frame.io stacks onto the
+// stack of the first file). After an ambiguous failure, the new file's parent tells whether
+// the stack was made after all.
+func (r *run) stackVersion(ctx context.Context, folderID, old, newID string) (string, error) {
+	for attempt := 1; ; attempt++ {
+		vs, err := r.client.CreateVersionStack(ctx, r.account, folderID, []string{old, newID})
+		if err == nil {
+			return vs.ID, nil
+		}
+		if ctx.Err() != nil || !ambiguous(err) || attempt >= createAttempts {
+			return "", err
+		}
+		f, ferr := r.client.File(ctx, r.account, newID)
+		if ferr != nil {
+			return "", errors.Join(err, ferr)
+		}
+		if f.ParentID != "" && f.ParentID != folderID {
+			return f.ParentID, nil
+		}
+	}
 }
 
 // pending records fileID as the address's pending upload, before any byte is sent.

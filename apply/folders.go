@@ -94,22 +94,28 @@ func (r *run) ensureFolders(ctx context.Context) {
 	}
 }
 
-// createFolder creates name under parentID. When the create fails, a folder of that name may
-// have appeared meanwhile (another run, a person, or our own request whose answer was lost):
-// adopt it instead of failing.
+// createFolder creates name under parentID. When a create fails, a folder of that name may
+// have appeared meanwhile (another run, a person, or this very request whose answer was
+// lost): adopt it. When none did and the failure was ambiguous (5xx, lost answer), try again.
 func (r *run) createFolder(ctx context.Context, parentID, name string) (string, error) {
-	f, err := r.client.CreateFolder(ctx, r.account, parentID, name)
-	if err == nil {
-		return f.ID, nil
+	for attempt := 1; ; attempt++ {
+		f, err := r.client.CreateFolder(ctx, r.account, parentID, name)
+		if err == nil {
+			return f.ID, nil
+		}
+		if ctx.Err() != nil {
+			return "", err
+		}
+		id, lerr := r.findFolder(ctx, parentID, name)
+		switch {
+		case lerr != nil:
+			return "", errors.Join(err, lerr)
+		case id != "":
+			return id, nil
+		case !ambiguous(err) || attempt >= createAttempts:
+			return "", err
+		}
 	}
-	if ctx.Err() != nil {
-		return "", err
-	}
-	id, lerr := r.findFolder(ctx, parentID, name)
-	if lerr != nil || id == "" {
-		return "", errors.Join(err, lerr)
-	}
-	return id, nil
 }
 
 // findFolder returns the id of the folder called name in parentID, or "" when there is none.
