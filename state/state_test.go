@@ -135,6 +135,8 @@ func TestDecodeRefuses(t *testing.T) {
 		{"no checksum", replace(`"checksum"`, `"checksun"`), ErrCorrupt, `unknown field "checksun"`},
 		{"trailing data", append(bytes.Clone(good), "{}\n"...), ErrCorrupt, "parse JSON"},
 		{"unknown status", badStatusData, ErrCorrupt, `unknown status "uploading"`},
+		{"re-indented", bytes.ReplaceAll(good, []byte("\n  "), []byte("\n\t")), ErrCorrupt, "edited by hand"},
+		{"checksum moved", moveChecksumFirst(t, good), ErrCorrupt, "the checksum is not the last field"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,4 +184,19 @@ func TestCloneIsDeep(t *testing.T) {
 	if diff := cmp.Diff(sampleState(), s); diff != "" {
 		t.Errorf("changing a clone changed the original (-want +got):\n%s", diff)
 	}
+}
+
+// moveChecksumFirst returns data with its checksum member moved to the front: the same
+// JSON object, laid out differently from what Encode writes.
+func moveChecksumFirst(t *testing.T, data []byte) []byte {
+	t.Helper()
+	i := bytes.LastIndex(data, []byte(",\n  \"checksum\""))
+	if i < 0 {
+		t.Fatalf("no checksum member in %s", data)
+	}
+	member := bytes.TrimSuffix(data[i+len(",\n"):], []byte("\n}\n"))
+	out := append([]byte("{\n"), member...)
+	out = append(out, ',')
+	out = append(out, data[len("{"):i]...)
+	return append(out, "\n}\n"...)
 }
