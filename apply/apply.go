@@ -105,15 +105,19 @@ type FileResult struct {
 // Result is what Run did.
 type Result struct {
 	// Files holds one result per change of the plan, sorted by address.
-	Files []FileResult
+	Files []FileResult `json:"files"`
 	// FoldersCreated counts the folders created.
-	FoldersCreated int
-	// Counts of Files by outcome, and deletes done.
-	Done, Adopted, Failed, Skipped, Deleted int
+	FoldersCreated int `json:"folders_created"`
+	// Counts of Files by outcome; Deleted counts the deletes among Done.
+	Done    int `json:"done"`
+	Adopted int `json:"adopted"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
+	Deleted int `json:"deleted"`
 	// Bytes is the bytes sent to Frame.io.
-	Bytes int64
+	Bytes int64 `json:"bytes"`
 	// Elapsed is the run's duration.
-	Elapsed time.Duration
+	Elapsed time.Duration `json:"elapsed_ns"`
 }
 
 // ErrFailed matches (errors.Is) the error Run returns when some changes failed.
