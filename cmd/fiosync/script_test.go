@@ -88,6 +88,9 @@ func TestScript(t *testing.T) {
 			env.Setenv("FRAMEIO_IMS_URL", srv.URL)
 			env.Setenv("FILESERVER", files.URL)
 			env.Setenv("NO_COLOR", "1")
+			// A race-enabled binary sleeps a second on exit to catch late reports; every
+			// exec would pay it. Races are still reported as they happen.
+			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 			env.Setenv("HOME", env.WorkDir+"/home")
 			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/home/.config")
 
