@@ -93,9 +93,7 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		Parallel: c.Parallel,
 		Observer: view,
 	})
-	if res != nil {
-		view.finish(res)
-	}
+	view.finish(res)
 	return err
 }
 

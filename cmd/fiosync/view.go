@@ -8,29 +8,51 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
 	"github.com/fiosync/fiosync/apply"
 )
 
-// applyView renders apply's events: one JSON object per line with --json, otherwise one
-// plain line per finished file and a progress line every summaryEvery.
+// applyView renders apply's events in one of three forms:
+//   - --json: one JSON object per line (start, folder, file_start, file_done, file_failed,
+//     delete, summary; progress events are left out);
+//   - a terminal: a live display with a bar per file in flight and a total bar with rate and
+//     ETA, finished files listed above it;
+//   - otherwise (CI logs, pipes): one plain line per finished file and a progress line every
+//     summaryEvery.
 type applyView struct {
 	mu   sync.Mutex
-	out  io.Writer
+	out  io.Writer // where lines go: the terminal's progress container, or the output itself
 	json *json.Encoder
 
-	planned           int64
-	done, failed      int
-	files             int
-	start, lastReport time.Time
+	live    *mpb.Progress
+	total   *mpb.Bar
+	planned int64 // the total bar's total: bytes planned, less what failed files did not send
+	bars    map[string]*fileBar
+
+	done, failed, files int
+	start, lastReport   time.Time
+	final               io.Writer // the output itself, for the closing summary
+}
+
+// fileBar is one file's bar, its size and the bytes it has counted into the total.
+type fileBar struct {
+	bar        *mpb.Bar
+	size, sent int64
 }
 
 const summaryEvery = 10 * time.Second
 
 func newApplyView(io *stdio, g *Globals, asJSON bool) *applyView {
-	v := &applyView{out: io.Out, start: time.Now()}
+	v := &applyView{out: io.Out, final: io.Out, start: time.Now(), bars: map[string]*fileBar{}}
 	v.lastReport = v.start
-	if asJSON {
+	switch {
+	case asJSON:
 		v.json = json.NewEncoder(io.Out)
+	case isTerminal(io.Out):
+		v.live = mpb.New(mpb.WithOutput(io.Out), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
+		v.out = v.live
 	}
 	return v
 }
@@ -47,10 +69,33 @@ func (v *applyView) Event(e apply.Event) {
 	}
 	switch e.Type {
 	case apply.EventStart:
-		v.files, v.planned = e.Files, e.Total
-		fmt.Fprintf(v.out, "Applying %d changes (%s to upload).\n", e.Files, formatBytes(e.Total))
+		v.files = e.Files
+		fmt.Fprintf(v.out, "Applying %s (%s to upload).\n", plural(e.Files, "change"), formatBytes(e.Total))
+		if v.live != nil {
+			v.planned = e.Total
+			// Built with total 0 and sized afterwards, the bar does not complete by
+			// itself when the bytes are in: the container must stay up for the last
+			// "done" lines, until finish.
+			v.total = v.live.AddBar(0, mpb.BarPriority(1<<30),
+				mpb.PrependDecorators(decor.Name("total ", decor.WCSyncWidth), decor.CountersKibiByte("% .1f / % .1f")),
+				mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), " % .1f"), decor.Name("  ETA "), decor.AverageETA(decor.ET_STYLE_GO)))
+			v.total.SetTotal(e.Total, false)
+		}
+	case apply.EventFileStart:
+		if v.live != nil && e.Total > 0 {
+			v.bars[e.Address] = &fileBar{size: e.Total, bar: v.live.AddBar(e.Total, mpb.BarRemoveOnComplete(),
+				mpb.PrependDecorators(decor.Name(shorten(e.Address, 40)+" ", decor.WCSyncWidth), decor.CountersKibiByte("% .1f / % .1f")),
+				mpb.AppendDecorators(decor.Percentage()))}
+		}
+	case apply.EventProgress:
+		if fb := v.bars[e.Address]; fb != nil {
+			fb.bar.SetCurrent(e.Bytes)
+			v.total.IncrInt64(e.Bytes - fb.sent)
+			fb.sent = e.Bytes
+		}
 	case apply.EventFileDone:
 		v.done++
+		v.endBar(e.Address, true)
 		note := ""
 		if e.Note != "" {
 			note = "  (" + e.Note + ")"
@@ -58,24 +103,62 @@ func (v *applyView) Event(e apply.Event) {
 		fmt.Fprintf(v.out, "  done    %s  %s%s\n", e.Address, formatBytes(e.Bytes), note)
 	case apply.EventFileFailed:
 		v.failed++
+		v.endBar(e.Address, false)
 		fmt.Fprintf(v.out, "  FAILED  %s: %s\n", e.Address, e.Error)
 	case apply.EventDelete:
-		fmt.Fprintf(v.out, "  deleted %s%s\n", e.Address, map[bool]string{true: "  (" + e.Note + ")", false: ""}[e.Note != ""])
+		note := ""
+		if e.Note != "" {
+			note = "  (" + e.Note + ")"
+		}
+		fmt.Fprintf(v.out, "  deleted %s%s\n", e.Address, note)
 	case apply.EventFolder:
 		fmt.Fprintf(v.out, "  folder  %s\n", e.Address)
 	}
-	if now := time.Now(); e.Type != apply.EventSummary && now.Sub(v.lastReport) >= summaryEvery {
+	if now := time.Now(); v.live == nil && e.Type != apply.EventSummary && now.Sub(v.lastReport) >= summaryEvery {
 		v.lastReport = now
 		fmt.Fprintf(v.out, "  ... %d of %d files done, %d failed, %s elapsed\n", v.done, v.files, v.failed, now.Sub(v.start).Round(time.Second))
 	}
 }
 
-// finish prints the closing summary (the JSON stream already carried it), naming only the
-// counts that are not zero.
+// endBar removes a file's bar. A failed file's bytes leave the total, so the ETA stays honest.
+func (v *applyView) endBar(address string, ok bool) {
+	fb := v.bars[address]
+	if fb == nil {
+		return
+	}
+	delete(v.bars, address)
+	if ok {
+		fb.bar.SetTotal(-1, true)
+		return
+	}
+	fb.bar.Abort(true)
+	v.planned -= fb.size - fb.sent
+	v.total.SetTotal(v.planned, false)
+}
+
+// plural writes n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// shorten keeps the end of an address, which names the file.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n+1:]
+}
+
+// finish closes the live display and prints the closing summary (the JSON stream already
+// carried it), naming only the counts that are not zero.
 func (v *applyView) finish(res *apply.Result) {
+	v.close()
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.json != nil {
+	if v.json != nil || res == nil {
 		return
 	}
 	var parts []string
@@ -98,6 +181,27 @@ func (v *applyView) finish(res *apply.Result) {
 	if res.Failed > 0 || res.Skipped > 0 {
 		verdict = "incomplete"
 	}
-	fmt.Fprintf(v.out, "Apply %s: %s. %s sent in %s%s.\n", verdict, strings.Join(parts, ", "),
+	fmt.Fprintf(v.final, "Apply %s: %s. %s sent in %s%s.\n", verdict, strings.Join(parts, ", "),
 		formatBytes(res.Bytes), res.Elapsed.Round(10*time.Millisecond), rate)
+}
+
+// close stops the live display, whatever state its bars are in.
+func (v *applyView) close() {
+	v.mu.Lock()
+	live := v.live
+	v.live = nil
+	if live != nil {
+		for _, fb := range v.bars {
+			fb.bar.Abort(true)
+		}
+		v.bars = map[string]*fileBar{}
+		if v.total != nil {
+			v.total.SetTotal(-1, true)
+		}
+		v.out = v.final
+	}
+	v.mu.Unlock()
+	if live != nil {
+		live.Wait()
+	}
 }
