@@ -365,6 +365,39 @@ func TestRefusedTokenRefreshed(t *testing.T) {
 	}
 }
 
+// TestConcurrentRefusals: uploads running at once all see their token refused; each renews
+// in turn with the newest refresh token, every call goes through, and the cache ends with the
+// last rotation.
+func TestConcurrentRefusals(t *testing.T) {
+	m := newIMS(t, nil)
+	cred := m.login()
+	c, err := frameio.New(m.url, cred.Client(), frameio.WithoutPacing(), frameio.WithTokenRefresh(cred.Refresh),
+		frameio.WithRetry(frameio.RetryPolicy{MaxAttempts: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.clock.Add(time.Hour)
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, errs[i] = c.Me(context.Background()) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("call %d: %v", i, err)
+		}
+	}
+	issued := m.emu.IMSTokens()
+	if got, want := m.readCache().RefreshToken, issued[len(issued)-1]; got != want {
+		t.Errorf("the cache does not hold the newest refresh token")
+	}
+	if !m.refreshWorks(issued[len(issued)-1]) {
+		t.Errorf("the newest refresh token does not work")
+	}
+}
+
 // TestTwoProcessesShareTheCache: two fiosync runs read the same cache; one rotates the refresh
 // token, and the other, refused with its stale one, adopts the newer login from the cache.
 func TestTwoProcessesShareTheCache(t *testing.T) {

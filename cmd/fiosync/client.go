@@ -25,7 +25,8 @@ func (g *Globals) client(ctx context.Context) (*frameio.Client, error) {
 }
 
 // credential resolves the credential the environment selects: FRAMEIO_TOKEN, else
-// FRAMEIO_CLIENT_ID with FRAMEIO_CLIENT_SECRET (scope FRAMEIO_SCOPE), else the cached login.
+// FRAMEIO_CLIENT_ID with FRAMEIO_CLIENT_SECRET (scope FRAMEIO_SCOPE), else the cached login,
+// and makes sure it yields a token.
 func (g *Globals) credential(ctx context.Context) (*auth.Credential, error) {
 	cred, err := auth.Resolve(ctx, auth.Settings{
 		Token:        strings.TrimSpace(g.getenv("FRAMEIO_TOKEN")),
@@ -37,7 +38,15 @@ func (g *Globals) credential(ctx context.Context) (*auth.Credential, error) {
 	if errors.Is(err, auth.ErrNoCredential) {
 		return nil, errNoCredentials
 	}
-	return cred, err
+	if err != nil {
+		return nil, err
+	}
+	// Get the first token now: a wrong secret or a revoked login then fails at once with
+	// IMS's answer, instead of as a transport error that the API client retries with backoff.
+	if _, err := cred.Token(); err != nil {
+		return nil, err
+	}
+	return cred, nil
 }
 
 // clientFor builds a Frame.io client on cred. Its HTTP client comes from oauth2, and a 401
