@@ -110,8 +110,8 @@ func (b *Backend) tryLock(ctx context.Context, c *pgx.Conn, timeout time.Duratio
 func (b *Backend) holder(ctx context.Context, c *pgx.Conn) (state.LockInfo, error) {
 	var h state.LockInfo
 	err := c.QueryRow(ctx, `SELECT id, operation, who, pid, created FROM fiosync_locks
-		WHERE name = $1 AND backend_pid = (`+holderPIDQuery+`)`,
-		b.name, b.lockKey>>32&0xffffffff, b.lockKey&0xffffffff).Scan(&h.ID, &h.Operation, &h.Who, &h.PID, &h.Created)
+		WHERE backend_pid = (`+holderPIDQuery+`) AND name = $3`,
+		b.lockKey>>32&0xffffffff, b.lockKey&0xffffffff, b.name).Scan(&h.ID, &h.Operation, &h.Who, &h.PID, &h.Created)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return state.LockInfo{}, nil
 	}
