@@ -34,7 +34,7 @@ var (
 	ErrNoCredential = errors.New("no Frame.io credential")
 	// ErrLoginExpired means IMS refused the cached login's refresh token (it expired or was
 	// revoked) and the cache holds nothing newer: the person must log in again.
-	ErrLoginExpired = errors.New("the login has expired or was revoked")
+	ErrLoginExpired = errors.New("the login has expired or was revoked; log in again with fiosync auth login")
 	// ErrNotRenewable means the credential is a fixed token that cannot be renewed.
 	ErrNotRenewable = errors.New("a fixed token cannot be renewed")
 )
