@@ -33,6 +33,8 @@ func (r *run) applyFile(ctx context.Context, ch plan.Change) FileResult {
 		if ctx.Err() != nil {
 			// Interrupted: not a failure of the file; the state says how far it got.
 			res.Outcome = Skipped
+			r.emit(Event{Type: EventFileSkipped, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Error: "interrupted"})
+			return res
 		}
 		r.emit(Event{Type: EventFileFailed, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Error: err.Error()})
 		return res

@@ -48,7 +48,8 @@ func (e *APIError) Error() string {
 	fmt.Fprintf(&b, "%s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
 	if len(e.Errors) > 0 {
 		it := e.Errors[0]
-		if it.Title != "" {
+		if it.Title != "" && it.Title != http.StatusText(e.StatusCode) {
+			// A title that only restates the status adds nothing to the line.
 			b.WriteString(": ")
 			b.WriteString(oneLine(it.Title))
 		}

@@ -83,7 +83,7 @@ func TestAPIErrorString(t *testing.T) {
 		{"full", &frameio.APIError{StatusCode: 422, Method: "POST", Path: "/v4/accounts/a/folders/f/folders",
 			Errors:    []frameio.ErrorItem{{Title: "Unprocessable Entity", Detail: "name must\nnot be empty", Source: frameio.ErrorSource{Pointer: "/data/name"}}, {Title: "x"}},
 			RequestID: "r1"},
-			"POST /v4/accounts/a/folders/f/folders: 422 Unprocessable Entity: Unprocessable Entity: name must not be empty (at /data/name) (and 1 more) [request id r1]"},
+			"POST /v4/accounts/a/folders/f/folders: 422 Unprocessable Entity: name must not be empty (at /data/name) (and 1 more) [request id r1]"},
 		{"parameter", &frameio.APIError{StatusCode: 400, Method: "GET", Path: "/v4/x",
 			Errors: []frameio.ErrorItem{{Detail: "bad", Source: frameio.ErrorSource{Parameter: "page_size"}}}},
 			"GET /v4/x: 400 Bad Request: bad (parameter page_size)"},

@@ -195,10 +195,12 @@ func CheckStale(p *Plan, st *state.State, files []manifest.Desired) error {
 	}
 	// A state that was never saved (serial 0) has a throwaway lineage.
 	if !(p.Serial == 0 && st.Serial == 0) {
-		if p.Lineage != st.Lineage {
+		switch {
+		case p.Serial == 0 && st.Serial > 0:
+			return fmt.Errorf("%w: it was made before any state existed, and an apply has written one since (serial %d); run fiosync plan again", ErrStale, st.Serial)
+		case p.Lineage != st.Lineage:
 			return fmt.Errorf("%w: it was made for state lineage %s, but the state now has lineage %s; run fiosync plan again", ErrStale, p.Lineage, st.Lineage)
-		}
-		if p.Serial != st.Serial {
+		case p.Serial != st.Serial:
 			return fmt.Errorf("%w: the state changed since the plan was made (serial %d -> %d); run fiosync plan again", ErrStale, p.Serial, st.Serial)
 		}
 	}

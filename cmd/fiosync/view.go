@@ -16,7 +16,7 @@ import (
 
 // applyView renders apply's events in one of three forms:
 //   - --json: one JSON object per line (start, folder, file_start, file_done, file_failed,
-//     delete, summary; progress events are left out);
+//     file_skipped, delete, summary; progress events are left out);
 //   - a terminal: a live display with a bar per file in flight and a total bar with rate and
 //     ETA, finished files listed above it;
 //   - otherwise (CI logs, pipes): one plain line per finished file and a progress line every
@@ -105,6 +105,9 @@ func (v *applyView) Event(e apply.Event) {
 		v.failed++
 		v.endBar(e.Address, false)
 		fmt.Fprintf(v.out, "  FAILED  %s: %s\n", e.Address, e.Error)
+	case apply.EventFileSkipped:
+		v.endBar(e.Address, false)
+		fmt.Fprintf(v.out, "  stopped %s (interrupted; the next apply resumes it)\n", e.Address)
 	case apply.EventDelete:
 		note := ""
 		if e.Note != "" {
@@ -165,7 +168,7 @@ func (v *applyView) finish(res *apply.Result) {
 	for _, c := range []struct {
 		n    int
 		what string
-	}{{res.Done, "uploaded"}, {res.Adopted, "adopted"}, {res.Deleted, "deleted"}, {res.Failed, "failed"}, {res.Skipped, "skipped"}} {
+	}{{res.Done - res.Deleted, "uploaded"}, {res.Adopted, "adopted"}, {res.Deleted, "deleted"}, {res.Failed, "failed"}, {res.Skipped, "skipped"}} {
 		if c.n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
 		}
