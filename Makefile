@@ -26,6 +26,10 @@ lint:
 demo: build
 	./scripts/demo.sh
 
+# Every performance comparison, side by side in one run, printed as ratios.
+bench:
+	./scripts/bench.sh
+
 # Refresh golden files after an intended output change.
 golden:
 	$(GO) test ./... -update

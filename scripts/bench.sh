@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# make bench: every performance claim of fiosync measured beside its reference in one run,
+# printed as ratios (absolute numbers move with the machine; ratios measured side by side do
+# not). Generates its own data, installs what it needs (Debian's b3sum and time when missing),
+# and takes a few minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+
+need() { # need CMD PACKAGE: install a Debian package when its command is missing
+	command -v "$1" >/dev/null 2>&1 && return 0
+	if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+		{ apt-get install -y "$2" || { apt-get update && apt-get install -y "$2"; }; } >/dev/null 2>&1 || true
+	fi
+	command -v "$1" >/dev/null 2>&1 || { echo "bench: $1 is missing (apt-get install $2); that comparison is skipped" >&2; return 1; }
+}
+have_b3sum=yes; need b3sum b3sum || have_b3sum=
+have_time=yes; [ -x /usr/bin/time ] || need /usr/bin/time time || have_time=
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/fiosync-bench.XXXXXX")
+emu_pid=
+cleanup() {
+	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+results="$work/results"
+: >"$results"
+say() { echo "$*"; echo "$*" >>"$results"; }
+
+make -s build
+bin=$PWD/bin/fiosync
+
+# mbs BENCH-OUTPUT NAME-REGEX: the MB/s column of the matching benchmark line.
+mbs() { awk -v re="$2" '$1 ~ re { for (i = 1; i < NF; i++) if ($(i+1) == "MB/s") { print $i; exit } }' "$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+echo "== hashing: Identify (BLAKE3, streamed) vs b3sum on the same 224 MiB tree"
+go test -run '^$' -bench '^BenchmarkHashTree$' -benchtime 5x ./state/ | tee "$work/hash.txt" | grep '^Benchmark' || true
+if [ -n "$have_b3sum" ]; then
+	for n in 1 2; do
+		f=$(mbs "$work/hash.txt" "identify/parallel=$n")
+		r=$(mbs "$work/hash.txt" "b3sum/threads=$n")
+		say "hashing ($n thread(s)): fiosync $f MB/s vs b3sum $r MB/s = $(ratio "$f" "$r")x"
+	done
+fi
+
+echo "== no-op plan of 10,000 tracked files vs git status on the same tree"
+go test -run '^$' -bench '^BenchmarkNoopPlan10k$' -benchtime 20x -v ./plan/ | tee "$work/noop.txt" | grep -E '^Benchmark' || true
+line=$(grep -o 'no-op plan of 10,000 files: .*' "$work/noop.txt" || true)
+[ -n "$line" ] && say "$line"
+
+echo "== apply throughput vs a raw concurrent PUT loop (2 GiB, same emulator, alternating rounds)"
+apply/testdata/bench.sh 3 | tee "$work/apply.txt"
+grep -E '^ratio' "$work/apply.txt" | sed 's/^ratio apply\/raw:/apply throughput vs raw PUT loop:/' >>"$results" || true
+
+# The CLI against a separate emulator process: small-file rate under the real rate limits,
+# and the peak RSS of fiosync apply alone.
+start_emulator() {
+	[ -n "$emu_pid" ] && { kill "$emu_pid"; wait "$emu_pid" 2>/dev/null || true; }
+	"$bin" emulator --data "$work/emu-data" "$@" >"$work/ready.json" 2>"$work/emulator.log" &
+	emu_pid=$!
+	for _ in $(seq 100); do [ -s "$work/ready.json" ] && break; sleep 0.1; done
+	field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$work/ready.json"; }
+	export FRAMEIO_API_URL=$(field api_url) FRAMEIO_TOKEN=$(field token)
+}
+manifest() { printf 'version: 1\ntarget:\n  project: Sandbox\nuploads:\n  - local: media\n    to: /%s\n' "$2" >"$1/fiosync.yaml"; }
+
+echo "== small files: 100 files of 4 KiB under the documented rate limits (5 creates/s)"
+mkdir -p "$work/small/media"
+for i in $(seq -w 1 100); do head -c 4096 /dev/urandom >"$work/small/media/still_$i.jpg"; done
+manifest "$work/small" Stills
+start_emulator
+s=$(date +%s.%N)
+(cd "$work/small" && "$bin" apply --auto-approve --parallel 8 >/dev/null)
+e=$(date +%s.%N)
+rate=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", 100 / (e - s) }')
+say "small-file apply: $rate files/s vs the API's 5 files/s = $(ratio "$rate" 5)x"
+
+if [ -n "$have_time" ]; then
+	echo "== peak RSS of fiosync apply (2 GiB in 4 files, rate limits off, separate emulator process)"
+	mkdir -p "$work/large/media"
+	for i in 1 2 3 4; do head -c $((512 << 20)) /dev/urandom >"$work/large/media/A00${i}C001.mov"; done
+	manifest "$work/large" Large
+	start_emulator --rate-limit-scale 0
+	(cd "$work/large" && /usr/bin/time -v "$bin" apply --auto-approve >/dev/null 2>"$work/time.txt") || { cat "$work/time.txt" >&2; exit 1; }
+	kb=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$work/time.txt")
+	secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$work/time.txt")
+	say "apply peak RSS: $((kb / 1024)) MiB for 2 GiB in 4 files (goal < 300 MiB); $(awk -v s="$secs" 'BEGIN { printf "%.0f", 2048 / s }') MiB/s through the CLI"
+fi
+
+echo
+echo "== summary"
+cat "$results"
