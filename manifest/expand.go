@@ -390,7 +390,7 @@ func (w *walker) loops(real string) bool {
 
 // file records one regular file; relDisk and relNFC are relative to the base.
 func (w *walker) file(abs, relDisk, relNFC string, info fs.FileInfo) {
-	if !readable(abs) {
+	if !readable(abs, info) {
 		w.fail(fmt.Sprintf("cannot read %q: permission denied", w.rel(relDisk)))
 		return
 	}

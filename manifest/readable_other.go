@@ -2,10 +2,13 @@
 
 package manifest
 
-import "os"
+import (
+	"io/fs"
+	"os"
+)
 
 // readable reports whether the process may open path for reading.
-func readable(path string) bool {
+func readable(path string, _ fs.FileInfo) bool {
 	f, err := os.Open(path)
 	if err != nil {
 		return false
