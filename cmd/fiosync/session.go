@@ -12,19 +12,34 @@ import (
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/pgstate"
 )
 
 // stateFlags locate the state and say how long to wait for its lock.
 type stateFlags struct {
-	State       string        `name:"state" env:"FIOSYNC_STATE" placeholder:"PATH" help:"State file (default: fiosync.state.json beside the manifest) (${env})."`
+	State       string        `name:"state" env:"FIOSYNC_STATE" placeholder:"PATH|URL" help:"State file (default: fiosync.state.json beside the manifest), or a postgres:// URL to keep the state in PostgreSQL (${env})."`
+	StateName   string        `name:"state-name" placeholder:"NAME" help:"The state's name in PostgreSQL (default: the manifest's target and path, e.g. Sandbox:fiosync.yaml)."`
 	LockTimeout time.Duration `name:"lock-timeout" default:"0s" help:"How long to wait for another fiosync holding the state lock (0: fail at once)."`
 }
 
 // backend opens the state named by the flags; by default the state file beside the manifest.
 func (f *stateFlags) backend(manifestPath string) (state.Backend, error) {
 	path := f.State
+	if pgstate.IsURL(path) {
+		name := f.StateName
+		if name == "" {
+			var err error
+			if name, err = defaultStateName(manifestPath); err != nil {
+				return nil, err
+			}
+		}
+		return pgstate.New(path, name)
+	}
 	if strings.Contains(path, "://") {
-		return nil, fmt.Errorf("state %q: only local state files are supported so far", path)
+		return nil, fmt.Errorf("state %q: --state takes a file path or a postgres:// URL", pgstate.Redact(path))
+	}
+	if f.StateName != "" {
+		return nil, fmt.Errorf("--state-name names a state in PostgreSQL; pass a postgres:// URL with --state too (a state file is named by its path)")
 	}
 	if path == "" {
 		path = filepath.Join(filepath.Dir(manifestPath), "fiosync.state.json")
@@ -74,6 +89,7 @@ func (s *session) close() {
 		s.unlock.Unlock()
 		s.unlock = nil
 	}
+	closeBackend(s.backend)
 }
 
 // planOptions are the knobs of computing a plan.

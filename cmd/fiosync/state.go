@@ -13,6 +13,8 @@ type stateCmd struct {
 	Show   stateShowCmd   `cmd:"" help:"Show what the state records for one address."`
 	Rm     stateRmCmd     `cmd:"" help:"Forget an address without touching Frame.io."`
 	Unlock stateUnlockCmd `cmd:"" help:"Remove the state lock left by a process that is gone."`
+	Push   statePushCmd   `cmd:"" help:"Upload a state file into the configured state (e.g. PostgreSQL)."`
+	Pull   statePullCmd   `cmd:"" help:"Print the configured state in the state file format."`
 }
 
 // stateLocation names a state without needing a valid manifest: only the manifest's

@@ -87,7 +87,7 @@ func parseReason(err error) string {
 func Redact(connString string) string {
 	u, err := url.Parse(connString)
 	if err != nil || u.Scheme == "" {
-		return "postgres://(a URL that does not parse)"
+		return "(a URL that does not parse)"
 	}
 	if u.User != nil {
 		u.User = url.User(u.User.Username())
