@@ -76,7 +76,8 @@ type Outcome string
 const (
 	// Done: the change is applied and recorded in the state.
 	Done Outcome = "done"
-	// Adopted: an interrupted upload turned out complete and was recorded without uploading.
+	// Adopted: a file already in Frame.io was recorded without uploading: an adopt change
+	// (plan --adopt), or an interrupted upload that turned out complete.
 	Adopted Outcome = "adopted"
 	// Failed: the change could not be applied; the state still describes the old situation
 	// or a pending upload that the next run reconciles.
@@ -142,8 +143,8 @@ type run struct {
 }
 
 // Run executes p: it creates the missing folders, uploads every create and update with
-// Options.Parallel files in flight, applies each update's on_change, and, when every upload
-// succeeded, runs the deletes. The state is updated as each file becomes pending and as it
+// Options.Parallel files in flight, applies each update's on_change, records every adopt
+// without uploading, and, when every upload and adopt succeeded, runs the deletes. The state is updated as each file becomes pending and as it
 // completes, so an interruption at any moment loses nothing.
 //
 // A failed file does not stop the others. Run returns the Result in every case, and an error
@@ -226,13 +227,15 @@ func (r *run) save(ctx context.Context, change func(*state.State)) error {
 }
 
 func (r *run) execute(ctx context.Context) (*Result, error) {
-	var uploads, deletes []int
+	var uploads, adopts, deletes []int
 	var total int64
 	for i, ch := range r.plan.Changes {
 		switch ch.Action {
 		case plan.Create, plan.Update:
 			uploads = append(uploads, i)
 			total += ch.Size
+		case plan.Adopt:
+			adopts = append(adopts, i)
 		case plan.Delete:
 			deletes = append(deletes, i)
 		}
@@ -242,21 +245,26 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	results := make([]FileResult, len(r.plan.Changes))
 	for i, ch := range r.plan.Changes {
 		results[i] = FileResult{Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Outcome: Skipped}
-		if ch.Action != plan.Create && ch.Action != plan.Update && ch.Action != plan.Delete {
+		if ch.Action != plan.Create && ch.Action != plan.Update && ch.Action != plan.Delete && ch.Action != plan.Adopt {
 			results[i].Outcome = Failed
 			results[i].Err = fmt.Errorf("apply %q: unknown action %q", ch.Address, ch.Action)
 		}
 	}
 
-	if len(uploads) > 0 {
+	if len(uploads) > 0 || len(adopts) > 0 {
 		r.ensureFolders(ctx)
 	}
 
-	// Files: a bounded pool; each task writes only its own slot of results.
+	// Files: a bounded pool; each task writes only its own slot of results. Adopts share it:
+	// each hashes one local file.
 	files := pool.New().WithMaxGoroutines(r.opts.Parallel)
-	for _, i := range uploads {
+	for _, i := range slices.Concat(uploads, adopts) {
 		if ctx.Err() != nil {
 			results[i].Err = ctx.Err()
+			continue
+		}
+		if r.plan.Changes[i].Action == plan.Adopt {
+			files.Go(func() { results[i] = r.adoptFile(ctx, r.plan.Changes[i]) })
 			continue
 		}
 		files.Go(func() { results[i] = r.applyFile(ctx, r.plan.Changes[i]) })
@@ -264,7 +272,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	files.Wait()
 
 	uploadsOK := true
-	for _, i := range uploads {
+	for _, i := range slices.Concat(uploads, adopts) {
 		if results[i].Outcome != Done && results[i].Outcome != Adopted {
 			uploadsOK = false
 		}

@@ -23,6 +23,14 @@
 //     actually sent; a source whose stat changed during the upload fails instead.
 //   - Deletes (prune) run only after every upload succeeded.
 //
+// # Adoption
+//
+// An adopt change (plan --adopt) names a file already in Frame.io for an address the state
+// does not track. Apply uploads nothing for it: it reads a local source once to record its
+// BLAKE3 and stat, as an upload would have, and saves the entry as complete with the file's id
+// and parent; a remote source is recorded by its URL. It reports a file_done event with the
+// note "adopted". AdoptEntry builds that entry, for `fiosync import` too.
+//
 // # Data path
 //
 // Each local file is read from disk exactly once. Part i is read into a pooled buffer, PUT from

@@ -169,7 +169,7 @@ func (h *harness) plan(files []manifest.Desired, prune bool) *plan.Plan {
 		h.t.Fatal(err)
 	}
 	m := &manifest.Manifest{Target: manifest.Target{Project: h.seed.Project}, Prune: prune}
-	remote, err := plan.Refresh(ctx, h.client, m, files, st)
+	remote, err := plan.Refresh(ctx, h.client, m, files, st, plan.RefreshOptions{})
 	if err != nil {
 		h.t.Fatal(err)
 	}

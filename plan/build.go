@@ -27,6 +27,7 @@ const (
 	ReasonContent     = "content changed"
 	ReasonURL         = "source URL changed"
 	ReasonNotInConfig = "no longer in the manifest"
+	ReasonAdopt       = "already in Frame.io"
 )
 
 // ErrTooManyDeletes is wrapped by the error Build returns when a plan would delete more
@@ -61,6 +62,11 @@ type Inputs struct {
 	// MaxDelete bounds the number of deletes: 0 means DefaultMaxDelete and NoDeleteLimit
 	// (any negative value) means no bound.
 	MaxDelete int
+
+	// Adopt plans an adopt instead of a create for an address the state does not track when
+	// its destination folder already holds a matching file (plan --adopt). It needs Remote,
+	// refreshed with RefreshOptions.Adopt.
+	Adopt bool
 }
 
 // Build derives the Plan from in. It is pure: the same inputs always give the same Plan, and
@@ -89,13 +95,31 @@ func Build(in Inputs) (*Plan, error) {
 		return nil, err
 	}
 
+	if in.Adopt && in.Remote == nil {
+		return nil, errors.New("build plan: adopting files needs a refresh of Frame.io")
+	}
+	var taken map[string]bool // file ids that no address may adopt: tracked, or adopted already
+	if in.Adopt {
+		taken = trackedFiles(st)
+	}
+
 	desired := make(map[string]bool, len(in.Files))
 	for _, d := range in.Files {
 		if desired[d.Address] {
 			return nil, fmt.Errorf("build plan: address %q is desired twice", d.Address)
 		}
 		desired[d.Address] = true
-		c, ok := diff(d, sourceOf(d, in.Sources), st.Entries[d.Address], in.Remote)
+		src := sourceOf(d, in.Sources)
+		if in.Adopt && st.Entries[d.Address] == nil {
+			c, warnings, ok := adoption(d, src, in.Remote.Listed[d.Folder], taken)
+			p.Warnings = append(p.Warnings, warnings...)
+			if ok {
+				taken[c.Existing.ID] = true
+				p.Changes = append(p.Changes, c)
+				continue
+			}
+		}
+		c, ok := diff(d, src, st.Entries[d.Address], in.Remote)
 		if !ok {
 			p.Unchanged++
 			continue
@@ -135,6 +159,7 @@ func Build(in Inputs) (*Plan, error) {
 			deletes, limit, ErrTooManyDeletes)
 	}
 	slices.SortFunc(p.Changes, func(a, b Change) int { return cmp.Compare(a.Address, b.Address) })
+	slices.Sort(p.Warnings)
 
 	for _, c := range p.Changes {
 		if c.Action == Delete {
@@ -184,6 +209,87 @@ func diff(d manifest.Desired, src state.Source, e *state.Entry, remote *Snapshot
 	}
 	c.Prior = e.Clone()
 	return c, true
+}
+
+// adoption looks in listed (the files of d's destination folder) for one that d, untracked,
+// can adopt: named d.Name, uploaded, not taken, and for a local source of d's size. Of
+// several, the oldest wins. It returns the adopt change and true, or false when nothing
+// fits; the warnings tell the user about a choice made, a remote file matched by name alone,
+// or files of the name that did not fit.
+func adoption(d manifest.Desired, src state.Source, listed []RemoteFile, taken map[string]bool) (Change, []string, bool) {
+	var fits []RemoteFile
+	var notUploaded, tracked int
+	var otherSizes []string
+	for _, f := range listed {
+		switch {
+		case f.Name != d.Name:
+		case taken[f.ID]:
+			tracked++
+		case !f.Uploaded():
+			notUploaded++
+		case d.Kind == manifest.Local && f.Size != src.Size:
+			otherSizes = append(otherSizes, manifest.FormatBytes(f.Size))
+		default:
+			fits = append(fits, f)
+		}
+	}
+	if len(fits) == 0 {
+		var why []string
+		if n := len(otherSizes); n > 0 {
+			why = append(why, fmt.Sprintf("%s of another size (%s, not %s)", plural(n, "file", "files"), strings.Join(otherSizes, ", "), manifest.FormatBytes(src.Size)))
+		}
+		if notUploaded > 0 {
+			why = append(why, plural(notUploaded, "file", "files")+" not completely uploaded")
+		}
+		if tracked > 0 {
+			why = append(why, plural(tracked, "file", "files")+" tracked for another address")
+		}
+		if len(why) == 0 {
+			return Change{}, nil, false
+		}
+		return Change{}, []string{fmt.Sprintf("%s: not adopted: Frame.io has only %s named %q in %s; uploading it",
+			d.Address, strings.Join(why, " and "), d.Name, d.Folder)}, false
+	}
+	slices.SortFunc(fits, oldestFirst)
+	f := fits[0]
+	var warnings []string
+	if len(fits) > 1 {
+		warnings = append(warnings, fmt.Sprintf("%s: Frame.io has %d files named %q that fit in %s; adopting the oldest (id %s)",
+			d.Address, len(fits), d.Name, d.Folder, f.ID))
+	}
+	if d.Kind == manifest.Remote {
+		warnings = append(warnings, fmt.Sprintf("%s: adopting file %s by its name alone: the content of a remote source cannot be compared",
+			d.Address, f.ID))
+	}
+	c := Change{
+		Address:  d.Address,
+		Action:   Adopt,
+		Kind:     kindOf(src.Kind),
+		Folder:   d.Folder,
+		Name:     d.Name,
+		Reason:   ReasonAdopt,
+		Source:   src,
+		Existing: &f,
+	}
+	if c.Kind == Local {
+		c.Size = src.Size
+	}
+	return c, warnings, true
+}
+
+// trackedFiles returns the ids of every file the state knows, at any address: the current
+// file and the older ones it keeps.
+func trackedFiles(st *state.State) map[string]bool {
+	ids := map[string]bool{}
+	for _, e := range st.Entries {
+		if e.FileID != "" {
+			ids[e.FileID] = true
+		}
+		for _, id := range e.Previous {
+			ids[id] = true
+		}
+	}
+	return ids
 }
 
 // changed reports whether the current source differs in content from the recorded one. A

@@ -23,6 +23,10 @@
 // 100 calls a minute; the frameio client paces every call it makes. The result is a
 // Snapshot. With --refresh=false there is no Snapshot and the state is trusted.
 //
+// With --adopt (RefreshOptions.Adopt) Refresh also lists /files of the destination folder of
+// every address the state does not track, so that Build can adopt what is already there.
+// Without it, a first plan lists nothing it does not need.
+//
 // # Identify
 //
 // A no-op plan over a large tree must cost about as much as `git status`, so Identify reads
@@ -39,6 +43,7 @@
 // Build compares each desired file with its state entry and the Snapshot:
 //
 //	no entry                                 create  "new"
+//	no entry, --adopt, a fitting file there  adopt   "already in Frame.io"
 //	entry still pending (interrupted apply)  create  "resume interrupted upload"
 //	refresh did not find the file            create  "missing in Frame.io"
 //	local content differs                    update  "content changed" (with on_change)
@@ -51,6 +56,20 @@
 // change that creates or updates a file also enters its folder and the folder's ancestors
 // into Plan.Folders, with the folder's id or "" for apply to create. Changes that replace or
 // resume a state entry carry it as Prior, so apply can stack onto, delete or reconcile it.
+//
+// # Adoption
+//
+// A first plan against a half-delivered folder would upload everything again. With
+// Inputs.Adopt, an address without a state entry adopts a file of its destination folder
+// instead, when one fits: the same name, uploaded (status uploaded or transcoded), tracked by
+// no state entry (current or previous file) and adopted by no other address of the plan,
+// and, for a local source, of the same size. Of several that fit, the oldest wins and a
+// warning names it. Frame.io offers no content hash, so size is the only content check; a
+// remote source has no size before it is fetched, so it is matched by name alone, with a
+// warning saying so (a user who asked for --adopt gets the match, and is told how weak it
+// is). Files of the name that do not fit are explained in a warning, and the address is
+// created as usual. Apply records an adopt as a complete entry without uploading; a local
+// source is hashed then, so the state holds its digest like any delivery.
 //
 // Build does no I/O and iterates no map in an order that could leak into its result: the same
 // inputs always give the same Plan, and so byte-identical text, JSON and plan files.

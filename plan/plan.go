@@ -21,6 +21,11 @@ const (
 	Update Action = "update"
 	// Delete removes a file fiosync uploaded that the manifest no longer lists (prune: true).
 	Delete Action = "delete"
+	// Adopt records a file already in Frame.io for an address the state does not track, so
+	// nothing is uploaded (plan --adopt). The Change's Existing names the file: one in the
+	// destination folder with the address's name, uploaded, of the same size (local sources)
+	// and tracked by no other address.
+	Adopt Action = "adopt"
 )
 
 // Kind tells where a file's content comes from.
@@ -79,12 +84,13 @@ type Change struct {
 	Folder string
 	Name   string
 
-	// Size is the number of bytes to upload (local), or the recorded size for a delete; 0
-	// when unknown (a remote source).
+	// Size is the number of bytes to upload (local), the recorded size for a delete, or the
+	// local file's size for an adopt (nothing is uploaded); 0 when unknown (a remote source).
 	Size int64
 
 	// Reason says why, in words for people: "new", "content changed", "missing in Frame.io",
-	// "resume interrupted upload", "source URL changed", "no longer in the manifest".
+	// "resume interrupted upload", "source URL changed", "no longer in the manifest",
+	// "already in Frame.io".
 	Reason string
 
 	// OnChange is the manifest's on_change for the entry (updates only).
@@ -98,4 +104,7 @@ type Change struct {
 
 	// Prior is the state entry this change replaces or deletes, if any.
 	Prior *state.Entry `json:",omitempty"`
+
+	// Existing is the Frame.io file an adopt records for the address (adopts only).
+	Existing *RemoteFile `json:",omitempty"`
 }

@@ -46,6 +46,7 @@ type fileChange struct {
 	OnChange manifest.OnChange `json:"on_change,omitempty"`
 	Source   state.Source      `json:"source"`
 	Prior    *state.Entry      `json:"prior,omitempty"`
+	Existing *RemoteFile       `json:"existing,omitempty"`
 }
 
 // Encode returns the plan file form of p: indented JSON with a trailing newline. Remote
@@ -125,7 +126,7 @@ func Decode(data []byte) (*Plan, error) {
 
 func validChange(fc fileChange) error {
 	switch fc.Action {
-	case Create, Update, Delete:
+	case Create, Update, Delete, Adopt:
 	default:
 		return fmt.Errorf("unknown action %q", fc.Action)
 	}
@@ -137,7 +138,14 @@ func validChange(fc fileChange) error {
 	if folder, name := splitAddress(fc.Address); !strings.HasPrefix(fc.Address, "/") || folder != fc.Folder || name != fc.Name {
 		return fmt.Errorf("address %q does not match folder %q and name %q", fc.Address, fc.Folder, fc.Name)
 	}
-	if fc.Action != Create && fc.Prior == nil {
+	switch {
+	case fc.Action == Adopt && (fc.Existing == nil || fc.Existing.ID == ""):
+		return fmt.Errorf("adopt of %q names no Frame.io file", fc.Address)
+	case fc.Action == Adopt && fc.Prior != nil:
+		return fmt.Errorf("adopt of %q has a prior entry; only untracked addresses are adopted", fc.Address)
+	case fc.Action != Adopt && fc.Existing != nil:
+		return fmt.Errorf("%s of %q names an existing file; only adopts do", fc.Action, fc.Address)
+	case fc.Action != Create && fc.Action != Adopt && fc.Prior == nil:
 		return fmt.Errorf("%s of %q has no prior entry", fc.Action, fc.Address)
 	}
 	return nil
@@ -187,7 +195,8 @@ func ReadFile(path string) (*Plan, error) {
 // CheckStale returns an error wrapping ErrStale when p no longer fits what it was made from:
 // the state's lineage or serial changed, a local source's size or mtime differs (and, when
 // the plan recorded the file's hash, its content too), a remote source's URL changed, a file
-// to upload left the manifest or a file to delete came back. st is the state loaded now
+// to upload or adopt left the manifest or a file to delete came back. An adopt is checked
+// like an upload: the local file it hashes must still have the size the match was made on. st is the state loaded now
 // (nil for none yet) and files the manifest expanded now.
 func CheckStale(p *Plan, st *state.State, files []manifest.Desired) error {
 	if st == nil {

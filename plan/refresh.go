@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sourcegraph/conc/pool"
 
@@ -31,17 +32,30 @@ type Snapshot struct {
 	// is absent was deleted in Frame.io.
 	Files map[string]RemoteFile
 
+	// Listed holds, after a refresh with RefreshOptions.Adopt, the files directly inside the
+	// destination folder of every address the state does not track, by folder path, oldest
+	// first. A folder that does not exist has no key. Build adopts from these.
+	Listed map[string][]RemoteFile
+
 	// Warnings are sorted messages about ambiguities the refresh resolved on its own.
 	Warnings []string
 }
 
-// RemoteFile is what a refresh learned about one tracked file.
+// RemoteFile is what a refresh learned about one file in Frame.io. Plan files carry it for
+// adopt changes, under these JSON names.
 type RemoteFile struct {
-	ID       string
-	Name     string
-	ParentID string
-	Size     int64
-	Status   string
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	ParentID  string    `json:"parent_id"`
+	Size      int64     `json:"size"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// Uploaded reports whether every byte of f is in Frame.io: its status is uploaded, or past
+// that (transcoded).
+func (f RemoteFile) Uploaded() bool {
+	return f.Status == frameio.StatusUploaded || f.Status == frameio.StatusTranscoded
 }
 
 // Has reports whether the tracked file with this id exists in Frame.io.
@@ -50,15 +64,24 @@ func (r *Snapshot) Has(fileID string) bool {
 	return fileID != "" && ok
 }
 
+// RefreshOptions are the choices of one Refresh.
+type RefreshOptions struct {
+	// Adopt also lists /files of the destination folder of every desired address that the
+	// state does not track (plan --adopt), into Snapshot.Listed. Without it a refresh lists
+	// only the folders that hold tracked files, so a plan that adopts nothing pays nothing.
+	Adopt bool
+}
+
 // Refresh reads the remote side of a plan. It resolves the manifest's target, refuses a
 // state made for another project, resolves every destination folder that files or st touch
 // by walking /folders listings from the project root, and finds which tracked files still
 // exist by listing /files of their folders (and GET file for any not listed there, since a
-// file stacked into a version stack leaves its folder's listing).
+// file stacked into a version stack leaves its folder's listing). With opts.Adopt it lists
+// the folders of untracked addresses too.
 //
 // It never uses /children, which Frame.io limits to 100 calls a minute; the client paces the
 // calls it makes.
-func Refresh(ctx context.Context, c *frameio.Client, m *manifest.Manifest, files []manifest.Desired, st *state.State) (*Snapshot, error) {
+func Refresh(ctx context.Context, c *frameio.Client, m *manifest.Manifest, files []manifest.Desired, st *state.State, opts RefreshOptions) (*Snapshot, error) {
 	if st == nil {
 		st = &state.State{}
 	}
@@ -101,7 +124,18 @@ func Refresh(ctx context.Context, c *frameio.Client, m *manifest.Manifest, files
 		}
 	}
 
-	if err := w.findFiles(st, r); err != nil {
+	var adopt []string // folder paths of untracked addresses
+	if opts.Adopt {
+		seen := map[string]bool{}
+		for _, d := range files {
+			if st.Entries[d.Address] == nil && !seen[d.Folder] {
+				seen[d.Folder] = true
+				adopt = append(adopt, d.Folder)
+			}
+		}
+		slices.Sort(adopt)
+	}
+	if err := w.findFiles(st, r, adopt); err != nil {
 		return nil, err
 	}
 	r.Warnings = w.warnings
@@ -178,7 +212,9 @@ const refreshParallel = 4
 
 // findFiles records in r every tracked file of st that still exists. It lists /files of each
 // folder that holds tracked entries, then looks up the entries not listed there one by one.
-func (w *walker) findFiles(st *state.State, r *Snapshot) error {
+// The folders at the paths in adopt are listed too, into r.Listed; each folder is listed
+// once, whichever reasons it has.
+func (w *walker) findFiles(st *state.State, r *Snapshot, adopt []string) error {
 	byFolder := map[string][]*state.Entry{}
 	for addr, e := range st.Entries {
 		if e.FileID == "" {
@@ -191,13 +227,15 @@ func (w *walker) findFiles(st *state.State, r *Snapshot) error {
 		}
 		byFolder[parent] = append(byFolder[parent], e)
 	}
-	var folders []string
+	toList := map[string]bool{}
 	for id := range byFolder {
-		if id != "" {
-			folders = append(folders, id)
-		}
+		toList[id] = true
 	}
-	slices.Sort(folders)
+	for _, dir := range adopt {
+		toList[r.Folders[dir]] = true
+	}
+	delete(toList, "")
+	folders := slices.Sorted(maps.Keys(toList))
 	listed := make([][]frameio.File, len(folders))
 	p := pool.New().WithContext(w.ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(refreshParallel)
 	for i, id := range folders {
@@ -210,9 +248,24 @@ func (w *walker) findFiles(st *state.State, r *Snapshot) error {
 	if err := p.Wait(); err != nil {
 		return err
 	}
-	for _, files := range listed {
+	byID := make(map[string][]RemoteFile, len(folders))
+	for i, files := range listed {
 		for _, f := range files {
-			r.Files[f.ID] = remoteFile(f)
+			rf := remoteFile(f)
+			r.Files[f.ID] = rf
+			byID[folders[i]] = append(byID[folders[i]], rf)
+		}
+	}
+	if adopt != nil {
+		r.Listed = map[string][]RemoteFile{}
+		for _, dir := range adopt {
+			id := r.Folders[dir]
+			if id == "" {
+				continue
+			}
+			files := slices.Clone(byID[id])
+			slices.SortFunc(files, oldestFirst)
+			r.Listed[dir] = files
 		}
 	}
 
@@ -269,8 +322,13 @@ func (w *walker) listFiles(ctx context.Context, id string) ([]frameio.File, erro
 	return out, nil
 }
 
+// oldestFirst orders files by creation time, then id, so "the oldest" is well defined.
+func oldestFirst(a, b RemoteFile) int {
+	return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+}
+
 func remoteFile(f frameio.File) RemoteFile {
-	return RemoteFile{ID: f.ID, Name: f.Name, ParentID: f.ParentID, Size: f.FileSize, Status: f.Status}
+	return RemoteFile{ID: f.ID, Name: f.Name, ParentID: f.ParentID, Size: f.FileSize, Status: f.Status, CreatedAt: f.CreatedAt.UTC()}
 }
 
 // ResolveTarget finds the account, workspace and project that t names. The account is given

@@ -153,7 +153,7 @@ func (e *env) deliver(t *testing.T, p *Plan, files []manifest.Desired, st *state
 func (e *env) plan(t *testing.T, m *manifest.Manifest, files []manifest.Desired, st *state.State) (*Plan, error) {
 	t.Helper()
 	ctx := t.Context()
-	remote, err := Refresh(ctx, e.c, m, files, st)
+	remote, err := Refresh(ctx, e.c, m, files, st, RefreshOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -341,7 +341,7 @@ func TestRefreshTarget(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &manifest.Manifest{Target: tt.target}
-			r, err := Refresh(t.Context(), e.c, m, nil, state.New(tt.state))
+			r, err := Refresh(t.Context(), e.c, m, nil, state.New(tt.state), RefreshOptions{})
 			if tt.wantErr != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
 					t.Fatalf("Refresh error:\n got %v\nwant %s...", err, tt.wantErr)

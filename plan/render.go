@@ -15,11 +15,13 @@ type Summary struct {
 	Create    int   `json:"create"`
 	Update    int   `json:"update"`
 	Delete    int   `json:"delete"`
+	Adopt     int   `json:"adopt"`
 	Unchanged int   `json:"unchanged"`
 	Bytes     int64 `json:"bytes"` // bytes to upload from local files (remote sizes are unknown)
 }
 
-// Summary counts p's changes by action and adds up the bytes to upload.
+// Summary counts p's changes by action and adds up the bytes to upload (adopts upload
+// nothing).
 func (p *Plan) Summary() Summary {
 	s := Summary{Unchanged: p.Unchanged}
 	for _, c := range p.Changes {
@@ -30,8 +32,10 @@ func (p *Plan) Summary() Summary {
 			s.Update++
 		case Delete:
 			s.Delete++
+		case Adopt:
+			s.Adopt++
 		}
-		if c.Action != Delete {
+		if c.Action == Create || c.Action == Update {
 			s.Bytes += c.Size
 		}
 	}
@@ -43,8 +47,8 @@ func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
 
 // Style says how WriteText decorates its output.
 type Style struct {
-	// Color adds ANSI colours: green creates, yellow updates, red deletes. The caller decides
-	// (NO_COLOR, a terminal).
+	// Color adds ANSI colours: green creates, yellow updates, red deletes, cyan adopts. The
+	// caller decides (NO_COLOR, a terminal).
 	Color bool
 }
 
@@ -54,6 +58,7 @@ const (
 	ansiGreen  = "\x1b[32m"
 	ansiYellow = "\x1b[33m"
 	ansiRed    = "\x1b[31m"
+	ansiCyan   = "\x1b[36m"
 )
 
 // symbol returns the one-character mark of an action and its colour.
@@ -63,6 +68,8 @@ func symbol(a Action) (string, string) {
 		return "+", ansiGreen
 	case Update:
 		return "~", ansiYellow
+	case Adopt:
+		return "=", ansiCyan
 	default:
 		return "-", ansiRed
 	}
@@ -85,6 +92,8 @@ func rowOf(c Change) row {
 		r.detail = manifest.FormatBytes(c.Size)
 	}
 	switch {
+	case c.Action == Adopt:
+		r.why = "adopt " + existingID(c)
 	case c.Action == Update && c.OnChange != "":
 		r.why = fmt.Sprintf("%s (%s)", c.Reason, c.OnChange)
 	case c.Action == Delete || c.Reason == ReasonNew:
@@ -133,8 +142,7 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 	if p.Empty() {
 		fmt.Fprintf(bw, "%s %s up to date.\n", paint(ansiBold, "No changes."), plural(s.Unchanged, "file", "files"))
 	} else {
-		fmt.Fprintf(bw, "%s %d to upload (%s), %d to delete, %d unchanged.\n",
-			paint(ansiBold, "Plan:"), s.Create+s.Update, manifest.FormatBytes(s.Bytes), s.Delete, s.Unchanged)
+		fmt.Fprintf(bw, "%s %s.\n", paint(ansiBold, "Plan:"), s.counts())
 	}
 	if n := len(p.Untracked); n > 0 {
 		fmt.Fprintf(bw, "\nNote: %s no longer in the manifest; fiosync leaves %s in Frame.io (set prune: true to delete %s):\n",
@@ -144,6 +152,25 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// counts is the summary line's body: "3 to upload (2.1 GiB), 1 to delete, 14 unchanged", with
+// "N to adopt" after the uploads when there are adopts.
+func (s Summary) counts() string {
+	adopt := ""
+	if s.Adopt > 0 {
+		adopt = fmt.Sprintf(", %d to adopt", s.Adopt)
+	}
+	return fmt.Sprintf("%d to upload (%s)%s, %d to delete, %d unchanged",
+		s.Create+s.Update, manifest.FormatBytes(s.Bytes), adopt, s.Delete, s.Unchanged)
+}
+
+// existingID is the id of the Frame.io file an adopt records.
+func existingID(c Change) string {
+	if c.Existing == nil {
+		return ""
+	}
+	return c.Existing.ID
 }
 
 // pad left-aligns s in a column of width runes.
@@ -179,6 +206,8 @@ type jsonChange struct {
 	Kind    Kind   `json:"kind"`
 	Size    int64  `json:"size"`
 	Reason  string `json:"reason"`
+	// FileID is the Frame.io file an adopt records (adopts only).
+	FileID string `json:"file_id,omitempty"`
 }
 
 // WriteJSON writes p as the one JSON object of `fiosync plan --json` (schema in product.md),
@@ -186,7 +215,7 @@ type jsonChange struct {
 func WriteJSON(w io.Writer, p *Plan) error {
 	doc := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Summary: p.Summary()}
 	for _, c := range p.Changes {
-		doc.Changes = append(doc.Changes, jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason})
+		doc.Changes = append(doc.Changes, jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c)})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -201,7 +230,7 @@ func WriteJSON(w io.Writer, p *Plan) error {
 const MarkdownLimit = 60000
 
 // WriteMarkdown writes p as a compact summary for a pull request comment: the counts and
-// bytes, every delete and update in a table, then the creates in a collapsed block. When the
+// bytes, every delete, update and adopt in a table, then the creates in a collapsed block. When the
 // lines would pass MarkdownLimit bytes, it stops and says how many it left out.
 func WriteMarkdown(w io.Writer, p *Plan) error {
 	var b strings.Builder
@@ -210,8 +239,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	if p.Empty() {
 		fmt.Fprintf(&b, "No changes. %s up to date.\n", plural(s.Unchanged, "file", "files"))
 	} else {
-		fmt.Fprintf(&b, "**%d to upload (%s), %d to delete, %d unchanged.**\n",
-			s.Create+s.Update, manifest.FormatBytes(s.Bytes), s.Delete, s.Unchanged)
+		fmt.Fprintf(&b, "**%s.**\n", s.counts())
 	}
 
 	var first, creates []Change
@@ -280,7 +308,10 @@ func markdownRow(c Change) string {
 		size = manifest.FormatBytes(c.Size)
 	}
 	reason := c.Reason
-	if c.Action == Update && c.OnChange != "" {
+	switch {
+	case c.Action == Adopt:
+		reason = fmt.Sprintf("%s (file %s)", c.Reason, codeSpan(existingID(c)))
+	case c.Action == Update && c.OnChange != "":
 		reason = fmt.Sprintf("%s (%s)", c.Reason, c.OnChange)
 	}
 	return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mark, codeSpan(c.Address), c.Kind, size, reason)

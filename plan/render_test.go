@@ -73,6 +73,26 @@ func examplePlan(t *testing.T) *Plan {
 	return p
 }
 
+// adoptPlan adopts a local and a remote file already in Frame.io beside one create.
+func adoptPlan(t *testing.T) *Plan {
+	t.Helper()
+	a001 := local("/2026-11-26/A-Cam/A001.mov", 1288490189, t0)
+	a002 := local("/2026-11-26/A-Cam/A002.mov", 5*mib, t0)
+	reel := remote("/Reels/reel_v3.mp4", "https://cdn.example.com/reel_v3.mp4?X-Amz-Signature=secret")
+	p, err := Build(Inputs{Files: []manifest.Desired{a001, a002, reel}, Adopt: true, Remote: &Snapshot{
+		Target:  testTarget,
+		Folders: map[string]string{"/": "root", "/2026-11-26": "f-day", "/2026-11-26/A-Cam": "f-acam", "/Reels": "f-reels"},
+		Listed: map[string][]RemoteFile{
+			"/2026-11-26/A-Cam": {{ID: "f-a001", Name: "A001.mov", ParentID: "f-acam", Size: 1288490189, Status: "uploaded", CreatedAt: t0}},
+			"/Reels":            {{ID: "f-reel", Name: "reel_v3.mp4", ParentID: "f-reels", Size: 77, Status: "transcoded", CreatedAt: t0}},
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func untrackedPlan(t *testing.T) *Plan {
 	t.Helper()
 	d := local("/A/kept.mov", 100, t0)
@@ -94,6 +114,7 @@ func TestRender(t *testing.T) {
 		plan func(*testing.T) *Plan
 	}{
 		{"example", examplePlan},
+		{"adopt", adoptPlan},
 		{"nochanges", untrackedPlan},
 		{"empty", func(*testing.T) *Plan {
 			p, err := Build(Inputs{})

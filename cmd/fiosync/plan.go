@@ -17,14 +17,16 @@ type planCmd struct {
 	DetailedExitcode bool   `name:"detailed-exitcode" help:"Exit 0 when there are no changes, 2 when there are, 1 on errors."`
 	Refresh          bool   `default:"true" negatable:"" help:"Look at Frame.io to find what changed there (--refresh=false trusts the state)."`
 	MaxDelete        int    `name:"max-delete" default:"20" help:"Fail when the plan would delete more files than this (-1: no limit)."`
-	Adopt            bool   `help:"Match untracked addresses to files already in Frame.io by name and size instead of uploading them."`
+	Adopt            bool   `help:"Match untracked addresses to files already in their Frame.io folder (same name, uploaded, and for local files the same size) and plan to adopt them instead of uploading."`
 	Parallel         int    `default:"4" help:"Files hashed at once."`
 }
 
 func (c *planCmd) Help() string {
 	return `Compares the manifest with the state and, unless --refresh=false, with Frame.io, and prints
 what apply would upload, update or delete. It changes nothing. With --out the plan is saved so
-that 'fiosync apply PLANFILE' does exactly that or nothing.`
+that 'fiosync apply PLANFILE' does exactly that or nothing. With --adopt, an address the state
+does not track whose file is already in its Frame.io folder is planned as "adopt": applying the
+saved plan records that file without uploading it.`
 }
 
 func (c *planCmd) Validate() error {
@@ -34,19 +36,19 @@ func (c *planCmd) Validate() error {
 	if c.JSON && c.Format != "text" {
 		return fmt.Errorf("--json and --format %s print different things; choose one", c.Format)
 	}
+	if c.Adopt && !c.Refresh {
+		return fmt.Errorf("--adopt looks for the files already in Frame.io, which --refresh=false forbids; choose one")
+	}
 	return nil
 }
 
 func (c *planCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
-	if c.Adopt {
-		return fmt.Errorf("--adopt is not available yet; use 'fiosync import ADDRESS FILE_ID' once it lands")
-	}
 	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "plan", io.Err)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	p, err := s.plan(ctx, g, planOptions{refresh: c.Refresh, maxDelete: c.MaxDelete, parallel: c.Parallel}, io.Err)
+	p, err := s.plan(ctx, g, planOptions{refresh: c.Refresh, maxDelete: c.MaxDelete, parallel: c.Parallel, adopt: c.Adopt}, io.Err)
 	if err != nil {
 		return err
 	}

@@ -97,6 +97,7 @@ type planOptions struct {
 	refresh   bool
 	maxDelete int
 	parallel  int
+	adopt     bool // plan --adopt: match untracked addresses to files already in Frame.io
 }
 
 // plan computes the plan from the session: local facts, then (unless refresh is off) the
@@ -113,6 +114,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		Sources:   sources,
 		State:     s.st,
 		MaxDelete: opts.maxDelete,
+		Adopt:     opts.adopt,
 	}
 	if opts.maxDelete == 0 {
 		// --max-delete 0 allows no deletes, but plan.Inputs reads 0 as "the default": build
@@ -124,7 +126,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		if err != nil {
 			return nil, err
 		}
-		snap, err := plan.Refresh(ctx, c, s.m, s.files, s.st)
+		snap, err := plan.Refresh(ctx, c, s.m, s.files, s.st, plan.RefreshOptions{Adopt: opts.adopt})
 		if err != nil {
 			return nil, err
 		}
