@@ -12,9 +12,10 @@ all: lint test build
 build:
 	$(GO) build -o $(BIN) ./cmd/fiosync
 
-# Every test, with the race detector; fuzz seed corpora run as ordinary tests.
+# Every test, with the race detector, beside a throwaway PostgreSQL (scripts/with-pg.sh);
+# fuzz seed corpora run as ordinary tests.
 test:
-	$(GO) test -race -count=1 $(TEST_FLAGS) ./...
+	./scripts/with-pg.sh $(GO) test -race -count=1 $(TEST_FLAGS) ./...
 
 lint:
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \

@@ -14,6 +14,7 @@
 # FIOSYNC_TEST_PG=off runs CMD alone (tests that need PostgreSQL then skip), and an already
 # set FIOSYNC_TEST_PG_URL is used as it is.
 set -euo pipefail
+PATH="$PATH:/usr/sbin:/sbin" # runuser and useradd live there
 
 if [ "$#" -eq 0 ]; then
 	echo "usage: scripts/with-pg.sh CMD [ARGS...]" >&2
@@ -79,7 +80,8 @@ if is_root && ! id postgres >/dev/null 2>&1; then
 	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin postgres
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fiosync-pg.XXXXXX")
+# Under /tmp, not TMPDIR: the postgres user must reach it, and socket paths must stay short.
+tmp=$(mktemp -d /tmp/fiosync-pg.XXXXXX)
 data="$tmp/data"
 started=""
 cleanup() {
