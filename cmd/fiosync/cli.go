@@ -33,6 +33,7 @@ type cli struct {
 	Plan     planCmd     `cmd:"" help:"Show what apply would upload, update or delete."`
 	Apply    applyCmd    `cmd:"" help:"Upload what the plan says, saving state after every file."`
 	State    stateCmd    `cmd:"" help:"Inspect and edit the state."`
+	Import   importCmd   `cmd:"" help:"Record an existing Frame.io file for an address."`
 	Auth     authCmd     `cmd:"" help:"Log in to Adobe IMS, show or forget the credential."`
 	Emulator emulatorCmd `cmd:"" help:"Serve the local Frame.io V4 emulator."`
 }
