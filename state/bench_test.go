@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
-	"time"
 )
 
 // hashTree writes the benchmark tree once per process: a few large files (as
@@ -81,17 +80,7 @@ func BenchmarkHashTree(b *testing.B) {
 
 // BenchmarkDecode10k decodes and verifies a state of 10,000 entries: every plan pays this.
 func BenchmarkDecode10k(b *testing.B) {
-	s := New(Target{AccountID: "a", WorkspaceID: "w", ProjectID: "p", RootFolderID: "r"})
-	now := time.Now()
-	for i := range 10000 {
-		addr := fmt.Sprintf("/Dailies/day%02d/A-Cam/A%03dC%03d.mov", i%30, i%7, i)
-		s.Entries[addr] = &Entry{
-			Source:   Source{Kind: KindLocal, Path: "shoot" + addr, Size: int64(i) * 1000, ModTime: now, Inode: uint64(i), Ctime: now, Hash: Digest{byte(i), 2, 3}},
-			FileID:   fmt.Sprintf("%08d-0000-4000-8000-000000000000", i),
-			ParentID: "5687d886-9ab8-41c7-925a-70a0e1eadcd2", Status: StatusComplete, CreatedAt: now, UploadedAt: now,
-		}
-	}
-	data, err := Encode(s)
+	data, err := Encode(bigState(10000))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/zeebo/blake3"
 )
 
@@ -33,7 +34,7 @@ func Encode(s *State) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode state: %w", err)
 	}
-	body, err := json.MarshalIndent(c, "", "  ")
+	body, err := jsonv2.Marshal(c, encodeOptions)
 	if err != nil {
 		return nil, fmt.Errorf("encode state: %w", err)
 	}
@@ -41,6 +42,18 @@ func Encode(s *State) ([]byte, error) {
 	prefix := body[:len(body)-len("\n}")]
 	return append(prefix, checksumTail(blake3.Sum256(prefix))...), nil
 }
+
+// encodeOptions make json/v2 write exactly what encoding/json's MarshalIndent(s, "", "  ")
+// writes (sorted map keys, the same escapes), about twice as fast; apply saves the state
+// after every file, so on large deliveries encoding is on the hot path.
+// TestEncodeMatchesEncodingJSON holds the two to the same bytes.
+var encodeOptions = jsonv2.JoinOptions(
+	jsonv2.Deterministic(true),
+	jsontext.WithIndent("  "),
+	jsontext.SpaceAfterColon(true),
+	jsontext.EscapeForHTML(true),
+	jsontext.EscapeForJS(true),
+)
 
 // checksumTail is what follows the checksummed prefix in the file form.
 func checksumTail(sum Digest) []byte {

@@ -1,0 +1,39 @@
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// TestEncodeMatchesEncodingJSON: Encode writes with json/v2 for speed, but the bytes must be
+// those of encoding/json's MarshalIndent, the form the format was defined in, including its
+// escapes of <, >, & and U+2028.
+func TestEncodeMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []*State{sampleState(), bigState(50)} {
+		s.Entries["/x<&>\u2028é"] = &Entry{Source: Source{Kind: KindRemote, URL: "https://a/b?c<d"}, Status: StatusComplete, Previous: []string{"a"}}
+		c, err := normalize(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.MarshalIndent(c, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Encode(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := decodeDocument(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefix, ok := checksumPrefix(got, doc.Checksum)
+		if !ok {
+			t.Fatalf("Encode output has no checksum tail:\n%s", got)
+		}
+		if !bytes.Equal(append(prefix, "\n}"...), want) {
+			t.Errorf("Encode differs from encoding/json.MarshalIndent:\n got %q\nwant %q", prefix, want)
+		}
+	}
+}
