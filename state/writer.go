@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Writer is the single writer of one state for many goroutines: apply's
@@ -10,6 +11,14 @@ import (
 // mutex; saves are coalesced, so while one save is on disk the changes that
 // arrive meanwhile are written together by the next, and every caller still
 // returns only once its change is durable.
+//
+// A save rewrites the whole state, so its cost grows with the number of
+// entries, and when uploads are paced (Frame.io allows 5 creates a second)
+// changes arrive one at a time and each would pay a full save. The Writer
+// therefore keeps saving from taking more than half of the time: after a save
+// that took d, the next one starts no sooner than d after it ended, and carries
+// every change made meanwhile. A small state saves at once; a state of ten
+// thousand entries batches its changes instead of saving three times per file.
 type Writer struct {
 	b Backend
 
@@ -18,7 +27,9 @@ type Writer struct {
 	gen   uint64 // count of changes applied to s
 	saved uint64 // gen of the last successful save; guarded by saveMu
 
-	saveMu sync.Mutex // one save at a time
+	saveMu  sync.Mutex    // one save at a time
+	lastEnd time.Time     // when the last save ended; guarded by saveMu
+	lastDur time.Duration // how long it took; guarded by saveMu
 }
 
 // NewWriter returns a Writer that owns s and saves it to b. The caller must
@@ -55,12 +66,25 @@ func (w *Writer) flush(ctx context.Context, gen uint64) error {
 	if w.saved >= gen {
 		return nil
 	}
+	if wait := time.Until(w.lastEnd.Add(w.lastDur)); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+	start := time.Now()
 	w.mu.Lock()
 	snap := w.s.Clone()
 	snapGen := w.gen
 	w.mu.Unlock()
 
-	if err := w.b.Save(ctx, snap); err != nil {
+	err := w.b.Save(ctx, snap)
+	w.lastEnd = time.Now()
+	w.lastDur = w.lastEnd.Sub(start)
+	if err != nil {
 		return err
 	}
 	w.mu.Lock()

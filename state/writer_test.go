@@ -101,3 +101,72 @@ func TestWriterRetriesAfterFailedSave(t *testing.T) {
 		t.Errorf("Flush error %v, want ErrStale again", err)
 	}
 }
+
+// slowBackend stands for a large state: every Save takes cost, and it records when each
+// save started and ended.
+type slowBackend struct {
+	Backend
+	cost time.Duration
+
+	mu    sync.Mutex
+	spans [][2]time.Time
+}
+
+func (b *slowBackend) Save(ctx context.Context, s *State) error {
+	start := time.Now()
+	time.Sleep(b.cost) // the cost of writing a big state, not a wait for something
+	err := b.Backend.Save(ctx, s)
+	b.mu.Lock()
+	b.spans = append(b.spans, [2]time.Time{start, time.Now()})
+	b.mu.Unlock()
+	return err
+}
+
+// TestWriterBoundsSaveDutyCycle: after a save that took d, the Writer starts the next one no
+// sooner than d after it ended, so saves of a big state batch the changes that trickle in
+// instead of taking all the time; and every update is still durable when it returns.
+func TestWriterBoundsSaveDutyCycle(t *testing.T) {
+	ctx := context.Background()
+	f := newFile(t)
+	b := &slowBackend{Backend: f, cost: 20 * time.Millisecond}
+	s := saveNew(t, f)
+	before := len(s.Entries)
+	w := NewWriter(b, s)
+
+	const workers, each = 4, 6
+	var wg sync.WaitGroup
+	for g := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				addr := fmt.Sprintf("/w%d/%d.mov", g, i)
+				if err := w.Update(ctx, func(s *State) {
+					s.Entries[addr] = &Entry{Source: RemoteSource("https://example.com" + addr), FileID: addr, Status: StatusComplete}
+				}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := 1; i < len(b.spans); i++ {
+		prev, cur := b.spans[i-1], b.spans[i]
+		if gap, took := cur[0].Sub(prev[1]), prev[1].Sub(prev[0]); gap < took-time.Millisecond {
+			t.Errorf("save %d started %v after save %d ended, which took %v", i, gap, i-1, took)
+		}
+	}
+	if len(b.spans) >= workers*each {
+		t.Errorf("%d saves for %d updates: nothing was batched", len(b.spans), workers*each)
+	}
+	loaded, err := NewFile(f.Path()).Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(loaded.Entries); got != before+workers*each {
+		t.Errorf("state on disk has %d entries, want %d", got, before+workers*each)
+	}
+}
