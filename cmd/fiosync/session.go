@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sourcegraph/conc"
+
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state"
@@ -56,12 +58,14 @@ type session struct {
 	st      *state.State // nil when no state was saved yet
 }
 
-// openSession loads and expands the manifest, then locks and loads the state. The caller must
-// call close.
+// openSession parses the manifest, locks the state, then expands the manifest and loads the
+// state at the same time: both are proportional to the number of files (a walk of the tree,
+// a decode of every entry), they are independent, and a no-op plan is mostly these two. The
+// caller must call close.
 func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op string, errw io.Writer) (*session, error) {
-	m, exp, err := mf.load(errw)
+	m, err := manifest.Load(mf.File)
 	if err != nil {
-		return nil, err
+		return nil, manifestError(errw, err)
 	}
 	b, err := sf.backend(m.Path)
 	if err != nil {
@@ -69,15 +73,33 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op strin
 	}
 	unlock, err := b.Lock(ctx, state.LockInfo{Operation: op}, sf.LockTimeout)
 	if err != nil {
+		closeBackend(b)
 		return nil, err
 	}
-	s := &session{m: m, files: exp.Files, backend: b, unlock: unlock}
-	st, err := b.Load(ctx)
-	switch {
-	case errors.Is(err, state.ErrNoState):
-	case err != nil:
+	s := &session{m: m, backend: b, unlock: unlock}
+
+	var (
+		wg              conc.WaitGroup
+		exp             *manifest.Expansion
+		expErr, loadErr error
+		st              *state.State
+	)
+	wg.Go(func() { exp, expErr = m.Expand() })
+	wg.Go(func() { st, loadErr = b.Load(ctx) })
+	wg.Wait()
+	if expErr != nil {
 		s.close()
-		return nil, err
+		return nil, manifestError(errw, expErr)
+	}
+	for _, warn := range exp.Warnings {
+		fmt.Fprintf(errw, "warning: %v\n", warn)
+	}
+	s.files = exp.Files
+	switch {
+	case errors.Is(loadErr, state.ErrNoState):
+	case loadErr != nil:
+		s.close()
+		return nil, loadErr
 	default:
 		s.st = st
 	}
