@@ -21,6 +21,7 @@ type applyCmd struct {
 	Parallel    int    `default:"4" help:"Files uploaded at once."`
 	JSON        bool   `name:"json" help:"Stream one JSON object per event (start, file_done, file_failed, summary) instead of text."`
 	MaxDelete   int    `name:"max-delete" default:"20" help:"Fail when the plan would delete more files than this (-1: no limit)."`
+	Adopt       bool   `help:"Record files already in Frame.io (same name and size in the destination folder) instead of uploading them again; see plan --adopt."`
 	PlanFile    string `arg:"" optional:"" name:"PLANFILE" help:"A plan saved by 'fiosync plan --out': apply exactly it, or nothing if it is stale."`
 }
 
@@ -34,6 +35,9 @@ Without --auto-approve or a PLANFILE it shows the plan and asks for 'yes' on a t
 func (c *applyCmd) Validate() error {
 	if c.Parallel < 1 {
 		return fmt.Errorf("--parallel must be at least 1, got %d", c.Parallel)
+	}
+	if c.Adopt && c.PlanFile != "" {
+		return errors.New("--adopt decides how a plan is made; a saved plan already says what it adopts (make it with plan --adopt --out)")
 	}
 	return nil
 }
@@ -54,7 +58,7 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 			return err
 		}
 	} else {
-		p, err = s.plan(ctx, g, planOptions{refresh: true, maxDelete: c.MaxDelete, parallel: c.Parallel}, io.Err)
+		p, err = s.plan(ctx, g, planOptions{refresh: true, maxDelete: c.MaxDelete, parallel: c.Parallel, adopt: c.Adopt}, io.Err)
 		if err != nil {
 			return err
 		}
