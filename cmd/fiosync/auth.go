@@ -63,7 +63,7 @@ func (c *authLoginCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		Browse: func(u string) {
 			fmt.Fprintf(io.Err, "Open this URL in a browser to log in to Adobe IMS:\n\n  %s\n\nWaiting up to %v for the browser to come back...\n", u, c.Timeout)
 			if !c.NoBrowser {
-				_ = openBrowser(u) // the printed URL is the fallback
+				_ = openBrowser(g.getenv("BROWSER"), u) // the printed URL is the fallback
 			}
 		},
 	})
@@ -89,13 +89,16 @@ func (c *authLoginCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	return nil
 }
 
-// openBrowser asks the desktop to open u; it does not wait for the browser.
-func openBrowser(u string) error {
+// openBrowser asks the desktop to open u, or the program named by $BROWSER when set (the
+// convention xdg-open and many CLIs follow); it does not wait for the browser.
+func openBrowser(browser, u string) error {
 	var cmd *exec.Cmd
-	switch runtime.GOOS {
-	case "darwin":
+	switch {
+	case browser != "":
+		cmd = exec.Command(browser, u)
+	case runtime.GOOS == "darwin":
 		cmd = exec.Command("open", u)
-	case "windows":
+	case runtime.GOOS == "windows":
 		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", u)
 	default:
 		cmd = exec.Command("xdg-open", u)

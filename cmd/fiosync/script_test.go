@@ -35,9 +35,31 @@ var update = flag.Bool("update", false, "rewrite testscript golden sections from
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"fiosync":  main,
-		"exitcode": exitcodeMain,
+		"fiosync":     main,
+		"exitcode":    exitcodeMain,
+		"fakebrowser": fakeBrowserMain,
 	})
+}
+
+// fakeBrowserMain plays the person at the browser for `fiosync auth login` (which runs it
+// through $BROWSER): it opens the URL and follows the redirects, which the emulator's IMS
+// sends straight back to fiosync's loopback listener. It logs what it did, never the URL's
+// query (the code and state).
+func fakeBrowserMain() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: fakebrowser URL")
+		os.Exit(2)
+	}
+	resp, err := http.Get(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fakebrowser:", err)
+		os.Exit(1)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "fakebrowser: the login page answered", resp.Status)
+		os.Exit(1)
+	}
 }
 
 // scriptEnv is what one script's custom commands reach: its emulator and the held state locks.
