@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/sourcegraph/conc"
 
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
@@ -59,9 +56,7 @@ type session struct {
 }
 
 // openSession parses the manifest, locks the state, then expands the manifest and loads the
-// state at the same time: both are proportional to the number of files (a walk of the tree,
-// a decode of every entry), they are independent, and a no-op plan is mostly these two. The
-// caller must call close.
+// state at the same time (plan.Read). The caller must call close.
 func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op string, errw io.Writer) (*session, error) {
 	m, err := manifest.Load(mf.File)
 	if err != nil {
@@ -77,32 +72,15 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op strin
 		return nil, err
 	}
 	s := &session{m: m, backend: b, unlock: unlock}
-
-	var (
-		wg              conc.WaitGroup
-		exp             *manifest.Expansion
-		expErr, loadErr error
-		st              *state.State
-	)
-	wg.Go(func() { exp, expErr = m.Expand() })
-	wg.Go(func() { st, loadErr = b.Load(ctx) })
-	wg.Wait()
-	if expErr != nil {
+	exp, st, err := plan.Read(ctx, m, b)
+	if err != nil {
 		s.close()
-		return nil, manifestError(errw, expErr)
+		return nil, manifestError(errw, err)
 	}
 	for _, warn := range exp.Warnings {
 		fmt.Fprintf(errw, "warning: %v\n", warn)
 	}
-	s.files = exp.Files
-	switch {
-	case errors.Is(loadErr, state.ErrNoState):
-	case loadErr != nil:
-		s.close()
-		return nil, loadErr
-	default:
-		s.st = st
-	}
+	s.files, s.st = exp.Files, st
 	return s, nil
 }
 
