@@ -55,7 +55,7 @@ func (e *Emulator) saveSnapshot() error {
 		FilesDeleted:  e.st.filesDeleted,
 		BytesReceived: e.st.bytesReceived,
 	}
-	s.Seed.Token = ""
+	s.Seed.Token, s.Seed.IMSClientSecret = "", ""
 	for _, p := range e.st.projects {
 		s.Projects = append(s.Projects, p)
 	}
@@ -124,6 +124,7 @@ func (e *Emulator) loadSnapshot() (bool, error) {
 	st.userID, st.accountID, st.accountName, st.seq = s.UserID, s.AccountID, s.AccountName, s.Seq
 	st.filesCreated, st.filesDeleted, st.bytesReceived = s.FilesCreated, s.FilesDeleted, s.BytesReceived
 	e.seed = s.Seed
+	e.seed.IMSPublicClientID, e.seed.IMSClientID, e.seed.IMSClientSecret = PublicClientID, ServerClientID, ServerClientSecret
 	for _, ws := range s.Workspaces {
 		if ws == nil {
 			continue
