@@ -99,7 +99,7 @@ manifest "$work/tree" Tree
 # A large scale, not 0: without rate-limit headers the client keeps Frame.io's documented limits
 # (5 creates/s); with them it learns the emulator's and delivers the tree in a minute or two.
 start_emulator --rate-limit-scale 1000
-(cd "$work/tree" && "$bin" apply --auto-approve --parallel 16 >/dev/null)
+(cd "$work/tree" && "$bin" apply --auto-approve --parallel 64 >/dev/null)
 (cd "$work/tree" && git init -q && git add -A && git -c user.email=b@b -c user.name=b commit -qm tree && git status --porcelain >/dev/null)
 timeit() { # timeit N CMD...: mean wall seconds of N runs
 	local n=$1 s e
