@@ -57,7 +57,7 @@ func (e *Emulator) handleMe(w http.ResponseWriter, _ *http.Request) *apiError {
 	e.mu.Lock()
 	me := meJSON{ID: e.st.userID, Name: "Emulator User", Email: "emulator@fiosync.invalid"}
 	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"data": me})
+	writeData(w, http.StatusOK, me)
 	return nil
 }
 
@@ -119,21 +119,17 @@ func (e *Emulator) handleProject(w http.ResponseWriter, r *http.Request) *apiErr
 	}
 	out := projectToJSON(p)
 	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	writeData(w, http.StatusOK, out)
 	return nil
 }
 
 // listFolder answers a folder listing with the children that keep returns true for.
 func (e *Emulator) listFolder(w http.ResponseWriter, r *http.Request, keep func(*node) bool) *apiError {
 	e.mu.Lock()
-	if err := e.checkAccount(r); err != nil {
+	f, err := e.folderFor(r)
+	if err != nil {
 		e.mu.Unlock()
 		return err
-	}
-	f := e.st.folder(r.PathValue("f"))
-	if f == nil {
-		e.mu.Unlock()
-		return errNotFound("folder", r.PathValue("f"))
 	}
 	items := make([]item, 0, len(f.children))
 	for _, c := range f.children {
@@ -220,19 +216,15 @@ func (e *Emulator) handleCreateFolder(w http.ResponseWriter, r *http.Request) *a
 		return err
 	}
 	e.mu.Lock()
-	if err := e.checkAccount(r); err != nil {
+	parent, err := e.folderFor(r)
+	if err != nil {
 		e.mu.Unlock()
 		return err
-	}
-	parent := e.st.folder(r.PathValue("f"))
-	if parent == nil {
-		e.mu.Unlock()
-		return errNotFound("folder", r.PathValue("f"))
 	}
 	n := e.st.addChild(parent, kindFolder, *body.Name, e.now())
 	out := e.render(r, n)
 	e.mu.Unlock()
-	writeJSON(w, http.StatusCreated, map[string]any{"data": out})
+	writeData(w, http.StatusCreated, out)
 	return nil
 }
 
@@ -254,14 +246,10 @@ func (e *Emulator) handleLocalUpload(w http.ResponseWriter, r *http.Request) *ap
 	}
 	now := e.now()
 	e.mu.Lock()
-	if err := e.checkAccount(r); err != nil {
+	parent, err := e.folderFor(r)
+	if err != nil {
 		e.mu.Unlock()
 		return err
-	}
-	parent := e.st.folder(r.PathValue("f"))
-	if parent == nil {
-		e.mu.Unlock()
-		return errNotFound("folder", r.PathValue("f"))
 	}
 	n := e.st.addChild(parent, kindFile, *body.Name, now)
 	n.Size = *body.FileSize
@@ -282,8 +270,20 @@ func (e *Emulator) handleLocalUpload(w http.ResponseWriter, r *http.Request) *ap
 	}
 	e.mu.Unlock()
 	out.UploadURLs = &urls
-	writeJSON(w, http.StatusCreated, map[string]any{"data": out})
+	writeData(w, http.StatusCreated, out)
 	return nil
+}
+
+// folderFor looks up the path's folder for listings, creation and stacking. Callers hold e.mu.
+func (e *Emulator) folderFor(r *http.Request) (*node, *apiError) {
+	if err := e.checkAccount(r); err != nil {
+		return nil, err
+	}
+	f := e.st.folder(r.PathValue("f"))
+	if f == nil {
+		return nil, errNotFound("folder", r.PathValue("f"))
+	}
+	return f, nil
 }
 
 // fileFor looks up the path's file for show, status and delete. Callers hold e.mu.
@@ -298,26 +298,30 @@ func (e *Emulator) fileFor(r *http.Request) (*node, *apiError) {
 	return n, nil
 }
 
-func (e *Emulator) handleShowFile(w http.ResponseWriter, r *http.Request) *apiError {
+// showFile answers the path's file as view renders it under e.mu.
+func (e *Emulator) showFile(w http.ResponseWriter, r *http.Request, view func(*node) any) *apiError {
 	e.mu.Lock()
 	n, err := e.fileFor(r)
 	if err != nil {
 		e.mu.Unlock()
 		return err
 	}
-	out := e.render(r, n)
+	out := view(n)
 	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	writeData(w, http.StatusOK, out)
 	return nil
 }
 
+func (e *Emulator) handleShowFile(w http.ResponseWriter, r *http.Request) *apiError {
+	return e.showFile(w, r, func(n *node) any { return e.render(r, n) })
+}
+
 func (e *Emulator) handleStatus(w http.ResponseWriter, r *http.Request) *apiError {
-	e.mu.Lock()
-	n, err := e.fileFor(r)
-	if err != nil {
-		e.mu.Unlock()
-		return err
-	}
+	return e.showFile(w, r, func(n *node) any { return statusOf(n) })
+}
+
+// statusOf is the upload status of file n.
+func statusOf(n *node) statusJSON {
 	out := statusJSON{
 		ID:             n.ID,
 		FileType:       n.MediaType,
@@ -332,9 +336,7 @@ func (e *Emulator) handleStatus(w http.ResponseWriter, r *http.Request) *apiErro
 		t := n.CompletedAt
 		out.UploadCompletedAt = &t
 	}
-	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"data": out})
-	return nil
+	return out
 }
 
 func (e *Emulator) handleDeleteFile(w http.ResponseWriter, r *http.Request) *apiError {
@@ -367,7 +369,7 @@ func (e *Emulator) handleVersionStack(w http.ResponseWriter, r *http.Request) *a
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"data": out})
+	writeData(w, http.StatusCreated, out)
 	return nil
 }
 
@@ -376,12 +378,9 @@ func (e *Emulator) handleVersionStack(w http.ResponseWriter, r *http.Request) *a
 func (e *Emulator) stack(r *http.Request, ids []string) (resourceJSON, *apiError) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if err := e.checkAccount(r); err != nil {
+	folder, err := e.folderFor(r)
+	if err != nil {
 		return resourceJSON{}, err
-	}
-	folder := e.st.folder(r.PathValue("f"))
-	if folder == nil {
-		return resourceJSON{}, errNotFound("folder", r.PathValue("f"))
 	}
 	var stack *node
 	files := make([]*node, 0, len(ids))

@@ -35,10 +35,7 @@ func (e *Emulator) handleRemoteUpload(w http.ResponseWriter, r *http.Request) *a
 	}
 	// Look the folder up before touching the source, so a bad id costs no fetch.
 	e.mu.Lock()
-	aerr := e.checkAccount(r)
-	if aerr == nil && e.st.folder(r.PathValue("f")) == nil {
-		aerr = errNotFound("folder", r.PathValue("f"))
-	}
+	_, aerr := e.folderFor(r)
 	e.mu.Unlock()
 	if aerr != nil {
 		return aerr

@@ -140,6 +140,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(buf.Bytes())
 }
 
+// writeData answers v in the `{"data": ...}` envelope of a single resource.
+func writeData(w http.ResponseWriter, status int, v any) {
+	writeJSON(w, status, map[string]any{"data": v})
+}
+
 func writeError(w http.ResponseWriter, e *apiError) {
 	writeJSON(w, e.status, errorsJSON{Errors: []errorJSON{{
 		Title:  http.StatusText(e.status),
