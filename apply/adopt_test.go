@@ -17,26 +17,10 @@ import (
 	"github.com/fiosync/fiosync/state"
 )
 
-// planAdopt is harness.plan with --adopt: the refresh lists the folders of untracked
-// addresses and Build adopts what fits.
+// planAdopt is harness.plan with --adopt.
 func (h *harness) planAdopt(files []manifest.Desired) *plan.Plan {
 	h.t.Helper()
-	ctx := context.Background()
-	st := h.loadState()
-	sources, err := plan.Identify(ctx, files, st, 2)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	m := &manifest.Manifest{Target: manifest.Target{Project: h.seed.Project}}
-	remote, err := plan.Refresh(ctx, h.client, m, files, st, plan.RefreshOptions{Adopt: true})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	p, err := plan.Build(plan.Inputs{Files: files, Target: m.Target, Sources: sources, State: st, Remote: remote, Adopt: true})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return p
+	return h.buildPlan(files, false, true)
 }
 
 // uploadOutside uploads the local file rel into folderID with the frameio client alone, as

@@ -21,6 +21,7 @@ import (
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/emulator"
 	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state"
@@ -549,7 +550,7 @@ func TestLostCreateAnswerLeavesNoDuplicate(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			h := newHarness(t, testEmulatorOptions())
 			lose := &loseAnswer{suffix: kind, n: 1, base: http.DefaultTransport}
-			c, err := frameio.New(h.srv.URL, &http.Client{Transport: bearer{token: h.seed.Token, base: lose}})
+			c, err := frameio.New(h.env.URL, &http.Client{Transport: emutest.Bearer{Token: h.seed.Token, Base: lose}})
 			if err != nil {
 				t.Fatal(err)
 			}

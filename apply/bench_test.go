@@ -103,8 +103,7 @@ func BenchmarkApply2GiB(b *testing.B) {
 			b.Fatalf("sent %d bytes, want %d", res.Bytes, benchFiles*benchFileSize)
 		}
 		b.StopTimer()
-		h.srv.Close()
-		h.emu.Close()
+		h.env.Close()
 		os.RemoveAll(h.emuDataDir)
 		b.StartTimer()
 	}
@@ -174,8 +173,7 @@ func BenchmarkRawPUT2GiB(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		h.srv.Close()
-		h.emu.Close()
+		h.env.Close()
 		os.RemoveAll(h.emuDataDir)
 		b.StartTimer()
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,6 +15,7 @@ import (
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/emulator"
 	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state"
@@ -25,8 +24,8 @@ import (
 // harness is one emulator, a client for it, a manifest directory and a state file.
 type harness struct {
 	t         testing.TB
+	env       *emutest.Env // nil in the child of TestKill9
 	emu       *emulator.Emulator
-	srv       *httptest.Server
 	client    *frameio.Client
 	seed      emulator.Seed
 	dir       string
@@ -44,45 +43,17 @@ func testEmulatorOptions() emulator.Options {
 	return o
 }
 
+// testRetry keeps retries quick while still exercising backoff.
+var testRetry = frameio.WithRetry(frameio.RetryPolicy{
+	MaxAttempts: 8, BaseDelay: 5 * time.Millisecond, MaxDelay: 100 * time.Millisecond, MaxWait: 30 * time.Second,
+})
+
 func newHarness(t testing.TB, opts emulator.Options) *harness {
 	t.Helper()
-	emu, err := emulator.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu)
-	t.Cleanup(func() {
-		srv.Close()
-		emu.Close()
-	})
-	h := &harness{t: t, emu: emu, srv: srv, seed: emu.Seed(), dir: t.TempDir()}
+	e := emutest.Start(t, opts, testRetry)
+	h := &harness{t: t, env: e, emu: e.Emu, client: e.Client, seed: e.Seed, dir: t.TempDir()}
 	h.statePath = filepath.Join(h.dir, "fiosync.state.json")
-	h.client = newClient(t, srv.URL, h.seed.Token)
 	return h
-}
-
-func newClient(t testing.TB, baseURL, token string) *frameio.Client {
-	t.Helper()
-	hc := &http.Client{Transport: bearer{token: token, base: http.DefaultTransport}}
-	c, err := frameio.New(baseURL, hc, frameio.WithRetry(frameio.RetryPolicy{
-		MaxAttempts: 8, BaseDelay: 5 * time.Millisecond, MaxDelay: 100 * time.Millisecond, MaxWait: 30 * time.Second,
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// bearer adds a static token to every API request.
-type bearer struct {
-	token string
-	base  http.RoundTripper
-}
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return b.base.RoundTrip(r)
 }
 
 // writeFile writes size pseudo-random bytes (from seed) at rel under the manifest directory.
@@ -162,6 +133,13 @@ func (h *harness) loadState() *state.State {
 // plan refreshes against the emulator and builds the plan for files, as `fiosync plan` does.
 func (h *harness) plan(files []manifest.Desired, prune bool) *plan.Plan {
 	h.t.Helper()
+	return h.buildPlan(files, prune, false)
+}
+
+// buildPlan is plan, and with adopt `fiosync plan --adopt`: the refresh lists the folders of
+// untracked addresses and Build adopts what fits.
+func (h *harness) buildPlan(files []manifest.Desired, prune, adopt bool) *plan.Plan {
+	h.t.Helper()
 	ctx := context.Background()
 	st := h.loadState()
 	sources, err := plan.Identify(ctx, files, st, 2)
@@ -169,11 +147,11 @@ func (h *harness) plan(files []manifest.Desired, prune bool) *plan.Plan {
 		h.t.Fatal(err)
 	}
 	m := &manifest.Manifest{Target: manifest.Target{Project: h.seed.Project}, Prune: prune}
-	remote, err := plan.Refresh(ctx, h.client, m, files, st, plan.RefreshOptions{})
+	remote, err := plan.Refresh(ctx, h.client, m, files, st, plan.RefreshOptions{Adopt: adopt})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	p, err := plan.Build(plan.Inputs{Files: files, Target: m.Target, Prune: prune, Sources: sources, State: st, Remote: remote})
+	p, err := plan.Build(plan.Inputs{Files: files, Target: m.Target, Prune: prune, Sources: sources, State: st, Remote: remote, Adopt: adopt})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fiosync/fiosync/apply"
+	"github.com/fiosync/fiosync/internal/emutest"
 )
 
 // The child process of TestKill9 reads its setup from these variables.
@@ -46,7 +47,7 @@ func TestApplyChild(t *testing.T) {
 	if url == "" {
 		t.Skip("runs only as the child of TestKill9")
 	}
-	h := &harness{t: t, dir: os.Getenv(envChildDir), client: newClient(t, url, os.Getenv(envChildToken))}
+	h := &harness{t: t, dir: os.Getenv(envChildDir), client: emutest.NewClient(t, url, os.Getenv(envChildToken), testRetry)}
 	h.seed.Project = "Sandbox"
 	h.statePath = filepath.Join(h.dir, "fiosync.state.json")
 	files := h.desired(killSources(t, h.dir)...)
@@ -94,7 +95,7 @@ func TestKill9(t *testing.T) {
 			}
 
 			cmd := exec.Command(os.Args[0], "-test.run=^TestApplyChild$", "-test.count=1")
-			cmd.Env = append(os.Environ(), envChildURL+"="+h.srv.URL, envChildToken+"="+h.seed.Token, envChildDir+"="+h.dir)
+			cmd.Env = append(os.Environ(), envChildURL+"="+h.env.URL, envChildToken+"="+h.seed.Token, envChildDir+"="+h.dir)
 			cmd.Stderr = os.Stderr
 			out, err := cmd.StdoutPipe()
 			if err != nil {
