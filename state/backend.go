@@ -64,8 +64,10 @@ type LockInfo struct {
 	Path string `json:"path"`
 }
 
-// complete fills in the fields a caller may leave empty.
-func (i LockInfo) complete(path string, now time.Time) LockInfo {
+// Complete returns i with the fields a caller may leave empty filled in: a random ID, this
+// user@host and process id, now (in UTC) and path. Every Backend's Lock calls it, so all of
+// them record a holder the same way.
+func (i LockInfo) Complete(path string, now time.Time) LockInfo {
 	if i.ID == "" {
 		i.ID = newLineage()
 	}

@@ -27,7 +27,7 @@ func (f *File) Lock(ctx context.Context, info LockInfo, timeout time.Duration) (
 	if f.now != nil {
 		now = f.now
 	}
-	info = info.complete(f.path, now())
+	info = info.Complete(f.path, now())
 	poll := f.pollInterval
 	if poll <= 0 {
 		poll = 100 * time.Millisecond

@@ -2,12 +2,8 @@ package pgstate
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
-	"os/user"
-	"strings"
 	"sync"
 	"time"
 
@@ -38,7 +34,9 @@ const holderPIDQuery = `SELECT pid FROM pg_locks
 // holder. When the time is up it fails with *state.LockedError naming the
 // holder.
 func (b *Backend) Lock(ctx context.Context, info state.LockInfo, timeout time.Duration) (state.Unlocker, error) {
-	info = b.complete(info)
+	info = info.Complete(b.display, b.clock())
+	// The database keeps microseconds; keep what it will give back.
+	info.Created = info.Created.Truncate(time.Microsecond)
 	c, err := b.dial(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("lock state %q: %w", b.display, err)
@@ -223,40 +221,4 @@ func (l *lock) Unlock() error {
 		return fmt.Errorf("unlock state %q: %w", l.b.display, err)
 	}
 	return nil
-}
-
-// complete fills in the LockInfo fields a caller may leave empty, as
-// state.File does.
-func (b *Backend) complete(i state.LockInfo) state.LockInfo {
-	if i.ID == "" {
-		i.ID = strings.ToLower(rand.Text())
-	}
-	if i.Who == "" {
-		i.Who = whoAmI()
-	}
-	if i.PID == 0 {
-		i.PID = os.Getpid()
-	}
-	if i.Created.IsZero() {
-		i.Created = b.clock()
-	}
-	// The database keeps microseconds; keep what it will give back.
-	i.Created = i.Created.UTC().Truncate(time.Microsecond)
-	if i.Path == "" {
-		i.Path = b.display
-	}
-	return i
-}
-
-// whoAmI returns user@host, with "unknown" for parts it cannot find.
-func whoAmI() string {
-	name := "unknown"
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name = u.Username
-	}
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "unknown"
-	}
-	return name + "@" + host
 }
