@@ -1,8 +1,6 @@
 package plan
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path"
 	"path/filepath"
@@ -15,18 +13,10 @@ import (
 
 	"github.com/fiosync/fiosync/emulator"
 	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/state"
 )
-
-// bearer adds a static token to every request, as the CLI does with FRAMEIO_TOKEN.
-type bearer string
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+string(b))
-	return http.DefaultTransport.RoundTrip(r)
-}
 
 // env is an emulator served over HTTP, a client for it and a manifest directory.
 type env struct {
@@ -51,21 +41,8 @@ func newEnvLimited(t *testing.T, limited bool) *env {
 	// Every timestamp is one second after the last, so "the oldest folder" is well defined.
 	var tick atomic.Int64
 	opts.Now = func() time.Time { return t0.Add(time.Duration(tick.Add(1)) * time.Second) }
-	emu, err := emulator.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu)
-	t.Cleanup(func() {
-		srv.Close()
-		emu.Close()
-	})
-	seed := emu.Seed()
-	c, err := frameio.New(srv.URL, &http.Client{Transport: bearer(seed.Token)}, copts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{emu: emu, seed: seed, c: c, dir: t.TempDir()}
+	e := emutest.Start(t, opts, copts...)
+	return &env{emu: e.Emu, seed: e.Seed, c: e.Client, dir: t.TempDir()}
 }
 
 // manifest writes the files (name -> content) and fiosync.yaml, then loads and expands it.
@@ -149,19 +126,23 @@ func (e *env) deliver(t *testing.T, p *Plan, files []manifest.Desired, st *state
 	}
 }
 
-// plan runs the three steps as `fiosync plan` does.
-func (e *env) plan(t *testing.T, m *manifest.Manifest, files []manifest.Desired, st *state.State) (*Plan, error) {
+// plan runs the three steps as `fiosync plan` does, failing the test on any error.
+func (e *env) plan(t *testing.T, m *manifest.Manifest, files []manifest.Desired, st *state.State) *Plan {
 	t.Helper()
 	ctx := t.Context()
 	remote, err := Refresh(ctx, e.c, m, files, st, RefreshOptions{})
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
 	sources, err := Identify(ctx, files, st, 2)
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	return Build(Inputs{Files: files, Target: m.Target, Prune: m.Prune, Sources: sources, State: st, Remote: remote})
+	p, err := Build(Inputs{Files: files, Target: m.Target, Prune: m.Prune, Sources: sources, State: st, Remote: remote})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 const dailies = `version: 1
@@ -190,19 +171,13 @@ func TestRefreshDeletedInFrameio(t *testing.T) {
 	e := newEnv(t)
 	m, files := e.manifest(t, dailies, shoot)
 	st := state.New(state.Target{})
-	p, err := e.plan(t, m, files, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := e.plan(t, m, files, st)
 	if got := p.Summary().Create; got != 3 {
 		t.Fatalf("first plan creates %d files, want 3", got)
 	}
 	e.deliver(t, p, files, st)
 
-	p, err = e.plan(t, m, files, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p = e.plan(t, m, files, st)
 	if !p.Empty() || p.Unchanged != 3 {
 		t.Fatalf("plan after delivery: %v, %d unchanged; want no changes", actions(p), p.Unchanged)
 	}
@@ -211,10 +186,7 @@ func TestRefreshDeletedInFrameio(t *testing.T) {
 	if err := e.c.DeleteFile(t.Context(), e.seed.AccountID, gone); err != nil {
 		t.Fatal(err)
 	}
-	p, err = e.plan(t, m, files, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p = e.plan(t, m, files, st)
 	want := map[string]string{"/Day01/A-Cam/A002.mov": "create missing in Frame.io"}
 	if diff := cmp.Diff(want, actions(p)); diff != "" {
 		t.Errorf("plan after a delete in Frame.io (-want +got):\n%s", diff)
@@ -235,10 +207,7 @@ func TestRefreshVersionStack(t *testing.T) {
 	e := newEnv(t)
 	m, files := e.manifest(t, dailies, shoot)
 	st := state.New(state.Target{})
-	p, err := e.plan(t, m, files, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := e.plan(t, m, files, st)
 	e.deliver(t, p, files, st)
 	old := st.Entries["/Day01/B-Cam/B001.mov"]
 	other, err := e.c.CreateLocalUpload(t.Context(), e.seed.AccountID, old.ParentID, "B001 v2.mov", 0)
@@ -248,10 +217,7 @@ func TestRefreshVersionStack(t *testing.T) {
 	if _, err := e.c.CreateVersionStack(t.Context(), e.seed.AccountID, old.ParentID, []string{old.FileID, other.ID}); err != nil {
 		t.Fatal(err)
 	}
-	p, err = e.plan(t, m, files, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p = e.plan(t, m, files, st)
 	if !p.Empty() {
 		t.Errorf("plan after stacking: %v; want no changes", actions(p))
 	}
@@ -272,10 +238,7 @@ func TestRefreshAdoptsFolders(t *testing.T) {
 	if _, err := e.c.CreateFolder(ctx, e.seed.AccountID, day.ID, "A-Cam"); err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.plan(t, m, files, state.New(state.Target{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := e.plan(t, m, files, state.New(state.Target{}))
 	want := map[string]string{
 		"/":            e.seed.RootFolderID,
 		"/Day01":       day.ID,
@@ -369,20 +332,14 @@ func TestStalePlanFile(t *testing.T) {
 	m, files := e.manifest(t, dailies, shoot)
 	backend := state.NewFile(filepath.Join(e.dir, "fiosync.state.json"))
 	st := state.New(state.Target{})
-	p, err := e.plan(t, m, files[:1], st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := e.plan(t, m, files[:1], st)
 	e.deliver(t, p, files[:1], st)
 	if err := backend.Save(ctx, st); err != nil {
 		t.Fatal(err)
 	}
 
 	planFile := filepath.Join(e.dir, "tfplan")
-	p, err = e.plan(t, m, files, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p = e.plan(t, m, files, st)
 	if err := WriteFile(planFile, p); err != nil {
 		t.Fatal(err)
 	}
@@ -434,15 +391,9 @@ func TestRefreshUnderRateLimits(t *testing.T) {
 	e := newEnvLimited(t, true)
 	m, files := e.manifest(t, dailies, shoot)
 	st := state.New(state.Target{})
-	p, err := e.plan(t, m, files, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := e.plan(t, m, files, st)
 	e.deliver(t, p, files, st)
-	p, err = e.plan(t, m, files, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p = e.plan(t, m, files, st)
 	if !p.Empty() {
 		t.Errorf("plan after delivery: %v; want no changes", actions(p))
 	}
