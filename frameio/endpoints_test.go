@@ -388,7 +388,7 @@ func TestBadArguments(t *testing.T) {
 			return e.client.UploadPart(ctx, frameio.UploadURL{Size: 1}, "video/quicktime", bytes.NewReader([]byte{1}))
 		}},
 		{"part without media type", func() error {
-			return e.client.UploadPart(ctx, frameio.UploadURL{Size: 1, URL: e.srv.URL + "/x"}, "", bytes.NewReader([]byte{1}))
+			return e.client.UploadPart(ctx, frameio.UploadURL{Size: 1, URL: e.url + "/x"}, "", bytes.NewReader([]byte{1}))
 		}},
 	}
 	before := e.emu.Stats()

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,12 +18,13 @@ import (
 
 	"github.com/fiosync/fiosync/emulator"
 	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/internal/emutest"
 )
 
 // env is one emulator served on loopback plus a client pointed at it.
 type env struct {
 	emu    *emulator.Emulator
-	srv    *httptest.Server
+	url    string
 	seed   emulator.Seed
 	token  *tokenSource
 	client *frameio.Client
@@ -37,29 +37,20 @@ var fastRetry = frameio.RetryPolicy{MaxAttempts: 12, BaseDelay: 5 * time.Millise
 // rate limits off should pass frameio.WithoutPacing among copts to keep tests fast.
 func newEnv(t testing.TB, opts emulator.Options, copts ...frameio.Option) *env {
 	t.Helper()
-	emu, err := emulator.New(opts)
-	if err != nil {
-		t.Fatalf("emulator.New: %v", err)
-	}
-	srv := httptest.NewServer(emu)
-	t.Cleanup(func() {
-		srv.Close()
-		if err := emu.Close(); err != nil {
-			t.Errorf("emulator Close: %v", err)
-		}
-	})
-	e := &env{emu: emu, srv: srv, seed: emu.Seed()}
+	s := emutest.Start(t, opts)
+	e := &env{emu: s.Emu, url: s.URL, seed: s.Seed}
 	e.token = &tokenSource{}
 	e.token.set(e.seed.Token)
 	e.client = e.newClient(t, copts...)
 	return e
 }
 
-// newClient returns another client on the same emulator, with the env's token source.
+// newClient returns another client on the same emulator, with the env's token source, which
+// tests swap to provoke 401s.
 func (e *env) newClient(t testing.TB, copts ...frameio.Option) *frameio.Client {
 	t.Helper()
 	all := append([]frameio.Option{frameio.WithRetry(fastRetry)}, copts...)
-	c, err := frameio.New(e.srv.URL, &http.Client{Transport: &bearerTransport{src: e.token}}, all...)
+	c, err := frameio.New(e.url, &http.Client{Transport: &bearerTransport{src: e.token}}, all...)
 	if err != nil {
 		t.Fatalf("frameio.New: %v", err)
 	}

@@ -148,7 +148,7 @@ func TestDeleteLostAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	target, _ := url.Parse(e.srv.URL)
+	target, _ := url.Parse(e.url)
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	var deletes atomic.Int64
 	proxy.ModifyResponse = func(r *http.Response) error {

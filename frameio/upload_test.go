@@ -265,9 +265,9 @@ func TestNoSecretsLeak(t *testing.T) {
 		record(c.UploadPart(ctx, p, f.MediaType, bytes.NewReader(nil)))
 		dead := httptest.NewServer(http.NotFoundHandler())
 		dead.Close()
-		moved := strings.Replace(p.URL, e.srv.URL, dead.URL, 1)
+		moved := strings.Replace(p.URL, e.url, dead.URL, 1)
 		record(c.UploadPart(ctx, frameio.UploadURL{Size: p.Size, URL: moved}, f.MediaType, src))
-		record(c.UploadPart(ctx, frameio.UploadURL{Size: p.Size, URL: "http://[::1" + p.URL[len(e.srv.URL):]}, f.MediaType, src))
+		record(c.UploadPart(ctx, frameio.UploadURL{Size: p.Size, URL: "http://[::1" + p.URL[len(e.url):]}, f.MediaType, src))
 	}
 	// API errors: 404, 422, and a 401 with a token that must not show.
 	_, err = c.File(ctx, a, "nope")
