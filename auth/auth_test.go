@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"github.com/fiosync/fiosync/auth"
 	"github.com/fiosync/fiosync/emulator"
 	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/internal/emutest"
 )
 
 // clock is a settable clock for the emulator.
@@ -58,16 +58,8 @@ func newIMS(t *testing.T, edit func(*emulator.Options)) *ims {
 	if edit != nil {
 		edit(&o)
 	}
-	emu, err := emulator.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu)
-	t.Cleanup(func() {
-		srv.Close()
-		emu.Close()
-	})
-	return &ims{t: t, emu: emu, url: srv.URL, clock: c, cache: filepath.Join(t.TempDir(), "fiosync", "token.json")}
+	e := emutest.Start(t, o)
+	return &ims{t: t, emu: e.Emu, url: e.URL, clock: c, cache: filepath.Join(t.TempDir(), "fiosync", "token.json")}
 }
 
 // browser plays the person's browser: it follows the authorize URL, which the emulator
