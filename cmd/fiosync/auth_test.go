@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/fiosync/fiosync/auth"
 	"github.com/fiosync/fiosync/emulator"
+	"github.com/fiosync/fiosync/internal/emutest"
 )
 
 // authClock is the emulator's clock. With a step, every reading moves it on, so tokens age
@@ -63,22 +63,14 @@ func newAuthHarness(t *testing.T) *authHarness {
 	o.RateLimitScale = 0
 	o.PartSize = 64 << 10
 	o.Now = clock.Now
-	emu, err := emulator.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu)
-	t.Cleanup(func() {
-		srv.Close()
-		emu.Close()
-	})
-	h := &authHarness{t: t, emu: emu, url: srv.URL, clock: clock, home: t.TempDir(), work: t.TempDir()}
+	e := emutest.Start(t, o)
+	h := &authHarness{t: t, emu: e.Emu, url: e.URL, clock: clock, home: t.TempDir(), work: t.TempDir()}
 	config := filepath.Join(h.home, ".config")
 	h.cache = filepath.Join(config, "fiosync", "token.json")
 	t.Setenv("HOME", h.home)
 	t.Setenv("XDG_CONFIG_HOME", config)
-	t.Setenv("FRAMEIO_API_URL", srv.URL)
-	t.Setenv("FRAMEIO_IMS_URL", srv.URL)
+	t.Setenv("FRAMEIO_API_URL", e.URL)
+	t.Setenv("FRAMEIO_IMS_URL", e.URL)
 	t.Setenv("NO_COLOR", "1")
 	for _, k := range []string{"FRAMEIO_TOKEN", "FRAMEIO_CLIENT_ID", "FRAMEIO_CLIENT_SECRET", "FRAMEIO_SCOPE", "FRAMEIO_ACCOUNT_ID", "FIOSYNC_STATE"} {
 		t.Setenv(k, "")

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,17 +10,9 @@ import (
 
 	"github.com/fiosync/fiosync/emulator"
 	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/state"
 )
-
-// staticToken adds the emulator's token to every request of the test's own client.
-type staticToken string
-
-func (s staticToken) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+string(s))
-	return http.DefaultTransport.RoundTrip(r)
-}
 
 // TestImport covers what the scripts cannot reach easily: ids that are folders or uploads in
 // progress, a remote source, and a first import that creates the state. It sets the process
@@ -30,25 +20,13 @@ func (s staticToken) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestImport(t *testing.T) {
 	opts := emulator.DefaultOptions()
 	opts.RateLimitScale = 0
-	emu, err := emulator.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu)
-	t.Cleanup(func() {
-		srv.Close()
-		emu.Close()
-	})
-	seed := emu.Seed()
-	t.Setenv("FRAMEIO_API_URL", srv.URL)
+	emu := emutest.Start(t, opts, frameio.WithoutPacing())
+	seed, c := emu.Seed, emu.Client
+	t.Setenv("FRAMEIO_API_URL", emu.URL)
 	t.Setenv("FRAMEIO_TOKEN", seed.Token)
 	t.Setenv("NO_COLOR", "1")
 	for _, k := range []string{"FRAMEIO_CLIENT_ID", "FRAMEIO_CLIENT_SECRET", "FIOSYNC_STATE"} {
 		t.Setenv(k, "")
-	}
-	c, err := frameio.New(srv.URL, &http.Client{Transport: staticToken(seed.Token)}, frameio.WithoutPacing())
-	if err != nil {
-		t.Fatal(err)
 	}
 	ctx := context.Background()
 

@@ -20,8 +20,9 @@ func TestImportDirection(t *testing.T) {
 		"plan":     {"manifest", "state", "frameio"},
 		"apply":    {"plan", "manifest", "state", "frameio"},
 
-		"state/pgstate":   {"state"},
-		"internal/pgtest": {},
+		"state/pgstate":    {"state"},
+		"internal/pgtest":  {},
+		"internal/emutest": {"emulator", "frameio"},
 	}
 	for pkg, ok := range allowed {
 		out, err := exec.Command("go", "list", "-deps", "../../"+pkg).CombinedOutput()

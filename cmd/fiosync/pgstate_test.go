@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fiosync/fiosync/emulator"
+	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/internal/pgtest"
 	"github.com/fiosync/fiosync/state"
 )
@@ -36,23 +36,14 @@ func newPGHarness(t *testing.T) *pgHarness {
 	o := emulator.DefaultOptions()
 	o.RateLimitScale = 0
 	o.PartSize = 64 << 10
-	emu, err := emulator.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu)
-	t.Cleanup(func() {
-		srv.Close()
-		emu.Close()
-	})
-	seed := emu.Seed()
+	e := emutest.Start(t, o)
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	t.Setenv("FRAMEIO_API_URL", srv.URL)
-	t.Setenv("FRAMEIO_IMS_URL", srv.URL)
-	t.Setenv("FRAMEIO_TOKEN", seed.Token)
-	t.Setenv("FRAMEIO_ACCOUNT_ID", seed.AccountID)
+	t.Setenv("FRAMEIO_API_URL", e.URL)
+	t.Setenv("FRAMEIO_IMS_URL", e.URL)
+	t.Setenv("FRAMEIO_TOKEN", e.Seed.Token)
+	t.Setenv("FRAMEIO_ACCOUNT_ID", e.Seed.AccountID)
 	t.Setenv("NO_COLOR", "1")
 	for _, k := range []string{"FRAMEIO_CLIENT_ID", "FRAMEIO_CLIENT_SECRET", "FRAMEIO_SCOPE", "FIOSYNC_STATE"} {
 		t.Setenv(k, "")
