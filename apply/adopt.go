@@ -31,10 +31,11 @@ func (r *run) adoptFile(ctx context.Context, ch plan.Change) FileResult {
 		r.emit(Event{Type: EventFileFailed, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Error: err.Error()})
 		return res
 	}
-	d := r.files[ch.Address]
+	d, err := r.desired(ch.Address)
+	if err != nil {
+		return fail(err)
+	}
 	switch {
-	case d == nil:
-		return fail(fmt.Errorf("find %q in the manifest: not among the expanded files; run fiosync plan again", ch.Address))
 	case ch.Existing == nil:
 		return fail(fmt.Errorf("adopt %q: the plan names no Frame.io file", ch.Address))
 	case d.Kind == manifest.Remote && !ch.Source.URLHash.IsZero() && state.HashURL(d.URL) != ch.Source.URLHash:
@@ -47,7 +48,7 @@ func (r *run) adoptFile(ctx context.Context, ch plan.Change) FileResult {
 	if d.Kind == manifest.Local && e.Source.Size != ch.Size {
 		return fail(fmt.Errorf("check source %q: changed since the plan was made (size %d -> %d); run fiosync plan again", d.RelPath, ch.Size, e.Source.Size))
 	}
-	if err := r.save(ctx, func(s *state.State) { s.Entries[ch.Address] = e.Clone() }); err != nil {
+	if err := r.saveEntry(ctx, ch.Address, e); err != nil {
 		return fail(err)
 	}
 	res.Outcome = Adopted

@@ -226,6 +226,11 @@ func (r *run) save(ctx context.Context, change func(*state.State)) error {
 	return nil
 }
 
+// saveEntry records a copy of e as address's entry (see save).
+func (r *run) saveEntry(ctx context.Context, address string, e *state.Entry) error {
+	return r.save(ctx, func(s *state.State) { s.Entries[address] = e.Clone() })
+}
+
 func (r *run) execute(ctx context.Context) (*Result, error) {
 	var uploads, adopts, deletes []int
 	var total int64

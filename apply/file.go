@@ -27,25 +27,13 @@ func (r *run) applyFile(ctx context.Context, ch plan.Change) FileResult {
 		res.Err = err
 		return res
 	}
-	fail := func(err error) FileResult {
-		res.Err = err
-		res.Outcome = Failed
-		if ctx.Err() != nil {
-			// Interrupted: not a failure of the file; the state says how far it got.
-			res.Outcome = Skipped
-			r.emit(Event{Type: EventFileSkipped, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Error: "interrupted"})
-			return res
-		}
-		r.emit(Event{Type: EventFileFailed, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Error: err.Error()})
-		return res
-	}
 	folderID, err := r.folder(ch.Folder)
 	if err != nil {
-		return fail(err)
+		return r.failed(ctx, res, err)
 	}
-	d := r.files[ch.Address]
-	if d == nil {
-		return fail(fmt.Errorf("find %q in the manifest: not among the expanded files; run fiosync plan again", ch.Address))
+	d, err := r.desired(ch.Address)
+	if err != nil {
+		return r.failed(ctx, res, err)
 	}
 	r.emit(Event{Type: EventFileStart, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Total: ch.Size})
 
@@ -60,7 +48,7 @@ func (r *run) applyFile(ctx context.Context, ch plan.Change) FileResult {
 	}
 	res.Bytes = del.sent
 	if err != nil {
-		return fail(err)
+		return r.failed(ctx, res, err)
 	}
 	res.FileID = del.entry.FileID
 	note, err := r.finish(ctx, ch, folderID, del.entry)
@@ -71,7 +59,7 @@ func (r *run) applyFile(ctx context.Context, ch plan.Change) FileResult {
 	}
 	if err != nil {
 		// The file is delivered and recorded; only its on_change step failed.
-		return fail(err)
+		return r.failed(ctx, res, err)
 	}
 	if !del.adopted {
 		res.Outcome = Done
@@ -79,6 +67,29 @@ func (r *run) applyFile(ctx context.Context, ch plan.Change) FileResult {
 	r.emit(Event{Type: EventFileDone, Address: ch.Address, Action: ch.Action, Kind: ch.Kind,
 		FileID: res.FileID, Bytes: del.entry.Source.Size, Note: res.Note})
 	return res
+}
+
+// failed ends res with err: Failed, or Skipped when the run is being interrupted (not a
+// failure of the file; the state says how far it got).
+func (r *run) failed(ctx context.Context, res FileResult, err error) FileResult {
+	res.Err = err
+	if ctx.Err() != nil {
+		res.Outcome = Skipped
+		r.emit(Event{Type: EventFileSkipped, Address: res.Address, Action: res.Action, Kind: res.Kind, Error: "interrupted"})
+		return res
+	}
+	res.Outcome = Failed
+	r.emit(Event{Type: EventFileFailed, Address: res.Address, Action: res.Action, Kind: res.Kind, Error: err.Error()})
+	return res
+}
+
+// desired returns the expanded manifest entry of address.
+func (r *run) desired(address string) (*manifest.Desired, error) {
+	d := r.files[address]
+	if d == nil {
+		return nil, fmt.Errorf("find %q in the manifest: not among the expanded files; run fiosync plan again", address)
+	}
+	return d, nil
 }
 
 // carried returns the Previous list and version stack a new entry for ch starts with: the
@@ -126,7 +137,7 @@ func (r *run) finish(ctx context.Context, ch plan.Change, folderID string, e *st
 			}
 		}
 	}
-	if err := r.save(ctx, func(s *state.State) { s.Entries[ch.Address] = e.Clone() }); err != nil {
+	if err := r.saveEntry(ctx, ch.Address, e); err != nil {
 		return note, errors.Join(stepErr, err)
 	}
 	return note, stepErr
@@ -167,7 +178,7 @@ func (r *run) pending(ctx context.Context, ch plan.Change, folderID, fileID stri
 		Status:         state.StatusPending,
 		CreatedAt:      r.opts.Now().UTC(),
 	}
-	if err := r.save(ctx, func(s *state.State) { s.Entries[ch.Address] = e.Clone() }); err != nil {
+	if err := r.saveEntry(ctx, ch.Address, e); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -279,7 +290,7 @@ func (r *run) createFile(ctx context.Context, ch plan.Change, folderID string, s
 		f, err := create()
 		if err == nil {
 			e.FileID = f.ID
-			if err := r.save(ctx, func(s *state.State) { s.Entries[ch.Address] = e.Clone() }); err != nil {
+			if err := r.saveEntry(ctx, ch.Address, e); err != nil {
 				r.abandon(ctx, ch, f.ID)
 				return nil, nil, err
 			}
@@ -349,15 +360,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 // address. Older versions the address kept (Previous) are left in Frame.io.
 func (r *run) deleteFile(ctx context.Context, ch plan.Change) FileResult {
 	res := FileResult{Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Outcome: Failed}
+	var err error
 	if ch.Prior != nil && ch.Prior.FileID != "" {
 		res.FileID = ch.Prior.FileID
-		if err := r.deleteRemote(ctx, ch.Prior.FileID); err != nil {
-			res.Err = err
-			r.emit(Event{Type: EventFileFailed, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Error: err.Error()})
-			return res
-		}
+		err = r.deleteRemote(ctx, ch.Prior.FileID)
 	}
-	if err := r.save(ctx, func(s *state.State) { delete(s.Entries, ch.Address) }); err != nil {
+	if err == nil {
+		err = r.save(ctx, func(s *state.State) { delete(s.Entries, ch.Address) })
+	}
+	if err != nil {
 		res.Err = err
 		r.emit(Event{Type: EventFileFailed, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Error: err.Error()})
 		return res
