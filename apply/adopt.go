@@ -22,34 +22,25 @@ func (r *run) adoptFile(ctx context.Context, ch plan.Change) FileResult {
 		res.Err = err
 		return res
 	}
-	fail := func(err error) FileResult {
-		res.Err = err
-		res.Outcome = Failed
-		if ctx.Err() != nil {
-			res.Outcome = Skipped
-		}
-		r.emit(Event{Type: EventFileFailed, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Error: err.Error()})
-		return res
-	}
 	d, err := r.desired(ch.Address)
 	if err != nil {
-		return fail(err)
+		return r.failed(ctx, res, err)
 	}
 	switch {
 	case ch.Existing == nil:
-		return fail(fmt.Errorf("adopt %q: the plan names no Frame.io file", ch.Address))
+		return r.failed(ctx, res, fmt.Errorf("adopt %q: the plan names no Frame.io file", ch.Address))
 	case d.Kind == manifest.Remote && !ch.Source.URLHash.IsZero() && state.HashURL(d.URL) != ch.Source.URLHash:
-		return fail(fmt.Errorf("check source %s: the URL changed since the plan was made; run fiosync plan again", state.StripQuery(d.URL)))
+		return r.failed(ctx, res, fmt.Errorf("check source %s: the URL changed since the plan was made; run fiosync plan again", state.StripQuery(d.URL)))
 	}
 	e, err := AdoptEntry(d, *ch.Existing, r.opts.Now())
 	if err != nil {
-		return fail(err)
+		return r.failed(ctx, res, err)
 	}
 	if d.Kind == manifest.Local && e.Source.Size != ch.Size {
-		return fail(fmt.Errorf("check source %q: changed since the plan was made (size %d -> %d); run fiosync plan again", d.RelPath, ch.Size, e.Source.Size))
+		return r.failed(ctx, res, fmt.Errorf("check source %q: changed since the plan was made (size %d -> %d); run fiosync plan again", d.RelPath, ch.Size, e.Source.Size))
 	}
 	if err := r.saveEntry(ctx, ch.Address, e); err != nil {
-		return fail(err)
+		return r.failed(ctx, res, err)
 	}
 	res.Outcome = Adopted
 	res.FileID = e.FileID
