@@ -3,6 +3,7 @@ package apply
 import (
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/fiosync/fiosync/state"
 )
@@ -32,7 +33,7 @@ func describeStatChange(before, after state.Source) string {
 	case before.Size != after.Size:
 		return fmt.Sprintf("size %d -> %d", before.Size, after.Size)
 	case !before.ModTime.Equal(after.ModTime):
-		return fmt.Sprintf("mtime %s -> %s", before.ModTime.Format("2006-01-02T15:04:05.999999999Z07:00"), after.ModTime.Format("2006-01-02T15:04:05.999999999Z07:00"))
+		return fmt.Sprintf("mtime %s -> %s", before.ModTime.Format(time.RFC3339Nano), after.ModTime.Format(time.RFC3339Nano))
 	case before.Inode != after.Inode:
 		return "replaced by another file (inode changed)"
 	default:
