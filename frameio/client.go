@@ -179,12 +179,8 @@ func (cl *Client) do(ctx context.Context, c call) error {
 				return err
 			}
 			mayHaveActed = mayHaveActed || !neverSent(err)
-			d, ok := r.next(0)
-			if !ok {
-				return fmt.Errorf("give up after %d attempts: %w", r.attempt, err)
-			}
-			if err := sleep(ctx, d); err != nil {
-				return fmt.Errorf("%s %s: %w", c.method, pathOnly(c.path), err)
+			if err := r.wait(ctx, 0, err, c.method+" "+pathOnly(c.path)); err != nil {
+				return err
 			}
 			continue
 		}
@@ -199,12 +195,8 @@ func (cl *Client) do(ctx context.Context, c call) error {
 				return err
 			}
 			mayHaveActed = true
-			d, ok := r.next(0)
-			if !ok {
-				return fmt.Errorf("give up after %d attempts: %w", r.attempt, err)
-			}
-			if err := sleep(ctx, d); err != nil {
-				return fmt.Errorf("%s %s: %w", c.method, pathOnly(c.path), err)
+			if err := r.wait(ctx, 0, err, c.method+" "+pathOnly(c.path)); err != nil {
+				return err
 			}
 			continue
 		}
@@ -239,12 +231,8 @@ func (cl *Client) do(ctx context.Context, c call) error {
 		if resp.StatusCode != http.StatusTooManyRequests {
 			mayHaveActed = true
 		}
-		d, ok := r.next(parseRetryAfter(resp.Header, time.Now()))
-		if !ok {
-			return fmt.Errorf("give up after %d attempts: %w", r.attempt, apiErr)
-		}
-		if err := sleep(ctx, d); err != nil {
-			return fmt.Errorf("%s %s: %w", c.method, pathOnly(c.path), err)
+		if err := r.wait(ctx, parseRetryAfter(resp.Header, time.Now()), apiErr, c.method+" "+pathOnly(c.path)); err != nil {
+			return err
 		}
 	}
 }

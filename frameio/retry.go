@@ -3,6 +3,7 @@ package frameio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -90,6 +91,20 @@ func (r *retrier) next(retryAfter time.Duration) (time.Duration, bool) {
 	}
 	r.waited += d
 	return d, true
+}
+
+// wait sleeps before the next attempt after one that failed with cause. It returns cause
+// wrapped as "give up after N attempts" when next allows no other attempt, and ctx's error
+// after prefix when ctx ends during the sleep.
+func (r *retrier) wait(ctx context.Context, retryAfter time.Duration, cause error, prefix string) error {
+	d, ok := r.next(retryAfter)
+	if !ok {
+		return fmt.Errorf("give up after %d attempts: %w", r.attempt, cause)
+	}
+	if err := sleep(ctx, d); err != nil {
+		return fmt.Errorf("%s: %w", prefix, err)
+	}
+	return nil
 }
 
 // sleep waits for d or until ctx is done.

@@ -69,12 +69,8 @@ func (cl *Client) UploadPart(ctx context.Context, part UploadURL, mediaType stri
 		if !errors.As(err, &pe) || !pe.retry {
 			return err
 		}
-		d, ok := r.next(retryAfter)
-		if !ok {
-			return fmt.Errorf("give up after %d attempts: %w", r.attempt, err)
-		}
-		if err := sleep(ctx, d); err != nil {
-			return fmt.Errorf("put part %s: %w", where, err)
+		if err := r.wait(ctx, retryAfter, err, "put part "+where); err != nil {
+			return err
 		}
 	}
 }
