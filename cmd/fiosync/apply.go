@@ -78,13 +78,6 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		}
 	}
 
-	st := s.st
-	if st == nil {
-		st = state.New(p.Target)
-	}
-	if st.Target.ProjectID == "" {
-		st.Target = p.Target
-	}
 	client, err := g.client(ctx)
 	if err != nil {
 		return err
@@ -92,7 +85,7 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	view := newApplyView(io, g, c.JSON)
 	res, err := apply.Run(ctx, p, apply.Options{
 		Client:   client,
-		State:    state.NewWriter(s.backend, st),
+		State:    state.NewWriter(s.backend, s.stateFor(p.Target)),
 		Files:    s.files,
 		Parallel: c.Parallel,
 		Observer: view,

@@ -67,10 +67,7 @@ func (c *importCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	st := s.st
-	if st == nil {
-		st = state.New(t)
-	}
+	st := s.stateFor(t)
 	if err := plan.CheckTarget(st.Target, t); err != nil {
 		return err
 	}
@@ -92,9 +89,6 @@ func (c *importCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	}
 	if d.Kind == manifest.Local && e.Source.Size != f.FileSize && !c.Force {
 		return sizeMismatch(d, e.Source.Size, f)
-	}
-	if st.Target.ProjectID == "" {
-		st.Target = t
 	}
 	st.Entries[d.Address] = e
 	if err := s.backend.Save(ctx, st); err != nil {

@@ -92,6 +92,19 @@ func (s *session) close() {
 	closeBackend(s.backend)
 }
 
+// stateFor returns the state to record deliveries to target t in: the loaded one, with t
+// filled in when it does not know its project yet, or a new one when none was saved.
+func (s *session) stateFor(t state.Target) *state.State {
+	st := s.st
+	if st == nil {
+		st = state.New(t)
+	}
+	if st.Target.ProjectID == "" {
+		st.Target = t
+	}
+	return st
+}
+
 // planOptions are the knobs of computing a plan.
 type planOptions struct {
 	refresh   bool
