@@ -24,16 +24,27 @@ type stateLocation struct {
 	stateFlags
 }
 
+// load opens the state and reads it. The caller closes the backend with closeBackend.
 func (l *stateLocation) load(ctx context.Context) (state.Backend, *state.State, error) {
 	b, err := l.backend(l.File)
 	if err != nil {
 		return nil, nil, err
 	}
+	st, err := loadState(ctx, b)
+	if err != nil {
+		closeBackend(b)
+		return nil, nil, err
+	}
+	return b, st, nil
+}
+
+// loadState reads b's state; that there is none yet is an error saying when there will be.
+func loadState(ctx context.Context, b state.Backend) (*state.State, error) {
 	st, err := b.Load(ctx)
 	if errors.Is(err, state.ErrNoState) {
-		return nil, nil, fmt.Errorf("no state at %s yet: it is written by the first fiosync apply", b)
+		return nil, fmt.Errorf("no state at %s yet: it is written by the first fiosync apply", b)
 	}
-	return b, st, err
+	return st, err
 }
 
 type stateListCmd struct {
@@ -41,10 +52,11 @@ type stateListCmd struct {
 }
 
 func (c *stateListCmd) Run(ctx context.Context, io *stdio) error {
-	_, st, err := c.load(ctx)
+	b, st, err := c.load(ctx)
 	if err != nil {
 		return err
 	}
+	defer closeBackend(b)
 	return st.WriteList(io.Out)
 }
 
@@ -55,18 +67,19 @@ type stateShowCmd struct {
 }
 
 func (c *stateShowCmd) Run(ctx context.Context, io *stdio) error {
-	_, st, err := c.load(ctx)
+	b, st, err := c.load(ctx)
 	if err != nil {
 		return err
 	}
+	defer closeBackend(b)
 	if !c.JSON {
 		return noEntryHint(st.Describe(io.Out, c.Address), c.Address)
 	}
-	b, err := st.EntryJSON(c.Address)
+	data, err := st.EntryJSON(c.Address)
 	if err != nil {
 		return noEntryHint(err, c.Address)
 	}
-	_, err = io.Out.Write(append(b, '\n'))
+	_, err = io.Out.Write(append(data, '\n'))
 	return err
 }
 
@@ -91,12 +104,13 @@ func (c *stateRmCmd) Run(ctx context.Context, io *stdio) error {
 	if err != nil {
 		return err
 	}
+	defer closeBackend(b)
 	unlock, err := b.Lock(ctx, state.LockInfo{Operation: "state rm"}, c.LockTimeout)
 	if err != nil {
 		return err
 	}
 	defer unlock.Unlock()
-	_, st, err := c.load(ctx)
+	st, err := loadState(ctx, b)
 	if err != nil {
 		return err
 	}
@@ -125,6 +139,7 @@ func (c *stateUnlockCmd) Run(ctx context.Context, io *stdio) error {
 	if err != nil {
 		return err
 	}
+	defer closeBackend(b)
 	if err := b.ForceUnlock(ctx); err != nil {
 		return fmt.Errorf("unlock %s: %w", b, err)
 	}

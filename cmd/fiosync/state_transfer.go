@@ -189,18 +189,11 @@ of PostgreSQL.`
 }
 
 func (c *statePullCmd) Run(ctx context.Context, io *stdio) error {
-	b, err := c.backend(c.File)
+	b, st, err := c.load(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeBackend(b)
-	st, err := b.Load(ctx)
-	if errors.Is(err, state.ErrNoState) {
-		return fmt.Errorf("no state at %s yet: it is written by the first fiosync apply", b)
-	}
-	if err != nil {
-		return err
-	}
 	data, err := state.Encode(st)
 	if err != nil {
 		return err
