@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string, io stdio) (code int) {
 	return report(ctx, kctx.Run(&root.Globals), io.Err)
 }
 
-// exitError is an error that chooses the exit code; with an empty message nothing is printed.
+// codedError is an error that chooses the exit code; without an error nothing is printed.
 type codedError struct {
 	code int
 	err  error

@@ -96,11 +96,7 @@ func (v *applyView) Event(e apply.Event) {
 	case apply.EventFileDone:
 		v.done++
 		v.endBar(e.Address, true)
-		note := ""
-		if e.Note != "" {
-			note = "  (" + e.Note + ")"
-		}
-		fmt.Fprintf(v.out, "  done    %s  %s%s\n", e.Address, formatBytes(e.Bytes), note)
+		fmt.Fprintf(v.out, "  done    %s  %s%s\n", e.Address, formatBytes(e.Bytes), noteSuffix(e.Note))
 	case apply.EventFileFailed:
 		v.failed++
 		v.endBar(e.Address, false)
@@ -109,11 +105,7 @@ func (v *applyView) Event(e apply.Event) {
 		v.endBar(e.Address, false)
 		fmt.Fprintf(v.out, "  stopped %s (interrupted; the next apply resumes it)\n", e.Address)
 	case apply.EventDelete:
-		note := ""
-		if e.Note != "" {
-			note = "  (" + e.Note + ")"
-		}
-		fmt.Fprintf(v.out, "  deleted %s%s\n", e.Address, note)
+		fmt.Fprintf(v.out, "  deleted %s%s\n", e.Address, noteSuffix(e.Note))
 	case apply.EventFolder:
 		fmt.Fprintf(v.out, "  folder  %s\n", e.Address)
 	}
@@ -137,6 +129,14 @@ func (v *applyView) endBar(address string, ok bool) {
 	fb.bar.Abort(true)
 	v.planned -= fb.size - fb.sent
 	v.total.SetTotal(v.planned, false)
+}
+
+// noteSuffix is an event's note as it ends a line: "  (note)", or nothing.
+func noteSuffix(note string) string {
+	if note == "" {
+		return ""
+	}
+	return "  (" + note + ")"
 }
 
 // plural writes n and the noun, with an s unless n is 1.
