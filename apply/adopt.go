@@ -90,7 +90,7 @@ func hashLocal(d *manifest.Desired) (state.Source, error) {
 	if err != nil {
 		return state.Source{}, fmt.Errorf("stat source: %w", err)
 	}
-	src := localSource(d.RelPath, fi)
+	src := state.LocalSource(d.RelPath, fi, state.Digest{})
 	digest, n, err := state.HashReader(io.NewSectionReader(f, 0, src.Size))
 	if err != nil {
 		return state.Source{}, fmt.Errorf("hash source %q: %w", d.RelPath, err)

@@ -29,7 +29,7 @@ func (r *run) local(ctx context.Context, ch plan.Change, d *manifest.Desired, fo
 	if err != nil {
 		return delivery{}, fmt.Errorf("stat source: %w", err)
 	}
-	before := localSource(d.RelPath, fi)
+	before := state.LocalSource(d.RelPath, fi, state.Digest{})
 	if ch.Size != before.Size {
 		return delivery{}, fmt.Errorf("check source %q: changed since the plan was made (size %d -> %d); run fiosync plan again", d.RelPath, ch.Size, before.Size)
 	}
@@ -38,7 +38,7 @@ func (r *run) local(ctx context.Context, ch plan.Change, d *manifest.Desired, fo
 	// adopted: hash the local file to record what it holds, but send nothing.
 	if prior := ch.Prior; prior != nil && prior.Status == state.StatusPending {
 		adopt, err := r.reconcile(ctx, prior, folderID, ch.Name, prior.Source.Size, func(rf *frameio.File) bool {
-			return rf.FileSize == before.Size && prior.Source.Kind == state.KindLocal && sameStat(prior.Source, before)
+			return rf.FileSize == before.Size && prior.Source.Kind == state.KindLocal && prior.Source.SameStat(before)
 		})
 		if err != nil {
 			return delivery{}, err
@@ -99,8 +99,8 @@ func checkUnchanged(f *os.File, relPath string, before state.Source) error {
 	if err != nil {
 		return fmt.Errorf("stat source: %w", err)
 	}
-	after := localSource(relPath, fi)
-	if !sameStat(before, after) {
+	after := state.LocalSource(relPath, fi, state.Digest{})
+	if !before.SameStat(after) {
 		return fmt.Errorf("check source %q: changed during the upload (%s); run fiosync plan again", relPath, describeStatChange(before, after))
 	}
 	return nil

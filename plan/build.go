@@ -308,14 +308,9 @@ func changed(cur, prev state.Source) bool {
 	// A zero hash means the file was not hashed: without a hash to compare, only a matching
 	// stat proves it unchanged.
 	if cur.Hash.IsZero() {
-		return !sameStat(cur, prev)
+		return !cur.SameStat(prev)
 	}
 	return cur.Hash != prev.Hash
-}
-
-// sameStat reports whether two local sources carry the same stat cache fields.
-func sameStat(a, b state.Source) bool {
-	return a.Size == b.Size && a.ModTime.Equal(b.ModTime) && a.Inode == b.Inode && a.Ctime.Equal(b.Ctime)
 }
 
 // sourceOf returns the identity of d: from sources when Identify saw it, else from the

@@ -44,6 +44,13 @@ func (s Source) Matches(fi fs.FileInfo) bool {
 	return ino == s.Inode && ctime.Equal(s.Ctime)
 }
 
+// SameStat reports whether s and o carry the same stat cache fields: size,
+// mtime, inode and ctime. Two stats of one local file that agree on them
+// describe the same content as far as the stat cache can tell.
+func (s Source) SameStat(o Source) bool {
+	return s.Size == o.Size && s.ModTime.Equal(o.ModTime) && s.Inode == o.Inode && s.Ctime.Equal(o.Ctime)
+}
+
 // IdentifyItem is one local file for Identify.
 type IdentifyItem struct {
 	// Path is the file to read, as the operating system names it.
