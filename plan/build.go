@@ -181,16 +181,7 @@ func Build(in Inputs) (*Plan, error) {
 // diff compares one desired file with its state entry and the refreshed view. It returns the
 // change to make, or false when the address is up to date.
 func diff(d manifest.Desired, src state.Source, e *state.Entry, remote *Snapshot) (Change, bool) {
-	c := Change{
-		Address: d.Address,
-		Kind:    kindOf(src.Kind),
-		Folder:  d.Folder,
-		Name:    d.Name,
-		Source:  src,
-	}
-	if c.Kind == Local {
-		c.Size = src.Size
-	}
+	c := changeOf(d, src)
 	switch {
 	case e == nil:
 		c.Action, c.Reason = Create, ReasonNew
@@ -261,20 +252,25 @@ func adoption(d manifest.Desired, src state.Source, listed []RemoteFile, taken m
 		warnings = append(warnings, fmt.Sprintf("%s: adopting file %s by its name alone: the content of a remote source cannot be compared",
 			d.Address, f.ID))
 	}
+	c := changeOf(d, src)
+	c.Action, c.Reason, c.Existing = Adopt, ReasonAdopt, &f
+	return c, warnings, true
+}
+
+// changeOf returns the change of d from source src, before its action and reason are known.
+// Only a local source has a size to plan: Frame.io learns a remote one's.
+func changeOf(d manifest.Desired, src state.Source) Change {
 	c := Change{
-		Address:  d.Address,
-		Action:   Adopt,
-		Kind:     kindOf(src.Kind),
-		Folder:   d.Folder,
-		Name:     d.Name,
-		Reason:   ReasonAdopt,
-		Source:   src,
-		Existing: &f,
+		Address: d.Address,
+		Kind:    kindOf(src.Kind),
+		Folder:  d.Folder,
+		Name:    d.Name,
+		Source:  src,
 	}
 	if c.Kind == Local {
 		c.Size = src.Size
 	}
-	return c, warnings, true
+	return c
 }
 
 // trackedFiles returns the ids of every file the state knows, at any address: the current
