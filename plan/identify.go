@@ -11,12 +11,8 @@ import (
 // DefaultParallel is the number of files Identify hashes at once when given 0.
 const DefaultParallel = 4
 
-// hashFile is state.HashFile and identifyLocal state.Identify; tests wrap them to count the
-// files that are read.
-var (
-	hashFile      = state.HashFile
-	identifyLocal = state.Identify
-)
+// identifyLocal is state.Identify; tests wrap it to count the files that are read.
+var identifyLocal = state.Identify
 
 // Identify returns the identity of every desired file, by address, reading as little as it
 // can. A remote source is its URL without the query and the BLAKE3 of the whole URL. A local

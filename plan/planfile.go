@@ -275,7 +275,7 @@ func sourceChange(c Change, d manifest.Desired) string {
 	case was.Hash.IsZero():
 		return fmt.Sprintf("modified %s -> %s", was.ModTime.Format(timeLayout), now.ModTime.Format(timeLayout))
 	}
-	sum, _, err := hashFile(d.Path)
+	sum, _, err := state.HashFile(d.Path)
 	switch {
 	case err != nil:
 		return fmt.Sprintf("cannot read it: %v", err)
