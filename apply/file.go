@@ -319,13 +319,7 @@ func (r *run) createFile(ctx context.Context, ch plan.Change, folderID string, s
 // that Frame.io created since the given time (less clockSkew) and that the state does not
 // know.
 func (r *run) removeStrays(ctx context.Context, folderID, name string, size int64, since time.Time) error {
-	known := map[string]bool{}
-	for _, e := range r.opts.State.Snapshot().Entries {
-		known[e.FileID] = true
-		for _, id := range e.Previous {
-			known[id] = true
-		}
-	}
+	known := r.opts.State.Snapshot().FileIDs()
 	since = since.Add(-clockSkew)
 	var strays []string
 	for f, err := range r.client.Files(ctx, r.account, folderID) {

@@ -100,7 +100,7 @@ func Build(in Inputs) (*Plan, error) {
 	}
 	var taken map[string]bool // file ids that no address may adopt: tracked, or adopted already
 	if in.Adopt {
-		taken = trackedFiles(st)
+		taken = st.FileIDs()
 	}
 
 	desired := make(map[string]bool, len(in.Files))
@@ -271,21 +271,6 @@ func changeOf(d manifest.Desired, src state.Source) Change {
 		c.Size = src.Size
 	}
 	return c
-}
-
-// trackedFiles returns the ids of every file the state knows, at any address: the current
-// file and the older ones it keeps.
-func trackedFiles(st *state.State) map[string]bool {
-	ids := map[string]bool{}
-	for _, e := range st.Entries {
-		if e.FileID != "" {
-			ids[e.FileID] = true
-		}
-		for _, id := range e.Previous {
-			ids[id] = true
-		}
-	}
-	return ids
 }
 
 // changed reports whether the current source differs in content from the recorded one. A

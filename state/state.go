@@ -166,6 +166,21 @@ func (s *State) Addresses() []string {
 	return slices.Sorted(maps.Keys(s.Entries))
 }
 
+// FileIDs returns the ids of every Frame.io file the state knows, at any
+// address: each entry's file and the older versions it keeps.
+func (s *State) FileIDs() map[string]bool {
+	ids := map[string]bool{}
+	for _, e := range s.Entries {
+		if e.FileID != "" {
+			ids[e.FileID] = true
+		}
+		for _, id := range e.Previous {
+			ids[id] = true
+		}
+	}
+	return ids
+}
+
 // Remove forgets the entry at address without touching Frame.io, as
 // `fiosync state rm` does. It reports whether there was such an entry.
 func (s *State) Remove(address string) bool {
