@@ -310,6 +310,7 @@ type IMSError struct {
 	Description string
 }
 
+// Error words the refusal in one line, without any token or secret.
 func (e *IMSError) Error() string {
 	s := fmt.Sprintf("IMS answered %d", e.Status)
 	if e.Code != "" {
