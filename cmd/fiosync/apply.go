@@ -65,7 +65,7 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	}
 	if p.Empty() {
 		if !c.JSON {
-			fmt.Fprintf(io.Out, "No changes. %d files up to date.\n", p.Unchanged)
+			fmt.Fprintf(io.Out, "No changes. %s up to date.\n", plural(p.Unchanged, "file"))
 		}
 		return nil
 	}
