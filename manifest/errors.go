@@ -3,7 +3,9 @@ package manifest
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Pos is a 1-based line and column in the manifest file. The zero Pos means
@@ -45,11 +47,22 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(": ")
 	if e.Field != "" {
-		b.WriteString(e.Field)
+		b.WriteString(oneLine(e.Field))
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(oneLine(e.Msg))
 	return b.String()
+}
+
+// oneLine escapes control characters (a newline in a key, say) so that every problem stays
+// on one line: editors, CI annotations and the FuzzLoad invariant read one problem per line.
+// Keys and values come from the user's file, so anything can be in them.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 // ErrorList is every problem found in one manifest, sorted by position. Parse
