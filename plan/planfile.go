@@ -119,6 +119,14 @@ func Decode(data []byte) (*Plan, error) {
 		if i > 0 && doc.Changes[i-1].Address >= fc.Address {
 			return nil, fmt.Errorf("decode plan: changes[%d]: %q is out of order", i, fc.Address)
 		}
+		// Redact on the way in as on the way out: a plan file written by something else
+		// (or edited) never brings a URL's query into output, and decoding is stable.
+		fc.Source = redactSource(fc.Source)
+		if fc.Prior != nil {
+			prior := fc.Prior.Clone()
+			prior.Source = redactSource(prior.Source)
+			fc.Prior = prior
+		}
 		p.Changes = append(p.Changes, Change(fc))
 	}
 	return p, nil

@@ -45,7 +45,7 @@ const (
 )
 
 // examplePlan is the plan of product.md's "Plan output" example, built through Build.
-func examplePlan(t *testing.T) *Plan {
+func examplePlan(t testing.TB) *Plan {
 	t.Helper()
 	a001 := local("/2026-11-26/A-Cam/A001.mov", 1288490189, t0) // 1.2 GiB
 	g01 := local("/2026-11-26/Grades/G01.mov", 880*mib, t0.Add(1))
@@ -74,7 +74,7 @@ func examplePlan(t *testing.T) *Plan {
 }
 
 // adoptPlan adopts a local and a remote file already in Frame.io beside one create.
-func adoptPlan(t *testing.T) *Plan {
+func adoptPlan(t testing.TB) *Plan {
 	t.Helper()
 	a001 := local("/2026-11-26/A-Cam/A001.mov", 1288490189, t0)
 	a002 := local("/2026-11-26/A-Cam/A002.mov", 5*mib, t0)
@@ -93,7 +93,7 @@ func adoptPlan(t *testing.T) *Plan {
 	return p
 }
 
-func untrackedPlan(t *testing.T) *Plan {
+func untrackedPlan(t testing.TB) *Plan {
 	t.Helper()
 	d := local("/A/kept.mov", 100, t0)
 	entries := map[string]*state.Entry{
@@ -111,12 +111,12 @@ func untrackedPlan(t *testing.T) *Plan {
 func TestRender(t *testing.T) {
 	plans := []struct {
 		name string
-		plan func(*testing.T) *Plan
+		plan func(testing.TB) *Plan
 	}{
 		{"example", examplePlan},
 		{"adopt", adoptPlan},
 		{"nochanges", untrackedPlan},
-		{"empty", func(*testing.T) *Plan {
+		{"empty", func(testing.TB) *Plan {
 			p, err := Build(Inputs{})
 			if err != nil {
 				t.Fatal(err)
