@@ -141,11 +141,18 @@ func checksumPrefix(data []byte, sum Digest) ([]byte, bool) {
 }
 
 // decodeDocument parses data strictly: unknown fields, duplicate names and
-// trailing data are errors. It uses the encoding/json/v2 implementation (a
-// mirror module until Go 1.27 ships it), which decodes several times faster
-// than encoding/json; the state is still written by encoding/json, and both
-// read and write the same RFC 8259 documents.
+// trailing data are errors. The documents Encode writes go through decodeFast;
+// whatever it is unsure of, through decodeJSON, which also words the errors.
 func decodeDocument(data []byte) (*document, error) {
+	if doc, ok := decodeFast(data); ok {
+		return doc, nil
+	}
+	return decodeJSON(data)
+}
+
+// decodeJSON is decodeDocument through the encoding/json/v2 implementation (a
+// mirror module until Go 1.27 ships it), which reads any RFC 8259 document.
+func decodeJSON(data []byte) (*document, error) {
 	var doc document
 	if err := jsonv2.Unmarshal(data, &doc, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return nil, corrupt("parse JSON: %s", describeJSONError(err))
