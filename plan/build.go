@@ -103,12 +103,21 @@ func Build(in Inputs) (*Plan, error) {
 		taken = st.FileIDs()
 	}
 
-	desired := make(map[string]bool, len(in.Files))
-	for _, d := range in.Files {
-		if desired[d.Address] {
+	// In address order (Expand's already): duplicates are neighbours, adoption picks files in
+	// a fixed order, and the addresses the manifest dropped are found by binary search. A
+	// no-op plan over many files is mostly this loop, so it makes no map of its own.
+	files := in.Files
+	if !slices.IsSortedFunc(files, byAddress) {
+		files = slices.SortedStableFunc(slices.Values(files), byAddress)
+	}
+	tracked := 0 // addresses of files that the state has an entry for
+	for i, d := range files {
+		if i > 0 && files[i-1].Address == d.Address {
 			return nil, fmt.Errorf("build plan: address %q is desired twice", d.Address)
 		}
-		desired[d.Address] = true
+		if st.Entries[d.Address] != nil {
+			tracked++
+		}
 		src := sourceOf(d, in.Sources)
 		if in.Adopt && st.Entries[d.Address] == nil {
 			c, warnings, ok := adoption(d, src, in.Remote.Listed[d.Folder], taken)
@@ -128,12 +137,14 @@ func Build(in Inputs) (*Plan, error) {
 	}
 
 	var gone []string
-	for addr := range st.Entries {
-		if !desired[addr] {
-			gone = append(gone, addr)
+	if tracked < len(st.Entries) {
+		for addr := range st.Entries {
+			if _, found := slices.BinarySearchFunc(files, addr, addressCmp); !found {
+				gone = append(gone, addr)
+			}
 		}
+		slices.Sort(gone)
 	}
-	slices.Sort(gone)
 	var deletes int
 	for _, addr := range gone {
 		if !in.Prune {
@@ -177,6 +188,10 @@ func Build(in Inputs) (*Plan, error) {
 	}
 	return p, nil
 }
+
+func byAddress(a, b manifest.Desired) int { return strings.Compare(a.Address, b.Address) }
+
+func addressCmp(d manifest.Desired, addr string) int { return strings.Compare(d.Address, addr) }
 
 // diff compares one desired file with its state entry and the refreshed view. It returns the
 // change to make, or false when the address is up to date.

@@ -378,3 +378,48 @@ func TestBuildDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildInAnyOrder: Build sorts what it is given, so the order of Files changes nothing,
+// and a desired address repeated anywhere in it is refused.
+func TestBuildInAnyOrder(t *testing.T) {
+	var files []manifest.Desired
+	entries := map[string]*state.Entry{}
+	for i := range 60 {
+		d := local("/D/f"+strings.Repeat("x", i), int64(i), t0)
+		files = append(files, d)
+		switch i % 3 {
+		case 0: // tracked and unchanged
+			entries[d.Address] = entry(statSource(d), "id")
+		case 1: // tracked, but the manifest dropped it
+			entries["/gone"+strings.Repeat("g", i)] = entry(state.Source{Kind: state.KindLocal, Size: 1}, "g")
+		}
+	}
+	encode := func(files []manifest.Desired) string {
+		t.Helper()
+		p, err := Build(Inputs{Files: files, State: newState(entries), Prune: true, MaxDelete: NoDeleteLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := Encode(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	sorted := slices.SortedFunc(slices.Values(files), byAddress)
+	want := encode(sorted)
+	if !strings.Contains(want, ReasonNotInConfig) || !strings.Contains(want, ReasonNew) {
+		t.Fatalf("the plan lacks deletes or creates:\n%s", want)
+	}
+	reversed := slices.Clone(sorted)
+	slices.Reverse(reversed)
+	if diff := cmp.Diff(want, encode(reversed)); diff != "" {
+		t.Errorf("files in reverse order planned differently (-sorted +reversed):\n%s", diff)
+	}
+
+	twice := append(slices.Clone(reversed), sorted[7])
+	_, err := Build(Inputs{Files: twice, State: newState(entries)})
+	if err == nil || !strings.Contains(err.Error(), "is desired twice") {
+		t.Errorf("a repeated address: got error %v, want one saying it is desired twice", err)
+	}
+}

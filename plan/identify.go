@@ -37,8 +37,7 @@ func Identify(ctx context.Context, files []manifest.Desired, st *state.State, pa
 		if st != nil {
 			if e := st.Entries[d.Address]; e != nil && e.Status == state.StatusComplete &&
 				e.Source.Kind == state.KindLocal && (d.Info == nil || e.Source.Size == d.Info.Size()) {
-				prev := e.Source
-				it.Prev = &prev
+				it.Prev = &e.Source // read only: Identify copies it
 			}
 		}
 		items = append(items, it)
