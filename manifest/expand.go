@@ -241,6 +241,8 @@ type walker struct {
 	// stack holds the real paths of the directories being walked; a
 	// symlink to one of them, or to a directory above one, is a loop.
 	stack []string
+	// buf receives directory entries; one buffer serves the whole walk.
+	buf []byte
 
 	found, excluded, failed, warned int
 }
@@ -280,6 +282,12 @@ func (w *walker) isExcluded(relNFC string) bool {
 	return false
 }
 
+// dirent is one entry of a directory listing.
+type dirent struct {
+	name string
+	typ  fs.FileMode // the type bits, as fs.DirEntry.Type returns them
+}
+
 func joinRel(dir, name string) string {
 	if dir == "" {
 		return name
@@ -292,7 +300,17 @@ func joinRel(dir, name string) string {
 // base as on disk and NFC-normalised. matched is set below a directory that
 // itself matched the glob: such a directory is taken whole.
 func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool) {
-	entries, err := os.ReadDir(abs)
+	if w.buf == nil {
+		w.buf = make([]byte, 32<<10)
+	}
+	// The directory stays open while its subdirectories are walked, so a
+	// walk holds one descriptor per level of depth.
+	d, err := openDir(abs)
+	var entries []dirent
+	if err == nil {
+		defer d.close()
+		entries, err = d.entries(w.buf)
+	}
 	if err != nil {
 		w.fail(fmt.Sprintf("cannot read directory %q: %s", w.rel(relDisk), reason(err)))
 		return
@@ -312,12 +330,12 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 	if relPrefix != "" {
 		relPrefix += "/"
 	}
-	for _, d := range entries {
-		name := d.Name()
+	for _, e := range entries {
+		name := e.name
 		nfc := norm.NFC.String(name)
 		cAbs := abs + sep + name
 		cNFC := joinRel(relNFC, nfc)
-		typ := d.Type()
+		typ := e.typ
 		var info fs.FileInfo
 		var cReal string // set for directories only: files need no real path
 		if typ&fs.ModeSymlink != 0 {
@@ -358,7 +376,7 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 			continue
 		}
 		if info == nil {
-			if info, err = d.Info(); err != nil {
+			if info, err = d.lstat(name); err != nil {
 				w.fail(fmt.Sprintf("cannot read %q: %s", relPrefix+name, reason(err)))
 				continue
 			}
