@@ -326,7 +326,8 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 		w.buf = make([]byte, 32<<10)
 	}
 	// The directory stays open while its subdirectories are walked, so a
-	// walk holds one descriptor per level of depth.
+	// walk holds one descriptor per level of depth (at most about 2,000: a
+	// deeper path would pass PATH_MAX).
 	d, err := openDir(abs)
 	var entries []dirent
 	if err == nil {
@@ -344,6 +345,7 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 	// What every file of this directory shares, joined once here rather than
 	// once per file: most entries are files, and each concatenation is an
 	// allocation the 10,000-file no-op plan pays 10,000 times.
+	absPrefix := abs + sep
 	folder := w.u.To
 	if relNFC != "" {
 		folder = address(w.u.To, relNFC)
@@ -355,7 +357,7 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 	for _, e := range entries {
 		name := e.name
 		nfc := norm.NFC.String(name)
-		cAbs := abs + sep + name
+		cAbs := absPrefix + name
 		cNFC := joinRel(relNFC, nfc)
 		typ := e.typ
 		var info fs.FileInfo
