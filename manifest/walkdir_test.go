@@ -16,6 +16,59 @@ import (
 // The walk lists and stats directories itself (on Linux without os.ReadDir
 // and os.Lstat); these tests hold it to what the os package answers.
 
+// facts is what the walk and the state read from a FileInfo.
+type facts struct {
+	Name    string
+	Size    int64
+	Mode    fs.FileMode
+	IsDir   bool
+	ModTime string
+	Dev     uint64
+	Ino     uint64
+}
+
+func factsOf(fi fs.FileInfo) facts {
+	f := facts{Name: fi.Name(), Size: fi.Size(), Mode: fi.Mode(), IsDir: fi.IsDir(), ModTime: fi.ModTime().String()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		f.Dev, f.Ino = uint64(st.Dev), st.Ino
+	}
+	return f
+}
+
+// TestExpandInfo checks that every Desired.Info the walk took answers as a
+// stat of the file does.
+func TestExpandInfo(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"m/a.mov": "a", "m/day1/b.mov": "bb", "m/day1/cam/c.mov": "ccc", "m/link.mov": "-> day1/b.mov", "m/dirlink": "-> day1/cam",
+	})
+	x, err := expandIn(t, dir, "  - local: m\n    to: /m\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x.Files) != 5 {
+		t.Fatalf("expanded %d files, want 5", len(x.Files))
+	}
+	for _, d := range x.Files {
+		t.Run(d.RelPath, func(t *testing.T) {
+			// A symlink's Info is its target's, name included.
+			real, err := filepath.EvalSymlinks(d.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.Stat(real)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(factsOf(want), factsOf(d.Info)); diff != "" {
+				t.Errorf("Info (-want +got):\n%s", diff)
+			}
+			if _, ok := d.Info.Sys().(*syscall.Stat_t); !ok {
+				t.Errorf("Info.Sys() = %T, want *syscall.Stat_t", d.Info.Sys())
+			}
+		})
+	}
+}
+
 func TestDirEntries(t *testing.T) {
 	root := tree(t, map[string]string{
 		"d/b.mov": "bb", "d/a.mov": "a", "d/C.mov": "c", "d/sub/x": "x", "d/link": "-> a.mov",
@@ -55,23 +108,6 @@ func TestDirLstat(t *testing.T) {
 	}
 	defer d.close()
 
-	// facts is what the walk and the state read from a FileInfo.
-	type facts struct {
-		Name    string
-		Size    int64
-		Mode    fs.FileMode
-		IsDir   bool
-		ModTime string
-		Dev     uint64
-		Ino     uint64
-	}
-	factsOf := func(fi fs.FileInfo) facts {
-		f := facts{Name: fi.Name(), Size: fi.Size(), Mode: fi.Mode(), IsDir: fi.IsDir(), ModTime: fi.ModTime().String()}
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-			f.Dev, f.Ino = uint64(st.Dev), st.Ino
-		}
-		return f
-	}
 	for _, name := range []string{"a.mov", "sub", "link"} {
 		t.Run(name, func(t *testing.T) {
 			want, err := os.Lstat(filepath.Join(root, name))
