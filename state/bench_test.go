@@ -99,7 +99,7 @@ func BenchmarkDecode10k(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := decodeJSON(data); err != nil {
+			if _, err := decodeJSON(string(data)); err != nil {
 				b.Fatal(err)
 			}
 		}

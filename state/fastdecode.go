@@ -19,10 +19,10 @@ import (
 // decoder would refuse, and what it accepts decodes to the same document (FuzzDecodeFast holds
 // the two to that).
 //
-// Decoded strings are substrings of one copy of data, which saves an allocation for each
-// address, path and id; the copy lives as long as the state does.
-func decodeFast(data []byte) (doc *document, ok bool) {
-	d := &fastDecoder{s: string(data)}
+// Decoded strings are substrings of data, which saves an allocation for each address, path
+// and id; data lives as long as the state does.
+func decodeFast(data string) (doc *document, ok bool) {
+	d := &fastDecoder{s: data}
 	doc = &document{}
 	var seen fields
 	d.object(func(key string) {

@@ -55,11 +55,11 @@ func TestDecodeFastMatchesJSON(t *testing.T) {
 	}
 	for name, data := range docs {
 		t.Run(name, func(t *testing.T) {
-			fast, ok := decodeFast(data)
+			fast, ok := decodeFast(string(data))
 			if !ok {
 				t.Fatal("the fast decoder gave up on a document Encode wrote")
 			}
-			slow, err := decodeJSON(data)
+			slow, err := decodeJSON(string(data))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,7 +75,7 @@ func TestDecodeFastMatchesJSON(t *testing.T) {
 func TestDecodeFastGivesUp(t *testing.T) {
 	valid := `{"version": 1, "serial": 2, "lineage": "l", "target": {"account_id": "a"}, "folders": {}, ` +
 		`"entries": {"/a": {"source": {"kind": "local", "size": 5, "mtime": "2026-11-26T09:00:00.5Z"}, "status": "complete"}}}`
-	if _, ok := decodeFast([]byte(valid)); !ok {
+	if _, ok := decodeFast(valid); !ok {
 		t.Fatalf("the fast decoder gave up on the base document %s", valid)
 	}
 	for _, tc := range []struct{ name, old, new string }{
@@ -112,7 +112,7 @@ func TestDecodeFastGivesUp(t *testing.T) {
 			if !strings.Contains(valid, tc.old) {
 				t.Fatalf("the base document has no %q", tc.old)
 			}
-			data := []byte(strings.Replace(valid, tc.old, tc.new, 1))
+			data := strings.Replace(valid, tc.old, tc.new, 1)
 			if doc, ok := decodeFast(data); ok {
 				t.Errorf("the fast decoder accepted %s as %+v", data, doc)
 			}
@@ -136,11 +136,11 @@ func FuzzDecodeFast(f *testing.F) {
 	f.Add([]byte(`{"version": 1, "entries": {"/a": {"source": {"size": -12, "mtime": "2024-02-29T00:00:00.000000001Z"}, "previous": []}}}`))
 	f.Add([]byte(`{"serial": 18446744073709551615, "folders": {"/\u00e9": "x"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fast, ok := decodeFast(data)
+		fast, ok := decodeFast(string(data))
 		if !ok {
 			return
 		}
-		slow, err := decodeJSON(data)
+		slow, err := decodeJSON(string(data))
 		if err != nil {
 			t.Fatalf("the fast decoder accepted what the general one refuses (%v):\n%q", err, data)
 		}

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/zeebo/blake3"
 )
 
 // File is the local Backend: a JSON state file, its previous version kept as
@@ -22,9 +21,9 @@ type File struct {
 	path string
 
 	mu sync.Mutex
-	// known is the digest of the bytes this File last loaded from or wrote to
-	// path, with the serial and lineage they hold. Save uses it to recognise
-	// its own file without decoding it again.
+	// known is the checksum of the document this File last loaded from or
+	// wrote to path, with the serial and lineage it holds. Save uses it to
+	// recognise its own file without decoding it again.
 	known        Digest
 	knownSerial  uint64
 	knownLineage string
@@ -63,24 +62,42 @@ func (f *File) Load(ctx context.Context) (*State, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	data, err := os.ReadFile(f.path)
+	data, err := readString(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("load state %q: %w", f.path, ErrNoState)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load state: %w", err)
 	}
-	s, err := f.decode(data)
+	doc, err := f.decode(data)
 	if err != nil {
 		return nil, err
 	}
-	f.remember(data, s)
-	return s, nil
+	f.remember(doc.Checksum, &doc.State)
+	return &doc.State, nil
+}
+
+// readString reads the file at path into a string without a second copy: the decoded
+// state's strings are substrings of it.
+func readString(path string) (string, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer file.Close()
+	var b strings.Builder
+	if fi, err := file.Stat(); err == nil && fi.Size() > 0 {
+		b.Grow(int(fi.Size()) + 1) // +1: reading to EOF takes one more read
+	}
+	if _, err := io.Copy(&b, file); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }
 
 // decode decodes data read from f.path, naming the file in errors.
-func (f *File) decode(data []byte) (*State, error) {
-	s, err := Decode(data)
+func (f *File) decode(data string) (*document, error) {
+	doc, err := decode(data)
 	var ce *CorruptError
 	if errors.As(err, &ce) {
 		ce.Path = f.path
@@ -92,11 +109,12 @@ func (f *File) decode(data []byte) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load state %q: %w", f.path, err)
 	}
-	return s, nil
+	return doc, nil
 }
 
-func (f *File) remember(data []byte, s *State) {
-	f.known = blake3.Sum256(data)
+// remember notes that f.path holds s, whose document has the checksum sum.
+func (f *File) remember(sum Digest, s *State) {
+	f.known = sum
 	f.knownSerial = s.Serial
 	f.knownLineage = s.Lineage
 	f.hasKnown = true
@@ -142,7 +160,7 @@ func (f *File) Save(ctx context.Context, s *State) error {
 
 	next := *s // shallow: Encode copies what it changes
 	next.Serial = s.Serial + 1
-	data, err := Encode(&next)
+	data, sum, err := encode(&next)
 	if err != nil {
 		return fmt.Errorf("save state %q: %w", f.path, err)
 	}
@@ -150,21 +168,21 @@ func (f *File) Save(ctx context.Context, s *State) error {
 		return fmt.Errorf("save state %q: %w", f.path, err)
 	}
 	s.Serial = next.Serial
-	f.remember(data, &next)
+	f.remember(sum, &next)
 	return nil
 }
 
 // stored returns the serial and lineage of the file content old, trusting
 // the digest of what this File last read or wrote before decoding.
 func (f *File) stored(old []byte) (uint64, string, error) {
-	if f.hasKnown && blake3.Sum256(old) == f.known {
+	if f.hasKnown && isDocument(old, f.known) {
 		return f.knownSerial, f.knownLineage, nil
 	}
-	s, err := f.decode(old)
+	doc, err := f.decode(string(old))
 	if err != nil {
 		return 0, "", err
 	}
-	return s.Serial, s.Lineage, nil
+	return doc.Serial, doc.Lineage, nil
 }
 
 // replace puts data at f.path atomically, keeping the current content (old,

@@ -27,20 +27,27 @@ type document struct {
 // change s. Backends other than File store these bytes as they are.
 //
 // The checksum is the BLAKE3 of every byte before the checksum member (see
-// checksumPrefix), so verifying it costs one pass of the hash, not a second
+// decode), so verifying it costs one pass of the hash, not a second
 // encoding: a no-op plan over many files loads the state on every run.
 func Encode(s *State) ([]byte, error) {
+	data, _, err := encode(s)
+	return data, err
+}
+
+// encode is Encode, also returning the checksum it wrote.
+func encode(s *State) ([]byte, Digest, error) {
 	c, err := normalize(s)
 	if err != nil {
-		return nil, fmt.Errorf("encode state: %w", err)
+		return nil, Digest{}, fmt.Errorf("encode state: %w", err)
 	}
 	body, err := jsonv2.Marshal(c, encodeOptions)
 	if err != nil {
-		return nil, fmt.Errorf("encode state: %w", err)
+		return nil, Digest{}, fmt.Errorf("encode state: %w", err)
 	}
 	// body ends with "\n}": the checksum goes in as the last member.
 	prefix := body[:len(body)-len("\n}")]
-	return append(prefix, checksumTail(blake3.Sum256(prefix))...), nil
+	sum := Digest(blake3.Sum256(prefix))
+	return append(prefix, checksumTail(sum)...), sum, nil
 }
 
 // encodeOptions make json/v2 write exactly what encoding/json's MarshalIndent(s, "", "  ")
@@ -90,11 +97,21 @@ func utc(t time.Time) time.Time {
 // (an edit by hand, even one that only re-indents, counts as damage), and
 // refuses (with ErrNewerFormat) a format from a newer fiosync.
 func Decode(data []byte) (*State, error) {
+	doc, err := decode(string(data))
+	if err != nil {
+		return nil, err
+	}
+	return &doc.State, nil
+}
+
+// decode is Decode of a document held in a string, which the decoded strings share (File
+// reads its file straight into one); it returns the document with its verified checksum.
+func decode(data string) (*document, error) {
 	doc, err := decodeDocument(data)
 	if err != nil || doc.Version != FormatVersion {
 		// Either the file is damaged or it is another format version: find out
 		// which version it claims before saying anything.
-		v, verr := peekVersion(data)
+		v, verr := peekVersion([]byte(data))
 		if verr != nil {
 			return nil, verr
 		}
@@ -102,11 +119,11 @@ func Decode(data []byte) (*State, error) {
 			return nil, fmt.Errorf("%w (format %d, this fiosync reads up to %d); upgrade fiosync", ErrNewerFormat, v, FormatVersion)
 		}
 		if v != FormatVersion {
-			up, uerr := upgrade(data, v)
+			up, uerr := upgrade([]byte(data), v)
 			if uerr != nil {
 				return nil, uerr
 			}
-			data = up
+			data = string(up)
 			doc, err = decodeDocument(data)
 		}
 		if err != nil {
@@ -116,34 +133,39 @@ func Decode(data []byte) (*State, error) {
 	if doc.Checksum.IsZero() {
 		return nil, corrupt("no %q field", "checksum")
 	}
-	prefix, ok := checksumPrefix(data, doc.Checksum)
+	prefix, ok := strings.CutSuffix(data, string(checksumTail(doc.Checksum)))
 	if !ok {
 		return nil, corrupt("the checksum is not the last field, laid out as fiosync writes it (edited by hand?)")
 	}
-	if sum := Digest(blake3.Sum256(prefix)); sum != doc.Checksum {
+	if sum := sumString(prefix); sum != doc.Checksum {
 		return nil, corrupt("checksum mismatch: the file says %s, its content hashes to %s (edited by hand or damaged)", doc.Checksum, sum)
 	}
-	s := &doc.State
-	if err := validate(s); err != nil {
+	if err := validate(&doc.State); err != nil {
 		return nil, corrupt("%v", err)
 	}
-	return s, nil
+	return doc, nil
 }
 
-// checksumPrefix returns the bytes of data that sum covers: everything before
-// the checksum member, which must end data exactly as Encode writes it.
-func checksumPrefix(data []byte, sum Digest) ([]byte, bool) {
-	tail := checksumTail(sum)
-	if !bytes.HasSuffix(data, tail) {
-		return nil, false
-	}
-	return data[:len(data)-len(tail)], true
+// isDocument reports whether data is the document whose checksum is sum: it ends with the
+// checksum member as Encode writes it and everything before hashes to sum. It lets File
+// recognise the file it last read or wrote without decoding it.
+func isDocument(data []byte, sum Digest) bool {
+	prefix, ok := bytes.CutSuffix(data, checksumTail(sum))
+	return ok && Digest(blake3.Sum256(prefix)) == sum
+}
+
+func sumString(s string) Digest {
+	h := blake3.New()
+	h.WriteString(s)
+	var d Digest
+	copy(d[:], h.Sum(nil))
+	return d
 }
 
 // decodeDocument parses data strictly: unknown fields, duplicate names and
 // trailing data are errors. The documents Encode writes go through decodeFast;
 // whatever it is unsure of, through decodeJSON, which also words the errors.
-func decodeDocument(data []byte) (*document, error) {
+func decodeDocument(data string) (*document, error) {
 	if doc, ok := decodeFast(data); ok {
 		return doc, nil
 	}
@@ -152,9 +174,9 @@ func decodeDocument(data []byte) (*document, error) {
 
 // decodeJSON is decodeDocument through the encoding/json/v2 implementation (a
 // mirror module until Go 1.27 ships it), which reads any RFC 8259 document.
-func decodeJSON(data []byte) (*document, error) {
+func decodeJSON(data string) (*document, error) {
 	var doc document
-	if err := jsonv2.Unmarshal(data, &doc, jsonv2.RejectUnknownMembers(true)); err != nil {
+	if err := jsonv2.Unmarshal([]byte(data), &doc, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return nil, corrupt("parse JSON: %s", describeJSONError(err))
 	}
 	return &doc, nil
