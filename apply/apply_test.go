@@ -480,7 +480,7 @@ func TestReconcilePending(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pendingSource = srcs["/A.mov"]
+			pendingSource = srcs[0] // files[0] is /A.mov
 			if err := w.Update(ctx, func(s *state.State) {
 				e := &state.Entry{Source: pendingSource, FileID: rf.ID, ParentID: h.seed.RootFolderID,
 					Status: state.StatusPending, CreatedAt: time.Now().Add(-time.Second)}

@@ -48,9 +48,10 @@ type Inputs struct {
 	// deleted when true and only reported (Plan.Untracked) when false.
 	Prune bool
 
-	// Sources holds the identity of each desired file by address, as Identify returns it.
-	// A local file missing from it is planned with the stat of Files alone.
-	Sources map[string]state.Source
+	// Sources holds the identity of each desired file, Sources[i] that of Files[i], as
+	// Identify returns them. A file without one (a zero Source, or past the end) is planned
+	// from Files alone: a local file with the stat of the walk, a remote one by its URL.
+	Sources []state.Source
 
 	// State is what earlier applies delivered; nil stands for an empty state.
 	State *state.State
@@ -106,20 +107,21 @@ func Build(in Inputs) (*Plan, error) {
 	// In address order (Expand's already): duplicates are neighbours, adoption picks files in
 	// a fixed order, and the addresses the manifest dropped are found by binary search. A
 	// no-op plan over many files is mostly this loop, so it makes no map of its own.
-	files := in.Files
+	files, sources := in.Files, in.Sources
 	if !slices.IsSortedFunc(files, byAddress) {
-		files = slices.SortedStableFunc(slices.Values(files), byAddress)
+		files, sources = sortByAddress(files, sources)
 	}
 	tracked := 0 // addresses of files that the state has an entry for
 	for i, d := range files {
 		if i > 0 && files[i-1].Address == d.Address {
 			return nil, fmt.Errorf("build plan: address %q is desired twice", d.Address)
 		}
-		if st.Entries[d.Address] != nil {
+		e := st.Entries[d.Address]
+		if e != nil {
 			tracked++
 		}
-		src := sourceOf(d, in.Sources)
-		if in.Adopt && st.Entries[d.Address] == nil {
+		src := sourceOf(d, i, sources)
+		if in.Adopt && e == nil {
 			c, warnings, ok := adoption(d, src, in.Remote.Listed[d.Folder], taken)
 			p.Warnings = append(p.Warnings, warnings...)
 			if ok {
@@ -128,7 +130,7 @@ func Build(in Inputs) (*Plan, error) {
 				continue
 			}
 		}
-		c, ok := diff(d, src, st.Entries[d.Address], in.Remote)
+		c, ok := diff(d, src, e, in.Remote)
 		if !ok {
 			p.Unchanged++
 			continue
@@ -190,6 +192,24 @@ func Build(in Inputs) (*Plan, error) {
 }
 
 func byAddress(a, b manifest.Desired) int { return strings.Compare(a.Address, b.Address) }
+
+// sortByAddress returns files sorted by address, stably, with sources kept beside them.
+func sortByAddress(files []manifest.Desired, sources []state.Source) ([]manifest.Desired, []state.Source) {
+	order := make([]int, len(files))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return byAddress(files[i], files[j]) })
+	sortedFiles := make([]manifest.Desired, len(files))
+	sortedSources := make([]state.Source, len(files))
+	for k, i := range order {
+		sortedFiles[k] = files[i]
+		if i < len(sources) {
+			sortedSources[k] = sources[i]
+		}
+	}
+	return sortedFiles, sortedSources
+}
 
 func addressCmp(d manifest.Desired, addr string) int { return strings.Compare(d.Address, addr) }
 
@@ -309,11 +329,11 @@ func changed(cur, prev state.Source) bool {
 	return cur.Hash != prev.Hash
 }
 
-// sourceOf returns the identity of d: from sources when Identify saw it, else from the
-// manifest alone (the stat of the walk for a local file, the URL for a remote one).
-func sourceOf(d manifest.Desired, sources map[string]state.Source) state.Source {
-	if s, ok := sources[d.Address]; ok {
-		return s
+// sourceOf returns the identity of d, the i-th file: sources[i] when Identify saw it, else
+// from the manifest alone (the stat of the walk for a local file, the URL for a remote one).
+func sourceOf(d manifest.Desired, i int, sources []state.Source) state.Source {
+	if i < len(sources) && sources[i].Kind != "" {
+		return sources[i]
 	}
 	if d.Kind == manifest.Remote {
 		return state.RemoteSource(d.URL)

@@ -106,7 +106,7 @@ func TestBuildActions(t *testing.T) {
 		},
 		{
 			name: "unchanged local file",
-			in: Inputs{Files: []manifest.Desired{a}, Sources: map[string]state.Source{a.Address: localSource(a, "aaaa")},
+			in: Inputs{Files: []manifest.Desired{a}, Sources: []state.Source{localSource(a, "aaaa")},
 				State: newState(map[string]*state.Entry{a.Address: tracked})},
 			unch: 1,
 		},
@@ -117,20 +117,20 @@ func TestBuildActions(t *testing.T) {
 		},
 		{
 			name: "touched local file with the same hash is unchanged",
-			in: Inputs{Files: []manifest.Desired{aTouched}, Sources: map[string]state.Source{a.Address: localSource(aTouched, "aaaa")},
+			in: Inputs{Files: []manifest.Desired{aTouched}, Sources: []state.Source{localSource(aTouched, "aaaa")},
 				State: newState(map[string]*state.Entry{a.Address: tracked})},
 			unch: 1,
 		},
 		{
 			name: "content changed",
-			in: Inputs{Files: []manifest.Desired{aTouched}, Sources: map[string]state.Source{a.Address: localSource(aTouched, "bbbb")},
+			in: Inputs{Files: []manifest.Desired{aTouched}, Sources: []state.Source{localSource(aTouched, "bbbb")},
 				State: newState(map[string]*state.Entry{a.Address: tracked})},
 			want: []Change{{Address: a.Address, Action: Update, Kind: Local, Folder: "/A", Name: "a.mov", Size: 10, Reason: ReasonContent,
 				OnChange: manifest.OnChangeVersion, Source: localSource(aTouched, "bbbb"), Prior: tracked}},
 		},
 		{
 			name: "size changed needs no hash",
-			in: Inputs{Files: []manifest.Desired{aGrown}, Sources: map[string]state.Source{a.Address: statSource(aGrown)},
+			in: Inputs{Files: []manifest.Desired{aGrown}, Sources: []state.Source{statSource(aGrown)},
 				State: newState(map[string]*state.Entry{a.Address: tracked})},
 			want: []Change{{Address: a.Address, Action: Update, Kind: Local, Folder: "/A", Name: "a.mov", Size: 12, Reason: ReasonContent,
 				OnChange: manifest.OnChangeVersion, Source: statSource(aGrown), Prior: tracked}},
@@ -156,7 +156,7 @@ func TestBuildActions(t *testing.T) {
 		},
 		{
 			name: "missing in Frame.io after refresh",
-			in: Inputs{Files: []manifest.Desired{a}, Sources: map[string]state.Source{a.Address: localSource(a, "aaaa")},
+			in: Inputs{Files: []manifest.Desired{a}, Sources: []state.Source{localSource(a, "aaaa")},
 				State:  newState(map[string]*state.Entry{a.Address: tracked}),
 				Remote: &Snapshot{Target: testTarget, Folders: map[string]string{"/": "root", "/A": "folder-a"}, Files: map[string]RemoteFile{}}},
 			want: []Change{{Address: a.Address, Action: Create, Kind: Local, Folder: "/A", Name: "a.mov", Size: 10, Reason: ReasonMissing,
@@ -164,7 +164,7 @@ func TestBuildActions(t *testing.T) {
 		},
 		{
 			name: "present in Frame.io after refresh",
-			in: Inputs{Files: []manifest.Desired{a}, Sources: map[string]state.Source{a.Address: localSource(a, "aaaa")},
+			in: Inputs{Files: []manifest.Desired{a}, Sources: []state.Source{localSource(a, "aaaa")},
 				State:  newState(map[string]*state.Entry{a.Address: tracked}),
 				Remote: &Snapshot{Target: testTarget, Files: map[string]RemoteFile{"f-a": {ID: "f-a"}}}},
 			unch: 1,
@@ -379,8 +379,8 @@ func TestBuildDeterministic(t *testing.T) {
 	}
 }
 
-// TestBuildInAnyOrder: Build sorts what it is given, so the order of Files changes nothing,
-// and a desired address repeated anywhere in it is refused.
+// TestBuildInAnyOrder: Build sorts what it is given, Sources along with Files, so their order
+// changes nothing, and a desired address repeated anywhere in it is refused.
 func TestBuildInAnyOrder(t *testing.T) {
 	var files []manifest.Desired
 	entries := map[string]*state.Entry{}
@@ -396,7 +396,11 @@ func TestBuildInAnyOrder(t *testing.T) {
 	}
 	encode := func(files []manifest.Desired) string {
 		t.Helper()
-		p, err := Build(Inputs{Files: files, State: newState(entries), Prune: true, MaxDelete: NoDeleteLimit})
+		sources := make([]state.Source, len(files)) // Sources[i] must stay with Files[i]
+		for i, d := range files {
+			sources[i] = statSource(d)
+		}
+		p, err := Build(Inputs{Files: files, Sources: sources, State: newState(entries), Prune: true, MaxDelete: NoDeleteLimit})
 		if err != nil {
 			t.Fatal(err)
 		}

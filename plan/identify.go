@@ -14,23 +14,25 @@ const DefaultParallel = 4
 // identifyLocal is state.Identify; tests wrap it to count the files that are read.
 var identifyLocal = state.Identify
 
-// Identify returns the identity of every desired file, by address, reading as little as it
-// can. A remote source is its URL without the query and the BLAKE3 of the whole URL. A local
-// file carries its stat, and a hash only when the state tracks it as complete with the same
-// size: a file whose stat matches the recorded one keeps the recorded hash without being
-// read, and one whose stat changed is hashed (state.Identify). A file whose size changed is
-// changed without a hash, and a new file is left for apply to hash while it uploads.
+// Identify returns the identity of every desired file, that of files[i] at index i, reading
+// as little as it can. A remote source is its URL without the query and the BLAKE3 of the
+// whole URL. A local file carries its stat, and a hash only when the state tracks it as
+// complete with the same size: a file whose stat matches the recorded one keeps the recorded
+// hash without being read, and one whose stat changed is hashed (state.Identify). A file whose
+// size changed is changed without a hash, and a new file is left for apply to hash while it
+// uploads.
 //
 // At most parallel files are hashed at once (DefaultParallel when parallel is below 1).
-func Identify(ctx context.Context, files []manifest.Desired, st *state.State, parallel int) (map[string]state.Source, error) {
+func Identify(ctx context.Context, files []manifest.Desired, st *state.State, parallel int) ([]state.Source, error) {
 	if parallel < 1 {
 		parallel = DefaultParallel
 	}
-	out := make(map[string]state.Source, len(files))
+	out := make([]state.Source, len(files))
 	items := make([]state.IdentifyItem, 0, len(files))
-	for _, d := range files {
+	index := make([]int, 0, len(files)) // index[j] is the file of items[j]
+	for i, d := range files {
 		if d.Kind == manifest.Remote {
-			out[d.Address] = state.RemoteSource(d.URL)
+			out[i] = state.RemoteSource(d.URL)
 			continue
 		}
 		it := state.IdentifyItem{Path: d.Path, Rel: d.RelPath, Info: d.Info}
@@ -41,17 +43,14 @@ func Identify(ctx context.Context, files []manifest.Desired, st *state.State, pa
 			}
 		}
 		items = append(items, it)
+		index = append(index, i)
 	}
 	err := identifyLocal(ctx, items, state.IdentifyOptions{Parallel: parallel, SkipNew: true})
 	if err != nil {
 		return nil, fmt.Errorf("identify local files: %w", err)
 	}
-	i := 0
-	for _, d := range files {
-		if d.Kind != manifest.Remote {
-			out[d.Address] = items[i].Source
-			i++
-		}
+	for j, it := range items {
+		out[index[j]] = it.Source
 	}
 	return out, nil
 }

@@ -97,7 +97,7 @@ func TestCheckStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Changes) != 4 || sources[changedFile.Address].Hash.IsZero() {
+	if len(p.Changes) != 4 || sources[0].Hash.IsZero() {
 		t.Fatalf("setup: want 4 changes and a hashed changed.mov, got %+v", p.Changes)
 	}
 

@@ -64,8 +64,8 @@ func examplePlan(t testing.TB) *Plan {
 		entries[d.Address] = entry(localSource(d, "same"), fmt.Sprintf("f-b%d", i))
 	}
 	files = append(files, reel)
-	p, err := Build(Inputs{Files: files, State: newState(entries), Prune: true, Sources: map[string]state.Source{
-		a001.Address: statSource(a001),
+	p, err := Build(Inputs{Files: files, State: newState(entries), Prune: true, Sources: []state.Source{
+		statSource(a001), // files[0]
 	}})
 	if err != nil {
 		t.Fatal(err)
