@@ -28,21 +28,28 @@ func Identify(ctx context.Context, files []manifest.Desired, st *state.State, pa
 		parallel = DefaultParallel
 	}
 	out := make([]state.Source, len(files))
-	items := make([]state.IdentifyItem, 0, len(files))
-	index := make([]int, 0, len(files)) // index[j] is the file of items[j]
+	var items []state.IdentifyItem
+	var index []int // index[j] is the file of items[j]
 	for i, d := range files {
 		if d.Kind == manifest.Remote {
 			out[i] = state.RemoteSource(d.URL)
 			continue
 		}
-		it := state.IdentifyItem{Path: d.Path, Rel: d.RelPath, Info: d.Info}
+		var prev *state.Source
 		if st != nil {
 			if e := st.Entries[d.Address]; e != nil && e.Status == state.StatusComplete &&
 				e.Source.Kind == state.KindLocal && (d.Info == nil || e.Source.Size == d.Info.Size()) {
-				it.Prev = &e.Source // read only: Identify copies it
+				prev = &e.Source
 			}
 		}
-		items = append(items, it)
+		if prev != nil && prev.Matches(d.Info) {
+			// The stat cache holds: the usual case, settled here as state.Identify would,
+			// without an item for it (a no-op plan over many files is mostly these).
+			out[i] = *prev
+			out[i].Path = d.RelPath
+			continue
+		}
+		items = append(items, state.IdentifyItem{Path: d.Path, Rel: d.RelPath, Info: d.Info, Prev: prev})
 		index = append(index, i)
 	}
 	err := identifyLocal(ctx, items, state.IdentifyOptions{Parallel: parallel, SkipNew: true})
