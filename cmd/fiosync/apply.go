@@ -82,6 +82,7 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if err != nil {
 		return err
 	}
+	s.releaseGC() // uploading makes garbage at the pace of the network: collect it
 	view := newApplyView(io, g, c.JSON)
 	res, err := apply.Run(ctx, p, apply.Options{
 		Client:   client,

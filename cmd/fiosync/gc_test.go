@@ -1,0 +1,45 @@
+package main
+
+import (
+	"runtime/debug"
+	"testing"
+)
+
+// gcPercent reads the collector's GOGC percentage (the runtime has no getter).
+func gcPercent() int {
+	p := debug.SetGCPercent(-1)
+	debug.SetGCPercent(p)
+	return p
+}
+
+// TestHoldGC: holds nest, the last release restores the settings, and a GOGC set by the user
+// is left alone.
+func TestHoldGC(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	before, limit := gcPercent(), debug.SetMemoryLimit(-1)
+
+	first, second := holdGC(), holdGC()
+	if p := gcPercent(); p != -1 {
+		t.Fatalf("GC percent while held: %d, want -1 (off)", p)
+	}
+	if l := debug.SetMemoryLimit(-1); l != 1<<30 {
+		t.Errorf("memory limit while held: %d, want 1 GiB", l)
+	}
+	first()
+	first() // a second call does nothing
+	if p := gcPercent(); p != -1 {
+		t.Fatalf("GC percent after one of two releases: %d, want still off", p)
+	}
+	second()
+	if p, l := gcPercent(), debug.SetMemoryLimit(-1); p != before || l != limit {
+		t.Errorf("after the last release: GC percent %d, memory limit %d; want %d and %d", p, l, before, limit)
+	}
+
+	t.Setenv("GOGC", "200")
+	release := holdGC()
+	if p := gcPercent(); p != before {
+		t.Errorf("with GOGC set, holdGC changed the GC percent to %d", p)
+	}
+	release()
+}
