@@ -212,8 +212,8 @@ func (d *fastDecoder) int(lo, hi int64) int64 {
 	neg := d.i < len(d.s) && d.s[d.i] == '-'
 	if neg {
 		d.i++
-		if d.i < len(d.s) && d.s[d.i] == '0' {
-			d.bad = true // "-0": the general decoder decides
+		if d.i >= len(d.s) || d.s[d.i] < '1' || d.s[d.i] > '9' {
+			d.bad = true // "-0", "- 1" (no space may follow the sign), "-x": the general decoder decides
 			return 0
 		}
 	}
