@@ -107,27 +107,19 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b 
 // bytes read. Memory use is one pooled buffer, whatever the input size.
 func HashReader(r io.Reader) (Digest, int64, error) {
 	h := NewHasher()
-	if err := copyInto(h, r, -1); err != nil {
+	if err := copyInto(h, r); err != nil {
 		return Digest{}, h.Size(), err
 	}
 	return h.Digest(), h.Size(), nil
 }
 
-// copyInto reads r to its end into h. size, when not negative, is the
-// expected length: a small file gets a buffer of its size (plus one byte to
-// see the end in one read) instead of a pooled megabyte, which matters when
-// hashing thousands of small files. It does not use io.Copy because
-// *os.File implements io.WriterTo, which would bypass the buffer and fall
-// back to 32 KiB reads.
-func copyInto(h *Hasher, r io.Reader, size int64) error {
-	var buf []byte
-	if size >= 0 && size < bufSize {
-		buf = make([]byte, size+1)
-	} else {
-		bp := bufPool.Get().(*[]byte)
-		defer bufPool.Put(bp)
-		buf = *bp
-	}
+// copyInto reads r to its end into h through a pooled buffer, so hashing thousands of files
+// makes no garbage. It does not use io.Copy because *os.File implements io.WriterTo, which
+// would bypass the buffer and fall back to 32 KiB reads.
+func copyInto(h *Hasher, r io.Reader) error {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
 	for {
 		n, err := r.Read(buf)
 		h.Write(buf[:n])
@@ -148,12 +140,8 @@ func HashFile(path string) (Digest, int64, error) {
 		return Digest{}, 0, fmt.Errorf("hash %q: %w", path, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return Digest{}, 0, fmt.Errorf("hash %q: %w", path, err)
-	}
 	h := NewHasher()
-	if err := copyInto(h, f, fi.Size()); err != nil {
+	if err := copyInto(h, f); err != nil {
 		return Digest{}, h.Size(), fmt.Errorf("hash %q: %w", path, err)
 	}
 	return h.Digest(), h.Size(), nil

@@ -157,7 +157,7 @@ func hashSource(ctx context.Context, open func(string) (fs.File, error), path, r
 		return Source{}, fmt.Errorf("not a regular file")
 	}
 	h := NewHasher()
-	if err := copyInto(h, ctxReader{ctx, f}, before.Size()); err != nil {
+	if err := copyInto(h, ctxReader{ctx, f}); err != nil {
 		return Source{}, err
 	}
 	after, err := f.Stat()
