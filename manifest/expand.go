@@ -304,18 +304,16 @@ func (w *walker) isExcluded(relNFC string) bool {
 	return false
 }
 
-// dirent is one entry of a directory listing.
-type dirent struct {
-	name string
-	typ  fs.FileMode // the type bits, as fs.DirEntry.Type returns them
-}
-
 func joinRel(dir, name string) string {
 	if dir == "" {
 		return name
 	}
 	return dir + "/" + name
 }
+
+// heldLevels is how many levels of directories a walk keeps open at once: deeper trees than
+// that are rare, and a process may open only so many files (TestExpandDeepTreeFewDescriptors).
+const heldLevels = 16
 
 // dir walks one directory. abs is its path as the user sees it, real the
 // same with symlinks resolved; relDisk and relNFC are its path below the
@@ -326,8 +324,8 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 		w.buf = make([]byte, 32<<10)
 	}
 	// The directory stays open while its subdirectories are walked, so a
-	// walk holds one descriptor per level of depth (at most about 2,000: a
-	// deeper path would pass PATH_MAX).
+	// walk holds one descriptor per level of depth, down to heldLevels;
+	// deeper ones let go of theirs before walking below them.
 	d, err := openDir(abs)
 	var entries []dirent
 	if err == nil {
@@ -385,6 +383,9 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 			m := matched || w.pattern != "" && doublestar.MatchUnvalidated(w.pattern, cNFC)
 			if !m && w.maxDepth > 0 && depth+1 >= w.maxDepth {
 				continue
+			}
+			if depth >= heldLevels {
+				d.release()
 			}
 			w.dir(cAbs, cReal, cDisk, cNFC, depth+1, m)
 			continue

@@ -31,11 +31,13 @@ import (
 
 // dir is an open directory being walked.
 type dir struct {
-	fd   int
+	fd   int // -1: no descriptor was left, so the directory is walked by path
 	path string
 }
 
-// openDir opens the directory at path.
+// openDir opens the directory at path. When the process has no descriptor left (a very deep
+// tree under a low limit: the walk holds one per level), the directory is walked by path
+// instead, as on other systems, rather than failing.
 func openDir(path string) (*dir, error) {
 	var fd int
 	var err error
@@ -45,6 +47,9 @@ func openDir(path string) (*dir, error) {
 			break
 		}
 	}
+	if err == unix.EMFILE || err == unix.ENFILE {
+		return &dir{fd: -1, path: path}, nil
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -53,7 +58,16 @@ func openDir(path string) (*dir, error) {
 
 // close closes the directory.
 func (d *dir) close() {
-	unix.Close(d.fd)
+	if d.fd >= 0 {
+		unix.Close(d.fd)
+	}
+}
+
+// release closes the directory's descriptor before the walk goes deeper; what is left of it
+// is then stat'ed by path.
+func (d *dir) release() {
+	d.close()
+	d.fd = -1
 }
 
 // Offsets into a struct linux_dirent64, the same on every architecture:
@@ -70,6 +84,9 @@ const (
 // would, using buf to read them. An entry that vanishes before its type
 // could be learnt is left out, as os.ReadDir does.
 func (d *dir) entries(buf []byte) ([]dirent, error) {
+	if d.fd < 0 {
+		return readDirByPath(d.path)
+	}
 	var list []dirent
 	for {
 		n, err := unix.ReadDirent(d.fd, buf)
@@ -144,6 +161,9 @@ func direntMode(t byte) (m fs.FileMode, ok bool) {
 // lstat stats the entry name of the directory without following a
 // symlink, as os.Lstat of its full path would.
 func (d *dir) lstat(name string) (fs.FileInfo, error) {
+	if d.fd < 0 {
+		return lstatByPath(d.path, name)
+	}
 	var st unix.Stat_t
 	var err error
 	for {

@@ -2,11 +2,7 @@
 
 package manifest
 
-import (
-	"io/fs"
-	"os"
-	"path/filepath"
-)
+import "io/fs"
 
 // dir is a directory being walked. Elsewhere than on Linux the walk lists
 // and stats through the os package, by full path.
@@ -22,20 +18,11 @@ func openDir(path string) (*dir, error) {
 // close closes the directory.
 func (d *dir) close() {}
 
+// release lets go of what the directory holds before the walk goes deeper: nothing here.
+func (d *dir) release() {}
+
 // entries returns the directory's entries sorted by name; buf is unused.
-func (d *dir) entries([]byte) ([]dirent, error) {
-	list, err := os.ReadDir(d.path)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]dirent, len(list))
-	for i, e := range list {
-		out[i] = dirent{name: e.Name(), typ: e.Type()}
-	}
-	return out, nil
-}
+func (d *dir) entries([]byte) ([]dirent, error) { return readDirByPath(d.path) }
 
 // lstat stats the entry name of the directory without following a symlink.
-func (d *dir) lstat(name string) (fs.FileInfo, error) {
-	return os.Lstat(d.path + string(filepath.Separator) + name)
-}
+func (d *dir) lstat(name string) (fs.FileInfo, error) { return lstatByPath(d.path, name) }
