@@ -12,8 +12,8 @@ func gcPercent() int {
 	return p
 }
 
-// TestHoldGC: holds nest, the last release restores the settings, and a GOGC set by the user
-// is left alone.
+// TestHoldGC: holds nest, boundGC caps the heap at twice its size while held, the last
+// release restores the settings, and a GOGC set by the user is left alone.
 func TestHoldGC(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
@@ -23,9 +23,20 @@ func TestHoldGC(t *testing.T) {
 	if p := gcPercent(); p != -1 {
 		t.Fatalf("GC percent while held: %d, want -1 (off)", p)
 	}
-	if l := debug.SetMemoryLimit(-1); l != 1<<30 {
-		t.Errorf("memory limit while held: %d, want 1 GiB", l)
+	if l := debug.SetMemoryLimit(-1); l != limit {
+		t.Errorf("memory limit while held: %d, want it unchanged (%d) until boundGC", l, limit)
 	}
+	boundGC()
+	bounded := debug.SetMemoryLimit(-1)
+	if bounded < 64<<20 || bounded >= limit {
+		t.Errorf("memory limit after boundGC: %d, want twice the heap plus 64 MiB", bounded)
+	}
+	keep := make([]byte, 256<<20) // a larger heap raises the limit, never lowers it
+	boundGC()
+	if l := debug.SetMemoryLimit(-1); l < bounded+2*int64(len(keep)) {
+		t.Errorf("memory limit after boundGC with 256 MiB more heap: %d, want at least %d", l, bounded+2*int64(len(keep)))
+	}
+	keep[0] = 1
 	first()
 	first() // a second call does nothing
 	if p := gcPercent(); p != -1 {
