@@ -84,7 +84,7 @@ func TestDirEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.close()
-	got, err := d.entries(make([]byte, 64)) // small: many reads, records split across them
+	got, err := d.entries(make([]byte, 64)) // small: many reads of a few records each
 	if err != nil {
 		t.Fatal(err)
 	}

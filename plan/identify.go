@@ -39,7 +39,7 @@ func Identify(ctx context.Context, files []manifest.Desired, st *state.State, pa
 		if st != nil {
 			if e := st.Entries[d.Address]; e != nil && e.Status == state.StatusComplete &&
 				e.Source.Kind == state.KindLocal && (d.Info == nil || e.Source.Size == d.Info.Size()) {
-				prev = &e.Source
+				prev = &e.Source // read only, by Matches and state.Identify
 			}
 		}
 		if prev != nil && prev.Matches(d.Info) {

@@ -31,6 +31,10 @@ func ParseDigest(s string) (Digest, error) {
 	if len(hexPart) != 2*len(d) {
 		return d, fmt.Errorf("parse digest %q: want %d hex digits, got %d", s, 2*len(d), len(hexPart))
 	}
+	if strings.ContainsAny(hexPart, "ABCDEF") {
+		// The text form has one spelling, so that a file's checksum can be found as written.
+		return d, fmt.Errorf("parse digest %q: want lower-case hex digits", s)
+	}
 	if _, err := hex.Decode(d[:], []byte(hexPart)); err != nil {
 		return d, fmt.Errorf("parse digest %q: %w", s, err)
 	}

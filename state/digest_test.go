@@ -145,7 +145,7 @@ func TestDigestText(t *testing.T) {
 	if (Digest{}).IsZero() != true || d.IsZero() {
 		t.Error("IsZero wrong")
 	}
-	for _, bad := range []string{"", d.Hex(), "sha256:" + d.Hex(), "blake3:" + d.Hex()[:62], "blake3:" + strings.Repeat("zz", 32)} {
+	for _, bad := range []string{"", d.Hex(), "sha256:" + d.Hex(), "blake3:" + d.Hex()[:62], "blake3:" + strings.Repeat("zz", 32), "blake3:" + strings.ToUpper(d.Hex())} {
 		if _, err := ParseDigest(bad); err == nil {
 			t.Errorf("ParseDigest(%q) succeeded, want an error", bad)
 		}

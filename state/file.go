@@ -86,7 +86,7 @@ func readString(path string) (string, error) {
 	}
 	defer file.Close()
 	var b strings.Builder
-	if fi, err := file.Stat(); err == nil && fi.Size() > 0 {
+	if fi, err := file.Stat(); err == nil && fi.Size() > 0 && fi.Size() < 1<<30 {
 		b.Grow(int(fi.Size()) + 1) // +1: reading to EOF takes one more read
 	}
 	if _, err := io.Copy(&b, file); err != nil {
