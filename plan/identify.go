@@ -42,11 +42,10 @@ func Identify(ctx context.Context, files []manifest.Desired, st *state.State, pa
 				prev = &e.Source // read only, by Matches and state.Identify
 			}
 		}
-		if prev != nil && prev.Matches(d.Info) {
-			// The stat cache holds: the usual case, settled here as state.Identify would,
-			// without an item for it (a no-op plan over many files is mostly these).
-			out[i] = *prev
-			out[i].Path = d.RelPath
+		if src, ok := prev.Reuse(d.Info, d.RelPath); ok {
+			// The usual case, settled here as state.Identify would, without an item for it
+			// (a no-op plan over many files is mostly these).
+			out[i] = src
 			continue
 		}
 		items = append(items, state.IdentifyItem{Path: d.Path, Rel: d.RelPath, Info: d.Info, Prev: prev})

@@ -77,8 +77,8 @@ func (f *File) Load(ctx context.Context) (*State, error) {
 	return &doc.State, nil
 }
 
-// readString reads the file at path into a string without a second copy: the decoded
-// state's strings are substrings of it.
+// readString reads the file at path into a string, without the full-size copy converting a
+// []byte would make: the decoded state's strings are substrings of it.
 func readString(path string) (string, error) {
 	file, err := os.Open(path)
 	if err != nil {

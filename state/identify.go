@@ -44,6 +44,17 @@ func (s Source) Matches(fi fs.FileInfo) bool {
 	return ino == s.Inode && ctime.Equal(s.Ctime)
 }
 
+// Reuse returns s as the source of the file fi, now at rel, and true when the stat cache
+// holds (Matches): the file is unchanged, so its recorded hash stands without a read.
+func (s *Source) Reuse(fi fs.FileInfo, rel string) (Source, bool) {
+	if s == nil || !s.Matches(fi) {
+		return Source{}, false
+	}
+	src := *s
+	src.Path = rel
+	return src, true
+}
+
 // SameStat reports whether s and o carry the same stat cache fields: size,
 // mtime, inode and ctime. Two stats of one local file that agree on them
 // describe the same content as far as the stat cache can tell.
@@ -108,10 +119,11 @@ func Identify(ctx context.Context, items []IdentifyItem, opts IdentifyOptions) e
 			}
 			it.Info = fi
 		}
+		if src, ok := it.Prev.Reuse(it.Info, it.Rel); ok {
+			it.Source = src
+			continue
+		}
 		switch {
-		case it.Prev != nil && it.Prev.Matches(it.Info):
-			it.Source = *it.Prev
-			it.Source.Path = it.Rel
 		case it.Prev == nil && opts.SkipNew:
 			it.Source = LocalSource(it.Rel, it.Info, Digest{})
 		default:
