@@ -13,9 +13,11 @@ build:
 	$(GO) build -o $(BIN) ./cmd/fiosync
 
 # Every test, with the race detector, beside a throwaway PostgreSQL (scripts/with-pg.sh);
-# fuzz seed corpora run as ordinary tests.
+# fuzz seed corpora run as ordinary tests. The manifest tests run again with the portable
+# walk (os.ReadDir and os.Lstat) that systems other than Linux use.
 test:
 	./scripts/with-pg.sh $(GO) test -race -count=1 $(TEST_FLAGS) ./...
+	$(GO) test -race -count=1 -tags portablewalk $(TEST_FLAGS) ./manifest/
 
 lint:
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \

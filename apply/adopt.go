@@ -7,8 +7,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
@@ -22,22 +22,16 @@ func (r *run) adoptFile(ctx context.Context, ch plan.Change) FileResult {
 		res.Err = err
 		return res
 	}
-	d, err := r.desired(ch.Address)
-	if err != nil {
-		return r.failed(ctx, res, err)
-	}
-	switch {
-	case ch.Existing == nil:
+	if ch.Existing == nil {
 		return r.failed(ctx, res, fmt.Errorf("adopt %q: the plan names no Frame.io file", ch.Address))
-	case d.Kind == manifest.Remote && !ch.Source.URLHash.IsZero() && state.HashURL(d.URL) != ch.Source.URLHash:
-		return r.failed(ctx, res, fmt.Errorf("check source %s: the URL changed since the plan was made; run fiosync plan again", state.StripQuery(d.URL)))
 	}
-	e, err := AdoptEntry(d, *ch.Existing, r.opts.Now())
+	o, err := originOf(r.opts.Manifest, ch)
 	if err != nil {
 		return r.failed(ctx, res, err)
 	}
-	if d.Kind == manifest.Local && e.Source.Size != ch.Size {
-		return r.failed(ctx, res, fmt.Errorf("check source %q: changed since the plan was made (size %d -> %d); run fiosync plan again", d.RelPath, ch.Size, e.Source.Size))
+	e, err := adoptEntry(ch, o, r.opts.Now())
+	if err != nil {
+		return r.failed(ctx, res, err)
 	}
 	if err := r.saveEntry(ctx, ch.Address, e); err != nil {
 		return r.failed(ctx, res, err)
@@ -50,15 +44,13 @@ func (r *run) adoptFile(ctx context.Context, ch plan.Change) FileResult {
 	return res
 }
 
-// AdoptEntry returns the complete state entry that records f, a file already in Frame.io,
-// as the delivery of d, without uploading anything: it is what apply saves for an adopt
-// change and what `fiosync import` records. A local source is read once to record its
-// BLAKE3 with its stat, and fails if the file changes while it is read; a remote source is
-// identified by its URL (without the query) and the hash of the whole URL. now stamps the
-// entry's upload time.
-//
-// AdoptEntry checks neither f's size nor its status: the caller decides what may be adopted.
-func AdoptEntry(d *manifest.Desired, f plan.RemoteFile, now time.Time) (*state.Entry, error) {
+// adoptEntry returns the complete state entry that records ch.Existing, a file already in
+// Frame.io, as the delivery of ch's address, without uploading anything. A local source is
+// read once to record its BLAKE3 with its stat, and fails if it is not the file the plan
+// saw or if it changes while it is read; a remote source is identified by its URL (without
+// the query) and the hash of the whole URL. now stamps the entry's upload time.
+func adoptEntry(ch plan.Change, o origin, now time.Time) (*state.Entry, error) {
+	f := ch.Existing
 	e := &state.Entry{
 		FileID:     f.ID,
 		ParentID:   f.ParentID,
@@ -66,11 +58,11 @@ func AdoptEntry(d *manifest.Desired, f plan.RemoteFile, now time.Time) (*state.E
 		CreatedAt:  f.CreatedAt.UTC(),
 		UploadedAt: now.UTC(),
 	}
-	if d.Kind == manifest.Remote {
-		e.Source = state.RemoteSource(d.URL)
+	if ch.Kind == source.Remote {
+		e.Source = source.OfURL(o.url)
 		return e, nil
 	}
-	src, err := hashLocal(d)
+	src, err := hashLocal(ch, o)
 	if err != nil {
 		return nil, err
 	}
@@ -78,28 +70,31 @@ func AdoptEntry(d *manifest.Desired, f plan.RemoteFile, now time.Time) (*state.E
 	return e, nil
 }
 
-// hashLocal returns the identity of d's local file with its BLAKE3, read once; it fails when
-// the file's stat moves while it is read.
-func hashLocal(d *manifest.Desired) (state.Source, error) {
-	f, err := os.Open(d.Path)
+// hashLocal returns the identity of ch's local file with its BLAKE3, read once; it fails when
+// the file is not the one planned or its stat moves while it is read.
+func hashLocal(ch plan.Change, o origin) (source.Identity, error) {
+	f, err := os.Open(o.path)
 	if err != nil {
-		return state.Source{}, fmt.Errorf("open source: %w", err)
+		return source.Identity{}, fmt.Errorf("open source: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return state.Source{}, fmt.Errorf("stat source: %w", err)
+		return source.Identity{}, fmt.Errorf("stat source: %w", err)
 	}
-	src := state.LocalSource(d.RelPath, fi, state.Digest{})
-	digest, n, err := state.HashReader(io.NewSectionReader(f, 0, src.Size))
+	src := source.OfFile(o.rel, fi)
+	if err := checkPlanned(ch, src); err != nil {
+		return source.Identity{}, err
+	}
+	digest, n, err := source.HashReader(io.NewSectionReader(f, 0, src.Size))
 	if err != nil {
-		return state.Source{}, fmt.Errorf("hash source %q: %w", d.RelPath, err)
+		return source.Identity{}, fmt.Errorf("hash source %q: %w", o.rel, err)
 	}
 	if n != src.Size {
-		return state.Source{}, fmt.Errorf("hash source %q: read %d bytes, want %d; run fiosync plan again", d.RelPath, n, src.Size)
+		return source.Identity{}, fmt.Errorf("hash source %q: read %d bytes, want %d; run fiosync plan again", o.rel, n, src.Size)
 	}
-	if err := checkUnchanged(f, d.RelPath, src); err != nil {
-		return state.Source{}, err
+	if err := checkUnchanged(f, o.rel, src); err != nil {
+		return source.Identity{}, err
 	}
 	src.Hash = digest
 	return src, nil

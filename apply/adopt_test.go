@@ -14,6 +14,7 @@ import (
 	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
@@ -73,10 +74,10 @@ func TestAdoptUploadsNothing(t *testing.T) {
 	reelID := h.uploadOutside(day.ID, "reel.mp4")
 
 	files := h.desired(
-		source{local: "shoot/a.mov", to: "/Day1"},
-		source{local: "shoot/b.mov", to: "/Day1"},
-		source{local: "shoot/c.mov", to: "/Day1"},
-		source{url: "https://cdn.example.com/reel.mp4?sig=1", name: "reel.mp4", to: "/Day1"},
+		spec{local: "shoot/a.mov", to: "/Day1"},
+		spec{local: "shoot/b.mov", to: "/Day1"},
+		spec{local: "shoot/c.mov", to: "/Day1"},
+		spec{url: "https://cdn.example.com/reel.mp4?sig=1", name: "reel.mp4", to: "/Day1"},
 	)
 	p := h.planAdopt(files)
 	got := map[string]string{}
@@ -130,14 +131,14 @@ func TestAdoptUploadsNothing(t *testing.T) {
 
 	st := h.loadState()
 	a := st.Entries["/Day1/a.mov"]
-	wantHash, _, err := state.HashFile(filepath.Join(h.dir, "shoot", "a.mov"))
+	wantHash, _, err := source.HashFile(filepath.Join(h.dir, "shoot", "a.mov"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a == nil || a.FileID != aID || a.ParentID != day.ID || a.Status != state.StatusComplete || a.Source.Hash != wantHash {
 		t.Errorf("entry of a.mov = %+v, want file %s in %s, complete, hash %s", a, aID, day.ID, wantHash)
 	}
-	if r := st.Entries["/Day1/reel.mp4"]; r == nil || r.FileID != reelID || r.Source.Kind != state.KindRemote {
+	if r := st.Entries["/Day1/reel.mp4"]; r == nil || r.FileID != reelID || r.Source.Kind != source.Remote {
 		t.Errorf("entry of reel.mp4 = %+v, want remote file %s", r, reelID)
 	}
 
@@ -155,13 +156,13 @@ func TestAdoptStaleSource(t *testing.T) {
 	ctx := context.Background()
 	h.writeFile("a.mov", 10<<10, 1)
 	h.uploadOutside(h.seed.RootFolderID, "a.mov")
-	files := h.desired(source{local: "a.mov", to: "/"})
+	files := h.desired(spec{local: "a.mov", to: "/"})
 	p := h.planAdopt(files)
 	if len(p.Changes) != 1 || p.Changes[0].Action != plan.Adopt {
 		t.Fatalf("changes = %+v, want one adopt", p.Changes)
 	}
 	h.writeFile("a.mov", 11<<10, 1)
-	files = h.desired(source{local: "a.mov", to: "/"})
+	files = h.desired(spec{local: "a.mov", to: "/"})
 	res, err := h.apply(ctx, p, files, apply.Options{})
 	if err == nil || res.Failed != 1 {
 		t.Fatalf("apply of an adopt whose source grew: err %v, %d failed; want one failure", err, res.Failed)

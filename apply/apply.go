@@ -14,7 +14,9 @@ import (
 	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // Defaults for the zero values of Options.
@@ -45,10 +47,11 @@ type Options struct {
 	Client *frameio.Client
 	// State is the single writer of the state; Run calls Update after every file that
 	// finishes and every file that becomes pending. Required.
-	State *state.Writer
-	// Files is the expanded manifest. Run takes each change's local path or source URL from
-	// the entry with the same address.
-	Files []manifest.Desired
+	State *store.Writer
+	// Manifest is the manifest the plan was made from. A local change's source path is
+	// relative to its directory, and a remote change's URL (which plans never hold whole)
+	// comes from its entries. Required.
+	Manifest *manifest.Manifest
 	// Parallel is the number of files in flight (--parallel); 0 means DefaultParallel.
 	Parallel int
 	// PartBudget is the bytes of part buffers in flight across all files; 0 means
@@ -91,7 +94,7 @@ const (
 type FileResult struct {
 	Address string      `json:"address"`
 	Action  plan.Action `json:"action"`
-	Kind    plan.Kind   `json:"kind"`
+	Kind    source.Kind `json:"kind"`
 	Outcome Outcome     `json:"outcome"`
 	// FileID is the Frame.io file delivered (or deleted).
 	FileID string `json:"file_id,omitempty"`
@@ -130,7 +133,6 @@ type run struct {
 	client  *frameio.Client
 	account string
 	plan    *plan.Plan
-	files   map[string]*manifest.Desired
 	budget  *budget
 	buffers *bufferPool
 	start   time.Time
@@ -162,15 +164,11 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Result, error) {
 		client:     opts.Client,
 		account:    p.Target.AccountID,
 		plan:       p,
-		files:      make(map[string]*manifest.Desired, len(opts.Files)),
 		budget:     newBudget(opts.PartBudget),
 		buffers:    newBufferPool(opts.PartBudget),
 		start:      opts.Now(),
 		folderIDs:  map[string]string{"/": p.Target.RootFolderID},
 		folderErrs: map[string]error{},
-	}
-	for i := range opts.Files {
-		r.files[opts.Files[i].Address] = &opts.Files[i]
 	}
 	return r.execute(ctx)
 }
@@ -181,6 +179,8 @@ func (o *Options) normalize() error {
 		return errors.New("apply: no frameio client")
 	case o.State == nil:
 		return errors.New("apply: no state writer")
+	case o.Manifest == nil:
+		return errors.New("apply: no manifest")
 	case o.Parallel < 0:
 		return fmt.Errorf("apply: parallel must be at least 1, got %d", o.Parallel)
 	case o.PartBudget < 0:

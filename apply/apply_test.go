@@ -24,7 +24,9 @@ import (
 	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // serveBytes starts a server that answers GET and HEAD of any path with data.
@@ -67,11 +69,11 @@ func (h *harness) verify(files []manifest.Desired, remoteContent map[string][]by
 			continue
 		}
 		var want string
-		if d.Kind == manifest.Remote {
-			dg, _, _ := state.HashReader(bytesReader(remoteContent[d.URL]))
+		if d.Source.Kind == source.Remote {
+			dg, _, _ := source.HashReader(bytesReader(remoteContent[d.URL]))
 			want = dg.Hex()
 		} else {
-			dg, _, err := state.HashFile(d.Path)
+			dg, _, err := source.HashFile(d.Path)
 			if err != nil {
 				h.t.Fatal(err)
 			}
@@ -119,12 +121,12 @@ func TestApplyMixed(t *testing.T) {
 			reelSrv := serveBytes(t, reel)
 			reelURL := reelSrv.URL + "/reel.mp4?X-Amz-Signature=secret"
 			files := h.desired(
-				source{local: "shoot/empty.bin", to: "/Day 01"},
-				source{local: "shoot/small.txt", to: "/Day 01"},
-				source{local: "shoot/cam/A001.mov", to: "/Day 01/A-Cam"},
-				source{local: "shoot/cam/A002.mov", to: "/Day 01/A-Cam"},
-				source{local: "grade.mxf", to: "/Grades"},
-				source{url: reelURL, name: "reel.mp4", to: "/Reels"},
+				spec{local: "shoot/empty.bin", to: "/Day 01"},
+				spec{local: "shoot/small.txt", to: "/Day 01"},
+				spec{local: "shoot/cam/A001.mov", to: "/Day 01/A-Cam"},
+				spec{local: "shoot/cam/A002.mov", to: "/Day 01/A-Cam"},
+				spec{local: "grade.mxf", to: "/Grades"},
+				spec{url: reelURL, name: "reel.mp4", to: "/Reels"},
 			)
 			p := h.plan(files, false)
 			h.emu.SetFaults(tt.faults)
@@ -180,7 +182,7 @@ func TestOnChange(t *testing.T) {
 			var stack string
 			for rev := range 3 {
 				h.writeFile("G01.mov", int64(100+50*rev)<<10, uint64(rev+1))
-				files := h.desired(source{local: "G01.mov", to: "/Grades", onChange: tt.mode})
+				files := h.desired(spec{local: "G01.mov", to: "/Grades", onChange: tt.mode})
 				p := h.plan(files, false)
 				want := plan.Update
 				if rev == 0 {
@@ -238,7 +240,7 @@ func TestPrune(t *testing.T) {
 	h := newHarness(t, testEmulatorOptions())
 	h.writeFile("keep.bin", 10<<10, 1)
 	h.writeFile("drop.bin", 10<<10, 2)
-	both := h.desired(source{local: "keep.bin", to: "/X"}, source{local: "drop.bin", to: "/X"})
+	both := h.desired(spec{local: "keep.bin", to: "/X"}, spec{local: "drop.bin", to: "/X"})
 	if _, err := h.apply(context.Background(), h.plan(both, true), both, apply.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +248,7 @@ func TestPrune(t *testing.T) {
 
 	t.Run("held back when an upload fails", func(t *testing.T) {
 		h.writeFile("new.bin", 10<<10, 3)
-		files := h.desired(source{local: "keep.bin", to: "/X"}, source{local: "new.bin", to: "/X"})
+		files := h.desired(spec{local: "keep.bin", to: "/X"}, spec{local: "new.bin", to: "/X"})
 		p := h.plan(files, true)
 		if err := os.Remove(filepath.Join(h.dir, "new.bin")); err != nil {
 			t.Fatal(err)
@@ -269,7 +271,7 @@ func TestPrune(t *testing.T) {
 	})
 
 	t.Run("deletes after uploads", func(t *testing.T) {
-		files := h.desired(source{local: "keep.bin", to: "/X"})
+		files := h.desired(spec{local: "keep.bin", to: "/X"})
 		p := h.plan(files, true)
 		if len(p.Changes) != 1 || p.Changes[0].Action != plan.Delete {
 			t.Fatalf("plan = %+v, want one delete", p.Changes)
@@ -318,7 +320,7 @@ func TestExpiredPartURLRecreatesOnce(t *testing.T) {
 	opts.Now = clk.Now
 	h := newHarness(t, opts)
 	h.writeFile("big.mov", 4*64<<10, 1)
-	files := h.desired(source{local: "big.mov", to: "/"})
+	files := h.desired(spec{local: "big.mov", to: "/"})
 	p := h.plan(files, false)
 
 	// After the first part lands, the remaining part URLs expire.
@@ -346,7 +348,7 @@ func TestExpiredPartURLRecreatesOnce(t *testing.T) {
 
 	t.Run("second rejection fails the file", func(t *testing.T) {
 		h.writeFile("other.mov", 4*64<<10, 2)
-		files := h.desired(source{local: "other.mov", to: "/"})
+		files := h.desired(spec{local: "other.mov", to: "/"})
 		p := h.plan(files, false)
 		rec := &recorder{on: func(e apply.Event) {
 			if e.Type == apply.EventProgress && e.Bytes == 64<<10 {
@@ -371,11 +373,11 @@ func TestCancelThenResume(t *testing.T) {
 	opts := testEmulatorOptions()
 	opts.Latency = 20 * time.Millisecond
 	h := newHarness(t, opts)
-	var srcs []source
+	var srcs []spec
 	for i := range 4 {
 		name := fmt.Sprintf("clip%d.mov", i)
 		h.writeFile(name, 12*64<<10, uint64(i))
-		srcs = append(srcs, source{local: name, to: "/Day"})
+		srcs = append(srcs, spec{local: name, to: "/Day"})
 	}
 	files := h.desired(srcs...)
 	p := h.plan(files, false)
@@ -443,7 +445,7 @@ func TestReconcilePending(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, testEmulatorOptions())
 			h.writeFile("A.mov", 3*64<<10, 1)
-			files := h.desired(source{local: "A.mov", to: "/"})
+			files := h.desired(spec{local: "A.mov", to: "/"})
 			ctx := context.Background()
 			first := h.plan(files, false)
 
@@ -471,16 +473,10 @@ func TestReconcilePending(t *testing.T) {
 				}
 			}
 			st := state.New(first.Target)
-			fi := files[0].Info
-			pendingSource := state.Source{Kind: state.KindLocal, Path: "A.mov", Size: fi.Size(), ModTime: fi.ModTime().UTC()}
-			w := state.NewWriter(state.NewFile(h.statePath), st)
-			// Record the stat exactly as apply does (inode and ctime too) through a run of
-			// Identify-equivalent fields: take it from plan's own view.
-			srcs, err := plan.Identify(ctx, files, nil, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pendingSource = srcs[0] // files[0] is /A.mov
+			w := store.NewWriter(store.NewFile(h.statePath), st)
+			// Record the stat exactly as apply does (inode and ctime too): take it from the
+			// expansion's identity of /A.mov, files[0].
+			pendingSource := files[0].Source
 			if err := w.Update(ctx, func(s *state.State) {
 				e := &state.Entry{Source: pendingSource, FileID: rf.ID, ParentID: h.seed.RootFolderID,
 					Status: state.StatusPending, CreatedAt: time.Now().Add(-time.Second)}
@@ -492,11 +488,11 @@ func TestReconcilePending(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.touch {
-				later := fi.ModTime().Add(time.Minute)
+				later := files[0].Source.ModTime.Add(time.Minute)
 				if err := os.Chtimes(files[0].Path, later, later); err != nil {
 					t.Fatal(err)
 				}
-				files = h.desired(source{local: "A.mov", to: "/"})
+				files = h.desired(spec{local: "A.mov", to: "/"})
 			}
 
 			p := h.plan(files, false)
@@ -558,7 +554,7 @@ func TestLostCreateAnswerLeavesNoDuplicate(t *testing.T) {
 			h.writeFile("A.mov", 100<<10, 1)
 			reel := randomBytes(10<<10, 2)
 			reelURL := serveBytes(t, reel).URL + "/reel.mp4"
-			files := h.desired(source{local: "A.mov", to: "/L"}, source{url: reelURL, name: "reel.mp4", to: "/L"})
+			files := h.desired(spec{local: "A.mov", to: "/L"}, spec{url: reelURL, name: "reel.mp4", to: "/L"})
 			if _, err := h.apply(context.Background(), h.plan(files, false), files, apply.Options{}); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
@@ -576,7 +572,7 @@ func TestLostCreateAnswerLeavesNoDuplicate(t *testing.T) {
 func TestEvents(t *testing.T) {
 	h := newHarness(t, testEmulatorOptions())
 	h.writeFile("a.bin", 3*64<<10, 1)
-	files := h.desired(source{local: "a.bin", to: "/E"})
+	files := h.desired(spec{local: "a.bin", to: "/E"})
 	rec := &recorder{}
 	if _, err := h.apply(context.Background(), h.plan(files, false), files, apply.Options{Observer: rec}); err != nil {
 		t.Fatal(err)
@@ -607,8 +603,8 @@ func TestOptionsValidated(t *testing.T) {
 		name string
 		opts apply.Options
 	}{
-		{name: "no client", opts: apply.Options{State: state.NewWriter(state.NewFile(h.statePath), state.New(state.Target{}))}},
-		{name: "negative parallel", opts: apply.Options{Client: h.client, State: state.NewWriter(state.NewFile(h.statePath), state.New(state.Target{})), Parallel: -1}},
+		{name: "no client", opts: apply.Options{State: store.NewWriter(store.NewFile(h.statePath), state.New(state.Target{}))}},
+		{name: "negative parallel", opts: apply.Options{Client: h.client, State: store.NewWriter(store.NewFile(h.statePath), state.New(state.Target{})), Parallel: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

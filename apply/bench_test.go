@@ -88,9 +88,9 @@ func BenchmarkApply2GiB(b *testing.B) {
 		h.emuDataDir = eo.DataDir
 		h.dir = dir
 		h.statePath = filepath.Join(b.TempDir(), "state.json")
-		var srcs []source
+		var srcs []spec
 		for i := range benchFiles {
-			srcs = append(srcs, source{local: fmt.Sprintf("big%d.mov", i), to: "/Bench"})
+			srcs = append(srcs, spec{local: fmt.Sprintf("big%d.mov", i), to: "/Bench"})
 		}
 		files := h.desired(srcs...)
 		p := h.plan(files, false)

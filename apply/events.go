@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/source"
 )
 
 // The values of Event.Type.
@@ -37,7 +38,7 @@ type Event struct {
 	Time    time.Time   `json:"time"`
 	Address string      `json:"address,omitempty"`
 	Action  plan.Action `json:"action,omitempty"`
-	Kind    plan.Kind   `json:"kind,omitempty"`
+	Kind    source.Kind `json:"kind,omitempty"`
 	FileID  string      `json:"file_id,omitempty"`
 	// Bytes is the bytes sent so far (progress), the file's size (file_done), or the run's
 	// bytes sent (summary).

@@ -10,6 +10,7 @@ import (
 	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
@@ -31,20 +32,17 @@ func (r *run) applyFile(ctx context.Context, ch plan.Change) FileResult {
 	if err != nil {
 		return r.failed(ctx, res, err)
 	}
-	d, err := r.desired(ch.Address)
+	o, err := originOf(r.opts.Manifest, ch)
 	if err != nil {
 		return r.failed(ctx, res, err)
 	}
 	r.emit(Event{Type: EventFileStart, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Total: ch.Size})
 
 	var del delivery
-	switch ch.Kind {
-	case plan.Local:
-		del, err = r.local(ctx, ch, d, folderID)
-	case plan.Remote:
-		del, err = r.remote(ctx, ch, d, folderID)
-	default:
-		err = fmt.Errorf("upload %q: unknown kind %q", ch.Address, ch.Kind)
+	if ch.Kind == source.Remote {
+		del, err = r.remote(ctx, ch, o, folderID)
+	} else {
+		del, err = r.local(ctx, ch, o, folderID)
 	}
 	res.Bytes = del.sent
 	if err != nil {
@@ -81,15 +79,6 @@ func (r *run) failed(ctx context.Context, res FileResult, err error) FileResult 
 	res.Outcome = Failed
 	r.emit(Event{Type: EventFileFailed, Address: res.Address, Action: res.Action, Kind: res.Kind, Error: err.Error()})
 	return res
-}
-
-// desired returns the expanded manifest entry of address.
-func (r *run) desired(address string) (*manifest.Desired, error) {
-	d := r.files[address]
-	if d == nil {
-		return nil, fmt.Errorf("find %q in the manifest: not among the expanded files; run fiosync plan again", address)
-	}
-	return d, nil
 }
 
 // carried returns the Previous list and version stack a new entry for ch starts with: the
@@ -167,7 +156,7 @@ func (r *run) stackVersion(ctx context.Context, folderID, old, newID string) (st
 }
 
 // pending records fileID as the address's pending upload, before any byte is sent.
-func (r *run) pending(ctx context.Context, ch plan.Change, folderID, fileID string, src state.Source) (*state.Entry, error) {
+func (r *run) pending(ctx context.Context, ch plan.Change, folderID, fileID string, src source.Identity) (*state.Entry, error) {
 	prev, stack := carried(ch)
 	e := &state.Entry{
 		Source:         src,
@@ -281,7 +270,7 @@ func ambiguous(err error) bool {
 //
 // size is the file's size, or -1 when unknown (remote). On failure the prior entry is back in
 // the state, unless the run is being interrupted (then the intent stays for the next run).
-func (r *run) createFile(ctx context.Context, ch plan.Change, folderID string, src state.Source, size int64, create func() (*frameio.File, error)) (*frameio.File, *state.Entry, error) {
+func (r *run) createFile(ctx context.Context, ch plan.Change, folderID string, src source.Identity, size int64, create func() (*frameio.File, error)) (*frameio.File, *state.Entry, error) {
 	e, err := r.pending(ctx, ch, folderID, "", src)
 	if err != nil {
 		return nil, nil, err

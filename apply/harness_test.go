@@ -18,7 +18,9 @@ import (
 	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // harness is one emulator, a client for it, a manifest directory and a state file.
@@ -77,9 +79,9 @@ func (h *harness) writeFile(rel string, size int64, seed uint64) {
 	}
 }
 
-// source is one desired file for desired(): a local path relative to the manifest
+// spec is one desired file for desired(): a local path relative to the manifest
 // directory, or a URL with a name.
-type source struct {
+type spec struct {
 	local    string
 	url      string
 	to       string
@@ -88,7 +90,7 @@ type source struct {
 }
 
 // desired expands sources the way manifest.Expand does, for the fields apply and plan read.
-func (h *harness) desired(srcs ...source) []manifest.Desired {
+func (h *harness) desired(srcs ...spec) []manifest.Desired {
 	h.t.Helper()
 	var out []manifest.Desired
 	for _, s := range srcs {
@@ -97,19 +99,17 @@ func (h *harness) desired(srcs ...source) []manifest.Desired {
 			d.OnChange = manifest.OnChangeVersion
 		}
 		if s.url != "" {
-			d.Kind = manifest.Remote
+			d.Source = source.OfURL(s.url)
 			d.URL = s.url
 			d.Name = s.name
 		} else {
-			d.Kind = manifest.Local
 			d.Name = path.Base(s.local)
-			d.RelPath = s.local
 			d.Path = filepath.Join(h.dir, filepath.FromSlash(s.local))
 			fi, err := os.Stat(d.Path)
 			if err != nil {
 				h.t.Fatal(err)
 			}
-			d.Info = fi
+			d.Source = source.OfFile(s.local, fi)
 		}
 		d.Address = path.Join(d.Folder, d.Name)
 		out = append(out, d)
@@ -120,8 +120,8 @@ func (h *harness) desired(srcs ...source) []manifest.Desired {
 // loadState returns the saved state, or nil when there is none yet.
 func (h *harness) loadState() *state.State {
 	h.t.Helper()
-	st, err := state.NewFile(h.statePath).Load(context.Background())
-	if errors.Is(err, state.ErrNoState) {
+	st, err := store.NewFile(h.statePath).Load(context.Background())
+	if errors.Is(err, store.ErrNoState) {
 		return nil
 	}
 	if err != nil {
@@ -142,8 +142,7 @@ func (h *harness) buildPlan(files []manifest.Desired, prune, adopt bool) *plan.P
 	h.t.Helper()
 	ctx := context.Background()
 	st := h.loadState()
-	sources, err := plan.Identify(ctx, files, st, 2)
-	if err != nil {
+	if err := plan.Identify(ctx, files, st, 2); err != nil {
 		h.t.Fatal(err)
 	}
 	m := &manifest.Manifest{Target: manifest.Target{Project: h.seed.Project}, Prune: prune}
@@ -151,15 +150,16 @@ func (h *harness) buildPlan(files []manifest.Desired, prune, adopt bool) *plan.P
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	p, err := plan.Build(plan.Inputs{Files: files, Target: m.Target, Prune: prune, Sources: sources, State: st, Remote: remote, Adopt: adopt})
+	p, err := plan.Build(plan.Inputs{Files: files, Target: m.Target, Prune: prune, State: st, Remote: remote, Adopt: adopt})
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	return p
 }
 
-// apply runs p with the state file as its writer. opts may set anything but Client, State
-// and Files.
+// apply runs p with the state file as its writer, against a manifest in the harness's
+// directory whose remote entries are those of files. opts may set anything but Client, State
+// and Manifest.
 func (h *harness) apply(ctx context.Context, p *plan.Plan, files []manifest.Desired, opts apply.Options) (*apply.Result, error) {
 	h.t.Helper()
 	st := h.loadState()
@@ -167,8 +167,14 @@ func (h *harness) apply(ctx context.Context, p *plan.Plan, files []manifest.Desi
 		st = state.New(p.Target)
 	}
 	opts.Client = h.client
-	opts.State = state.NewWriter(state.NewFile(h.statePath), st)
-	opts.Files = files
+	opts.State = store.NewWriter(store.NewFile(h.statePath), st)
+	m := &manifest.Manifest{Dir: h.dir}
+	for _, d := range files {
+		if d.Source.Kind == source.Remote {
+			m.Uploads = append(m.Uploads, manifest.Upload{Index: len(m.Uploads), Remote: d.URL, To: d.Folder, Name: d.Name})
+		}
+	}
+	opts.Manifest = m
 	if opts.PollInterval == 0 {
 		opts.PollInterval = 5 * time.Millisecond
 	}

@@ -25,16 +25,16 @@ const (
 )
 
 // killSources lists the files of a kill test's manifest directory.
-func killSources(t testing.TB, dir string) []source {
+func killSources(t testing.TB, dir string) []spec {
 	t.Helper()
 	names, err := filepath.Glob(filepath.Join(dir, "*.mov"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(names)
-	var srcs []source
+	var srcs []spec
 	for _, n := range names {
-		srcs = append(srcs, source{local: filepath.Base(n), to: "/Kill"})
+		srcs = append(srcs, spec{local: filepath.Base(n), to: "/Kill"})
 	}
 	return srcs
 }

@@ -13,14 +13,14 @@ import (
 	"github.com/sourcegraph/conc/stream"
 
 	"github.com/fiosync/fiosync/frameio"
-	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
 // local uploads (or adopts) a local file and returns it confirmed complete.
-func (r *run) local(ctx context.Context, ch plan.Change, d *manifest.Desired, folderID string) (delivery, error) {
-	f, err := os.Open(d.Path)
+func (r *run) local(ctx context.Context, ch plan.Change, o origin, folderID string) (delivery, error) {
+	f, err := os.Open(o.path)
 	if err != nil {
 		return delivery{}, fmt.Errorf("open source: %w", err)
 	}
@@ -29,24 +29,24 @@ func (r *run) local(ctx context.Context, ch plan.Change, d *manifest.Desired, fo
 	if err != nil {
 		return delivery{}, fmt.Errorf("stat source: %w", err)
 	}
-	before := state.LocalSource(d.RelPath, fi, state.Digest{})
-	if ch.Size != before.Size {
-		return delivery{}, fmt.Errorf("check source %q: changed since the plan was made (size %d -> %d); run fiosync plan again", d.RelPath, ch.Size, before.Size)
+	before := source.OfFile(o.rel, fi)
+	if err := checkPlanned(ch, before); err != nil {
+		return delivery{}, err
 	}
 
 	// An interrupted upload whose file is complete and whose source did not change since is
 	// adopted: hash the local file to record what it holds, but send nothing.
 	if prior := ch.Prior; prior != nil && prior.Status == state.StatusPending {
 		adopt, err := r.reconcile(ctx, prior, folderID, ch.Name, prior.Source.Size, func(rf *frameio.File) bool {
-			return rf.FileSize == before.Size && prior.Source.Kind == state.KindLocal && prior.Source.SameStat(before)
+			return rf.FileSize == before.Size && source.Unchanged(prior.Source, before)
 		})
 		if err != nil {
 			return delivery{}, err
 		}
 		if adopt {
-			digest, _, err := state.HashReader(io.NewSectionReader(f, 0, before.Size))
+			digest, _, err := source.HashReader(io.NewSectionReader(f, 0, before.Size))
 			if err != nil {
-				return delivery{}, fmt.Errorf("hash source %q: %w", d.RelPath, err)
+				return delivery{}, fmt.Errorf("hash source %q: %w", o.rel, err)
 			}
 			e := prior.Clone()
 			e.Source = before
@@ -79,7 +79,7 @@ func (r *run) local(ctx context.Context, ch plan.Change, d *manifest.Desired, fo
 			err = r.confirm(ctx, rf.ID, before.Size)
 		}
 		if err == nil {
-			err = checkUnchanged(f, d.RelPath, before)
+			err = checkUnchanged(f, o.rel, before)
 		}
 		if err != nil {
 			r.abandon(ctx, ch, rf.ID)
@@ -92,16 +92,30 @@ func (r *run) local(ctx context.Context, ch plan.Change, d *manifest.Desired, fo
 	}
 }
 
+// checkPlanned fails when now, the stat of ch's source as apply opened it, is not the one
+// the plan was made from (source.Unchanged): the plan's decision was about other content.
+// A change planned without a stat (its Source has no mtime) is held to its size only.
+func checkPlanned(ch plan.Change, now source.Identity) error {
+	was := ch.Source
+	if was.ModTime.IsZero() {
+		was = now
+		was.Size = ch.Size
+	}
+	if !source.Unchanged(was, now) {
+		return fmt.Errorf("check source %q: changed since the plan was made (%s); run fiosync plan again", now.Path, source.DescribeChange(was, now))
+	}
+	return nil
+}
+
 // checkUnchanged fails when the source's stat differs from the one taken before the upload:
 // the bytes sent may mix two versions of the file.
-func checkUnchanged(f *os.File, relPath string, before state.Source) error {
+func checkUnchanged(f *os.File, relPath string, before source.Identity) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("stat source: %w", err)
 	}
-	after := state.LocalSource(relPath, fi, state.Digest{})
-	if !before.SameStat(after) {
-		return fmt.Errorf("check source %q: changed during the upload (%s); run fiosync plan again", relPath, describeStatChange(before, after))
+	if after := source.OfFile(relPath, fi); !source.Unchanged(before, after) {
+		return fmt.Errorf("check source %q: changed during the upload (%s); run fiosync plan again", relPath, source.DescribeChange(before, after))
 	}
 	return nil
 }
@@ -115,10 +129,10 @@ func checkUnchanged(f *os.File, relPath string, before state.Source) error {
 // submission order, feeds the buffer to the hasher and gives back the buffer and the budget.
 // The stream has neither errors nor a context, so the first error is kept under a mutex and
 // cancels the context the remaining tasks use.
-func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf *frameio.File) (state.Digest, int64, error) {
+func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf *frameio.File) (source.Digest, int64, error) {
 	offsets, err := frameio.PartOffsets(rf.UploadURLs, rf.FileSize)
 	if err != nil {
-		return state.Digest{}, 0, fmt.Errorf("upload %q: %w", address, err)
+		return source.Digest{}, 0, fmt.Errorf("upload %q: %w", address, err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -142,7 +156,7 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 		}
 	}
 
-	h := state.NewHasher()
+	h := source.NewHasher()
 	parts := stream.New().WithMaxGoroutines(r.opts.PartConcurrency)
 	for i, part := range rf.UploadURLs {
 		weight, err := r.budget.acquire(ctx, part.Size)
@@ -190,10 +204,10 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 	}
 	parts.Wait()
 	if firstErr != nil {
-		return state.Digest{}, sent.Load(), firstErr
+		return source.Digest{}, sent.Load(), firstErr
 	}
 	if h.Size() != rf.FileSize {
-		return state.Digest{}, sent.Load(), fmt.Errorf("upload %q: hashed %d bytes, want %d", address, h.Size(), rf.FileSize)
+		return source.Digest{}, sent.Load(), fmt.Errorf("upload %q: hashed %d bytes, want %d", address, h.Size(), rf.FileSize)
 	}
 	return h.Digest(), sent.Load(), nil
 }

@@ -5,21 +5,18 @@ import (
 	"fmt"
 
 	"github.com/fiosync/fiosync/frameio"
-	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
 // remote has Frame.io fetch a URL and waits, polling the status, until the file is complete,
 // failed, or Options.RemoteTimeout has passed.
-func (r *run) remote(ctx context.Context, ch plan.Change, d *manifest.Desired, folderID string) (delivery, error) {
-	src := state.RemoteSource(d.URL)
-	if !ch.Source.URLHash.IsZero() && ch.Source.URLHash != src.URLHash {
-		return delivery{}, fmt.Errorf("check source %s: the URL changed since the plan was made; run fiosync plan again", src.URL)
-	}
+func (r *run) remote(ctx context.Context, ch plan.Change, o origin, folderID string) (delivery, error) {
+	src := source.OfURL(o.url)
 	if prior := ch.Prior; prior != nil && prior.Status == state.StatusPending {
 		adopt, err := r.reconcile(ctx, prior, folderID, ch.Name, -1, func(*frameio.File) bool {
-			return prior.Source.Kind == state.KindRemote && prior.Source.URLHash == src.URLHash
+			return prior.Source.Kind == source.Remote && prior.Source.URLHash == src.URLHash
 		})
 		if err != nil {
 			return delivery{}, err
@@ -33,7 +30,7 @@ func (r *run) remote(ctx context.Context, ch plan.Change, d *manifest.Desired, f
 	}
 
 	rf, e, err := r.createFile(ctx, ch, folderID, src, -1, func() (*frameio.File, error) {
-		return r.client.CreateRemoteUpload(ctx, r.account, folderID, ch.Name, d.URL)
+		return r.client.CreateRemoteUpload(ctx, r.account, folderID, ch.Name, o.url)
 	})
 	if err != nil {
 		return delivery{}, err

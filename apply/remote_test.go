@@ -56,7 +56,7 @@ func TestRemoteFailureStaysWithItsFile(t *testing.T) {
 			t.Cleanup(src.Close)
 			t.Cleanup(func() { close(block) }) // runs first: lets the blocked handler end
 			h.writeFile("ok.mov", 10<<10, 1)
-			files := h.desired(source{local: "ok.mov", to: "/R"}, source{url: src.URL + "/bad.mp4", name: "bad.mp4", to: "/R"})
+			files := h.desired(spec{local: "ok.mov", to: "/R"}, spec{url: src.URL + "/bad.mp4", name: "bad.mp4", to: "/R"})
 
 			res, err := h.apply(context.Background(), h.plan(files, false), files, apply.Options{RemoteTimeout: tt.timeout})
 			if !errors.Is(err, apply.ErrFailed) {
@@ -89,11 +89,11 @@ func TestManySmallFilesPaced(t *testing.T) {
 	opts.RateLimitScale = 1
 	h := newHarness(t, opts)
 	const n = 20
-	var srcs []source
+	var srcs []spec
 	for i := range n {
 		name := "s" + string(rune('a'+i)) + ".txt"
 		h.writeFile(name, 100, uint64(i))
-		srcs = append(srcs, source{local: name, to: "/Small"})
+		srcs = append(srcs, spec{local: name, to: "/Small"})
 	}
 	files := h.desired(srcs...)
 	p := h.plan(files, false)

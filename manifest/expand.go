@@ -12,27 +12,9 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/fiosync/fiosync/source"
 )
-
-// Kind tells local and remote sources apart.
-type Kind int
-
-// The kinds of source.
-const (
-	Local Kind = iota + 1
-	Remote
-)
-
-// String returns "local" or "remote", the words the plan output uses.
-func (k Kind) String() string {
-	switch k {
-	case Local:
-		return "local"
-	case Remote:
-		return "remote"
-	}
-	return fmt.Sprintf("Kind(%d)", int(k))
-}
 
 // Desired is one file the manifest asks for: where it goes and where its
 // content comes from.
@@ -43,17 +25,16 @@ type Desired struct {
 	// Folder is the destination folder, "/" for the project root.
 	Folder string
 	Name   string
-	Kind   Kind
+	// Source is the file's identity, the one that the plan carries to apply. For a local
+	// file it is the stat taken during the walk (size, mtime, inode, ctime) with Path
+	// relative to Manifest.Dir, slash-separated (sources outside the directory, with
+	// allow_outside, start with "../"); its hash is left for plan.Identify to fill in where
+	// it must. For a remote source it is the URL without its query and the hash of the
+	// whole URL.
+	Source source.Identity
 	// Path is the absolute path to read (local only). It goes through any
 	// symlinks the walk followed, so it names the file as the user sees it.
 	Path string
-	// RelPath is Path relative to Manifest.Dir, slash-separated (local
-	// only): what the state records. Sources outside the directory (with
-	// allow_outside) start with "../".
-	RelPath string
-	// Info is the stat taken during the walk (local only): size, mtime and,
-	// through Sys(), inode and ctime for the state's stat cache.
-	Info fs.FileInfo
 	// URL is the remote source as written (remote only). It may carry a
 	// presigned query string: never print it whole.
 	URL      string
@@ -100,7 +81,7 @@ func (m *Manifest) Expand() (*Expansion, error) {
 				Address:  address(u.To, u.Name),
 				Folder:   u.To,
 				Name:     u.Name,
-				Kind:     Remote,
+				Source:   source.OfURL(u.Remote),
 				URL:      u.Remote,
 				OnChange: u.OnChange,
 				Upload:   u.Index,
@@ -231,7 +212,7 @@ func (x *expander) local(u *Upload) {
 			w.excluded++
 			break
 		}
-		// A single file lands directly in "to"; its RelPath is the source.
+		// A single file lands directly in "to"; its relative path is the source.
 		w.relBase = filepath.ToSlash(filepath.Dir(w.relBase))
 		w.file(abs, w.rel(name), u.To, nfc, info)
 	default:
@@ -459,10 +440,8 @@ func (w *walker) file(path, relPath, folder, name string, info fs.FileInfo) {
 		Address:  address(folder, name),
 		Folder:   folder,
 		Name:     name,
-		Kind:     Local,
+		Source:   source.OfFile(relPath, info),
 		Path:     path,
-		RelPath:  relPath,
-		Info:     info,
 		OnChange: w.u.OnChange,
 		Upload:   w.u.Index,
 		Pos:      w.u.Pos,
@@ -501,7 +480,7 @@ func (x *expander) dedupe() {
 		u := &x.m.Uploads[k.second]
 		var msg string
 		if k.first == k.second {
-			msg = fmt.Sprintf("%q is produced twice, from %q and %q (names that differ only in Unicode normalisation?)", d.a.Address, d.a.RelPath, d.b.RelPath)
+			msg = fmt.Sprintf("%q is produced twice, from %q and %q (names that differ only in Unicode normalisation?)", d.a.Address, d.a.Source.Path, d.b.Source.Path)
 		} else {
 			f := &x.m.Uploads[k.first]
 			msg = fmt.Sprintf("%q is also produced by %s at line %d", d.a.Address, f.Field(""), f.Pos.Line)

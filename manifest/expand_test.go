@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fiosync/fiosync/source"
 )
 
 // tree creates files below a new temporary directory and returns it with
@@ -67,8 +69,8 @@ func summarize(dir string, x *Expansion, err error) []string {
 	}
 	var out []string
 	for _, d := range x.Files {
-		src := d.RelPath
-		if d.Kind == Remote {
+		src := d.Source.Path
+		if d.Source.Kind == source.Remote {
 			src = d.URL
 		}
 		out = append(out, d.Address+" <- "+src)

@@ -1,39 +1,14 @@
 package manifest
 
 import (
-	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-func TestFormatBytes(t *testing.T) {
-	tests := []struct {
-		n    int64
-		want string
-	}{
-		{0, "0 B"},
-		{512, "512 B"},
-		{1023, "1023 B"},
-		{1024, "1 KiB"},
-		{1536, "1.5 KiB"},
-		{1024*1024 - 1, "1 MiB"},
-		{880 << 20, "880 MiB"},
-		{1288490189, "1.2 GiB"},
-		{65712999219, "61.2 GiB"},
-		{1 << 40, "1 TiB"},
-		{-2048, "-2 KiB"},
-		{math.MaxInt64, "8 EiB"},
-		{math.MinInt64, "-8 EiB"},
-	}
-	for _, tt := range tests {
-		if got := FormatBytes(tt.n); got != tt.want {
-			t.Errorf("FormatBytes(%d) = %q, want %q", tt.n, got, tt.want)
-		}
-	}
-}
+	"github.com/fiosync/fiosync/source"
+)
 
 func TestSummary(t *testing.T) {
 	dir := tree(t, map[string]string{"a/1.mov": string(make([]byte, 1536)), "a/2.mov": "", "b.mov": "x"})
@@ -76,27 +51,27 @@ func TestDesired(t *testing.T) {
 	if len(x.Files) != 2 {
 		t.Fatalf("got %d files, want 2", len(x.Files))
 	}
-	local := x.Files[0]
-	if local.Info == nil || local.Info.Size() != 4 || local.Info.Name() != "c.mov" {
-		t.Errorf("local Info = %v, want the stat of c.mov", local.Info)
+	path := filepath.Join(dir, "shoot", "A", "c.mov")
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	local.Info = nil
 	want := []Desired{
 		{
-			Address: "/Day/A/c.mov", Folder: "/Day/A", Name: "c.mov", Kind: Local,
-			Path: filepath.Join(dir, "shoot", "A", "c.mov"), RelPath: "shoot/A/c.mov",
+			Address: "/Day/A/c.mov", Folder: "/Day/A", Name: "c.mov",
+			Source: source.OfFile("shoot/A/c.mov", fi), Path: path,
 			OnChange: OnChangeReplace, Upload: 0, Pos: Pos{5, 5},
 		},
 		{
-			Address: "/r.mp4", Folder: "/", Name: "r.mp4", Kind: Remote, URL: "https://cdn.test/r.mp4?sig=1",
-			OnChange: OnChangeVersion, Upload: 1, Pos: Pos{8, 5},
+			Address: "/r.mp4", Folder: "/", Name: "r.mp4", Source: source.OfURL("https://cdn.test/r.mp4?sig=1"),
+			URL: "https://cdn.test/r.mp4?sig=1", OnChange: OnChangeVersion, Upload: 1, Pos: Pos{8, 5},
 		},
 	}
-	if diff := cmp.Diff(want, []Desired{local, x.Files[1]}); diff != "" {
+	if diff := cmp.Diff(want, x.Files); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
-	if got := Local.String() + " " + Remote.String(); got != "local remote" {
-		t.Errorf("Kind strings = %q", got)
+	if x.Files[0].Source.Size != 4 || x.Files[1].Source.URL != "https://cdn.test/r.mp4" {
+		t.Errorf("identities %+v, want the stat of c.mov and the URL without its query", x.Files)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/fiosync/fiosync/internal/display"
 )
 
 // DefaultFile is the manifest's file name when the user names none.
@@ -110,7 +112,7 @@ func Load(path string) (*Manifest, error) {
 		return nil, fmt.Errorf("read manifest %q: %w", path, err)
 	}
 	if len(data) > maxSize {
-		return nil, fmt.Errorf("read manifest %q: larger than %s; is it really a manifest?", path, FormatBytes(maxSize))
+		return nil, fmt.Errorf("read manifest %q: larger than %s; is it really a manifest?", path, display.Bytes(maxSize))
 	}
 	m, err := Parse(path, data, os.LookupEnv)
 	if err != nil {
@@ -145,4 +147,16 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Ma
 	m.Path = path
 	m.Dir = dir
 	return m, nil
+}
+
+// RemoteURL returns the URL, as written, of the remote entry that produces addr, and
+// whether there is one. Plans record a remote source without its query string (it may
+// carry a signature), so apply takes the URL itself from here.
+func (m *Manifest) RemoteURL(addr string) (string, bool) {
+	for i := range m.Uploads {
+		if u := &m.Uploads[i]; u.IsRemote() && address(u.To, u.Name) == addr {
+			return u.Remote, true
+		}
+	}
+	return "", false
 }

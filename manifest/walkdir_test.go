@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fiosync/fiosync/source"
 )
 
 // The walk lists and stats directories itself (on Linux without os.ReadDir
@@ -35,8 +37,8 @@ func factsOf(fi fs.FileInfo) facts {
 	return f
 }
 
-// TestExpandInfo checks that every Desired.Info the walk took answers as a
-// stat of the file does.
+// TestExpandInfo checks that every Desired's identity, from the stat the walk took, is
+// the one a stat of the file gives.
 func TestExpandInfo(t *testing.T) {
 	dir := tree(t, map[string]string{
 		"m/a.mov": "a", "m/day1/b.mov": "bb", "m/day1/cam/c.mov": "ccc", "m/link.mov": "-> day1/b.mov", "m/dirlink": "-> day1/cam",
@@ -49,8 +51,8 @@ func TestExpandInfo(t *testing.T) {
 		t.Fatalf("expanded %d files, want 5", len(x.Files))
 	}
 	for _, d := range x.Files {
-		t.Run(d.RelPath, func(t *testing.T) {
-			// A symlink's Info is its target's, name included.
+		t.Run(d.Source.Path, func(t *testing.T) {
+			// A symlink's identity is its target's.
 			real, err := filepath.EvalSymlinks(d.Path)
 			if err != nil {
 				t.Fatal(err)
@@ -59,11 +61,11 @@ func TestExpandInfo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(factsOf(want), factsOf(d.Info)); diff != "" {
-				t.Errorf("Info (-want +got):\n%s", diff)
+			if diff := cmp.Diff(source.OfFile(d.Source.Path, want), d.Source); diff != "" {
+				t.Errorf("identity (-want +got):\n%s", diff)
 			}
-			if _, ok := d.Info.Sys().(*syscall.Stat_t); !ok {
-				t.Errorf("Info.Sys() = %T, want *syscall.Stat_t", d.Info.Sys())
+			if d.Source.Inode == 0 || d.Source.Ctime.IsZero() {
+				t.Errorf("identity %+v lacks the inode and ctime", d.Source)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
@@ -33,16 +34,16 @@ func TestBuildAdopt(t *testing.T) {
 	tracked := entry(localSource(b, "bbbb"), "f-1")
 
 	adoptOf := func(d manifest.Desired, f RemoteFile) Change {
-		c := Change{Address: d.Address, Action: Adopt, Kind: Local, Folder: d.Folder, Name: d.Name, Reason: ReasonAdopt, Existing: &f}
-		if d.Kind == manifest.Remote {
-			c.Kind, c.Source = Remote, state.RemoteSource(d.URL)
+		c := Change{Address: d.Address, Action: Adopt, Kind: source.Local, Folder: d.Folder, Name: d.Name, Reason: ReasonAdopt, Existing: &f}
+		if d.Source.Kind == source.Remote {
+			c.Kind, c.Source = source.Remote, source.OfURL(d.URL)
 		} else {
-			c.Size, c.Source = d.Info.Size(), statSource(d)
+			c.Size, c.Source = d.Source.Size, d.Source
 		}
 		return c
 	}
 	createOf := func(d manifest.Desired) Change {
-		return Change{Address: d.Address, Action: Create, Kind: Local, Folder: d.Folder, Name: d.Name, Size: d.Info.Size(), Reason: ReasonNew, Source: statSource(d)}
+		return Change{Address: d.Address, Action: Create, Kind: source.Local, Folder: d.Folder, Name: d.Name, Size: d.Source.Size, Reason: ReasonNew, Source: d.Source}
 	}
 
 	tests := []struct {
@@ -162,7 +163,7 @@ func TestBuildAdopt(t *testing.T) {
 func TestBuildAdoptNeedsRefresh(t *testing.T) {
 	_, err := Build(Inputs{Files: []manifest.Desired{local("/A/a.mov", 1, t0)}, Adopt: true})
 	if err == nil {
-		t.Fatal("Build with Adopt and no Remote succeeded, want an error")
+		t.Fatal("Build with Adopt and no source.Remote succeeded, want an error")
 	}
 }
 
@@ -197,7 +198,7 @@ func TestPlanFileAdopt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := manifest.Desired{Address: "/A/a.mov", Folder: "/A", Name: "a.mov", Kind: manifest.Local, Path: path, RelPath: "a.mov", Info: fi}
+	d := manifest.Desired{Address: "/A/a.mov", Folder: "/A", Name: "a.mov", Source: source.OfFile("a.mov", fi), Path: path}
 	p, err := Build(Inputs{Files: []manifest.Desired{d}, Adopt: true, Remote: &Snapshot{
 		Target: testTarget, Folders: map[string]string{"/": "root", "/A": "folder-a"},
 		Listed: map[string][]RemoteFile{"/A": {listed("f-1", "a.mov", 10, "uploaded", 1)}},
@@ -230,7 +231,7 @@ func TestPlanFileAdopt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Info = grown
+	d.Source = source.OfFile("a.mov", grown)
 	if err := CheckStale(back, nil, []manifest.Desired{d}); !errors.Is(err, ErrStale) {
 		t.Errorf("CheckStale after the source grew = %v, want ErrStale", err)
 	}
@@ -240,7 +241,7 @@ func TestPlanFileAdopt(t *testing.T) {
 }
 
 func TestDecodeRejectsBadAdopt(t *testing.T) {
-	good := fileChange{Address: "/a.mov", Action: Adopt, Kind: Local, Folder: "/", Name: "a.mov", Existing: &RemoteFile{ID: "f"}}
+	good := fileChange{Address: "/a.mov", Action: Adopt, Kind: source.Local, Folder: "/", Name: "a.mov", Existing: &RemoteFile{ID: "f"}}
 	tests := []struct {
 		name   string
 		change func(*fileChange)

@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
@@ -28,6 +30,7 @@ const (
 	ReasonURL         = "source URL changed"
 	ReasonNotInConfig = "no longer in the manifest"
 	ReasonAdopt       = "already in Frame.io"
+	ReasonImport      = "imported by id"
 )
 
 // ErrTooManyDeletes is wrapped by the error Build returns when a plan would delete more
@@ -37,7 +40,8 @@ var ErrTooManyDeletes = errors.New("too many deletes")
 // Inputs is everything Build derives a Plan from. Build does no I/O: each field was read
 // before, by manifest.Expand, Identify, the state backend and Refresh.
 type Inputs struct {
-	// Files is the expanded manifest, one entry per desired address.
+	// Files is the expanded manifest, one entry per desired address, each with its identity
+	// completed by Identify (a local file without a hash is planned from its stat alone).
 	Files []manifest.Desired
 
 	// Target is the manifest's target, used to notice a state made for another project
@@ -47,11 +51,6 @@ type Inputs struct {
 	// Prune is the manifest's prune: tracked addresses the manifest no longer lists are
 	// deleted when true and only reported (Plan.Untracked) when false.
 	Prune bool
-
-	// Sources holds the identity of each desired file, Sources[i] that of Files[i], as
-	// Identify returns them. A file without one (a zero Source, or past the end) is planned
-	// from Files alone: a local file with the stat of the walk, a remote one by its URL.
-	Sources []state.Source
 
 	// State is what earlier applies delivered; nil stands for an empty state.
 	State *state.State
@@ -107,9 +106,10 @@ func Build(in Inputs) (*Plan, error) {
 	// In address order (Expand's already): duplicates are neighbours, adoption picks files in
 	// a fixed order, and the addresses the manifest dropped are found by binary search. A
 	// no-op plan over many files is mostly this loop, so it makes no map of its own.
-	files, sources := in.Files, in.Sources
+	files := in.Files
 	if !slices.IsSortedFunc(files, byAddress) {
-		files, sources = sortByAddress(files, sources)
+		files = slices.Clone(files)
+		slices.SortStableFunc(files, byAddress)
 	}
 	tracked := 0 // addresses of files that the state has an entry for
 	for i, d := range files {
@@ -120,9 +120,8 @@ func Build(in Inputs) (*Plan, error) {
 		if e != nil {
 			tracked++
 		}
-		src := sourceOf(d, i, sources)
 		if in.Adopt && e == nil {
-			c, warnings, ok := adoption(d, src, in.Remote.Listed[d.Folder], taken)
+			c, warnings, ok := adoption(d, in.Remote.Listed[d.Folder], taken)
 			p.Warnings = append(p.Warnings, warnings...)
 			if ok {
 				taken[c.Existing.ID] = true
@@ -130,7 +129,7 @@ func Build(in Inputs) (*Plan, error) {
 				continue
 			}
 		}
-		c, ok := diff(d, src, e, in.Remote)
+		c, ok := diff(d, e, in.Remote)
 		if !ok {
 			p.Unchanged++
 			continue
@@ -158,7 +157,7 @@ func Build(in Inputs) (*Plan, error) {
 		p.Changes = append(p.Changes, Change{
 			Address: addr,
 			Action:  Delete,
-			Kind:    kindOf(e.Source.Kind),
+			Kind:    e.Source.Kind,
 			Folder:  folder,
 			Name:    name,
 			Size:    e.Source.Size,
@@ -193,30 +192,16 @@ func Build(in Inputs) (*Plan, error) {
 
 func byAddress(a, b manifest.Desired) int { return strings.Compare(a.Address, b.Address) }
 
-// sortByAddress returns files sorted by address, stably, with sources kept beside them.
-func sortByAddress(files []manifest.Desired, sources []state.Source) ([]manifest.Desired, []state.Source) {
-	order := make([]int, len(files))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(i, j int) int { return byAddress(files[i], files[j]) })
-	sortedFiles := make([]manifest.Desired, len(files))
-	sortedSources := make([]state.Source, len(files))
-	for k, i := range order {
-		sortedFiles[k] = files[i]
-		if i < len(sources) {
-			sortedSources[k] = sources[i]
-		}
-	}
-	return sortedFiles, sortedSources
-}
-
 func addressCmp(d manifest.Desired, addr string) int { return strings.Compare(d.Address, addr) }
 
 // diff compares one desired file with its state entry and the refreshed view. It returns the
 // change to make, or false when the address is up to date.
-func diff(d manifest.Desired, src state.Source, e *state.Entry, remote *Snapshot) (Change, bool) {
-	c := changeOf(d, src)
+func diff(d manifest.Desired, e *state.Entry, remote *Snapshot) (Change, bool) {
+	if e != nil && e.Status == state.StatusComplete && d.Source.Kind == source.Local && d.Source.Hash.IsZero() {
+		// Identify did not read the file: the stat cache may still vouch for it.
+		source.Reuse(&e.Source, &d.Source)
+	}
+	c := changeOf(d)
 	switch {
 	case e == nil:
 		c.Action, c.Reason = Create, ReasonNew
@@ -225,9 +210,9 @@ func diff(d manifest.Desired, src state.Source, e *state.Entry, remote *Snapshot
 		c.Action, c.Reason = Create, ReasonResume
 	case remote != nil && !remote.Has(e.FileID):
 		c.Action, c.Reason = Create, ReasonMissing
-	case changed(src, e.Source):
+	case !source.SameContent(d.Source, e.Source):
 		c.Action, c.Reason, c.OnChange = Update, ReasonContent, d.OnChange
-		if c.Kind == Remote {
+		if c.Kind == source.Remote {
 			c.Reason = ReasonURL
 		}
 	default:
@@ -242,7 +227,7 @@ func diff(d manifest.Desired, src state.Source, e *state.Entry, remote *Snapshot
 // several, the oldest wins. It returns the adopt change and true, or false when nothing
 // fits; the warnings tell the user about a choice made, a remote file matched by name alone,
 // or files of the name that did not fit.
-func adoption(d manifest.Desired, src state.Source, listed []RemoteFile, taken map[string]bool) (Change, []string, bool) {
+func adoption(d manifest.Desired, listed []RemoteFile, taken map[string]bool) (Change, []string, bool) {
 	var fits []RemoteFile
 	var notUploaded, tracked int
 	var otherSizes []string
@@ -253,8 +238,8 @@ func adoption(d manifest.Desired, src state.Source, listed []RemoteFile, taken m
 			tracked++
 		case !f.Uploaded():
 			notUploaded++
-		case d.Kind == manifest.Local && f.Size != src.Size:
-			otherSizes = append(otherSizes, manifest.FormatBytes(f.Size))
+		case d.Source.Kind == source.Local && f.Size != d.Source.Size:
+			otherSizes = append(otherSizes, display.Bytes(f.Size))
 		default:
 			fits = append(fits, f)
 		}
@@ -262,13 +247,13 @@ func adoption(d manifest.Desired, src state.Source, listed []RemoteFile, taken m
 	if len(fits) == 0 {
 		var why []string
 		if n := len(otherSizes); n > 0 {
-			why = append(why, fmt.Sprintf("%s of another size (%s, not %s)", plural(n, "file", "files"), strings.Join(otherSizes, ", "), manifest.FormatBytes(src.Size)))
+			why = append(why, fmt.Sprintf("%s of another size (%s, not %s)", display.Count(n, "file", "files"), strings.Join(otherSizes, ", "), display.Bytes(d.Source.Size)))
 		}
 		if notUploaded > 0 {
-			why = append(why, plural(notUploaded, "file", "files")+" not completely uploaded")
+			why = append(why, display.Count(notUploaded, "file", "files")+" not completely uploaded")
 		}
 		if tracked > 0 {
-			why = append(why, plural(tracked, "file", "files")+" tracked for another address")
+			why = append(why, display.Count(tracked, "file", "files")+" tracked for another address")
 		}
 		if len(why) == 0 {
 			return Change{}, nil, false
@@ -283,62 +268,29 @@ func adoption(d manifest.Desired, src state.Source, listed []RemoteFile, taken m
 		warnings = append(warnings, fmt.Sprintf("%s: Frame.io has %d files named %q that fit in %s; adopting the oldest (id %s)",
 			d.Address, len(fits), d.Name, d.Folder, f.ID))
 	}
-	if d.Kind == manifest.Remote {
+	if d.Source.Kind == source.Remote {
 		warnings = append(warnings, fmt.Sprintf("%s: adopting file %s by its name alone: the content of a remote source cannot be compared",
 			d.Address, f.ID))
 	}
-	c := changeOf(d, src)
+	c := changeOf(d)
 	c.Action, c.Reason, c.Existing = Adopt, ReasonAdopt, &f
 	return c, warnings, true
 }
 
-// changeOf returns the change of d from source src, before its action and reason are known.
-// Only a local source has a size to plan: Frame.io learns a remote one's.
-func changeOf(d manifest.Desired, src state.Source) Change {
+// changeOf returns the change of d, before its action and reason are known. Only a local
+// source has a size to plan: Frame.io learns a remote one's.
+func changeOf(d manifest.Desired) Change {
 	c := Change{
 		Address: d.Address,
-		Kind:    kindOf(src.Kind),
+		Kind:    d.Source.Kind,
 		Folder:  d.Folder,
 		Name:    d.Name,
-		Source:  src,
+		Source:  d.Source,
 	}
-	if c.Kind == Local {
-		c.Size = src.Size
+	if c.Kind == source.Local {
+		c.Size = d.Source.Size
 	}
 	return c
-}
-
-// changed reports whether the current source differs in content from the recorded one. A
-// local file whose size changed is changed without a hash; one of the same size is compared
-// by hash, which Identify reuses from the state when the stat matched.
-func changed(cur, prev state.Source) bool {
-	if cur.Kind != prev.Kind {
-		return true
-	}
-	if cur.Kind == state.KindRemote {
-		return cur.URLHash != prev.URLHash
-	}
-	if cur.Size != prev.Size {
-		return true
-	}
-	// A zero hash means the file was not hashed: without a hash to compare, only a matching
-	// stat proves it unchanged.
-	if cur.Hash.IsZero() {
-		return !cur.SameStat(prev)
-	}
-	return cur.Hash != prev.Hash
-}
-
-// sourceOf returns the identity of d, the i-th file: sources[i] when Identify saw it, else
-// from the manifest alone (the stat of the walk for a local file, the URL for a remote one).
-func sourceOf(d manifest.Desired, i int, sources []state.Source) state.Source {
-	if i < len(sources) && sources[i].Kind != "" {
-		return sources[i]
-	}
-	if d.Kind == manifest.Remote {
-		return state.RemoteSource(d.URL)
-	}
-	return statSource(d)
 }
 
 // folderID returns the Frame.io id of the folder at dir, or "" when apply must create it.
@@ -357,13 +309,6 @@ func maxDelete(n int) int {
 		return DefaultMaxDelete
 	}
 	return n
-}
-
-func kindOf(k state.Kind) Kind {
-	if k == state.KindRemote {
-		return Remote
-	}
-	return Local
 }
 
 // splitAddress splits "/A/B/c.mov" into "/A/B" and "c.mov".

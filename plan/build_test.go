@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
@@ -31,8 +32,8 @@ func (f fileInfo) Sys() any           { return nil }
 
 var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
-func digest(s string) state.Digest {
-	d, _, _ := state.HashReader(strings.NewReader(s))
+func digest(s string) source.Digest {
+	d, _, _ := source.HashReader(strings.NewReader(s))
 	return d
 }
 
@@ -43,26 +44,32 @@ func local(addr string, size int64, mtime time.Time) manifest.Desired {
 		Address:  addr,
 		Folder:   folder,
 		Name:     name,
-		Kind:     manifest.Local,
+		Source:   source.OfFile("src"+addr, fileInfo{name: name, size: size, mtime: mtime}),
 		Path:     "/src" + addr,
-		RelPath:  "src" + addr,
-		Info:     fileInfo{name: name, size: size, mtime: mtime},
 		OnChange: manifest.OnChangeVersion,
 	}
 }
 
 func remote(addr, url string) manifest.Desired {
 	folder, name := splitAddress(addr)
-	return manifest.Desired{Address: addr, Folder: folder, Name: name, Kind: manifest.Remote, URL: url, OnChange: manifest.OnChangeVersion}
+	return manifest.Desired{Address: addr, Folder: folder, Name: name, Source: source.OfURL(url), URL: url, OnChange: manifest.OnChangeVersion}
 }
 
 // localSource is the source Identify reports for d with content.
-func localSource(d manifest.Desired, content string) state.Source {
-	return state.LocalSource(d.RelPath, d.Info, digest(content))
+func localSource(d manifest.Desired, content string) source.Identity {
+	src := d.Source
+	src.Hash = digest(content)
+	return src
+}
+
+// withSource returns d with the identity src, as Identify leaves it.
+func withSource(d manifest.Desired, src source.Identity) manifest.Desired {
+	d.Source = src
+	return d
 }
 
 // entry is a complete state entry for a source.
-func entry(src state.Source, fileID string) *state.Entry {
+func entry(src source.Identity, fileID string) *state.Entry {
 	return &state.Entry{Source: src, FileID: fileID, ParentID: "folder-" + fileID, Status: state.StatusComplete}
 }
 
@@ -84,7 +91,7 @@ func TestBuildActions(t *testing.T) {
 	rSigned := remote("/R/reel.mp4", "https://cdn.example.com/reel.mp4?sig=2")
 
 	tracked := entry(localSource(a, "aaaa"), "f-a")
-	trackedRemote := entry(state.RemoteSource(r.URL), "f-r")
+	trackedRemote := entry(source.OfURL(r.URL), "f-r")
 	pending := &state.Entry{Source: localSource(a, ""), FileID: "f-a", ParentID: "folder-a", Status: state.StatusPending}
 
 	tests := []struct {
@@ -97,16 +104,16 @@ func TestBuildActions(t *testing.T) {
 		{
 			name: "new local file",
 			in:   Inputs{Files: []manifest.Desired{a}},
-			want: []Change{{Address: a.Address, Action: Create, Kind: Local, Folder: "/A", Name: "a.mov", Size: 10, Reason: ReasonNew, Source: statSource(a)}},
+			want: []Change{{Address: a.Address, Action: Create, Kind: source.Local, Folder: "/A", Name: "a.mov", Size: 10, Reason: ReasonNew, Source: a.Source}},
 		},
 		{
 			name: "new remote file",
 			in:   Inputs{Files: []manifest.Desired{r}},
-			want: []Change{{Address: r.Address, Action: Create, Kind: Remote, Folder: "/R", Name: "reel.mp4", Reason: ReasonNew, Source: state.RemoteSource(r.URL)}},
+			want: []Change{{Address: r.Address, Action: Create, Kind: source.Remote, Folder: "/R", Name: "reel.mp4", Reason: ReasonNew, Source: source.OfURL(r.URL)}},
 		},
 		{
 			name: "unchanged local file",
-			in: Inputs{Files: []manifest.Desired{a}, Sources: []state.Source{localSource(a, "aaaa")},
+			in: Inputs{Files: []manifest.Desired{withSource(a, localSource(a, "aaaa"))},
 				State: newState(map[string]*state.Entry{a.Address: tracked})},
 			unch: 1,
 		},
@@ -117,54 +124,54 @@ func TestBuildActions(t *testing.T) {
 		},
 		{
 			name: "touched local file with the same hash is unchanged",
-			in: Inputs{Files: []manifest.Desired{aTouched}, Sources: []state.Source{localSource(aTouched, "aaaa")},
+			in: Inputs{Files: []manifest.Desired{withSource(aTouched, localSource(aTouched, "aaaa"))},
 				State: newState(map[string]*state.Entry{a.Address: tracked})},
 			unch: 1,
 		},
 		{
 			name: "content changed",
-			in: Inputs{Files: []manifest.Desired{aTouched}, Sources: []state.Source{localSource(aTouched, "bbbb")},
+			in: Inputs{Files: []manifest.Desired{withSource(aTouched, localSource(aTouched, "bbbb"))},
 				State: newState(map[string]*state.Entry{a.Address: tracked})},
-			want: []Change{{Address: a.Address, Action: Update, Kind: Local, Folder: "/A", Name: "a.mov", Size: 10, Reason: ReasonContent,
+			want: []Change{{Address: a.Address, Action: Update, Kind: source.Local, Folder: "/A", Name: "a.mov", Size: 10, Reason: ReasonContent,
 				OnChange: manifest.OnChangeVersion, Source: localSource(aTouched, "bbbb"), Prior: tracked}},
 		},
 		{
 			name: "size changed needs no hash",
-			in: Inputs{Files: []manifest.Desired{aGrown}, Sources: []state.Source{statSource(aGrown)},
+			in: Inputs{Files: []manifest.Desired{withSource(aGrown, aGrown.Source)},
 				State: newState(map[string]*state.Entry{a.Address: tracked})},
-			want: []Change{{Address: a.Address, Action: Update, Kind: Local, Folder: "/A", Name: "a.mov", Size: 12, Reason: ReasonContent,
-				OnChange: manifest.OnChangeVersion, Source: statSource(aGrown), Prior: tracked}},
+			want: []Change{{Address: a.Address, Action: Update, Kind: source.Local, Folder: "/A", Name: "a.mov", Size: 12, Reason: ReasonContent,
+				OnChange: manifest.OnChangeVersion, Source: aGrown.Source, Prior: tracked}},
 		},
 		{
 			name: "stat changed and not hashed is changed",
 			in:   Inputs{Files: []manifest.Desired{aTouched}, State: newState(map[string]*state.Entry{a.Address: tracked})},
-			want: []Change{{Address: a.Address, Action: Update, Kind: Local, Folder: "/A", Name: "a.mov", Size: 10, Reason: ReasonContent,
-				OnChange: manifest.OnChangeVersion, Source: statSource(aTouched), Prior: tracked}},
+			want: []Change{{Address: a.Address, Action: Update, Kind: source.Local, Folder: "/A", Name: "a.mov", Size: 10, Reason: ReasonContent,
+				OnChange: manifest.OnChangeVersion, Source: aTouched.Source, Prior: tracked}},
 		},
 		{
 			name: "on_change replace is carried",
 			in: Inputs{Files: []manifest.Desired{withOnChange(aGrown, manifest.OnChangeReplace)},
 				State: newState(map[string]*state.Entry{a.Address: tracked})},
-			want: []Change{{Address: a.Address, Action: Update, Kind: Local, Folder: "/A", Name: "a.mov", Size: 12, Reason: ReasonContent,
-				OnChange: manifest.OnChangeReplace, Source: statSource(aGrown), Prior: tracked}},
+			want: []Change{{Address: a.Address, Action: Update, Kind: source.Local, Folder: "/A", Name: "a.mov", Size: 12, Reason: ReasonContent,
+				OnChange: manifest.OnChangeReplace, Source: aGrown.Source, Prior: tracked}},
 		},
 		{
 			name: "pending entry resumes",
 			in:   Inputs{Files: []manifest.Desired{a}, State: newState(map[string]*state.Entry{a.Address: pending})},
-			want: []Change{{Address: a.Address, Action: Create, Kind: Local, Folder: "/A", Name: "a.mov", Size: 10, Reason: ReasonResume,
-				Source: statSource(a), Prior: pending}},
+			want: []Change{{Address: a.Address, Action: Create, Kind: source.Local, Folder: "/A", Name: "a.mov", Size: 10, Reason: ReasonResume,
+				Source: a.Source, Prior: pending}},
 		},
 		{
 			name: "missing in Frame.io after refresh",
-			in: Inputs{Files: []manifest.Desired{a}, Sources: []state.Source{localSource(a, "aaaa")},
+			in: Inputs{Files: []manifest.Desired{withSource(a, localSource(a, "aaaa"))},
 				State:  newState(map[string]*state.Entry{a.Address: tracked}),
 				Remote: &Snapshot{Target: testTarget, Folders: map[string]string{"/": "root", "/A": "folder-a"}, Files: map[string]RemoteFile{}}},
-			want: []Change{{Address: a.Address, Action: Create, Kind: Local, Folder: "/A", Name: "a.mov", Size: 10, Reason: ReasonMissing,
+			want: []Change{{Address: a.Address, Action: Create, Kind: source.Local, Folder: "/A", Name: "a.mov", Size: 10, Reason: ReasonMissing,
 				Source: localSource(a, "aaaa"), Prior: tracked}},
 		},
 		{
 			name: "present in Frame.io after refresh",
-			in: Inputs{Files: []manifest.Desired{a}, Sources: []state.Source{localSource(a, "aaaa")},
+			in: Inputs{Files: []manifest.Desired{withSource(a, localSource(a, "aaaa"))},
 				State:  newState(map[string]*state.Entry{a.Address: tracked}),
 				Remote: &Snapshot{Target: testTarget, Files: map[string]RemoteFile{"f-a": {ID: "f-a"}}}},
 			unch: 1,
@@ -172,8 +179,8 @@ func TestBuildActions(t *testing.T) {
 		{
 			name: "source URL changed",
 			in:   Inputs{Files: []manifest.Desired{rSigned}, State: newState(map[string]*state.Entry{r.Address: trackedRemote})},
-			want: []Change{{Address: r.Address, Action: Update, Kind: Remote, Folder: "/R", Name: "reel.mp4", Reason: ReasonURL,
-				OnChange: manifest.OnChangeVersion, Source: state.RemoteSource(rSigned.URL), Prior: trackedRemote}},
+			want: []Change{{Address: r.Address, Action: Update, Kind: source.Remote, Folder: "/R", Name: "reel.mp4", Reason: ReasonURL,
+				OnChange: manifest.OnChangeVersion, Source: source.OfURL(rSigned.URL), Prior: trackedRemote}},
 		},
 		{
 			name: "same source URL",
@@ -191,8 +198,8 @@ func TestBuildActions(t *testing.T) {
 			name: "no longer in the manifest with prune",
 			in:   Inputs{Prune: true, State: newState(map[string]*state.Entry{a.Address: tracked, r.Address: trackedRemote})},
 			want: []Change{
-				{Address: a.Address, Action: Delete, Kind: Local, Folder: "/A", Name: "a.mov", Size: 10, Reason: ReasonNotInConfig, Prior: tracked},
-				{Address: r.Address, Action: Delete, Kind: Remote, Folder: "/R", Name: "reel.mp4", Reason: ReasonNotInConfig, Prior: trackedRemote},
+				{Address: a.Address, Action: Delete, Kind: source.Local, Folder: "/A", Name: "a.mov", Size: 10, Reason: ReasonNotInConfig, Prior: tracked},
+				{Address: r.Address, Action: Delete, Kind: source.Remote, Folder: "/R", Name: "reel.mp4", Reason: ReasonNotInConfig, Prior: trackedRemote},
 			},
 		},
 	}
@@ -257,7 +264,7 @@ func TestBuildFolders(t *testing.T) {
 func TestBuildMaxDelete(t *testing.T) {
 	entries := map[string]*state.Entry{}
 	for _, addr := range []string{"/a", "/b", "/c"} {
-		entries[addr] = entry(state.Source{Kind: state.KindLocal, Size: 1}, addr)
+		entries[addr] = entry(source.Identity{Kind: source.Local, Size: 1}, addr)
 	}
 	tests := []struct {
 		name      string
@@ -290,7 +297,7 @@ func TestBuildMaxDelete(t *testing.T) {
 		many := map[string]*state.Entry{}
 		for i := range 21 {
 			addr := "/f" + strings.Repeat("x", i)
-			many[addr] = entry(state.Source{Kind: state.KindLocal}, addr)
+			many[addr] = entry(source.Identity{Kind: source.Local}, addr)
 		}
 		_, err := Build(Inputs{Prune: true, State: newState(many)})
 		if err == nil || !strings.Contains(err.Error(), "plan would delete 21 files, more than --max-delete 20 allows") {
@@ -356,7 +363,7 @@ func TestBuildDeterministic(t *testing.T) {
 		d := local("/D"+strings.Repeat("d", i%7)+"/f"+strings.Repeat("x", i), int64(i), t0)
 		files = append(files, d)
 		if i%3 == 0 {
-			entries["/gone"+strings.Repeat("g", i)] = entry(state.Source{Kind: state.KindLocal, Size: 1}, "g")
+			entries["/gone"+strings.Repeat("g", i)] = entry(source.Identity{Kind: source.Local, Size: 1}, "g")
 		}
 	}
 	slices.SortFunc(files, func(a, b manifest.Desired) int { return strings.Compare(a.Address, b.Address) })
@@ -379,7 +386,7 @@ func TestBuildDeterministic(t *testing.T) {
 	}
 }
 
-// TestBuildInAnyOrder: Build sorts what it is given, Sources along with Files, so their order
+// TestBuildInAnyOrder: Build sorts what it is given, each file with its identity, so their order
 // changes nothing, and a desired address repeated anywhere in it is refused.
 func TestBuildInAnyOrder(t *testing.T) {
 	var files []manifest.Desired
@@ -389,18 +396,16 @@ func TestBuildInAnyOrder(t *testing.T) {
 		files = append(files, d)
 		switch i % 3 {
 		case 0: // tracked and unchanged
-			entries[d.Address] = entry(statSource(d), "id")
+			d.Source = localSource(d, "same")
+			files[len(files)-1] = d
+			entries[d.Address] = entry(d.Source, "id")
 		case 1: // tracked, but the manifest dropped it
-			entries["/gone"+strings.Repeat("g", i)] = entry(state.Source{Kind: state.KindLocal, Size: 1}, "g")
+			entries["/gone"+strings.Repeat("g", i)] = entry(source.Identity{Kind: source.Local, Size: 1}, "g")
 		}
 	}
 	encode := func(files []manifest.Desired) string {
 		t.Helper()
-		sources := make([]state.Source, len(files)) // Sources[i] must stay with Files[i]
-		for i, d := range files {
-			sources[i] = statSource(d)
-		}
-		p, err := Build(Inputs{Files: files, Sources: sources, State: newState(entries), Prune: true, MaxDelete: NoDeleteLimit})
+		p, err := Build(Inputs{Files: files, State: newState(entries), Prune: true, MaxDelete: NoDeleteLimit})
 		if err != nil {
 			t.Fatal(err)
 		}

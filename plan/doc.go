@@ -31,7 +31,7 @@
 //
 // A no-op plan over a large tree must cost about as much as `git status`, so Identify reads
 // file contents only when it must. A tracked file whose size, mtime, inode and ctime match
-// the state keeps the recorded hash (the stat cache of state.Source.Matches); a tracked file
+// the state keeps the recorded hash (the stat cache of source.Identity.Matches); a tracked file
 // whose size changed is changed, no hash needed; a new file is uploaded whatever its content,
 // and apply hashes it while uploading. Only a tracked file of the same size whose stat moved
 // (touched, restored, rewritten in place) is hashed, a bounded number at a time. A remote

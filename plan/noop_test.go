@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // makeTree writes n small files under dir/media (100 per folder) and a manifest that
@@ -57,15 +59,15 @@ func expand(tb testing.TB, mpath string) (*manifest.Manifest, []manifest.Desired
 func trackAll(tb testing.TB, files []manifest.Desired) *state.State {
 	tb.Helper()
 	st := state.New(testTarget)
-	items := make([]state.IdentifyItem, len(files))
+	items := make([]source.Item, len(files))
 	for i, d := range files {
-		items[i] = state.IdentifyItem{Path: d.Path, Rel: d.RelPath, Info: d.Info}
+		items[i] = source.Item{Path: d.Path, Identity: d.Source}
 	}
-	if err := state.Identify(context.Background(), items, state.IdentifyOptions{}); err != nil {
+	if err := source.Identify(context.Background(), items, source.IdentifyOptions{}); err != nil {
 		tb.Fatal(err)
 	}
 	for i, d := range files {
-		st.Entries[d.Address] = &state.Entry{Source: items[i].Source, FileID: fmt.Sprintf("f%d", i), Status: state.StatusComplete}
+		st.Entries[d.Address] = &state.Entry{Source: items[i].Identity, FileID: fmt.Sprintf("f%d", i), Status: state.StatusComplete}
 	}
 	return st
 }
@@ -74,7 +76,7 @@ func trackAll(tb testing.TB, files []manifest.Desired) *state.State {
 func countReads(t *testing.T) *atomic.Int64 {
 	var n atomic.Int64
 	orig := identifyLocal
-	identifyLocal = func(ctx context.Context, items []state.IdentifyItem, opts state.IdentifyOptions) error {
+	identifyLocal = func(ctx context.Context, items []source.Item, opts source.IdentifyOptions) error {
 		err := orig(ctx, items, opts)
 		for _, it := range items {
 			if it.Hashed {
@@ -97,11 +99,10 @@ func TestNoopPlanReadsNothing(t *testing.T) {
 
 	plan := func() *Plan {
 		t.Helper()
-		sources, err := Identify(t.Context(), files, st, 4)
-		if err != nil {
+		if err := Identify(t.Context(), files, st, 4); err != nil {
 			t.Fatal(err)
 		}
-		p, err := Build(Inputs{Files: files, Target: m.Target, Sources: sources, State: st})
+		p, err := Build(Inputs{Files: files, Target: m.Target, State: st})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +148,7 @@ func BenchmarkNoopPlan10k(b *testing.B) {
 	mpath := makeTree(b, dir, 10_000)
 	_, files := expand(b, mpath)
 	st := trackAll(b, files)
-	backend := state.NewFile(filepath.Join(dir, "fiosync.state.json"))
+	backend := store.NewFile(filepath.Join(dir, "fiosync.state.json"))
 	if err := backend.Save(context.Background(), st); err != nil {
 		b.Fatal(err)
 	}
@@ -162,11 +163,10 @@ func BenchmarkNoopPlan10k(b *testing.B) {
 			b.Fatal(err)
 		}
 		files := exp.Files
-		sources, err := Identify(context.Background(), files, st, 4)
-		if err != nil {
+		if err := Identify(context.Background(), files, st, 4); err != nil {
 			b.Fatal(err)
 		}
-		p, err := Build(Inputs{Files: files, Target: m.Target, Sources: sources, State: st})
+		p, err := Build(Inputs{Files: files, Target: m.Target, State: st})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -206,11 +206,10 @@ func BenchmarkNoopPlan10k(b *testing.B) {
 		b.ReportAllocs()
 		m, files := expand(b, mpath)
 		for b.Loop() {
-			sources, err := Identify(context.Background(), files, st, 4)
-			if err != nil {
+			if err := Identify(context.Background(), files, st, 4); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := Build(Inputs{Files: files, Target: m.Target, Sources: sources, State: st}); err != nil {
+			if _, err := Build(Inputs{Files: files, Target: m.Target, State: st}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
@@ -26,15 +27,6 @@ const (
 	// destination folder with the address's name, uploaded, of the same size (local sources)
 	// and tracked by no other address.
 	Adopt Action = "adopt"
-)
-
-// Kind tells where a file's content comes from.
-type Kind string
-
-// The source kinds.
-const (
-	Local  Kind = "local"
-	Remote Kind = "remote"
 )
 
 // Plan is the ordered list of changes that apply will make, with what it was computed from.
@@ -78,7 +70,7 @@ type Plan struct {
 type Change struct {
 	Address string
 	Action  Action
-	Kind    Kind
+	Kind    source.Kind
 
 	// Folder and Name split the address: the destination folder path and the file name.
 	Folder string
@@ -96,11 +88,14 @@ type Change struct {
 	// OnChange is the manifest's on_change for the entry (updates only).
 	OnChange manifest.OnChange
 
-	// Source is the content identity seen at plan time. Local sources carry the path relative
-	// to the manifest, size and mtime (and the hash when the plan computed one); remote
-	// sources carry the URL without its query and the hash of the whole URL. apply checks a
-	// saved plan against it before uploading.
-	Source state.Source
+	// Source is the content identity seen at plan time, and what apply reads. A local source
+	// carries its path relative to the manifest's directory, its stat and, when the plan
+	// computed one, its hash; apply opens that path below the manifest's directory (a saved
+	// plan is first held to the manifest's current expansion by CheckStale) and refuses a
+	// file whose stat is no longer the one recorded here. A remote source carries the URL
+	// without its query and the hash of the whole URL; apply takes the URL itself from the
+	// manifest and checks it against the hash.
+	Source source.Identity
 
 	// Prior is the state entry this change replaces or deletes, if any.
 	Prior *state.Entry `json:",omitempty"`

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
@@ -38,13 +39,13 @@ type document struct {
 type fileChange struct {
 	Address  string            `json:"address"`
 	Action   Action            `json:"action"`
-	Kind     Kind              `json:"kind"`
+	Kind     source.Kind       `json:"kind"`
 	Folder   string            `json:"folder"`
 	Name     string            `json:"name"`
 	Size     int64             `json:"size"`
 	Reason   string            `json:"reason"`
 	OnChange manifest.OnChange `json:"on_change,omitempty"`
-	Source   state.Source      `json:"source"`
+	Source   source.Identity   `json:"source"`
 	Prior    *state.Entry      `json:"prior,omitempty"`
 	Existing *RemoteFile       `json:"existing,omitempty"`
 }
@@ -139,7 +140,7 @@ func validChange(fc fileChange) error {
 		return fmt.Errorf("unknown action %q", fc.Action)
 	}
 	switch fc.Kind {
-	case Local, Remote:
+	case source.Local, source.Remote:
 	default:
 		return fmt.Errorf("unknown kind %q", fc.Kind)
 	}
@@ -262,28 +263,26 @@ func CheckStale(p *Plan, st *state.State, files []manifest.Desired) error {
 
 // sourceChange describes how d differs from the source c recorded, or returns "".
 func sourceChange(c Change, d manifest.Desired) string {
-	if (d.Kind == manifest.Remote) != (c.Kind == Remote) {
+	if (d.Source.Kind == source.Remote) != (c.Kind == source.Remote) {
 		return "its source kind changed"
 	}
-	if c.Kind == Remote {
-		if state.HashURL(d.URL) != c.Source.URLHash {
+	if c.Kind == source.Remote {
+		if source.HashURL(d.URL) != c.Source.URLHash {
 			return "source URL changed"
 		}
 		return ""
 	}
-	now := statSource(d)
-	was := c.Source
+	now, was := d.Source, c.Source
 	switch {
-	case now.Path != was.Path:
-		return fmt.Sprintf("source %q -> %q", was.Path, now.Path)
-	case now.Size != was.Size:
-		return fmt.Sprintf("size %d -> %d", was.Size, now.Size)
-	case now.ModTime.Equal(was.ModTime):
+	case now.Path != was.Path || now.Size != was.Size:
+		return source.DescribeChange(was, now)
+	case source.Unchanged(was, now):
 		return ""
 	case was.Hash.IsZero():
-		return fmt.Sprintf("modified %s -> %s", was.ModTime.Format(timeLayout), now.ModTime.Format(timeLayout))
+		// Nothing to compare the content with: the stat is all the plan knew.
+		return source.DescribeChange(was, now)
 	}
-	sum, _, err := state.HashFile(d.Path)
+	sum, _, err := source.HashFile(d.Path)
 	switch {
 	case err != nil:
 		return fmt.Sprintf("cannot read it: %v", err)
@@ -293,12 +292,10 @@ func sourceChange(c Change, d manifest.Desired) string {
 	return ""
 }
 
-const timeLayout = "2006-01-02 15:04:05.999999999Z07:00"
-
 // redactSource drops anything a URL may carry besides its scheme, host and path.
-func redactSource(s state.Source) state.Source {
+func redactSource(s source.Identity) source.Identity {
 	if s.URL != "" {
-		s.URL = state.StripQuery(s.URL)
+		s.URL = source.StripQuery(s.URL)
 	}
 	return s
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
@@ -77,27 +78,27 @@ func TestCheckStale(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return manifest.Desired{Address: "/" + name, Folder: "/", Name: name, Kind: manifest.Local, Path: path, RelPath: name, Info: fi}
+		return manifest.Desired{Address: "/" + name, Folder: "/", Name: name, Source: source.OfFile(name, fi), Path: path}
 	}
 	newFile := write("new.mov", "0123456789", t0)
 	changedFile := write("changed.mov", "abcdef", t0)
 	reel := remote("/reel.mp4", "https://cdn.example.com/reel.mp4?sig=1")
-	gone := entry(state.Source{Kind: state.KindLocal, Size: 3}, "f-gone")
+	gone := entry(source.Identity{Kind: source.Local, Size: 3}, "f-gone")
 
 	st := newState(map[string]*state.Entry{
-		changedFile.Address: entry(state.Source{Kind: state.KindLocal, Path: "changed.mov", Size: 6, Hash: digest("old")}, "f-c"),
+		changedFile.Address: entry(source.Identity{Kind: source.Local, Path: "changed.mov", Size: 6, Hash: digest("old")}, "f-c"),
 		"/gone.mov":         gone,
 	})
 	files := []manifest.Desired{changedFile, newFile, reel}
-	sources, err := Identify(t.Context(), files, st, 2)
+	err := Identify(t.Context(), files, st, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Build(Inputs{Files: files, Sources: sources, State: st, Prune: true})
+	p, err := Build(Inputs{Files: files, State: st, Prune: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Changes) != 4 || sources[0].Hash.IsZero() {
+	if len(p.Changes) != 4 || files[0].Source.Hash.IsZero() {
 		t.Fatalf("setup: want 4 changes and a hashed changed.mov, got %+v", p.Changes)
 	}
 

@@ -15,7 +15,9 @@ import (
 	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // env is an emulator served over HTTP, a client for it and a manifest directory.
@@ -102,7 +104,7 @@ func (e *env) deliver(t *testing.T, p *Plan, files []manifest.Desired, st *state
 	for _, c := range p.Changes {
 		d := byAddr[c.Address]
 		parent := folderID(c.Folder)
-		f, err := e.c.CreateLocalUpload(ctx, e.seed.AccountID, parent, c.Name, d.Info.Size())
+		f, err := e.c.CreateLocalUpload(ctx, e.seed.AccountID, parent, c.Name, d.Source.Size)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,12 +118,12 @@ func (e *env) deliver(t *testing.T, p *Plan, files []manifest.Desired, st *state
 			}
 		}
 		src.Close()
-		sum, _, err := state.HashFile(d.Path)
+		sum, _, err := source.HashFile(d.Path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		st.Entries[c.Address] = &state.Entry{
-			Source: state.LocalSource(d.RelPath, d.Info, sum), FileID: f.ID, ParentID: parent, Status: state.StatusComplete,
+			Source: withHash(d.Source, sum), FileID: f.ID, ParentID: parent, Status: state.StatusComplete,
 		}
 	}
 }
@@ -134,11 +136,11 @@ func (e *env) plan(t *testing.T, m *manifest.Manifest, files []manifest.Desired,
 	if err != nil {
 		t.Fatal(err)
 	}
-	sources, err := Identify(ctx, files, st, 2)
+	err = Identify(ctx, files, st, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Build(Inputs{Files: files, Target: m.Target, Prune: m.Prune, Sources: sources, State: st, Remote: remote})
+	p, err := Build(Inputs{Files: files, Target: m.Target, Prune: m.Prune, State: st, Remote: remote})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +332,7 @@ func TestStalePlanFile(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	m, files := e.manifest(t, dailies, shoot)
-	backend := state.NewFile(filepath.Join(e.dir, "fiosync.state.json"))
+	backend := store.NewFile(filepath.Join(e.dir, "fiosync.state.json"))
 	st := state.New(state.Target{})
 	p := e.plan(t, m, files[:1], st)
 	e.deliver(t, p, files[:1], st)
@@ -402,4 +404,10 @@ func TestRefreshUnderRateLimits(t *testing.T) {
 			t.Errorf("%s answered 429 %d times", route, n)
 		}
 	}
+}
+
+// withHash returns src with the hash sum, as apply records it after the upload.
+func withHash(src source.Identity, sum source.Digest) source.Identity {
+	src.Hash = sum
+	return src
 }

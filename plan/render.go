@@ -7,7 +7,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/internal/display"
+	"github.com/fiosync/fiosync/source"
 )
 
 // Summary counts a plan's changes.
@@ -86,10 +87,10 @@ func rowOf(c Change) row {
 	switch {
 	case c.Action == Delete:
 		r.kind = "prune"
-	case c.Kind == Remote:
+	case c.Kind == source.Remote:
 		r.detail = c.Source.URL
 	default:
-		r.detail = manifest.FormatBytes(c.Size)
+		r.detail = display.Bytes(c.Size)
 	}
 	switch {
 	case c.Action == Adopt:
@@ -121,7 +122,7 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 		rows[i] = r
 		wAddr = max(wAddr, len([]rune(r.address)))
 		wKind = max(wKind, len(r.kind))
-		if c.Kind == Local && c.Action != Delete {
+		if c.Kind == source.Local && c.Action != Delete {
 			wDetail = max(wDetail, len(r.detail))
 		}
 	}
@@ -140,13 +141,13 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 
 	s := p.Summary()
 	if p.Empty() {
-		fmt.Fprintf(bw, "%s %s up to date.\n", paint(ansiBold, "No changes."), plural(s.Unchanged, "file", "files"))
+		fmt.Fprintf(bw, "%s %s up to date.\n", paint(ansiBold, "No changes."), display.Count(s.Unchanged, "file", "files"))
 	} else {
 		fmt.Fprintf(bw, "%s %s.\n", paint(ansiBold, "Plan:"), s.counts())
 	}
 	if n := len(p.Untracked); n > 0 {
 		fmt.Fprintf(bw, "\nNote: %s no longer in the manifest; fiosync leaves %s in Frame.io (set prune: true to delete %s):\n",
-			plural(n, "file is", "files are"), pick(n, "it", "them"), pick(n, "it", "them"))
+			display.Count(n, "file is", "files are"), display.Pick(n, "it", "them"), display.Pick(n, "it", "them"))
 		for _, a := range p.Untracked {
 			fmt.Fprintf(bw, "  %s\n", a)
 		}
@@ -162,7 +163,7 @@ func (s Summary) counts() string {
 		adopt = fmt.Sprintf(", %d to adopt", s.Adopt)
 	}
 	return fmt.Sprintf("%d to upload (%s)%s, %d to delete, %d unchanged",
-		s.Create+s.Update, manifest.FormatBytes(s.Bytes), adopt, s.Delete, s.Unchanged)
+		s.Create+s.Update, display.Bytes(s.Bytes), adopt, s.Delete, s.Unchanged)
 }
 
 // existingID is the id of the Frame.io file an adopt records.
@@ -181,18 +182,6 @@ func pad(s string, width int) string {
 	return s
 }
 
-// plural returns "1 file" or "3 files".
-func plural(n int, one, many string) string {
-	return fmt.Sprintf("%d %s", n, pick(n, one, many))
-}
-
-func pick(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 // jsonPlan is the documented schema of `fiosync plan --json`.
 type jsonPlan struct {
 	FormatVersion string       `json:"format_version"`
@@ -201,11 +190,11 @@ type jsonPlan struct {
 }
 
 type jsonChange struct {
-	Address string `json:"address"`
-	Action  Action `json:"action"`
-	Kind    Kind   `json:"kind"`
-	Size    int64  `json:"size"`
-	Reason  string `json:"reason"`
+	Address string      `json:"address"`
+	Action  Action      `json:"action"`
+	Kind    source.Kind `json:"kind"`
+	Size    int64       `json:"size"`
+	Reason  string      `json:"reason"`
 	// FileID is the Frame.io file an adopt records (adopts only).
 	FileID string `json:"file_id,omitempty"`
 }
@@ -237,7 +226,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	s := p.Summary()
 	b.WriteString("### fiosync plan\n\n")
 	if p.Empty() {
-		fmt.Fprintf(&b, "No changes. %s up to date.\n", plural(s.Unchanged, "file", "files"))
+		fmt.Fprintf(&b, "No changes. %s up to date.\n", display.Count(s.Unchanged, "file", "files"))
 	} else {
 		fmt.Fprintf(&b, "**%s.**\n", s.counts())
 	}
@@ -278,7 +267,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 		b.WriteString(header)
 		rows(first)
 	}
-	open := fmt.Sprintf(detailsOpen, plural(len(creates), "file", "files")) + header
+	open := fmt.Sprintf(detailsOpen, display.Count(len(creates), "file", "files")) + header
 	switch {
 	case len(creates) == 0:
 		more()
@@ -292,7 +281,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 		b.WriteString(detailsClose)
 	}
 	if n := len(p.Untracked); n > 0 {
-		fmt.Fprintf(&b, "\n%s no longer in the manifest and left in Frame.io (no `prune: true`).\n", plural(n, "file is", "files are"))
+		fmt.Fprintf(&b, "\n%s no longer in the manifest and left in Frame.io (no `prune: true`).\n", display.Count(n, "file is", "files are"))
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write plan as markdown: %w", err)
@@ -304,8 +293,8 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 func markdownRow(c Change) string {
 	mark, _ := symbol(c.Action)
 	size := ""
-	if c.Kind == Local || c.Action == Delete {
-		size = manifest.FormatBytes(c.Size)
+	if c.Kind == source.Local || c.Action == Delete {
+		size = display.Bytes(c.Size)
 	}
 	reason := c.Reason
 	switch {

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
@@ -50,8 +51,8 @@ func examplePlan(t testing.TB) *Plan {
 	a001 := local("/2026-11-26/A-Cam/A001.mov", 1288490189, t0) // 1.2 GiB
 	g01 := local("/2026-11-26/Grades/G01.mov", 880*mib, t0.Add(1))
 	reel := remote("/Reels/reel_v3.mp4", "https://cdn.example.com/reel_v3.mp4?X-Amz-Signature=secret")
-	old := entry(state.Source{Kind: state.KindLocal, Path: "old.mov", Size: 3 * gib}, "f-old")
-	g01Old := entry(state.Source{Kind: state.KindLocal, Path: "grades/G01.mov", Size: 870 * mib}, "f-g01")
+	old := entry(source.Identity{Kind: source.Local, Path: "old.mov", Size: 3 * gib}, "f-old")
+	g01Old := entry(source.Identity{Kind: source.Local, Path: "grades/G01.mov", Size: 870 * mib}, "f-g01")
 
 	entries := map[string]*state.Entry{
 		"/2026-11-20/old.mov":        old,
@@ -64,9 +65,7 @@ func examplePlan(t testing.TB) *Plan {
 		entries[d.Address] = entry(localSource(d, "same"), fmt.Sprintf("f-b%d", i))
 	}
 	files = append(files, reel)
-	p, err := Build(Inputs{Files: files, State: newState(entries), Prune: true, Sources: []state.Source{
-		statSource(a001), // files[0]
-	}})
+	p, err := Build(Inputs{Files: files, State: newState(entries), Prune: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,8 +97,8 @@ func untrackedPlan(t testing.TB) *Plan {
 	d := local("/A/kept.mov", 100, t0)
 	entries := map[string]*state.Entry{
 		d.Address:          entry(localSource(d, "x"), "f-kept"),
-		"/A/gone.mov":      entry(state.Source{Kind: state.KindLocal, Size: 1}, "f-gone"),
-		"/B/also gone.mp4": entry(state.RemoteSource("https://x.example/a.mp4"), "f-also"),
+		"/A/gone.mov":      entry(source.Identity{Kind: source.Local, Size: 1}, "f-gone"),
+		"/B/also gone.mp4": entry(source.OfURL("https://x.example/a.mp4"), "f-also"),
 	}
 	p, err := Build(Inputs{Files: []manifest.Desired{d}, State: newState(entries)})
 	if err != nil {
@@ -168,7 +167,7 @@ func TestMarkdownLimit(t *testing.T) {
 			for i := range tt.updates {
 				d := local(fmt.Sprintf("/U/%05d-%s.mov", i, strings.Repeat("u", 40)), 20, t0)
 				files = append(files, d)
-				entries[d.Address] = entry(state.Source{Kind: state.KindLocal, Size: 10}, "f")
+				entries[d.Address] = entry(source.Identity{Kind: source.Local, Size: 10}, "f")
 			}
 			for i := range tt.creates {
 				files = append(files, local(fmt.Sprintf("/V/%05d-%s.mov", i, strings.Repeat("c", 40)), 20, t0))

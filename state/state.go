@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/fiosync/fiosync/source"
 )
 
 // FormatVersion is the version of the state file format this package writes.
@@ -49,7 +51,7 @@ type Target struct {
 // Entry records the file fiosync delivered at one address.
 type Entry struct {
 	// Source is where the content came from and its identity at the time.
-	Source Source `json:"source"`
+	Source source.Identity `json:"source"`
 	// FileID is the Frame.io file id of the delivered file.
 	FileID string `json:"file_id"`
 	// ParentID is the id of the folder the file was created in.
@@ -80,42 +82,6 @@ const (
 	// StatusComplete: every part was confirmed.
 	StatusComplete Status = "complete"
 )
-
-// Kind says where a Source's content comes from.
-type Kind string
-
-// The kinds of Source.
-const (
-	KindLocal  Kind = "local"
-	KindRemote Kind = "remote"
-)
-
-// Source is the identity of an entry's content when it was delivered.
-//
-// A local source records the file's path (slash-separated, relative to the
-// manifest's directory), its BLAKE3, and the stat fields (size, mtime, inode,
-// ctime) that let a later run trust the hash without reading the file again.
-// A remote source records the URL without its query string and the BLAKE3 of
-// the whole URL, so a changed signed URL is noticed without being stored.
-type Source struct {
-	Kind Kind `json:"kind"`
-
-	Path    string    `json:"path,omitempty"`
-	Size    int64     `json:"size,omitzero"`
-	ModTime time.Time `json:"mtime,omitzero"`
-	Inode   uint64    `json:"inode,omitzero"`
-	Ctime   time.Time `json:"ctime,omitzero"`
-	Hash    Digest    `json:"hash,omitzero"`
-
-	URL     string `json:"url,omitempty"`
-	URLHash Digest `json:"url_hash,omitzero"`
-}
-
-// RemoteSource returns the Source of a URL: its text without the query string
-// and the BLAKE3 of the whole URL.
-func RemoteSource(u string) Source {
-	return Source{Kind: KindRemote, URL: StripQuery(u), URLHash: HashURL(u)}
-}
 
 // New returns an empty state for target with a fresh lineage and serial 0.
 func New(target Target) *State {

@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/fiosync/fiosync/apply"
-	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/plan"
-	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 type applyCmd struct {
@@ -65,7 +65,7 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	}
 	if p.Empty() {
 		if !c.JSON {
-			fmt.Fprintf(io.Out, "No changes. %s up to date.\n", plural(p.Unchanged, "file"))
+			fmt.Fprintf(io.Out, "No changes. %s up to date.\n", display.Count(p.Unchanged, "file", "files"))
 		}
 		return nil
 	}
@@ -82,12 +82,11 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	s.releaseGC() // uploading makes garbage at the pace of the network: collect it
 	view := newApplyView(io, g, c.JSON)
 	res, err := apply.Run(ctx, p, apply.Options{
 		Client:   client,
-		State:    state.NewWriter(s.backend, s.stateFor(p.Target)),
-		Files:    s.files,
+		State:    store.NewWriter(s.backend, s.stateFor(p.Target)),
+		Manifest: s.m,
 		Parallel: c.Parallel,
 		Observer: view,
 	})
@@ -111,6 +110,3 @@ func (c *applyCmd) confirm(io *stdio, g *Globals, p *plan.Plan) error {
 	}
 	return nil
 }
-
-// formatBytes is the one way sizes are written in the CLI.
-var formatBytes = manifest.FormatBytes

@@ -7,13 +7,15 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 type importCmd struct {
@@ -46,18 +48,6 @@ func (c *importCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		return unknownAddress(c.Address, s.files)
 	}
 	d := s.files[i]
-	if s.st != nil {
-		if e := s.st.Entries[d.Address]; e != nil {
-			return fmt.Errorf("the state already tracks %s (Frame.io file %s); run 'fiosync state rm %s' first to record another file for it",
-				d.Address, e.FileID, d.Address)
-		}
-		for _, addr := range s.st.Addresses() {
-			e := s.st.Entries[addr]
-			if e.FileID == c.FileID || slices.Contains(e.Previous, c.FileID) {
-				return fmt.Errorf("file %s is already tracked for %s; one Frame.io file cannot be the delivery of two addresses", c.FileID, addr)
-			}
-		}
-	}
 
 	client, err := g.client(ctx)
 	if err != nil {
@@ -81,60 +71,55 @@ func (c *importCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if err := c.check(f, d, t, io); err != nil {
 		return err
 	}
-
 	rf := plan.RemoteFile{ID: f.ID, Name: f.Name, ParentID: f.ParentID, Size: f.FileSize, Status: f.Status, CreatedAt: f.CreatedAt}
-	e, err := apply.AdoptEntry(&d, rf, time.Now())
+	p, err := plan.Import(d, rf, s.st, t, plan.ImportOptions{AnySize: c.Force})
+	if errors.Is(err, plan.ErrSizeMismatch) {
+		return fmt.Errorf("%w; pass --force to record it anyway", err)
+	}
 	if err != nil {
 		return err
 	}
-	if d.Kind == manifest.Local && e.Source.Size != f.FileSize && !c.Force {
-		return sizeMismatch(d, e.Source.Size, f)
-	}
-	st.Entries[d.Address] = e
-	if err := s.backend.Save(ctx, st); err != nil {
+	// The one adopt goes through apply, as a saved plan --adopt would: the local file is
+	// read once to record its hash, and the entry is saved through the state's Writer.
+	w := store.NewWriter(s.backend, st)
+	res, err := apply.Run(ctx, p, apply.Options{Client: client, State: w, Manifest: s.m})
+	if err != nil {
 		return err
 	}
-
-	src := e.Source.URL
-	if d.Kind == manifest.Local {
-		src = fmt.Sprintf("%s (%s, %s)", d.RelPath, formatBytes(e.Source.Size), e.Source.Hash)
+	e := w.Snapshot().Entries[d.Address]
+	if e == nil || res.Adopted != 1 {
+		return fmt.Errorf("import %s: the file was not recorded", d.Address)
 	}
-	fmt.Fprintf(io.Out, "Imported %s: Frame.io file %s (%q, %s) from %s.\n", d.Address, f.ID, f.Name, formatBytes(f.FileSize), src)
+	src := e.Source.URL
+	if d.Source.Kind == source.Local {
+		src = fmt.Sprintf("%s (%s, %s)", e.Source.Path, display.Bytes(e.Source.Size), e.Source.Hash)
+	}
+	fmt.Fprintf(io.Out, "Imported %s: Frame.io file %s (%q, %s) from %s.\n", d.Address, f.ID, f.Name, display.Bytes(f.FileSize), src)
 	fmt.Fprintf(io.Out, "Recorded in %s; the next plan sees the address as delivered.\n", s.backend)
 	return nil
 }
 
-// check refuses a Frame.io file that cannot be the delivery of d, and warns about a
-// difference that may be intended (another name).
+// check refuses a Frame.io file that cannot be the delivery of d for what only a full file
+// record tells (its type and project; plan.Import holds the rules of every adopt), and warns
+// about a difference that may be intended.
 func (c *importCmd) check(f *frameio.File, d manifest.Desired, t state.Target, io *stdio) error {
 	switch {
 	case f.Type != "" && f.Type != frameio.TypeFile:
 		return fmt.Errorf("%s is a %s, not a file; import records files only", f.ID, strings.ReplaceAll(f.Type, "_", " "))
 	case f.ProjectID != "" && f.ProjectID != t.ProjectID:
 		return fmt.Errorf("file %s belongs to project %s, but the manifest targets project %q (id %s)", f.ID, f.ProjectID, t.Project, t.ProjectID)
-	case f.Status != frameio.StatusUploaded && f.Status != frameio.StatusTranscoded:
-		return fmt.Errorf("file %s is not completely uploaded (status %q); wait for its upload to finish, or let fiosync upload %s", f.ID, f.Status, d.Address)
 	}
-	if d.Kind == manifest.Local && d.Info != nil && d.Info.Size() != f.FileSize {
-		if !c.Force {
-			return sizeMismatch(d, d.Info.Size(), f)
-		}
+	if d.Source.Kind == source.Local && d.Source.Size != f.FileSize && c.Force {
 		fmt.Fprintf(io.Err, "warning: %s has %s and Frame.io file %s has %s; recording it anyway (--force)\n",
-			d.RelPath, formatBytes(d.Info.Size()), f.ID, formatBytes(f.FileSize))
+			d.Source.Path, display.Bytes(d.Source.Size), f.ID, display.Bytes(f.FileSize))
 	}
 	if f.Name != d.Name {
 		fmt.Fprintf(io.Err, "warning: Frame.io file %s is named %q, not %q; recording it for %s anyway\n", f.ID, f.Name, d.Name, d.Address)
 	}
-	if d.Kind == manifest.Remote {
+	if d.Source.Kind == source.Remote {
 		fmt.Fprintf(io.Err, "warning: %s comes from a URL; fiosync cannot compare its content with Frame.io file %s\n", d.Address, f.ID)
 	}
 	return nil
-}
-
-// sizeMismatch is the refusal of a local file whose size is not the Frame.io file's.
-func sizeMismatch(d manifest.Desired, size int64, f *frameio.File) error {
-	return fmt.Errorf("%s has %s and Frame.io file %s has %s: not the same content; pass --force to record it anyway",
-		d.RelPath, formatBytes(size), f.ID, formatBytes(f.FileSize))
 }
 
 // maxNear bounds the addresses an unknown-address error suggests.

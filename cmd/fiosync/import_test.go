@@ -11,7 +11,9 @@ import (
 	"github.com/fiosync/fiosync/emulator"
 	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/internal/emutest"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // TestImport covers what the scripts cannot reach easily: ids that are folders or uploads in
@@ -101,12 +103,12 @@ uploads:
 		})
 	}
 
-	st, err := state.NewFile(filepath.Join(dir, "fiosync.state.json")).Load(ctx)
+	st, err := store.NewFile(filepath.Join(dir, "fiosync.state.json")).Load(ctx)
 	if err != nil {
 		t.Fatalf("the first import wrote no state: %v", err)
 	}
 	e := st.Entries["/reel.mp4"]
-	if e == nil || e.FileID != reel.ID || e.Status != state.StatusComplete || e.Source.URLHash != state.HashURL("https://cdn.example.com/reel.mp4?sig=secret") {
+	if e == nil || e.FileID != reel.ID || e.Status != state.StatusComplete || e.Source.URLHash != source.HashURL("https://cdn.example.com/reel.mp4?sig=secret") {
 		t.Errorf("entry of /reel.mp4 = %+v, want complete file %s with the URL's hash", e, reel.ID)
 	}
 	if st.Target.ProjectID != seed.ProjectID {

@@ -14,7 +14,8 @@ import (
 	"github.com/fiosync/fiosync/emulator"
 	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/internal/pgtest"
-	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/statefile"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // pgHarness runs fiosync in-process against an emulator, with the state in PostgreSQL. It
@@ -137,7 +138,7 @@ func TestStatePushPull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	localState, err := state.Decode(local)
+	localState, err := statefile.Decode(local)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,12 +172,12 @@ func TestStatePushPull(t *testing.T) {
 		t.Errorf("push of another lineage: exit %d, stderr %q", code, stderr)
 	}
 	h.must(exitOK, append([]string{"state", "push", "--force", otherState}, pg...)...)
-	forced, err := state.NewFile(otherState).Load(context.Background())
+	forced, err := store.NewFile(otherState).Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	pulled = h.must(exitOK, append([]string{"state", "pull"}, pg...)...)
-	got, err := state.Decode([]byte(pulled))
+	got, err := statefile.Decode([]byte(pulled))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ import (
 	"github.com/zeebo/blake3"
 
 	"github.com/fiosync/fiosync/emulator"
-	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 var update = flag.Bool("update", false, "rewrite testscript golden sections from actual output")
@@ -69,7 +69,7 @@ type scriptEnv struct {
 	seed   emulator.Seed
 
 	mu    sync.Mutex
-	locks map[string]state.Unlocker // by absolute state path
+	locks map[string]store.Unlocker // by absolute state path
 }
 
 // scripts maps a script's work directory to its scriptEnv.
@@ -116,7 +116,7 @@ func TestScript(t *testing.T) {
 			env.Setenv("HOME", env.WorkDir+"/home")
 			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/home/.config")
 
-			se := &scriptEnv{emu: emu, apiURL: srv.URL, seed: seed, locks: map[string]state.Unlocker{}}
+			se := &scriptEnv{emu: emu, apiURL: srv.URL, seed: seed, locks: map[string]store.Unlocker{}}
 			scripts.Store(env.WorkDir, se)
 			env.Defer(func() {
 				scripts.Delete(env.WorkDir)
@@ -393,7 +393,7 @@ func cmdFileID(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 3 {
 		path = args[2]
 	}
-	st, err := state.NewFile(ts.MkAbs(path)).Load(context.Background())
+	st, err := store.NewFile(ts.MkAbs(path)).Load(context.Background())
 	ts.Check(err)
 	e, ok := st.Entries[args[1]]
 	if !ok {
@@ -426,7 +426,7 @@ func cmdStateLock(ts *testscript.TestScript, neg bool, args []string) {
 		if _, ok := se.locks[path]; ok {
 			ts.Fatalf("already holding the lock on %s", path)
 		}
-		u, err := state.NewFile(path).Lock(context.Background(), state.LockInfo{Operation: "apply"}, 0)
+		u, err := store.NewFile(path).Lock(context.Background(), store.LockInfo{Operation: "apply"}, 0)
 		ts.Check(err)
 		se.locks[path] = u
 	case "release":

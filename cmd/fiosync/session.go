@@ -4,18 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"runtime/debug"
-	"runtime/metrics"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state"
 	"github.com/fiosync/fiosync/state/pgstate"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // stateFlags locate the state and say how long to wait for its lock.
@@ -26,7 +23,7 @@ type stateFlags struct {
 }
 
 // backend opens the state named by the flags; by default the state file beside the manifest.
-func (f *stateFlags) backend(manifestPath string) (state.Backend, error) {
+func (f *stateFlags) backend(manifestPath string) (store.Backend, error) {
 	path := f.State
 	if pgstate.IsURL(path) {
 		name := f.StateName
@@ -47,18 +44,16 @@ func (f *stateFlags) backend(manifestPath string) (state.Backend, error) {
 	if path == "" {
 		path = filepath.Join(filepath.Dir(manifestPath), "fiosync.state.json")
 	}
-	return state.NewFile(path), nil
+	return store.NewFile(path), nil
 }
 
 // session is a manifest, its expansion and its locked state: what plan and apply start from.
 type session struct {
 	m       *manifest.Manifest
 	files   []manifest.Desired
-	backend state.Backend
-	unlock  state.Unlocker
+	backend store.Backend
+	unlock  store.Unlocker
 	st      *state.State // nil when no state was saved yet
-	// releaseGC turns the garbage collector back on (see holdGC).
-	releaseGC func()
 }
 
 // openSession parses the manifest, locks the state, then expands the manifest and loads the
@@ -72,14 +67,13 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op strin
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := b.Lock(ctx, state.LockInfo{Operation: op}, sf.LockTimeout)
+	unlock, err := b.Lock(ctx, store.LockInfo{Operation: op}, sf.LockTimeout)
 	if err != nil {
 		closeBackend(b)
 		return nil, err
 	}
-	s := &session{m: m, backend: b, unlock: unlock, releaseGC: holdGC()}
+	s := &session{m: m, backend: b, unlock: unlock}
 	exp, st, err := plan.Read(ctx, m, b)
-	boundGC()
 	if err != nil {
 		s.close()
 		return nil, manifestError(errw, err)
@@ -92,69 +86,11 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op strin
 }
 
 func (s *session) close() {
-	s.releaseGC()
 	if s.unlock != nil {
 		s.unlock.Unlock()
 		s.unlock = nil
 	}
 	closeBackend(s.backend)
-}
-
-// holdGC turns the garbage collector off until the returned function is called; a session
-// holds it off while the plan is made. Planning allocates mostly what it keeps (the decoded
-// state and the expanded manifest, about 3 KB per file), so collecting during it is work
-// without return: GOGC=off made a no-op plan over 10,000 files 14% faster (median of 40
-// interleaved runs: 41.9 -> 36.1 ms). Memory stays within what GOGC=100 allows: plan.Read
-// makes its result and little garbage, and after it boundGC caps the heap at twice its size,
-// past which the collector works again. A GOGC or GOMEMLIMIT set by the user wins.
-//
-// Holds nest (tests run sessions side by side in one process): the first turns the collector
-// off, the last release restores the settings. The returned function may be called more than
-// once.
-func holdGC() (release func()) {
-	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return func() {}
-	}
-	gcHold.Lock()
-	defer gcHold.Unlock()
-	if gcHold.holders == 0 {
-		gcHold.percent = debug.SetGCPercent(-1)
-		gcHold.limit = debug.SetMemoryLimit(-1)
-	}
-	gcHold.holders++
-	return sync.OnceFunc(func() {
-		gcHold.Lock()
-		defer gcHold.Unlock()
-		if gcHold.holders--; gcHold.holders == 0 {
-			debug.SetGCPercent(gcHold.percent)
-			debug.SetMemoryLimit(gcHold.limit)
-		}
-	})
-}
-
-// boundGC limits the memory of a held collector to twice the heap in use now, plus 64 MiB:
-// what the plan allocates from here on (hashing, the refresh, the plan itself) is collected
-// once it passes that, as GOGC=100 would. The limit only grows while holds nest.
-func boundGC() {
-	gcHold.Lock()
-	defer gcHold.Unlock()
-	if gcHold.holders == 0 {
-		return
-	}
-	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(heap)
-	limit := 2*int64(heap[0].Value.Uint64()) + 64<<20
-	if current := debug.SetMemoryLimit(-1); current == gcHold.limit || current < limit {
-		debug.SetMemoryLimit(limit)
-	}
-}
-
-// gcHold is the state of holdGC: how many hold the collector off, and the settings to restore.
-var gcHold struct {
-	sync.Mutex
-	holders int
-	percent int
-	limit   int64
 }
 
 // stateFor returns the state to record deliveries to target t in: the loaded one, with t
@@ -181,15 +117,13 @@ type planOptions struct {
 // plan computes the plan from the session: local facts, then (unless refresh is off) the
 // remote side, then the pure diff.
 func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw io.Writer) (*plan.Plan, error) {
-	sources, err := plan.Identify(ctx, s.files, s.st, opts.parallel)
-	if err != nil {
+	if err := plan.Identify(ctx, s.files, s.st, opts.parallel); err != nil {
 		return nil, err
 	}
 	in := plan.Inputs{
 		Files:     s.files,
 		Target:    s.m.Target,
 		Prune:     s.m.Prune,
-		Sources:   sources,
 		State:     s.st,
 		MaxDelete: opts.maxDelete,
 		Adopt:     opts.adopt,

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/statefile"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 type stateCmd struct {
@@ -25,7 +27,7 @@ type stateLocation struct {
 }
 
 // load opens the state and reads it. The caller closes the backend with closeBackend.
-func (l *stateLocation) load(ctx context.Context) (state.Backend, *state.State, error) {
+func (l *stateLocation) load(ctx context.Context) (store.Backend, *state.State, error) {
 	b, err := l.backend(l.File)
 	if err != nil {
 		return nil, nil, err
@@ -39,9 +41,9 @@ func (l *stateLocation) load(ctx context.Context) (state.Backend, *state.State, 
 }
 
 // loadState reads b's state; that there is none yet is an error saying when there will be.
-func loadState(ctx context.Context, b state.Backend) (*state.State, error) {
+func loadState(ctx context.Context, b store.Backend) (*state.State, error) {
 	st, err := b.Load(ctx)
-	if errors.Is(err, state.ErrNoState) {
+	if errors.Is(err, store.ErrNoState) {
 		return nil, fmt.Errorf("no state at %s yet: it is written by the first fiosync apply", b)
 	}
 	return st, err
@@ -57,7 +59,7 @@ func (c *stateListCmd) Run(ctx context.Context, io *stdio) error {
 		return err
 	}
 	defer closeBackend(b)
-	return st.WriteList(io.Out)
+	return writeStateList(io.Out, st)
 }
 
 type stateShowCmd struct {
@@ -73,9 +75,9 @@ func (c *stateShowCmd) Run(ctx context.Context, io *stdio) error {
 	}
 	defer closeBackend(b)
 	if !c.JSON {
-		return noEntryHint(st.Describe(io.Out, c.Address), c.Address)
+		return noEntryHint(describeEntry(io.Out, st, c.Address), c.Address)
 	}
-	data, err := st.EntryJSON(c.Address)
+	data, err := statefile.EntryJSON(st, c.Address)
 	if err != nil {
 		return noEntryHint(err, c.Address)
 	}
@@ -105,7 +107,7 @@ func (c *stateRmCmd) Run(ctx context.Context, io *stdio) error {
 		return err
 	}
 	defer closeBackend(b)
-	unlock, err := b.Lock(ctx, state.LockInfo{Operation: "state rm"}, c.LockTimeout)
+	unlock, err := b.Lock(ctx, store.LockInfo{Operation: "state rm"}, c.LockTimeout)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/statefile"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // defaultStateName names a PostgreSQL state after the manifest's target and the manifest's
@@ -41,7 +43,7 @@ func defaultStateName(manifestPath string) (string, error) {
 }
 
 // closeBackend releases what a backend keeps open between calls (a database connection).
-func closeBackend(b state.Backend) {
+func closeBackend(b store.Backend) {
 	if c, ok := b.(io.Closer); ok {
 		c.Close()
 	}
@@ -69,8 +71,8 @@ from it at the same serial: pushing would undo saves.`
 }
 
 func (c *statePushCmd) Run(ctx context.Context, io *stdio) error {
-	src, err := state.NewFile(c.StateFile).Load(ctx)
-	if errors.Is(err, state.ErrNoState) {
+	src, err := store.NewFile(c.StateFile).Load(ctx)
+	if errors.Is(err, store.ErrNoState) {
 		return fmt.Errorf("no state file %q to push", c.StateFile)
 	}
 	if err != nil {
@@ -81,7 +83,7 @@ func (c *statePushCmd) Run(ctx context.Context, io *stdio) error {
 		return err
 	}
 	defer closeBackend(b)
-	unlock, err := b.Lock(ctx, state.LockInfo{Operation: "state push"}, c.LockTimeout)
+	unlock, err := b.Lock(ctx, store.LockInfo{Operation: "state push"}, c.LockTimeout)
 	if err != nil {
 		return err
 	}
@@ -89,7 +91,7 @@ func (c *statePushCmd) Run(ctx context.Context, io *stdio) error {
 
 	cur, err := b.Load(ctx)
 	switch {
-	case errors.Is(err, state.ErrNoState):
+	case errors.Is(err, store.ErrNoState):
 		cur = nil
 	case err != nil:
 		return err
@@ -129,7 +131,7 @@ func pushed(cur, src *state.State, force bool) (*state.State, error) {
 	if cur.Lineage != src.Lineage {
 		if !force {
 			return nil, fmt.Errorf("the target holds a state of lineage %s (serial %d), the file one of lineage %s: they are different histories, perhaps different projects (pass --force to replace it): %w",
-				cur.Lineage, cur.Serial, src.Lineage, state.ErrLineage)
+				cur.Lineage, cur.Serial, src.Lineage, store.ErrLineage)
 		}
 		return past(), nil
 	}
@@ -139,7 +141,7 @@ func pushed(cur, src *state.State, force bool) (*state.State, error) {
 	case cur.Serial > src.Serial:
 		if !force {
 			return nil, fmt.Errorf("the target is at serial %d, ahead of the file's %d: pushing would undo %d saves (pull it first, or pass --force): %w",
-				cur.Serial, src.Serial, cur.Serial-src.Serial, state.ErrStale)
+				cur.Serial, src.Serial, cur.Serial-src.Serial, store.ErrStale)
 		}
 		return past(), nil
 	}
@@ -148,17 +150,17 @@ func pushed(cur, src *state.State, force bool) (*state.State, error) {
 		return nil, err
 	}
 	if !force {
-		return nil, fmt.Errorf("the target and the file are both at serial %d but differ: the histories diverged (pass --force to replace the target): %w", cur.Serial, state.ErrStale)
+		return nil, fmt.Errorf("the target and the file are both at serial %d but differ: the histories diverged (pass --force to replace the target): %w", cur.Serial, store.ErrStale)
 	}
 	return past(), nil
 }
 
 func sameDocument(a, b *state.State) (bool, error) {
-	da, err := state.Encode(a)
+	da, err := statefile.Encode(a)
 	if err != nil {
 		return false, err
 	}
-	db, err := state.Encode(b)
+	db, err := statefile.Encode(b)
 	if err != nil {
 		return false, err
 	}
@@ -167,7 +169,7 @@ func sameDocument(a, b *state.State) (bool, error) {
 
 // saveAs stores next through Save, for backends that renumber every save (a state file):
 // the target's serial goes up by one, and next.Serial says where it landed.
-func saveAs(ctx context.Context, b state.Backend, cur, next *state.State) error {
+func saveAs(ctx context.Context, b store.Backend, cur, next *state.State) error {
 	if cur != nil && cur.Lineage != next.Lineage {
 		return fmt.Errorf("%s cannot take a state of another lineage by push; move it away first", b)
 	}
@@ -194,7 +196,7 @@ func (c *statePullCmd) Run(ctx context.Context, io *stdio) error {
 		return err
 	}
 	defer closeBackend(b)
-	data, err := state.Encode(st)
+	data, err := statefile.Encode(st)
 	if err != nil {
 		return err
 	}

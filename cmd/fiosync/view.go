@@ -12,6 +12,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/fiosync/fiosync/apply"
+	"github.com/fiosync/fiosync/internal/display"
 )
 
 // applyView renders apply's events in one of three forms:
@@ -70,7 +71,7 @@ func (v *applyView) Event(e apply.Event) {
 	switch e.Type {
 	case apply.EventStart:
 		v.files = e.Files
-		fmt.Fprintf(v.out, "Applying %s (%s to upload).\n", plural(e.Files, "change"), formatBytes(e.Total))
+		fmt.Fprintf(v.out, "Applying %s (%s to upload).\n", display.Count(e.Files, "change", "changes"), display.Bytes(e.Total))
 		if v.live != nil {
 			v.planned = e.Total
 			// Built with total 0 and sized afterwards, the bar does not complete by
@@ -96,7 +97,7 @@ func (v *applyView) Event(e apply.Event) {
 	case apply.EventFileDone:
 		v.done++
 		v.endBar(e.Address, true)
-		fmt.Fprintf(v.out, "  done    %s  %s%s\n", e.Address, formatBytes(e.Bytes), noteSuffix(e.Note))
+		fmt.Fprintf(v.out, "  done    %s  %s%s\n", e.Address, display.Bytes(e.Bytes), noteSuffix(e.Note))
 	case apply.EventFileFailed:
 		v.failed++
 		v.endBar(e.Address, false)
@@ -139,14 +140,6 @@ func noteSuffix(note string) string {
 	return "  (" + note + ")"
 }
 
-// plural writes n and the noun, with an s unless n is 1.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
 // shorten keeps the end of an address, which names the file.
 func shorten(s string, n int) string {
 	if len(s) <= n {
@@ -178,14 +171,14 @@ func (v *applyView) finish(res *apply.Result) {
 	}
 	rate := ""
 	if secs := res.Elapsed.Seconds(); secs > 0 && res.Bytes > 0 {
-		rate = fmt.Sprintf(", %s/s", formatBytes(int64(float64(res.Bytes)/secs)))
+		rate = fmt.Sprintf(", %s/s", display.Bytes(int64(float64(res.Bytes)/secs)))
 	}
 	verdict := "complete"
 	if res.Failed > 0 || res.Skipped > 0 {
 		verdict = "incomplete"
 	}
 	fmt.Fprintf(v.final, "Apply %s: %s. %s sent in %s%s.\n", verdict, strings.Join(parts, ", "),
-		formatBytes(res.Bytes), res.Elapsed.Round(10*time.Millisecond), rate)
+		display.Bytes(res.Bytes), res.Elapsed.Round(10*time.Millisecond), rate)
 }
 
 // close stops the live display, whatever state its bars are in.

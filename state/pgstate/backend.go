@@ -13,9 +13,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/statefile"
+	"github.com/fiosync/fiosync/state/store"
 )
 
-// Backend is a state.Backend over one state name in a PostgreSQL database.
+// Backend is a store.Backend over one state name in a PostgreSQL database.
 // See the package documentation for the tables, the compare-and-swap and the
 // locking. A Backend is safe for concurrent use; its database calls are
 // serialised on one connection.
@@ -43,7 +45,7 @@ type Backend struct {
 	hasKnown bool
 }
 
-var _ state.Backend = (*Backend)(nil)
+var _ store.Backend = (*Backend)(nil)
 
 // IsURL reports whether s selects this backend: a postgres:// or
 // postgresql:// URL.
@@ -132,7 +134,7 @@ func (b *Backend) Close() error {
 }
 
 // Load reads the state's document and decodes it like a state file: nothing
-// stored gives state.ErrNoState, a damaged document *state.CorruptError.
+// stored gives store.ErrNoState, a damaged document *statefile.CorruptError.
 func (b *Backend) Load(ctx context.Context) (*state.State, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -143,7 +145,7 @@ func (b *Backend) Load(ctx context.Context) (*state.State, error) {
 	var doc []byte
 	err = conn.QueryRow(ctx, `SELECT document FROM fiosync_states WHERE name = $1`, b.name).Scan(&doc)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("load state %q: %w", b.display, state.ErrNoState)
+		return nil, fmt.Errorf("load state %q: %w", b.display, store.ErrNoState)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load state %q: %w", b.display, err)
@@ -158,8 +160,8 @@ func (b *Backend) Load(ctx context.Context) (*state.State, error) {
 
 // decode decodes a stored document, naming this state in errors.
 func (b *Backend) decode(doc []byte) (*state.State, error) {
-	s, err := state.Decode(doc)
-	var ce *state.CorruptError
+	s, err := statefile.Decode(doc)
+	var ce *statefile.CorruptError
 	if errors.As(err, &ce) {
 		ce.Path = b.display
 		return nil, ce
@@ -172,11 +174,11 @@ func (b *Backend) decode(doc []byte) (*state.State, error) {
 
 // Save stores s with its serial bumped, if the stored state still has
 // s.Lineage and s.Serial (or nothing is stored and s.Serial is 0); otherwise
-// it fails with state.ErrLineage or state.ErrStale and changes nothing.
+// it fails with store.ErrLineage or store.ErrStale and changes nothing.
 func (b *Backend) Save(ctx context.Context, s *state.State) error {
 	next := *s // shallow: Encode copies what it changes
 	next.Serial = s.Serial + 1
-	doc, err := state.Encode(&next)
+	doc, err := statefile.Encode(&next)
 	if err != nil {
 		return fmt.Errorf("save state %q: %w", b.display, err)
 	}
@@ -189,12 +191,12 @@ func (b *Backend) Save(ctx context.Context, s *state.State) error {
 
 // Replace stores s exactly as it is, its serial included, if the stored
 // state is still old (same lineage and serial), or, when old is nil, if
-// nothing is stored. Otherwise it fails with state.ErrLineage or
-// state.ErrStale and changes nothing. It is how `fiosync state push` brings in
+// nothing is stored. Otherwise it fails with store.ErrLineage or
+// store.ErrStale and changes nothing. It is how `fiosync state push` brings in
 // a state file without renumbering it; the caller decides which serial s may
 // have.
 func (b *Backend) Replace(ctx context.Context, old, s *state.State) error {
-	doc, err := state.Encode(s)
+	doc, err := statefile.Encode(s)
 	if err != nil {
 		return fmt.Errorf("replace state %q: %w", b.display, err)
 	}
@@ -233,7 +235,7 @@ func (b *Backend) write(ctx context.Context, lineage string, serial uint64, doc 
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		if serial != 0 {
-			return fmt.Errorf("the stored state is gone, but this one was loaded from it at serial %d: %w", serial, state.ErrStale)
+			return fmt.Errorf("the stored state is gone, but this one was loaded from it at serial %d: %w", serial, store.ErrStale)
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO fiosync_states (name, lineage, serial, document, updated_at)
 			VALUES ($1, $2, $3, $4, now()) ON CONFLICT (name) DO NOTHING`,
@@ -242,7 +244,7 @@ func (b *Backend) write(ctx context.Context, lineage string, serial uint64, doc 
 			return fmt.Errorf("insert state: %w", err)
 		}
 		if tag.RowsAffected() != 1 {
-			return fmt.Errorf("another fiosync stored the first state at the same time: %w", state.ErrStale)
+			return fmt.Errorf("another fiosync stored the first state at the same time: %w", store.ErrStale)
 		}
 	case err != nil:
 		return fmt.Errorf("read stored state: %w", err)
@@ -261,10 +263,10 @@ func (b *Backend) write(ctx context.Context, lineage string, serial uint64, doc 
 			storedLineage, storedSerial = s.Lineage, int64(s.Serial)
 		}
 		if storedLineage != lineage {
-			return fmt.Errorf("stored lineage %q, this state's %q: %w", storedLineage, lineage, state.ErrLineage)
+			return fmt.Errorf("stored lineage %q, this state's %q: %w", storedLineage, lineage, store.ErrLineage)
 		}
 		if uint64(storedSerial) != serial {
-			return fmt.Errorf("stored serial %d, this state was loaded at %d: %w", storedSerial, serial, state.ErrStale)
+			return fmt.Errorf("stored serial %d, this state was loaded at %d: %w", storedSerial, serial, store.ErrStale)
 		}
 		tag, err := tx.Exec(ctx, `UPDATE fiosync_states
 			SET lineage = $4, serial = $5, document = $6, updated_at = now()
@@ -274,7 +276,7 @@ func (b *Backend) write(ctx context.Context, lineage string, serial uint64, doc 
 			return fmt.Errorf("update state: %w", err)
 		}
 		if tag.RowsAffected() != 1 {
-			return fmt.Errorf("the row's lineage and serial columns disagree with its document (edited by hand?): %w", state.ErrStale)
+			return fmt.Errorf("the row's lineage and serial columns disagree with its document (edited by hand?): %w", store.ErrStale)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -14,8 +14,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/fiosync/fiosync/internal/pgtest"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
-	"github.com/fiosync/fiosync/state/statetest"
+	"github.com/fiosync/fiosync/state/statefile"
+	"github.com/fiosync/fiosync/state/store"
+	"github.com/fiosync/fiosync/state/store/storetest"
 )
 
 var target = state.Target{AccountID: "a", WorkspaceID: "w", ProjectID: "p", RootFolderID: "r"}
@@ -43,9 +46,9 @@ func reopen(t *testing.T, b *Backend) *Backend {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	statetest.Run(t, statetest.Factory{
-		New: func(t *testing.T) state.Backend { return open(t, pgtest.URL(t), "conformance") },
-		Reopen: func(t *testing.T, b state.Backend) state.Backend {
+	storetest.Run(t, storetest.Factory{
+		New: func(t *testing.T) store.Backend { return open(t, pgtest.URL(t), "conformance") },
+		Reopen: func(t *testing.T, b store.Backend) store.Backend {
 			return reopen(t, b.(*Backend))
 		},
 	})
@@ -68,7 +71,7 @@ func psql(t *testing.T, url, sql string, args ...any) {
 // entry returns a complete entry for a test state.
 func entry(id string) *state.Entry {
 	return &state.Entry{
-		Source:     state.RemoteSource("https://example.com/" + id),
+		Source:     source.OfURL("https://example.com/" + id),
 		FileID:     id,
 		Status:     state.StatusComplete,
 		UploadedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
@@ -171,7 +174,7 @@ func TestStaleWritersRefused(t *testing.T) {
 			winner = i
 		case err == nil:
 			t.Errorf("writers %d and %d both saved over serial 1", winner, i)
-		case !errors.Is(err, state.ErrStale):
+		case !errors.Is(err, store.ErrStale):
 			t.Errorf("writer %d: error %v, want ErrStale", i, err)
 		}
 	}
@@ -202,7 +205,7 @@ func TestDamagedDocument(t *testing.T) {
 	if err := b.Save(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	doc, err := state.Encode(s)
+	doc, err := statefile.Encode(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,14 +213,14 @@ func TestDamagedDocument(t *testing.T) {
 	psql(t, url, `UPDATE fiosync_states SET document = $1 WHERE name = 'damaged'`, damaged)
 
 	_, err = b.Load(ctx)
-	var ce *state.CorruptError
+	var ce *statefile.CorruptError
 	if !errors.As(err, &ce) || ce.Path != b.String() {
 		t.Fatalf("Load of a damaged document: error %v, want *CorruptError naming %q", err, b)
 	}
-	if err := b.Save(ctx, s); !errors.Is(err, state.ErrCorrupt) {
+	if err := b.Save(ctx, s); !errors.Is(err, statefile.ErrCorrupt) {
 		t.Errorf("Save over a damaged document: error %v, want ErrCorrupt", err)
 	}
-	if err := b.Replace(ctx, s, state.New(target)); !errors.Is(err, state.ErrCorrupt) {
+	if err := b.Replace(ctx, s, state.New(target)); !errors.Is(err, statefile.ErrCorrupt) {
 		t.Errorf("Replace of a damaged document: error %v, want ErrCorrupt", err)
 	}
 	var stored []byte
@@ -250,18 +253,18 @@ func TestReplace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := state.Encode(s)
-	gotDoc, _ := state.Encode(got)
+	want, _ := statefile.Encode(s)
+	gotDoc, _ := statefile.Encode(got)
 	if diff := cmp.Diff(string(want), string(gotDoc)); diff != "" {
 		t.Errorf("stored document (-want +got):\n%s", diff)
 	}
 
-	if err := b.Replace(ctx, nil, s); !errors.Is(err, state.ErrStale) {
+	if err := b.Replace(ctx, nil, s); !errors.Is(err, store.ErrStale) {
 		t.Errorf("Replace expecting nothing stored: error %v, want ErrStale", err)
 	}
 	old := got.Clone()
 	old.Serial = 6
-	if err := b.Replace(ctx, old, s); !errors.Is(err, state.ErrStale) {
+	if err := b.Replace(ctx, old, s); !errors.Is(err, store.ErrStale) {
 		t.Errorf("Replace expecting serial 6: error %v, want ErrStale", err)
 	}
 	other := state.New(target)
@@ -269,7 +272,7 @@ func TestReplace(t *testing.T) {
 	if err := b.Replace(ctx, got, other); err != nil {
 		t.Errorf("Replace of the stored state by another lineage: %v", err)
 	}
-	if err := b.Save(ctx, s); !errors.Is(err, state.ErrLineage) {
+	if err := b.Save(ctx, s); !errors.Is(err, store.ErrLineage) {
 		t.Errorf("Save of the old lineage after Replace: error %v, want ErrLineage", err)
 	}
 }
@@ -289,7 +292,7 @@ func TestSchema(t *testing.T) {
 	}
 	wg.Wait()
 	for i, err := range errs {
-		if !errors.Is(err, state.ErrNoState) {
+		if !errors.Is(err, store.ErrNoState) {
 			t.Errorf("first use %d: error %v, want ErrNoState", i, err)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/fiosync/fiosync/internal/pgtest"
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/statefile"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // BenchmarkSave measures one compare-and-swap save of a state with 1,000 entries, the cost
@@ -22,7 +24,7 @@ func BenchmarkSave(b *testing.B) {
 	for i := range 1000 {
 		s.Entries[fmt.Sprintf("/Dailies/day%02d/A%03d.mov", i/100, i)] = entry(fmt.Sprint(i))
 	}
-	doc, err := state.Encode(s)
+	doc, err := statefile.Encode(s)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,7 +47,7 @@ func BenchmarkLock(b *testing.B) {
 	defer be.Close()
 	b.ReportAllocs()
 	for b.Loop() {
-		u, err := be.Lock(ctx, state.LockInfo{Operation: "bench"}, 0)
+		u, err := be.Lock(ctx, store.LockInfo{Operation: "bench"}, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -22,7 +22,7 @@
 //	fiosync_locks (name, id, operation, who,  the current lock holder's
 //	    pid, created, backend_pid)            details, for messages
 //
-// The document column holds exactly what state.Encode writes and a state file
+// The document column holds exactly what statefile.Encode writes and a state file
 // holds, so `fiosync state pull` prints a file byte for byte and the two
 // backends never disagree on the format; lineage and serial are copied out of
 // it for the compare-and-swap and for people querying the table. The tables
@@ -34,8 +34,8 @@
 // # Saving
 //
 // Save is a compare-and-swap on (lineage, serial) inside one transaction: it
-// locks the state's row (SELECT ... FOR UPDATE), refuses with state.ErrLineage
-// or state.ErrStale when the row moved on, and otherwise runs
+// locks the state's row (SELECT ... FOR UPDATE), refuses with store.ErrLineage
+// or store.ErrStale when the row moved on, and otherwise runs
 // UPDATE ... WHERE name = $1 AND serial = $2 AND lineage = $3, or an INSERT
 // for the first save (serial 0) that fails with ErrStale when another writer
 // inserted first. Two writers that loaded the same serial therefore cannot
@@ -57,7 +57,7 @@
 // involved. The holder records its details in fiosync_locks after taking the
 // lock, replacing whatever row a dead holder left; a process that finds the
 // state locked reads that row (only if it belongs to the session holding the
-// lock) and fails with *state.LockedError naming the holder.
+// lock) and fails with *store.LockedError naming the holder.
 //
 // ForceUnlock is for a holder that is alive but stuck, or a connection the
 // server has not yet noticed is dead: it finds the session holding the

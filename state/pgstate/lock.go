@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // unlockTimeout bounds the statements Unlock runs: it has no context, and the
@@ -31,9 +31,9 @@ const holderPIDQuery = `SELECT pid FROM pg_locks
 
 // Lock takes the state's advisory lock on a connection of its own, retrying
 // every poll interval until timeout (0: once), and records info as the
-// holder. When the time is up it fails with *state.LockedError naming the
+// holder. When the time is up it fails with *store.LockedError naming the
 // holder.
-func (b *Backend) Lock(ctx context.Context, info state.LockInfo, timeout time.Duration) (state.Unlocker, error) {
+func (b *Backend) Lock(ctx context.Context, info store.LockInfo, timeout time.Duration) (store.Unlocker, error) {
 	info = info.Complete(b.display, b.clock())
 	// The database keeps microseconds; keep what it will give back.
 	info.Created = info.Created.Truncate(time.Microsecond)
@@ -43,10 +43,10 @@ func (b *Backend) Lock(ctx context.Context, info state.LockInfo, timeout time.Du
 	}
 	ok, err := b.tryLock(ctx, c, timeout)
 	if err == nil && !ok {
-		var holder state.LockInfo
+		var holder store.LockInfo
 		holder, err = b.holder(ctx, c)
 		if err == nil {
-			err = &state.LockedError{State: b.display, Holder: holder}
+			err = &store.LockedError{State: b.display, Holder: holder}
 		}
 	}
 	if err == nil {
@@ -62,7 +62,7 @@ func (b *Backend) Lock(ctx context.Context, info state.LockInfo, timeout time.Du
 	if err != nil {
 		// Closing the connection ends the session, and with it any lock taken.
 		c.Close(context.WithoutCancel(ctx))
-		var le *state.LockedError
+		var le *store.LockedError
 		if errors.As(err, &le) {
 			return nil, err
 		}
@@ -105,16 +105,16 @@ func (b *Backend) tryLock(ctx context.Context, c *pgx.Conn, timeout time.Duratio
 // holder reads the lock holder's details. It trusts the row only when it was
 // written by the session that holds the advisory lock now; a row left by a
 // dead holder gives the zero LockInfo.
-func (b *Backend) holder(ctx context.Context, c *pgx.Conn) (state.LockInfo, error) {
-	var h state.LockInfo
+func (b *Backend) holder(ctx context.Context, c *pgx.Conn) (store.LockInfo, error) {
+	var h store.LockInfo
 	err := c.QueryRow(ctx, `SELECT id, operation, who, pid, created FROM fiosync_locks
 		WHERE backend_pid = (`+holderPIDQuery+`) AND name = $3`,
 		b.lockKey>>32&0xffffffff, b.lockKey&0xffffffff, b.name).Scan(&h.ID, &h.Operation, &h.Who, &h.PID, &h.Created)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return state.LockInfo{}, nil
+		return store.LockInfo{}, nil
 	}
 	if err != nil {
-		return state.LockInfo{}, fmt.Errorf("read lock holder: %w", err)
+		return store.LockInfo{}, fmt.Errorf("read lock holder: %w", err)
 	}
 	h.Created = h.Created.UTC()
 	h.Path = b.display

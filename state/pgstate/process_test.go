@@ -16,6 +16,7 @@ import (
 
 	"github.com/fiosync/fiosync/internal/pgtest"
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // The tests here re-execute the test binary as a helper process (see TestMain), so that
@@ -51,7 +52,7 @@ func helper(mode string) error {
 	defer b.Close()
 	switch mode {
 	case "hold":
-		u, err := b.Lock(ctx, state.LockInfo{Operation: "apply"}, 0)
+		u, err := b.Lock(ctx, store.LockInfo{Operation: "apply"}, 0)
 		if err != nil {
 			return err
 		}
@@ -75,13 +76,13 @@ func helper(mode string) error {
 
 // incrementOnce is one apply: lock, load, record one file, save, unlock.
 func incrementOnce(ctx context.Context, b *Backend, i int) error {
-	u, err := b.Lock(ctx, state.LockInfo{Operation: "apply"}, time.Minute)
+	u, err := b.Lock(ctx, store.LockInfo{Operation: "apply"}, time.Minute)
 	if err != nil {
 		return err
 	}
 	defer u.Unlock()
 	s, err := b.Load(ctx)
-	if errors.Is(err, state.ErrNoState) {
+	if errors.Is(err, store.ErrNoState) {
 		s, err = state.New(target), nil
 	}
 	if err != nil {
@@ -149,8 +150,8 @@ func TestLockHeldByAnotherProcess(t *testing.T) {
 	b := open(t, url, "shared")
 	holder := startHolder(t, url, "shared")
 
-	_, err := b.Lock(ctx, state.LockInfo{Operation: "plan"}, 0)
-	var le *state.LockedError
+	_, err := b.Lock(ctx, store.LockInfo{Operation: "plan"}, 0)
+	var le *store.LockedError
 	if !errors.As(err, &le) {
 		t.Fatalf("Lock while another process holds it: error %v, want *LockedError", err)
 	}
@@ -163,7 +164,7 @@ func TestLockHeldByAnotherProcess(t *testing.T) {
 
 	got := make(chan error, 1)
 	go func() {
-		u, err := b.Lock(ctx, state.LockInfo{Operation: "plan"}, time.Minute)
+		u, err := b.Lock(ctx, store.LockInfo{Operation: "plan"}, time.Minute)
 		if err == nil {
 			err = u.Unlock()
 		}
@@ -186,7 +187,7 @@ func TestKilledHolderReleasesLock(t *testing.T) {
 	url := pgtest.URL(t)
 	b := open(t, url, "killed")
 	holder := startHolder(t, url, "killed")
-	if _, err := b.Lock(ctx, state.LockInfo{}, 0); err == nil {
+	if _, err := b.Lock(ctx, store.LockInfo{}, 0); err == nil {
 		t.Fatal("Lock succeeded while the helper holds it")
 	}
 
@@ -197,7 +198,7 @@ func TestKilledHolderReleasesLock(t *testing.T) {
 	start := time.Now()
 	// The server notices the closed connection within milliseconds; the timeout only bounds
 	// a broken server.
-	u, err := b.Lock(ctx, state.LockInfo{Operation: "apply"}, 10*time.Second)
+	u, err := b.Lock(ctx, store.LockInfo{Operation: "apply"}, 10*time.Second)
 	if err != nil {
 		t.Fatalf("Lock after the holder was killed: %v", err)
 	}
@@ -216,7 +217,7 @@ func TestForceUnlockOtherProcess(t *testing.T) {
 	if err := b.ForceUnlock(ctx); err != nil {
 		t.Fatal(err)
 	}
-	u, err := b.Lock(ctx, state.LockInfo{Operation: "apply"}, 0)
+	u, err := b.Lock(ctx, store.LockInfo{Operation: "apply"}, 0)
 	if err != nil {
 		t.Fatalf("Lock after ForceUnlock: %v", err)
 	}

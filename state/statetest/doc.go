@@ -1,12 +1,4 @@
-// Package statetest is the conformance suite for state.Backend
-// implementations. Every backend runs it from its own tests, so the local
-// file and the planned PostgreSQL backend keep one contract:
-//
-//	func TestConformance(t *testing.T) {
-//		statetest.Run(t, func(t *testing.T) state.Backend { return newBackend(t) })
-//	}
-//
-// newBackend must return a backend over fresh, empty storage each time it
-// is called, and two calls within one test must not share storage unless
-// the suite asks for it through Reopen.
+// Package statetest builds states for tests: Sample, a small state with fixed values
+// throughout whose encoding is stable, and Big, a state shaped like a real delivery of n
+// files. The state, statefile and store tests share them.
 package statetest

@@ -1,127 +1,60 @@
 package statetest
 
 import (
-	"context"
-	"errors"
-	"testing"
+	"fmt"
 	"time"
 
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
-// Factory makes backends for the suite.
-type Factory struct {
-	// New returns a backend over fresh, empty storage.
-	New func(t *testing.T) state.Backend
-	// Reopen returns a second, independent backend over the same storage as
-	// b, as another process would open it.
-	Reopen func(t *testing.T, b state.Backend) state.Backend
+// Sample returns a state with one local and one remote entry and fixed
+// values throughout, so its encoding is stable. Times are in a non-UTC zone
+// to check that they are written in UTC.
+func Sample() *state.State {
+	zone := time.FixedZone("CET", 3600)
+	s := state.New(state.Target{AccountID: "acc", WorkspaceID: "ws", ProjectID: "proj", RootFolderID: "root", Project: "Sandbox"})
+	s.Lineage = "5f0c6b1e-8d2a-4c1b-9e3f-2a7d4b6c8e01"
+	s.Folders["/Dailies"] = "folder-1"
+	s.Folders["/Dailies/A-Cam"] = "folder-2"
+	s.Entries["/Dailies/A-Cam/A001.mov"] = &state.Entry{
+		Source: source.Identity{
+			Kind:    source.Local,
+			Path:    "media/A001.mov",
+			Size:    1234567,
+			ModTime: time.Date(2026, 11, 26, 10, 0, 0, 123456789, zone),
+			Inode:   4242,
+			Ctime:   time.Date(2026, 11, 26, 10, 0, 1, 0, zone),
+			Hash:    source.HashURL("pretend content"),
+		},
+		FileID:     "file-1",
+		ParentID:   "folder-2",
+		Previous:   []string{"file-0"},
+		Status:     state.StatusComplete,
+		CreatedAt:  time.Date(2026, 11, 26, 11, 0, 0, 0, zone),
+		UploadedAt: time.Date(2026, 11, 26, 11, 5, 0, 0, zone),
+	}
+	s.Entries["/Reels/reel.mp4"] = &state.Entry{
+		Source:    source.OfURL("https://cdn.example.com/reel.mp4?X-Amz-Signature=secret"),
+		FileID:    "file-2",
+		ParentID:  "folder-3",
+		Status:    state.StatusPending,
+		CreatedAt: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC),
+	}
+	return s
 }
 
-// Run runs the conformance suite against the backends f makes.
-func Run(t *testing.T, f Factory) {
-	ctx := context.Background()
-	target := state.Target{AccountID: "a", WorkspaceID: "w", ProjectID: "p", RootFolderID: "r"}
-
-	t.Run("load empty", func(t *testing.T) {
-		b := f.New(t)
-		if _, err := b.Load(ctx); !errors.Is(err, state.ErrNoState) {
-			t.Errorf("Load of empty storage: error %v, want ErrNoState", err)
+// Big returns a state of n complete local entries, shaped like a real delivery.
+func Big(n int) *state.State {
+	s := state.New(state.Target{AccountID: "a", WorkspaceID: "w", ProjectID: "p", RootFolderID: "r"})
+	now := time.Now()
+	for i := range n {
+		addr := fmt.Sprintf("/Dailies/day%02d/A-Cam/A%03dC%03d.mov", i%30, i%7, i)
+		s.Entries[addr] = &state.Entry{
+			Source:   source.Identity{Kind: source.Local, Path: "shoot" + addr, Size: int64(i) * 1000, ModTime: now, Inode: uint64(i), Ctime: now, Hash: source.Digest{byte(i), 2, 3}},
+			FileID:   fmt.Sprintf("%08d-0000-4000-8000-000000000000", i),
+			ParentID: "5687d886-9ab8-41c7-925a-70a0e1eadcd2", Status: state.StatusComplete, CreatedAt: now, UploadedAt: now,
 		}
-		if b.String() == "" {
-			t.Error("String() is empty")
-		}
-	})
-
-	t.Run("save and load", func(t *testing.T) {
-		b := f.New(t)
-		s := state.New(target)
-		s.Folders["/A"] = "folder-a"
-		s.Entries["/A/x.mov"] = &state.Entry{
-			Source:     state.RemoteSource("https://example.com/x.mov?sig=1"),
-			FileID:     "file-x",
-			Status:     state.StatusComplete,
-			UploadedAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC),
-		}
-		for want := uint64(1); want <= 3; want++ {
-			if err := b.Save(ctx, s); err != nil {
-				t.Fatalf("save %d: %v", want, err)
-			}
-			if s.Serial != want {
-				t.Fatalf("serial after save %d = %d", want, s.Serial)
-			}
-		}
-		got, err := f.Reopen(t, b).Load(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Serial != 3 || got.Lineage != s.Lineage || got.Entries["/A/x.mov"].FileID != "file-x" ||
-			!got.Entries["/A/x.mov"].UploadedAt.Equal(s.Entries["/A/x.mov"].UploadedAt) || got.Folders["/A"] != "folder-a" {
-			t.Errorf("loaded %+v, want what was saved", got)
-		}
-	})
-
-	t.Run("compare and swap", func(t *testing.T) {
-		b := f.New(t)
-		s := state.New(target)
-		if err := b.Save(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-		other := f.Reopen(t, b)
-		a, err := other.Load(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := other.Save(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Save(ctx, s); !errors.Is(err, state.ErrStale) {
-			t.Errorf("save over a newer state: error %v, want ErrStale", err)
-		}
-		if s.Serial != 1 {
-			t.Errorf("a refused save changed the serial to %d", s.Serial)
-		}
-		foreign := state.New(target)
-		foreign.Serial = a.Serial
-		if err := b.Save(ctx, foreign); !errors.Is(err, state.ErrLineage) {
-			t.Errorf("save of another lineage: error %v, want ErrLineage", err)
-		}
-		fresh := state.New(target)
-		if err := f.New(t).Save(ctx, fresh); err != nil {
-			t.Errorf("save of a new state to empty storage: %v", err)
-		}
-	})
-
-	t.Run("lock", func(t *testing.T) {
-		b := f.New(t)
-		other := f.Reopen(t, b)
-		u, err := b.Lock(ctx, state.LockInfo{Operation: "apply"}, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = other.Lock(ctx, state.LockInfo{Operation: "plan"}, 0)
-		var le *state.LockedError
-		if !errors.As(err, &le) {
-			t.Fatalf("second lock: error %v, want *LockedError", err)
-		}
-		if le.Holder.Operation != "apply" || le.Holder.PID == 0 || le.Holder.Who == "" || le.Holder.Created.IsZero() {
-			t.Errorf("holder %+v, want the apply's details", le.Holder)
-		}
-		if err := u.Unlock(); err != nil {
-			t.Fatal(err)
-		}
-		u2, err := other.Lock(ctx, state.LockInfo{Operation: "plan"}, 0)
-		if err != nil {
-			t.Fatalf("lock after unlock: %v", err)
-		}
-		if err := other.ForceUnlock(ctx); err != nil {
-			t.Fatal(err)
-		}
-		u3, err := b.Lock(ctx, state.LockInfo{Operation: "apply"}, 0)
-		if err != nil {
-			t.Fatalf("lock after force-unlock: %v", err)
-		}
-		u2.Unlock()
-		u3.Unlock()
-	})
+	}
+	return s
 }

@@ -1,0 +1,51 @@
+package display
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Bytes formats a byte count with IEC units and at most one decimal: "512 B", "1.2 GiB",
+// "880 MiB" (a ".0" is dropped). Every size fiosync prints goes through it, so sizes read the
+// same everywhere.
+func Bytes(n int64) string {
+	sign := ""
+	u := uint64(n)
+	if n < 0 {
+		sign = "-"
+		u = uint64(-(n + 1)) + 1 // safe for math.MinInt64
+	}
+	const units = "KMGTPE"
+	if u < 1024 {
+		return sign + strconv.FormatUint(u, 10) + " B"
+	}
+	v := float64(u) / 1024
+	i := 0
+	// Round first, so 1023.97 KiB prints as "1 MiB", not "1024 KiB".
+	for i < len(units)-1 && roundTenth(v) >= 1024 {
+		v /= 1024
+		i++
+	}
+	s := strconv.FormatFloat(roundTenth(v), 'f', 1, 64)
+	s = strings.TrimSuffix(s, ".0")
+	return sign + s + " " + units[i:i+1] + "iB"
+}
+
+func roundTenth(v float64) float64 {
+	return float64(int64(v*10+0.5)) / 10
+}
+
+// Count returns n with the noun that fits it: Count(1, "file", "files") is "1 file",
+// Count(3, "file", "files") is "3 files". Forms are given whole, so "file is" and "files
+// are" work too.
+func Count(n int, one, many string) string {
+	return strconv.Itoa(n) + " " + Pick(n, one, many)
+}
+
+// Pick returns one when n is 1 and many otherwise.
+func Pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,46 @@
+package display
+
+import (
+	"math"
+	"testing"
+)
+
+func TestBytes(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 B"},
+		{512, "512 B"},
+		{1023, "1023 B"},
+		{1024, "1 KiB"},
+		{1536, "1.5 KiB"},
+		{1024*1024 - 1, "1 MiB"},
+		{880 << 20, "880 MiB"},
+		{1288490189, "1.2 GiB"},
+		{65712999219, "61.2 GiB"},
+		{1 << 40, "1 TiB"},
+		{-2048, "-2 KiB"},
+		{math.MaxInt64, "8 EiB"},
+		{math.MinInt64, "-8 EiB"},
+	}
+	for _, tt := range tests {
+		if got := Bytes(tt.n); got != tt.want {
+			t.Errorf("Bytes(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestCount(t *testing.T) {
+	for _, tt := range []struct {
+		n    int
+		want string
+	}{{0, "0 files"}, {1, "1 file"}, {2, "2 files"}} {
+		if got := Count(tt.n, "file", "files"); got != tt.want {
+			t.Errorf("Count(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+	if got := Count(1, "file is", "files are"); got != "1 file is" {
+		t.Errorf("Count(1) = %q", got)
+	}
+}

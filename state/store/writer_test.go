@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/fiosync/fiosync/source"
+	"github.com/fiosync/fiosync/state"
+)
+
+func TestWriterConcurrentUpdates(t *testing.T) {
+	ctx := context.Background()
+	f := newFile(t)
+	s := saveNew(t, f)
+	w := NewWriter(f, s)
+
+	const n = 50
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			addr := fmt.Sprintf("/upload/%02d.mov", i)
+			errs <- w.Update(ctx, func(s *state.State) {
+				s.Entries[addr] = &state.Entry{
+					Source:     source.OfURL("https://example.com/" + addr),
+					FileID:     fmt.Sprint("file-", i),
+					Status:     state.StatusComplete,
+					UploadedAt: time.Date(2026, 11, 26, 12, 0, i, 0, time.UTC),
+				}
+			})
+			// A successful Update means durable: the entry is on disk now.
+			loaded, err := NewFile(f.Path()).Load(ctx)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if _, ok := loaded.Entries[addr]; !ok {
+				errs <- fmt.Errorf("entry %s missing on disk after Update returned", addr)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+
+	got, err := NewFile(f.Path()).Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Entries) != n+2 {
+		t.Errorf("state on disk has %d entries, want %d", len(got.Entries), n+2)
+	}
+	if got.Serial < 2 || got.Serial > n+1 {
+		t.Errorf("serial on disk %d, want between 2 and %d", got.Serial, n+1)
+	}
+	snap := w.Snapshot()
+	if diff := cmp.Diff(snap, got); diff != "" {
+		t.Errorf("writer snapshot differs from the state on disk (-want +got):\n%s", diff)
+	}
+	t.Logf("%d updates took %d saves", n, got.Serial-1)
+
+	// The snapshot is a copy.
+	snap.Entries["/upload/00.mov"].FileID = "changed"
+	if w.Snapshot().Entries["/upload/00.mov"].FileID == "changed" {
+		t.Error("changing a snapshot changed the writer's state")
+	}
+}
+
+func TestWriterRetriesAfterFailedSave(t *testing.T) {
+	ctx := context.Background()
+	f := newFile(t)
+	s := saveNew(t, f)
+	w := NewWriter(f, s)
+
+	// Another process saves first: the writer's save is stale and fails,
+	// and nothing it has is lost from memory.
+	other, err := NewFile(f.Path()).Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := NewFile(f.Path()).Save(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	err = w.Update(ctx, func(s *state.State) { s.Folders["/X"] = "x" })
+	if !errors.Is(err, ErrStale) {
+		t.Fatalf("Update error %v, want ErrStale", err)
+	}
+	if w.Snapshot().Folders["/X"] != "x" {
+		t.Error("the change of a failed Update is gone from memory")
+	}
+	if err := w.Flush(ctx); !errors.Is(err, ErrStale) {
+		t.Errorf("Flush error %v, want ErrStale again", err)
+	}
+}
+
+// slowBackend stands for a large state: every Save takes cost, and it records when each
+// save started and ended.
+type slowBackend struct {
+	Backend
+	cost time.Duration
+
+	mu    sync.Mutex
+	spans [][2]time.Time
+}
+
+func (b *slowBackend) Save(ctx context.Context, s *state.State) error {
+	start := time.Now()
+	time.Sleep(b.cost) // the cost of writing a big state, not a wait for something
+	err := b.Backend.Save(ctx, s)
+	b.mu.Lock()
+	b.spans = append(b.spans, [2]time.Time{start, time.Now()})
+	b.mu.Unlock()
+	return err
+}
+
+// TestWriterBoundsSaveDutyCycle: after a save that took d, the Writer starts the next one no
+// sooner than d after it ended, so saves of a big state batch the changes that trickle in
+// instead of taking all the time; and every update is still durable when it returns.
+func TestWriterBoundsSaveDutyCycle(t *testing.T) {
+	ctx := context.Background()
+	f := newFile(t)
+	b := &slowBackend{Backend: f, cost: 20 * time.Millisecond}
+	s := saveNew(t, f)
+	before := len(s.Entries)
+	w := NewWriter(b, s)
+
+	const workers, each = 4, 6
+	var wg sync.WaitGroup
+	for g := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				addr := fmt.Sprintf("/w%d/%d.mov", g, i)
+				if err := w.Update(ctx, func(s *state.State) {
+					s.Entries[addr] = &state.Entry{Source: source.OfURL("https://example.com" + addr), FileID: addr, Status: state.StatusComplete}
+				}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := 1; i < len(b.spans); i++ {
+		prev, cur := b.spans[i-1], b.spans[i]
+		if gap, took := cur[0].Sub(prev[1]), prev[1].Sub(prev[0]); gap < took-time.Millisecond {
+			t.Errorf("save %d started %v after save %d ended, which took %v", i, gap, i-1, took)
+		}
+	}
+	if len(b.spans) >= workers*each {
+		t.Errorf("%d saves for %d updates: nothing was batched", len(b.spans), workers*each)
+	}
+	loaded, err := NewFile(f.Path()).Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(loaded.Entries); got != before+workers*each {
+		t.Errorf("state on disk has %d entries, want %d", got, before+workers*each)
+	}
+}
