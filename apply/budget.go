@@ -1,31 +1,22 @@
 package apply
 
 import (
-	"container/list"
 	"context"
 	"sync"
+
+	"golang.org/x/sync/semaphore"
 )
 
-// budget is a weighted semaphore over bytes of part buffers, shared by every file of a run.
-// Waiters are served first come, first served, so a big part is not starved by a stream of
-// small ones, and a file's parts (acquired in order by one goroutine) keep their order. A
-// request larger than the whole budget is clamped to it: it runs, alone.
+// budget bounds the bytes of part buffers in flight, shared by every file of a run. It is a
+// weighted semaphore, whose waiters are served first come, first served, so a big part is not
+// starved by a stream of small ones, and a file's parts (acquired in order by one goroutine)
+// keep their order. A request larger than the whole budget is clamped to it: it runs, alone.
 type budget struct {
-	mu      sync.Mutex
-	size    int64
-	used    int64
-	waiters list.List // of *budgetWaiter
-
-	// queued, when set (tests), receives a value each time a request joins the line.
-	queued chan struct{}
+	sem  *semaphore.Weighted
+	size int64
 }
 
-type budgetWaiter struct {
-	n     int64
-	ready chan struct{}
-}
-
-func newBudget(size int64) *budget { return &budget{size: size} }
+func newBudget(size int64) *budget { return &budget{sem: semaphore.NewWeighted(size), size: size} }
 
 // clamp returns the weight actually taken for a request of n bytes.
 func (b *budget) clamp(n int64) int64 {
@@ -36,61 +27,14 @@ func (b *budget) clamp(n int64) int64 {
 // It returns the weight taken, which the caller gives back to release.
 func (b *budget) acquire(ctx context.Context, n int64) (int64, error) {
 	n = b.clamp(n)
-	b.mu.Lock()
-	if b.waiters.Len() == 0 && b.used+n <= b.size {
-		b.used += n
-		b.mu.Unlock()
-		return n, nil
+	if err := b.sem.Acquire(ctx, n); err != nil {
+		return 0, err
 	}
-	w := &budgetWaiter{n: n, ready: make(chan struct{})}
-	elem := b.waiters.PushBack(w)
-	b.mu.Unlock()
-	if b.queued != nil {
-		b.queued <- struct{}{}
-	}
-
-	select {
-	case <-w.ready:
-		return n, nil
-	case <-ctx.Done():
-		b.mu.Lock()
-		select {
-		case <-w.ready:
-			// Granted while we were giving up: hand it back.
-			b.used -= n
-		default:
-			b.waiters.Remove(elem)
-		}
-		b.grantLocked()
-		b.mu.Unlock()
-		return 0, ctx.Err()
-	}
+	return n, nil
 }
 
 // release gives back n bytes taken by acquire.
-func (b *budget) release(n int64) {
-	b.mu.Lock()
-	b.used -= n
-	b.grantLocked()
-	b.mu.Unlock()
-}
-
-// grantLocked wakes waiters from the front of the line while their requests fit.
-func (b *budget) grantLocked() {
-	for {
-		front := b.waiters.Front()
-		if front == nil {
-			return
-		}
-		w := front.Value.(*budgetWaiter)
-		if b.used+w.n > b.size {
-			return
-		}
-		b.used += w.n
-		b.waiters.Remove(front)
-		close(w.ready)
-	}
-}
+func (b *budget) release(n int64) { b.sem.Release(n) }
 
 // bufferPool recycles part buffers. It keeps at most limit bytes of idle buffers, and drops an
 // idle buffer that is too small for a request instead of keeping it beside a new one, so idle

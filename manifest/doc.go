@@ -43,7 +43,7 @@
 //     "**/.DS_Store" excludes the file at any depth and "*.tmp" only at the
 //     top. An excluded directory is not walked.
 //   - Names are NFC-normalised in addresses (macOS may store NFD), while
-//     Path and RelPath keep the bytes on disk so the file can be opened.
+//     Path and Source.Path keep the bytes on disk so the file can be opened.
 //   - Sockets, devices and FIFOs are skipped with a warning. A missing
 //     source, a source that matches no files, an unreadable file, a broken
 //     symlink and a symlink loop are errors. So are two entries (or two

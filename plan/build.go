@@ -14,12 +14,17 @@ import (
 	"github.com/fiosync/fiosync/state"
 )
 
-// DefaultMaxDelete is the default of --max-delete: a plan that would delete more files than
-// this fails instead.
+// DefaultMaxDelete is the default bound on a plan's deletes (the CLI's --max-delete): a plan
+// that would delete more files than this fails instead.
 const DefaultMaxDelete = 20
 
-// NoDeleteLimit as Inputs.MaxDelete lets a plan delete any number of files.
-const NoDeleteLimit = -1
+// Special values of Inputs.MaxDelete.
+const (
+	// NoDeleteLimit lets a plan delete any number of files.
+	NoDeleteLimit = -1
+	// NoDeletes lets a plan delete no file at all.
+	NoDeletes = -2
+)
 
 // The reasons a Change gives, as they appear in every output.
 const (
@@ -33,9 +38,27 @@ const (
 	ReasonImport      = "imported by id"
 )
 
-// ErrTooManyDeletes is wrapped by the error Build returns when a plan would delete more
-// files than Inputs.MaxDelete allows.
+// ErrTooManyDeletes matches (errors.Is) the *DeleteLimitError Build returns when a plan
+// would delete more files than Inputs.MaxDelete allows.
 var ErrTooManyDeletes = errors.New("too many deletes")
+
+// DeleteLimitError is the error of a plan that would delete more files than its limit
+// allows. Deletes lists the addresses, sorted, so the caller can show what was held back.
+type DeleteLimitError struct {
+	Deletes []string
+	Limit   int
+}
+
+// Error implements error.
+func (e *DeleteLimitError) Error() string {
+	if e.Limit == 0 {
+		return fmt.Sprintf("plan would delete %s, and no deletes are allowed", display.Count(len(e.Deletes), "file", "files"))
+	}
+	return fmt.Sprintf("plan would delete %s, more than the limit of %d", display.Count(len(e.Deletes), "file", "files"), e.Limit)
+}
+
+// Is makes errors.Is(err, ErrTooManyDeletes) true.
+func (e *DeleteLimitError) Is(target error) bool { return target == ErrTooManyDeletes }
 
 // Inputs is everything Build derives a Plan from. Build does no I/O: each field was read
 // before, by manifest.Expand, Identify, the state backend and Refresh.
@@ -59,8 +82,8 @@ type Inputs struct {
 	// is trusted to describe Frame.io.
 	Remote *Snapshot
 
-	// MaxDelete bounds the number of deletes: 0 means DefaultMaxDelete and NoDeleteLimit
-	// (any negative value) means no bound.
+	// MaxDelete bounds the number of deletes: 0 means DefaultMaxDelete, NoDeleteLimit no
+	// bound and NoDeletes none at all.
 	MaxDelete int
 
 	// Adopt plans an adopt instead of a create for an address the state does not track when
@@ -146,7 +169,7 @@ func Build(in Inputs) (*Plan, error) {
 		}
 		slices.Sort(gone)
 	}
-	var deletes int
+	var deletes []string
 	for _, addr := range gone {
 		if !in.Prune {
 			p.Untracked = append(p.Untracked, addr)
@@ -164,11 +187,10 @@ func Build(in Inputs) (*Plan, error) {
 			Reason:  ReasonNotInConfig,
 			Prior:   e.Clone(),
 		})
-		deletes++
+		deletes = append(deletes, addr)
 	}
-	if limit := maxDelete(in.MaxDelete); limit >= 0 && deletes > limit {
-		return nil, fmt.Errorf("plan would delete %d files, more than --max-delete %d allows; check the manifest, or raise --max-delete if that is intended: %w",
-			deletes, limit, ErrTooManyDeletes)
+	if limit := maxDelete(in.MaxDelete); limit >= 0 && len(deletes) > limit {
+		return nil, &DeleteLimitError{Deletes: deletes, Limit: limit}
 	}
 	slices.SortFunc(p.Changes, func(a, b Change) int { return cmp.Compare(a.Address, b.Address) })
 	slices.Sort(p.Warnings)
@@ -305,8 +327,11 @@ func folderID(dir string, t state.Target, st *state.State, remote *Snapshot) str
 }
 
 func maxDelete(n int) int {
-	if n == 0 {
+	switch n {
+	case 0:
 		return DefaultMaxDelete
+	case NoDeletes:
+		return 0
 	}
 	return n
 }
@@ -320,15 +345,22 @@ func splitAddress(addr string) (folder, name string) {
 	return addr[:i], addr[i+1:]
 }
 
-// CheckTarget returns an error when a state made for one project meets a manifest that now
+// TargetError is the error of a state made for one project meeting a manifest that targets
+// another: use another state, or fix the manifest's target.
+type TargetError struct{ msg string }
+
+// Error implements error.
+func (e *TargetError) Error() string { return e.msg }
+
+// CheckTarget returns a *TargetError when a state made for one project meets a manifest that now
 // resolves to another. A fresh state (no project id yet) matches any target.
 func CheckTarget(recorded, resolved state.Target) error {
 	if recorded.ProjectID == "" {
 		return nil
 	}
 	if recorded.AccountID != resolved.AccountID || recorded.ProjectID != resolved.ProjectID {
-		return fmt.Errorf("the manifest now targets project %s but the state was made for project %s; use a new state file (--state) or fix target in the manifest",
-			describeTarget(resolved), describeTarget(recorded))
+		return &TargetError{fmt.Sprintf("the manifest now targets project %s but the state was made for project %s",
+			describeTarget(resolved), describeTarget(recorded))}
 	}
 	return nil
 }
@@ -340,14 +372,14 @@ func checkTargetNames(recorded state.Target, want manifest.Target) error {
 		return nil
 	}
 	if want.Account != "" && want.Account != recorded.AccountID {
-		return fmt.Errorf("the manifest now targets account %s but the state was made for account %s; use a new state file (--state) or fix target in the manifest",
-			want.Account, recorded.AccountID)
+		return &TargetError{fmt.Sprintf("the manifest now targets account %s but the state was made for account %s",
+			want.Account, recorded.AccountID)}
 	}
 	if want.Project == "" || want.Project == recorded.ProjectID || want.Project == recorded.Project {
 		return nil
 	}
-	return fmt.Errorf("the manifest now targets project %q but the state was made for project %s; use a new state file (--state) or fix target in the manifest",
-		want.Project, describeTarget(recorded))
+	return &TargetError{fmt.Sprintf("the manifest now targets project %q but the state was made for project %s",
+		want.Project, describeTarget(recorded))}
 }
 
 func describeTarget(t state.Target) string {

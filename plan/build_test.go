@@ -275,13 +275,18 @@ func TestBuildMaxDelete(t *testing.T) {
 		{name: "over the limit", maxDelete: 2, wantErr: true},
 		{name: "default limit", maxDelete: 0},
 		{name: "no limit", maxDelete: NoDeleteLimit},
+		{name: "no deletes", maxDelete: NoDeletes, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := Build(Inputs{Prune: true, State: newState(entries), MaxDelete: tt.maxDelete})
 			if tt.wantErr {
-				if !errors.Is(err, ErrTooManyDeletes) || !strings.Contains(err.Error(), "--max-delete 2") {
-					t.Fatalf("Build error = %v, want one naming --max-delete 2", err)
+				var le *DeleteLimitError
+				if !errors.Is(err, ErrTooManyDeletes) || !errors.As(err, &le) || len(le.Deletes) != 3 || le.Limit != maxDelete(tt.maxDelete) {
+					t.Fatalf("Build error = %v, want a DeleteLimitError listing the 3 deletes", err)
+				}
+				if strings.Contains(err.Error(), "--") {
+					t.Errorf("Build error %q names a flag; only cmd does", err)
 				}
 				return
 			}
@@ -300,7 +305,7 @@ func TestBuildMaxDelete(t *testing.T) {
 			many[addr] = entry(source.Identity{Kind: source.Local}, addr)
 		}
 		_, err := Build(Inputs{Prune: true, State: newState(many)})
-		if err == nil || !strings.Contains(err.Error(), "plan would delete 21 files, more than --max-delete 20 allows") {
+		if err == nil || !strings.Contains(err.Error(), "plan would delete 21 files, more than the limit of 20") {
 			t.Fatalf("Build error = %v", err)
 		}
 	})
@@ -315,17 +320,17 @@ func TestBuildTargetChanged(t *testing.T) {
 		{
 			name:    "refresh resolved another project",
 			in:      Inputs{State: newState(nil), Remote: &Snapshot{Target: state.Target{AccountID: "acc", ProjectID: "other", Project: "Reels"}}},
-			wantErr: `the manifest now targets project "Reels" (id other) but the state was made for project "Dailies" (id proj); use a new state file (--state) or fix target in the manifest`,
+			wantErr: `the manifest now targets project "Reels" (id other) but the state was made for project "Dailies" (id proj)`,
 		},
 		{
 			name:    "manifest names another project without refresh",
 			in:      Inputs{State: newState(nil), Target: manifest.Target{Project: "Reels"}},
-			wantErr: `the manifest now targets project "Reels" but the state was made for project "Dailies" (id proj); use a new state file (--state) or fix target in the manifest`,
+			wantErr: `the manifest now targets project "Reels" but the state was made for project "Dailies" (id proj)`,
 		},
 		{
 			name:    "manifest names another account without refresh",
 			in:      Inputs{State: newState(nil), Target: manifest.Target{Account: "acc2", Project: "Dailies"}},
-			wantErr: "the manifest now targets account acc2 but the state was made for account acc; use a new state file (--state) or fix target in the manifest",
+			wantErr: "the manifest now targets account acc2 but the state was made for account acc",
 		},
 		{
 			name: "same project by name",

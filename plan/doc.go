@@ -4,8 +4,10 @@
 //
 // Planning happens in three steps. Refresh reads the remote side: it resolves the target and
 // the destination folders and lists the files that the state and the manifest touch. Identify
-// reads the local side: it stats every desired file and hashes only those whose size or mtime
-// changed since the state recorded them. Build is pure: from those facts it derives a Plan, a
+// reads the local side: it completes the identity each desired file already carries from the
+// manifest's walk (source.Identity), hashing only the tracked files that source.Unchanged
+// cannot vouch for. The identity then travels in each Change to apply, which reads the
+// change's own source path and needs nothing but the plan and the manifest. Build is pure: from those facts it derives a Plan, a
 // sorted list of Changes with a reason for each, which renders as text, JSON or markdown and
 // can be saved to a plan file that apply refuses once it has gone stale.
 //
@@ -31,7 +33,7 @@
 //
 // A no-op plan over a large tree must cost about as much as `git status`, so Identify reads
 // file contents only when it must. A tracked file whose size, mtime, inode and ctime match
-// the state keeps the recorded hash (the stat cache of source.Identity.Matches); a tracked file
+// the state keeps the recorded hash (source.Unchanged, the one home of that rule); a tracked file
 // whose size changed is changed, no hash needed; a new file is uploaded whatever its content,
 // and apply hashes it while uploading. Only a tracked file of the same size whose stat moved
 // (touched, restored, rewritten in place) is hashed, a bounded number at a time. A remote
@@ -52,7 +54,7 @@
 //
 // Tracked addresses the manifest no longer lists are deleted ("no longer in the manifest")
 // when the manifest sets prune: true, else listed in Plan.Untracked and left alone; more
-// deletes than Inputs.MaxDelete fail the plan with an error naming --max-delete. Every
+// deletes than Inputs.MaxDelete fail the plan with a *DeleteLimitError listing them. Every
 // change that creates or updates a file also enters its folder and the folder's ancestors
 // into Plan.Folders, with the folder's id or "" for apply to create. Changes that replace or
 // resume a state entry carry it as Prior, so apply can stack onto, delete or reconcile it.

@@ -300,7 +300,7 @@ func TestRefreshTarget(t *testing.T) {
 			name:    "state made for another project",
 			target:  manifest.Target{Project: "Other"},
 			state:   seedTarget,
-			wantErr: `the manifest now targets project "Other" (id ` + other + `) but the state was made for project "Sandbox" (id ` + e.seed.ProjectID + "); use a new state file (--state) or fix target in the manifest",
+			wantErr: `the manifest now targets project "Other" (id ` + other + `) but the state was made for project "Sandbox" (id ` + e.seed.ProjectID + ")",
 		},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,9 @@ import (
 
 	"github.com/alecthomas/kong"
 	"golang.org/x/term"
+
+	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -105,6 +108,21 @@ func run(ctx context.Context, args []string, io stdio) (code int) {
 	return report(ctx, kctx.Run(&root.Globals), io.Err)
 }
 
+// remedy returns what to do about a domain error, in the CLI's words: the domain packages
+// describe what went wrong, and only the CLI names its flags and commands.
+func remedy(err error) string {
+	var locked *store.LockedError
+	var target *plan.TargetError
+	switch {
+	case errors.As(err, &locked):
+		return "; wait for it to finish or pass --lock-timeout to wait, " +
+			"and if no fiosync is running (a file system without working locks), run `fiosync state unlock`"
+	case errors.As(err, &target):
+		return "; use a new state file (--state) or fix target in the manifest"
+	}
+	return ""
+}
+
 // codedError is an error that chooses the exit code; without an error nothing is printed.
 type codedError struct {
 	code int
@@ -133,7 +151,7 @@ func report(ctx context.Context, err error, w io.Writer) int {
 		fmt.Fprintln(w, "fiosync: interrupted; work done so far is saved in the state. Run the same command again to continue.")
 		return exitInterrupt
 	}
-	fmt.Fprintf(w, "Error: %v\n", err)
+	fmt.Fprintf(w, "Error: %v%s\n", err, remedy(err))
 	if coded != nil {
 		return coded.code
 	}

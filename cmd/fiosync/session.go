@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -129,9 +130,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		Adopt:     opts.adopt,
 	}
 	if opts.maxDelete == 0 {
-		// --max-delete 0 allows no deletes, but plan.Inputs reads 0 as "the default": build
-		// without a bound and check here.
-		in.MaxDelete = plan.NoDeleteLimit
+		in.MaxDelete = plan.NoDeletes // --max-delete 0; plan.Inputs reads 0 as the default
 	}
 	if opts.refresh {
 		c, err := g.client(ctx)
@@ -145,11 +144,12 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		in.Remote = snap
 	}
 	p, err := plan.Build(in)
+	var le *plan.DeleteLimitError
+	if errors.As(err, &le) {
+		return nil, fmt.Errorf("%w (--max-delete %d); check the manifest, or raise --max-delete if that is intended", err, opts.maxDelete)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if n := p.Summary().Delete; opts.maxDelete == 0 && n > 0 {
-		return nil, fmt.Errorf("plan would delete %d files, and --max-delete 0 allows none; check the manifest, or raise --max-delete if that is intended: %w", n, plan.ErrTooManyDeletes)
 	}
 	for _, w := range p.Warnings {
 		fmt.Fprintf(errw, "warning: %s\n", w)

@@ -12,7 +12,7 @@ import (
 )
 
 // Backend stores one state and guards it with a lock. File is the local
-// implementation; a PostgreSQL backend is planned behind the same interface.
+// implementation; state/pgstate keeps the state in PostgreSQL behind the same interface.
 //
 // The contract every backend keeps:
 //   - Load returns an error matching ErrNoState when nothing was saved yet,

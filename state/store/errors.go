@@ -29,7 +29,7 @@ type LockedError struct {
 	Holder LockInfo
 }
 
-// Error implements error. It names the holder and says how to proceed.
+// Error implements error. It names the holder; the caller says how to proceed.
 func (e *LockedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "state %q is locked", e.State)
@@ -48,7 +48,5 @@ func (e *LockedError) Error() string {
 			fmt.Fprintf(&b, " since %s", h.Created.UTC().Format(time.RFC3339))
 		}
 	}
-	b.WriteString("; wait for it to finish or pass --lock-timeout to wait, " +
-		"and if no fiosync is running (a file system without working locks), run `fiosync state unlock`")
 	return b.String()
 }

@@ -1,9 +1,9 @@
-// Package statetest is the conformance suite for store.Backend
+// Package storetest is the conformance suite for store.Backend
 // implementations. Every backend runs it from its own tests, so the local
-// file and the planned PostgreSQL backend keep one contract:
+// file and the PostgreSQL backend keep one contract:
 //
 //	func TestConformance(t *testing.T) {
-//		statetest.Run(t, func(t *testing.T) store.Backend { return newBackend(t) })
+//		storetest.Run(t, storetest.Factory{New: newBackend, Reopen: reopen})
 //	}
 //
 // newBackend must return a backend over fresh, empty storage each time it
