@@ -24,6 +24,7 @@ func (e *Emulator) routes() {
 		{"GET /v4/accounts/{a}/workspaces", classListing, e.handleWorkspaces},
 		{"GET /v4/accounts/{a}/workspaces/{w}/projects", classListing, e.handleProjects},
 		{"GET /v4/accounts/{a}/projects/{p}", classListing, e.handleProject},
+		{"GET /v4/accounts/{a}/folders/{f}", classFiles, e.handleShowFolder},
 		{"GET /v4/accounts/{a}/folders/{f}/children", classListing, e.handleChildren},
 		{"GET /v4/accounts/{a}/folders/{f}/folders", classFiles, e.handleFolders},
 		{"GET /v4/accounts/{a}/folders/{f}/files", classFiles, e.handleFiles},
@@ -55,7 +56,7 @@ func (e *Emulator) checkAccount(r *http.Request) *apiError {
 
 func (e *Emulator) handleMe(w http.ResponseWriter, _ *http.Request) *apiError {
 	e.mu.Lock()
-	me := meJSON{ID: e.st.userID, Name: "Emulator User", Email: "emulator@fiosync.invalid"}
+	me := meJSON{ID: e.st.userID, Name: "Emulator User", Email: "emulator@fiosync.invalid"} // no avatar: null
 	e.mu.Unlock()
 	writeData(w, http.StatusOK, me)
 	return nil
@@ -63,7 +64,8 @@ func (e *Emulator) handleMe(w http.ResponseWriter, _ *http.Request) *apiError {
 
 func (e *Emulator) handleAccounts(w http.ResponseWriter, r *http.Request) *apiError {
 	e.mu.Lock()
-	items := []item{{seq: 0, v: accountJSON{ID: e.st.accountID, DisplayName: e.st.accountName}}}
+	items := []item{{seq: 0, v: accountJSON{ID: e.st.accountID, DisplayName: e.st.accountName, Roles: []string{"owner"},
+		StorageUsage: e.st.storage(""), CreatedAt: e.st.accountCreatedAt, UpdatedAt: e.st.accountCreatedAt}}}
 	e.mu.Unlock()
 	return writePage(w, r, items)
 }
@@ -76,7 +78,8 @@ func (e *Emulator) handleWorkspaces(w http.ResponseWriter, r *http.Request) *api
 	}
 	items := make([]item, 0, len(e.st.wsOrder))
 	for _, ws := range e.st.wsOrder {
-		items = append(items, item{ws.Seq, workspaceJSON{ID: ws.ID, Name: ws.Name, AccountID: e.st.accountID, CreatedAt: ws.CreatedAt}})
+		items = append(items, item{ws.Seq, workspaceJSON{ID: ws.ID, Name: ws.Name, AccountID: e.st.accountID,
+			CreatedAt: ws.CreatedAt, UpdatedAt: ws.CreatedAt}})
 	}
 	e.mu.Unlock()
 	return writePage(w, r, items)
@@ -95,15 +98,17 @@ func (e *Emulator) handleProjects(w http.ResponseWriter, r *http.Request) *apiEr
 	}
 	items := make([]item, 0, len(ws.projects))
 	for _, p := range ws.projects {
-		items = append(items, item{p.Seq, projectToJSON(p)})
+		items = append(items, item{p.Seq, e.projectJSON(r, p)})
 	}
 	e.mu.Unlock()
 	return writePage(w, r, items)
 }
 
-func projectToJSON(p *project) projectJSON {
+// projectJSON renders a project; storage counts the bytes of its files. Callers hold e.mu.
+func (e *Emulator) projectJSON(r *http.Request, p *project) projectJSON {
 	return projectJSON{ID: p.ID, Name: p.Name, RootFolderID: p.RootFolderID, WorkspaceID: p.WorkspaceID,
-		Status: "active", CreatedAt: p.CreatedAt}
+		Status: "active", Storage: e.st.storage(p.ID), CreatedAt: p.CreatedAt, UpdatedAt: p.CreatedAt,
+		ViewURL: "http://" + r.Host + "/project/" + p.ID}
 }
 
 func (e *Emulator) handleProject(w http.ResponseWriter, r *http.Request) *apiError {
@@ -117,7 +122,7 @@ func (e *Emulator) handleProject(w http.ResponseWriter, r *http.Request) *apiErr
 		e.mu.Unlock()
 		return errNotFound("project", r.PathValue("p"))
 	}
-	out := projectToJSON(p)
+	out := e.projectJSON(r, p)
 	e.mu.Unlock()
 	writeData(w, http.StatusOK, out)
 	return nil
@@ -139,6 +144,19 @@ func (e *Emulator) listFolder(w http.ResponseWriter, r *http.Request, keep func(
 	}
 	e.mu.Unlock()
 	return writePage(w, r, items)
+}
+
+func (e *Emulator) handleShowFolder(w http.ResponseWriter, r *http.Request) *apiError {
+	e.mu.Lock()
+	f, err := e.folderFor(r)
+	if err != nil {
+		e.mu.Unlock()
+		return err
+	}
+	out := e.render(r, f)
+	e.mu.Unlock()
+	writeData(w, http.StatusOK, out)
+	return nil
 }
 
 func (e *Emulator) handleChildren(w http.ResponseWriter, r *http.Request) *apiError {
@@ -164,9 +182,30 @@ func (e *Emulator) handleFiles(w http.ResponseWriter, r *http.Request) *apiError
 	return e.listFolder(w, r, func(n *node) bool { return n.Kind == kindFile })
 }
 
-// render turns a node into its API resource. view_url points at the request's origin.
-func (e *Emulator) render(r *http.Request, n *node) resourceJSON {
-	out := resourceJSON{
+// render turns a node into its API resource: a fileJSON, a folderJSON or, for a version stack,
+// a fileJSON typed version_stack that carries its newest version's size, media type and status.
+func (e *Emulator) render(r *http.Request, n *node) any {
+	switch n.Kind {
+	case kindFolder:
+		return folderJSON{assetJSON: e.asset(r, n)}
+	case kindStack:
+		out := fileJSON{assetJSON: e.asset(r, n)}
+		if h := n.head(); h != nil {
+			out.FileSize, out.MediaType, out.Status = h.Size, h.MediaType, h.Status
+		}
+		return out
+	}
+	return e.renderFile(r, n)
+}
+
+// renderFile renders file n.
+func (e *Emulator) renderFile(r *http.Request, n *node) fileJSON {
+	return fileJSON{assetJSON: e.asset(r, n), FileSize: n.Size, MediaType: n.MediaType, Status: n.Status}
+}
+
+// asset renders the fields every node has. view_url points at the request's origin.
+func (e *Emulator) asset(r *http.Request, n *node) assetJSON {
+	out := assetJSON{
 		ID:        n.ID,
 		Name:      n.Name,
 		Type:      n.Kind,
@@ -177,16 +216,6 @@ func (e *Emulator) render(r *http.Request, n *node) resourceJSON {
 	}
 	if n.ParentID != "" {
 		out.ParentID = &n.ParentID
-	}
-	src := n
-	if n.Kind == kindStack {
-		src = n.head()
-	}
-	if src != nil && src.Kind == kindFile {
-		size := src.Size
-		out.FileSize = &size
-		out.MediaType = src.MediaType
-		out.Status = src.Status
 	}
 	return out
 }
@@ -263,7 +292,7 @@ func (e *Emulator) handleLocalUpload(w http.ResponseWriter, r *http.Request) *ap
 		n.UploadedAt, n.CompletedAt = now, now
 	}
 	e.st.filesCreated++
-	out := e.render(r, n)
+	out := e.renderFile(r, n)
 	urls := make([]uploadURL, len(n.Parts))
 	for i, size := range n.Parts {
 		urls[i] = uploadURL{Size: size, URL: e.signPart(r.Host, n.ID, i, n.MediaType, now)}
@@ -375,12 +404,12 @@ func (e *Emulator) handleVersionStack(w http.ResponseWriter, r *http.Request) *a
 
 // stack stacks the files named by ids (oldest first) in the path's folder and returns the
 // stack. The first id may name a stack, or a file already in one: the others join that stack.
-func (e *Emulator) stack(r *http.Request, ids []string) (resourceJSON, *apiError) {
+func (e *Emulator) stack(r *http.Request, ids []string) (any, *apiError) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	folder, err := e.folderFor(r)
 	if err != nil {
-		return resourceJSON{}, err
+		return nil, err
 	}
 	var stack *node
 	files := make([]*node, 0, len(ids))
@@ -392,17 +421,17 @@ func (e *Emulator) stack(r *http.Request, ids []string) (resourceJSON, *apiError
 			continue
 		}
 		if n == nil || n.Kind != kindFile || n.deleted {
-			return resourceJSON{}, errPointer(http.StatusNotFound, ptr, "file "+id+" not found")
+			return nil, errPointer(http.StatusNotFound, ptr, "file "+id+" not found")
 		}
 		if e.st.folderOf(n) != folder {
-			return resourceJSON{}, errPointer(http.StatusUnprocessableEntity, ptr, "file "+id+" is not in folder "+folder.ID)
+			return nil, errPointer(http.StatusUnprocessableEntity, ptr, "file "+id+" is not in folder "+folder.ID)
 		}
 		if slices.Contains(files, n) {
-			return resourceJSON{}, errPointer(http.StatusUnprocessableEntity, ptr, "file "+id+" is listed twice")
+			return nil, errPointer(http.StatusUnprocessableEntity, ptr, "file "+id+" is listed twice")
 		}
 		if p := e.st.nodes[n.ParentID]; p != nil && p.Kind == kindStack {
 			if i != 0 {
-				return resourceJSON{}, errPointer(http.StatusConflict, ptr, "file "+id+" is already in a version stack")
+				return nil, errPointer(http.StatusConflict, ptr, "file "+id+" is already in a version stack")
 			}
 			stack = p
 			continue
@@ -410,7 +439,7 @@ func (e *Emulator) stack(r *http.Request, ids []string) (resourceJSON, *apiError
 		files = append(files, n)
 	}
 	if stack != nil && e.st.nodes[stack.ParentID] != folder {
-		return resourceJSON{}, errPointer(http.StatusUnprocessableEntity, "/data/file_ids/0", "version stack is not in folder "+folder.ID)
+		return nil, errPointer(http.StatusUnprocessableEntity, "/data/file_ids/0", "version stack is not in folder "+folder.ID)
 	}
 	now := e.now()
 	if stack == nil {

@@ -13,6 +13,9 @@ import (
 var fileFields = []string{"created_at", "file_size", "id", "media_type", "name", "parent_id",
 	"project_id", "status", "type", "updated_at", "view_url"}
 
+var projectFields = []string{"created_at", "description", "id", "name", "root_folder_id", "status",
+	"storage", "updated_at", "view_url", "workspace_id"}
+
 func TestReadEndpoints(t *testing.T) {
 	e := newEnv(t, nil)
 	s := e.seed
@@ -24,13 +27,16 @@ func TestReadEndpoints(t *testing.T) {
 		check    func(t *testing.T, data any)
 	}{
 		{
-			name: "me", path: "/v4/me", wantKeys: []string{"email", "id", "name"},
+			name: "me", path: "/v4/me", wantKeys: []string{"avatar_url", "email", "id", "name"},
 		},
 		{
-			name: "accounts", path: "/v4/accounts", list: true, wantKeys: []string{"display_name", "id"},
+			name: "accounts", path: "/v4/accounts", list: true,
+			wantKeys: []string{"created_at", "display_name", "id", "roles", "storage_limit", "storage_usage", "updated_at"},
 			check: func(t *testing.T, data any) {
 				got := data.([]any)[0].(map[string]any)
-				want := map[string]any{"id": s.AccountID, "display_name": "Emulator Account"}
+				want := map[string]any{"id": s.AccountID, "display_name": "Emulator Account", "roles": []any{"owner"},
+					"storage_limit": nil, "storage_usage": 0.0, "created_at": "2026-11-26T12:00:00Z",
+					"updated_at": "2026-11-26T12:00:00Z"}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("account (-want +got):\n%s", diff)
 				}
@@ -38,7 +44,7 @@ func TestReadEndpoints(t *testing.T) {
 		},
 		{
 			name: "workspaces", path: e.acct() + "/workspaces", list: true,
-			wantKeys: []string{"account_id", "created_at", "id", "name"},
+			wantKeys: []string{"account_id", "created_at", "id", "name", "updated_at"},
 			check: func(t *testing.T, data any) {
 				got := data.([]any)[0].(map[string]any)
 				if got["id"] != s.WorkspaceID || got["name"] != "Sandbox" {
@@ -48,11 +54,13 @@ func TestReadEndpoints(t *testing.T) {
 		},
 		{
 			name: "projects", path: e.acct() + "/workspaces/" + s.WorkspaceID + "/projects", list: true,
-			wantKeys: []string{"created_at", "id", "name", "root_folder_id", "status", "workspace_id"},
+			wantKeys: projectFields,
 			check: func(t *testing.T, data any) {
 				got := data.([]any)[0].(map[string]any)
 				want := map[string]any{"id": s.ProjectID, "name": "Sandbox", "root_folder_id": s.RootFolderID,
-					"workspace_id": s.WorkspaceID, "status": "active", "created_at": got["created_at"]}
+					"workspace_id": s.WorkspaceID, "status": "active", "created_at": "2026-11-26T12:00:00Z",
+					"updated_at": "2026-11-26T12:00:00Z", "description": nil, "storage": 0.0,
+					"view_url": e.srv.URL + "/project/" + s.ProjectID}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("project (-want +got):\n%s", diff)
 				}
@@ -60,7 +68,7 @@ func TestReadEndpoints(t *testing.T) {
 		},
 		{
 			name: "project", path: e.acct() + "/projects/" + s.ProjectID,
-			wantKeys: []string{"created_at", "id", "name", "root_folder_id", "status", "workspace_id"},
+			wantKeys: projectFields,
 		},
 	}
 	for _, tt := range tests {

@@ -222,6 +222,7 @@ func (e *Emulator) seedStore() {
 	e.st.userID = newID()
 	e.st.accountID = newID()
 	e.st.accountName = "Emulator Account"
+	e.st.accountCreatedAt = now
 	ws := e.st.addWorkspace("Sandbox", now)
 	p := e.st.addProject(ws, "Sandbox", now)
 	e.seed = Seed{

@@ -78,7 +78,7 @@ func (e *Emulator) handleRemoteUpload(w http.ResponseWriter, r *http.Request) *a
 	n.Remote = true
 	n.Received = []bool{false}
 	e.st.filesCreated++
-	out := remoteJSON{Data: e.render(r, n)}
+	out := remoteJSON{Data: e.renderFile(r, n)}
 	out.Links.Status = "/v4/accounts/" + e.st.accountID + "/files/" + n.ID + "/status"
 	e.wg.Add(1) // under e.mu, so Close cannot be waiting yet
 	e.mu.Unlock()

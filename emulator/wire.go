@@ -14,19 +14,33 @@ import (
 // The emulator's own wire types. They follow frameio-v4.md and are deliberately not shared
 // with the frameio client.
 
-type resourceJSON struct {
-	ID         string       `json:"id"`
-	Name       string       `json:"name"`
-	Type       string       `json:"type"`
-	ParentID   *string      `json:"parent_id"`
-	ProjectID  string       `json:"project_id"`
-	FileSize   *int64       `json:"file_size,omitempty"`
-	MediaType  string       `json:"media_type,omitempty"`
-	Status     string       `json:"status,omitempty"`
-	CreatedAt  time.Time    `json:"created_at"`
-	UpdatedAt  time.Time    `json:"updated_at"`
-	ViewURL    string       `json:"view_url"`
+// assetJSON holds the fields every node shares (the spec's AssetCommon).
+type assetJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Type      string    `json:"type"`
+	ParentID  *string   `json:"parent_id"`
+	ProjectID string    `json:"project_id"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	ViewURL   string    `json:"view_url"`
+}
+
+// fileJSON is a file (the spec's File and FileWithIncludes; FileWithUploadUrls with
+// UploadURLs).
+type fileJSON struct {
+	assetJSON
+	FileSize   int64        `json:"file_size"`
+	MediaType  string       `json:"media_type"`
+	Status     string       `json:"status"`
 	UploadURLs *[]uploadURL `json:"upload_urls,omitempty"`
+}
+
+// folderJSON is a folder (the spec's Folder and FolderWithIncludes). The emulator has no
+// covers, so cover_file_id is always null.
+type folderJSON struct {
+	assetJSON
+	CoverFileID *string `json:"cover_file_id"`
 }
 
 type uploadURL struct {
@@ -43,36 +57,51 @@ type statusJSON struct {
 	UploadCompletedAt *time.Time `json:"upload_completed_at"`
 }
 
+// meJSON is the spec's Profile.
 type meJSON struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Email string `json:"email"`
+	ID        string  `json:"id"`
+	Name      string  `json:"name"`
+	Email     string  `json:"email"`
+	AvatarURL *string `json:"avatar_url"`
 }
 
+// accountJSON is the spec's Account. The emulator's account has no storage limit (null).
 type accountJSON struct {
-	ID          string `json:"id"`
-	DisplayName string `json:"display_name"`
+	ID           string    `json:"id"`
+	DisplayName  string    `json:"display_name"`
+	Roles        []string  `json:"roles"`
+	StorageLimit *int64    `json:"storage_limit"`
+	StorageUsage int64     `json:"storage_usage"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
+// workspaceJSON is the spec's Workspace.
 type workspaceJSON struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	AccountID string    `json:"account_id"`
 	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// projectJSON is the spec's ProjectWithIncludes; storage is the bytes of its files.
 type projectJSON struct {
 	ID           string    `json:"id"`
 	Name         string    `json:"name"`
+	Description  *string   `json:"description"`
 	RootFolderID string    `json:"root_folder_id"`
 	WorkspaceID  string    `json:"workspace_id"`
 	Status       string    `json:"status"`
+	Storage      int64     `json:"storage"`
 	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	ViewURL      string    `json:"view_url"`
 }
 
 // remoteJSON is the remote_upload answer: the file plus a link to its status.
 type remoteJSON struct {
-	Data  resourceJSON `json:"data"`
+	Data  fileJSON `json:"data"`
 	Links struct {
 		Status string `json:"status"`
 	} `json:"links"`
