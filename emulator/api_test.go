@@ -300,15 +300,15 @@ func TestBadRequests(t *testing.T) {
 			wantStatus: 404, wantSource: map[string]any{"pointer": "/data/file_ids/0"}},
 		{name: "unknown route", method: "GET", path: "/v4/nothing", wantStatus: 404},
 		{name: "page_size over 100", method: "GET", path: root + "/children?page_size=101",
-			wantStatus: 400, wantSource: map[string]any{"parameter": "page_size"}},
+			wantStatus: 400, wantSource: map[string]any{"pointer": "page_size"}},
 		{name: "page_size zero", method: "GET", path: root + "/files?page_size=0",
-			wantStatus: 400, wantSource: map[string]any{"parameter": "page_size"}},
+			wantStatus: 400, wantSource: map[string]any{"pointer": "page_size"}},
 		{name: "page_size not a number", method: "GET", path: root + "/folders?page_size=ten",
-			wantStatus: 400, wantSource: map[string]any{"parameter": "page_size"}},
+			wantStatus: 400, wantSource: map[string]any{"pointer": "page_size"}},
 		{name: "foreign cursor", method: "GET", path: root + "/children?after=xyz",
-			wantStatus: 400, wantSource: map[string]any{"parameter": "after"}},
+			wantStatus: 400, wantSource: map[string]any{"pointer": "after"}},
 		{name: "unknown type", method: "GET", path: root + "/children?type=file,asset",
-			wantStatus: 400, wantSource: map[string]any{"parameter": "type"}},
+			wantStatus: 400, wantSource: map[string]any{"pointer": "type"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 // deviation each shows. A listed case must fail (so the list cannot go stale); fixing a
 // deviation removes its cases from here.
 var knownDeviations = map[string]string{
-	"workspaces page_size 500 is refused":             "7: source.parameter",
 	"children page_size 500":                          "3: asset page size",
 	"files page_size 500":                             "3: asset page size",
 	"folders page_size 500":                           "3: asset page size",
@@ -25,7 +24,6 @@ var knownDeviations = map[string]string{
 	"version stacks of a folder page_size 500":        "2, 3: missing",
 	"show file with media_links.original":             "1: no media_links",
 	"local upload of 0 bytes":                         "4: accepted",
-	"page_size 0 is refused":                          "7: source.parameter",
 	"remote upload of an unreachable source":          "7: fetched synchronously",
 }
 

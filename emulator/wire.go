@@ -128,9 +128,11 @@ type errorJSON struct {
 	Source *sourceJSON `json:"source,omitempty"`
 }
 
+// sourceJSON says what an error is about. The spec's error schemas define only pointer, so a
+// query parameter is named there too, by its bare name ("page_size"), which no body pointer
+// (they all start with "/data") can be confused with.
 type sourceJSON struct {
-	Pointer   string `json:"pointer,omitempty"`
-	Parameter string `json:"parameter,omitempty"`
+	Pointer string `json:"pointer,omitempty"`
 }
 
 // apiError is a problem answered with the error envelope.
@@ -148,8 +150,9 @@ func errPointer(status int, pointer, detail string) *apiError {
 	return &apiError{status: status, detail: detail, source: &sourceJSON{Pointer: pointer}}
 }
 
+// errParameter is a 400 about a query parameter.
 func errParameter(parameter, detail string) *apiError {
-	return &apiError{status: http.StatusBadRequest, detail: detail, source: &sourceJSON{Parameter: parameter}}
+	return &apiError{status: http.StatusBadRequest, detail: detail, source: &sourceJSON{Pointer: parameter}}
 }
 
 func errNotFound(what, id string) *apiError {
