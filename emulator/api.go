@@ -67,7 +67,7 @@ func (e *Emulator) handleAccounts(w http.ResponseWriter, r *http.Request) *apiEr
 	items := []item{{seq: 0, v: accountJSON{ID: e.st.accountID, DisplayName: e.st.accountName, Roles: []string{"owner"},
 		StorageUsage: e.st.storage(""), CreatedAt: e.st.accountCreatedAt, UpdatedAt: e.st.accountCreatedAt}}}
 	e.mu.Unlock()
-	return writePage(w, r, items)
+	return writePage(w, r, items, maxPageSize)
 }
 
 func (e *Emulator) handleWorkspaces(w http.ResponseWriter, r *http.Request) *apiError {
@@ -82,7 +82,7 @@ func (e *Emulator) handleWorkspaces(w http.ResponseWriter, r *http.Request) *api
 			CreatedAt: ws.CreatedAt, UpdatedAt: ws.CreatedAt}})
 	}
 	e.mu.Unlock()
-	return writePage(w, r, items)
+	return writePage(w, r, items, maxPageSize)
 }
 
 func (e *Emulator) handleProjects(w http.ResponseWriter, r *http.Request) *apiError {
@@ -101,7 +101,7 @@ func (e *Emulator) handleProjects(w http.ResponseWriter, r *http.Request) *apiEr
 		items = append(items, item{p.Seq, e.projectJSON(r, p)})
 	}
 	e.mu.Unlock()
-	return writePage(w, r, items)
+	return writePage(w, r, items, maxPageSize)
 }
 
 // projectJSON renders a project; storage counts the bytes of its files. Callers hold e.mu.
@@ -143,7 +143,7 @@ func (e *Emulator) listFolder(w http.ResponseWriter, r *http.Request, keep func(
 		}
 	}
 	e.mu.Unlock()
-	return writePage(w, r, items)
+	return writePage(w, r, items, e.opts.MaxAssetPageSize)
 }
 
 func (e *Emulator) handleShowFolder(w http.ResponseWriter, r *http.Request) *apiError {
@@ -467,19 +467,24 @@ type item struct {
 	v   any
 }
 
+// Page sizes: the spec's RequestPageSize (accounts, workspaces, projects, version stack
+// children) allows 1 to 100, its AssetRequestPageSize (a folder's children, files, folders and
+// version stacks) 1 to 500; both default to 50.
 const (
-	defaultPageSize = 50
-	maxPageSize     = 100
+	defaultPageSize      = 50
+	maxPageSize          = 100
+	defaultAssetPageSize = 500
 )
 
 // writePage answers one page of items (in creation order) with links.next and total_count.
-func writePage(w http.ResponseWriter, r *http.Request, items []item) *apiError {
+// page_size may be at most maxSize.
+func writePage(w http.ResponseWriter, r *http.Request, items []item, maxSize int) *apiError {
 	q := r.URL.Query()
 	size := defaultPageSize
 	if s := q.Get("page_size"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxPageSize {
-			return errParameter("page_size", "page_size must be a whole number from 1 to 100")
+		if err != nil || n < 1 || n > maxSize {
+			return errParameter("page_size", "page_size must be a whole number from 1 to "+strconv.Itoa(maxSize))
 		}
 		size = n
 	}

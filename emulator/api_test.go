@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -239,6 +240,40 @@ func TestPagination(t *testing.T) {
 	})
 }
 
+// TestPageSizes holds the spec's two page-size ranges: asset lists take up to 500 items a
+// page, the other lists up to 100; MaxAssetPageSize lowers the first, as a server that
+// differs from the spec would.
+func TestPageSizes(t *testing.T) {
+	e := newEnv(t, nil)
+	root := e.seed.RootFolderID
+	folder := e.createFolder(root, "Frames")
+	for i := range 120 {
+		e.createFile(folder, fmt.Sprintf("f%04d.exr", i), 1)
+	}
+	v := e.mustStatus(e.call("GET", e.folderPath(folder)+"/files?page_size=500", nil), http.StatusOK).json(t)
+	if n, next := len(v["data"].([]any)), v["links"].(map[string]any)["next"]; n != 120 || next != nil {
+		t.Errorf("page_size=500 gave %d items and next %v, want 120 and null", n, next)
+	}
+	for _, path := range []string{
+		e.folderPath(folder) + "/files?page_size=501",
+		e.folderPath(root) + "/children?page_size=501",
+		e.folderPath(root) + "/folders?page_size=501",
+		e.acct() + "/workspaces?page_size=101",
+		"/v4/accounts?page_size=101",
+		e.acct() + "/workspaces/" + e.seed.WorkspaceID + "/projects?page_size=101",
+	} {
+		item := errorItem(t, e.mustStatus(e.call("GET", path, nil), http.StatusBadRequest))
+		if diff := cmp.Diff(map[string]any{"pointer": "page_size"}, item["source"]); diff != "" {
+			t.Errorf("%s: source (-want +got):\n%s", path, diff)
+		}
+	}
+	e.mustStatus(e.call("GET", e.acct()+"/workspaces?page_size=100", nil), http.StatusOK)
+
+	low := newEnv(t, func(o *Options) { o.MaxAssetPageSize = 100 })
+	low.mustStatus(low.call("GET", low.folderPath(low.seed.RootFolderID)+"/files?page_size=500", nil), http.StatusBadRequest)
+	low.mustStatus(low.call("GET", low.folderPath(low.seed.RootFolderID)+"/files?page_size=100", nil), http.StatusOK)
+}
+
 func TestBadRequests(t *testing.T) {
 	e := newEnv(t, nil)
 	root := e.folderPath(e.seed.RootFolderID)
@@ -299,7 +334,7 @@ func TestBadRequests(t *testing.T) {
 		{name: "unknown stacked file", method: "POST", path: root + "/version_stacks", body: data("file_ids", []string{"x", "y"}),
 			wantStatus: 404, wantSource: map[string]any{"pointer": "/data/file_ids/0"}},
 		{name: "unknown route", method: "GET", path: "/v4/nothing", wantStatus: 404},
-		{name: "page_size over 100", method: "GET", path: root + "/children?page_size=101",
+		{name: "page_size over 500", method: "GET", path: root + "/children?page_size=501",
 			wantStatus: 400, wantSource: map[string]any{"pointer": "page_size"}},
 		{name: "page_size zero", method: "GET", path: root + "/files?page_size=0",
 			wantStatus: 400, wantSource: map[string]any{"pointer": "page_size"}},
