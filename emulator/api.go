@@ -34,7 +34,10 @@ func (e *Emulator) routes() {
 		{"GET /v4/accounts/{a}/files/{id}", classFiles, e.handleShowFile},
 		{"GET /v4/accounts/{a}/files/{id}/status", classFiles, e.handleStatus},
 		{"DELETE /v4/accounts/{a}/files/{id}", classListing, e.handleDeleteFile},
+		{"GET /v4/accounts/{a}/folders/{f}/version_stacks", classFiles, e.handleFolderStacks},
 		{"POST /v4/accounts/{a}/folders/{f}/version_stacks", classStack, e.handleVersionStack},
+		{"GET /v4/accounts/{a}/version_stacks/{id}", classFiles, e.handleShowStack},
+		{"GET /v4/accounts/{a}/version_stacks/{id}/children", classListing, e.handleStackChildren},
 	} {
 		m.Handle(rt.pattern, e.api(rt.pattern, rt.class, rt.h))
 	}
@@ -182,16 +185,62 @@ func (e *Emulator) handleFiles(w http.ResponseWriter, r *http.Request) *apiError
 	return e.listFolder(w, r, func(n *node) bool { return n.Kind == kindFile })
 }
 
-// render turns a node into its API resource: a fileJSON, a folderJSON or, for a version stack,
-// a fileJSON typed version_stack that carries its newest version's size, media type and status.
+func (e *Emulator) handleFolderStacks(w http.ResponseWriter, r *http.Request) *apiError {
+	return e.listFolder(w, r, func(n *node) bool { return n.Kind == kindStack })
+}
+
+// stackFor looks up the path's version stack. Callers hold e.mu.
+func (e *Emulator) stackFor(r *http.Request) (*node, *apiError) {
+	if err := e.checkAccount(r); err != nil {
+		return nil, err
+	}
+	n := e.st.nodes[r.PathValue("id")]
+	if n == nil || n.Kind != kindStack {
+		return nil, errNotFound("version stack", r.PathValue("id"))
+	}
+	return n, nil
+}
+
+func (e *Emulator) handleShowStack(w http.ResponseWriter, r *http.Request) *apiError {
+	e.mu.Lock()
+	n, err := e.stackFor(r)
+	if err != nil {
+		e.mu.Unlock()
+		return err
+	}
+	out := e.render(r, n)
+	e.mu.Unlock()
+	writeData(w, http.StatusOK, out)
+	return nil
+}
+
+// handleStackChildren lists a stack's versions in creation order, like every listing.
+func (e *Emulator) handleStackChildren(w http.ResponseWriter, r *http.Request) *apiError {
+	e.mu.Lock()
+	n, err := e.stackFor(r)
+	if err != nil {
+		e.mu.Unlock()
+		return err
+	}
+	members := slices.SortedFunc(slices.Values(n.members), func(a, b *node) int { return cmp.Compare(a.Seq, b.Seq) })
+	items := make([]item, 0, len(members))
+	for _, m := range members {
+		items = append(items, item{m.Seq, e.renderFile(r, m)})
+	}
+	e.mu.Unlock()
+	return writePage(w, r, items, maxPageSize)
+}
+
+// render turns a node into its API resource: a fileJSON, a folderJSON or a stackJSON.
 func (e *Emulator) render(r *http.Request, n *node) any {
 	switch n.Kind {
 	case kindFolder:
 		return folderJSON{assetJSON: e.asset(r, n)}
 	case kindStack:
-		out := fileJSON{assetJSON: e.asset(r, n)}
+		out := stackJSON{assetJSON: e.asset(r, n)}
 		if h := n.head(); h != nil {
-			out.FileSize, out.MediaType, out.Status = h.Size, h.MediaType, h.Status
+			f := e.renderFile(r, h)
+			out.HeadVersion = &f
 		}
 		return out
 	}

@@ -340,13 +340,32 @@ func TestVersionStacks(t *testing.T) {
 	body := func(ids ...string) any { return map[string]any{"data": map[string]any{"file_ids": ids}} }
 
 	s := e.mustStatus(e.call("POST", stacks, body(v1, v2)), http.StatusCreated).json(t)["data"].(map[string]any)
-	if diff := cmp.Diff(fileFields, keys(s)); diff != "" {
+	stackFields := []string{"created_at", "head_version", "id", "name", "parent_id", "project_id", "type", "updated_at", "view_url"}
+	if diff := cmp.Diff(stackFields, keys(s)); diff != "" {
 		t.Errorf("stack fields (-want +got):\n%s", diff)
 	}
-	if s["type"] != "version_stack" || s["name"] != "cut_v2.mov" || s["parent_id"] != root || s["file_size"] != 2.0 {
-		t.Errorf("stack = %v, want version_stack named after its head in the root", s)
+	head, _ := s["head_version"].(map[string]any)
+	if s["type"] != "version_stack" || s["name"] != "cut_v2.mov" || s["parent_id"] != root || head["id"] != v2 || head["file_size"] != 2.0 {
+		t.Errorf("stack = %v, want version_stack named after its head %s in the root", s, v2)
 	}
 	stackID := s["id"].(string)
+	stackPath := e.acct() + "/version_stacks/" + stackID
+	show := e.mustStatus(e.call("GET", stackPath, nil), http.StatusOK).json(t)["data"].(map[string]any)
+	if diff := cmp.Diff(s, show); diff != "" {
+		t.Errorf("GET version stack differs from the create answer (-create +show):\n%s", diff)
+	}
+	versions := func() []string {
+		v := e.mustStatus(e.call("GET", stackPath+"/children", nil), http.StatusOK).json(t)
+		var out []string
+		for _, it := range v["data"].([]any) {
+			m := it.(map[string]any)
+			out = append(out, m["type"].(string)+":"+m["name"].(string))
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"file:cut_v1.mov", "file:cut_v2.mov"}, versions()); diff != "" {
+		t.Errorf("stack children (-want +got):\n%s", diff)
+	}
 
 	names := func(route string) []string {
 		v := e.mustStatus(e.call("GET", e.folderPath(root)+route, nil), http.StatusOK).json(t)
@@ -379,6 +398,13 @@ func TestVersionStacks(t *testing.T) {
 	if diff := cmp.Diff([]string{"folder:Other", "version_stack:cut_v3.mov"}, names("/children")); diff != "" {
 		t.Errorf("/children after v3 (-want +got):\n%s", diff)
 	}
+	if diff := cmp.Diff([]string{"version_stack:cut_v3.mov"}, names("/version_stacks")); diff != "" {
+		t.Errorf("/version_stacks (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"file:cut_v1.mov", "file:cut_v2.mov", "file:cut_v3.mov"}, versions()); diff != "" {
+		t.Errorf("stack children after v3 (-want +got):\n%s", diff)
+	}
+	e.mustStatus(e.call("GET", e.acct()+"/version_stacks/"+v1, nil), http.StatusNotFound) // a file is no stack
 
 	for _, tt := range []struct {
 		name       string
@@ -405,6 +431,7 @@ func TestVersionStacks(t *testing.T) {
 	if diff := cmp.Diff([]string{"folder:Other"}, names("/children")); diff != "" {
 		t.Errorf("/children after deleting the versions (-want +got):\n%s", diff)
 	}
+	e.mustStatus(e.call("GET", stackPath, nil), http.StatusNotFound)
 }
 
 func TestStats(t *testing.T) {

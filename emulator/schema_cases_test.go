@@ -12,16 +12,9 @@ import (
 // deviation each shows. A listed case must fail (so the list cannot go stale); fixing a
 // deviation removes its cases from here.
 var knownDeviations = map[string]string{
-	"children with a version stack":                   "2: head_version, file-only fields",
-	"create version stack":                            "2: head_version, file-only fields",
-	"show version stack":                              "2: missing",
-	"version stack children":                          "2: missing",
-	"version stack children page_size 500 is refused": "2: missing",
-	"version stacks of a folder":                      "2: missing",
-	"version stacks of a folder page_size 500":        "2, 3: missing",
-	"show file with media_links.original":             "1: no media_links",
-	"local upload of 0 bytes":                         "4: accepted",
-	"remote upload of an unreachable source":          "7: fetched synchronously",
+	"show file with media_links.original":    "1: no media_links",
+	"local upload of 0 bytes":                "4: accepted",
+	"remote upload of an unreachable source": "7: fetched synchronously",
 }
 
 // TestSchema calls every operation fiosync uses, and those the deviations name, and

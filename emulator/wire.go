@@ -57,6 +57,13 @@ type statusJSON struct {
 	UploadCompletedAt *time.Time `json:"upload_completed_at"`
 }
 
+// stackJSON is a version stack (the spec's VersionStack and VersionStackWithIncludes): the
+// common fields and its newest version, and none of a file's own fields.
+type stackJSON struct {
+	assetJSON
+	HeadVersion *fileJSON `json:"head_version"`
+}
+
 // meJSON is the spec's Profile.
 type meJSON struct {
 	ID        string  `json:"id"`
