@@ -42,6 +42,7 @@ func (e *Emulator) routes() {
 		m.Handle(rt.pattern, e.api(rt.pattern, rt.class, rt.h))
 	}
 	m.HandleFunc("PUT /_parts/{id}/{n}", e.handlePart)
+	m.HandleFunc("GET /_files/{id}/original", e.handleOriginal)
 	m.HandleFunc("GET /_emulator/files/{id}", e.handleTestFile)
 	m.HandleFunc("GET /_emulator/stats", e.handleTestStats)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -391,7 +392,17 @@ func (e *Emulator) showFile(w http.ResponseWriter, r *http.Request, view func(*n
 }
 
 func (e *Emulator) handleShowFile(w http.ResponseWriter, r *http.Request) *apiError {
-	return e.showFile(w, r, func(n *node) any { return e.render(r, n) })
+	links, err := parseIncludes(r)
+	if err != nil {
+		return err
+	}
+	return e.showFile(w, r, func(n *node) any {
+		out := e.renderFile(r, n)
+		if links != nil {
+			out.MediaLinks = e.mediaLinks(r, n, links)
+		}
+		return out
+	})
 }
 
 func (e *Emulator) handleStatus(w http.ResponseWriter, r *http.Request) *apiError {

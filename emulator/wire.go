@@ -30,10 +30,29 @@ type assetJSON struct {
 // UploadURLs).
 type fileJSON struct {
 	assetJSON
-	FileSize   int64        `json:"file_size"`
-	MediaType  string       `json:"media_type"`
-	Status     string       `json:"status"`
-	UploadURLs *[]uploadURL `json:"upload_urls,omitempty"`
+	FileSize   int64          `json:"file_size"`
+	MediaType  string         `json:"media_type"`
+	Status     string         `json:"status"`
+	MediaLinks map[string]any `json:"media_links,omitempty"` // only when asked for with include
+	UploadURLs *[]uploadURL   `json:"upload_urls,omitempty"`
+}
+
+// originalLinkJSON is the spec's OriginalMediaLink: presigned URLs of the original bytes, null
+// until the file is complete.
+type originalLinkJSON struct {
+	DownloadURL *string `json:"download_url"`
+	InlineURL   *string `json:"inline_url"`
+}
+
+// mediaLinkJSON is the spec's MediaLinkCommon (efficient, high_quality), always null here.
+type mediaLinkJSON struct {
+	DownloadURL *string `json:"download_url"`
+}
+
+// renditionLinkJSON is the spec's RenditionMediaLink (thumbnails, proxies), always null here.
+type renditionLinkJSON struct {
+	DownloadURL *string `json:"download_url"`
+	URL         *string `json:"url"`
 }
 
 // folderJSON is a folder (the spec's Folder and FolderWithIncludes). The emulator has no
