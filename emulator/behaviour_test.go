@@ -111,16 +111,27 @@ func TestRateLimits(t *testing.T) {
 		})
 	}
 
-	t.Run("buckets are per token and per route", func(t *testing.T) {
+	t.Run("buckets are per account user and route, shared by the user's tokens", func(t *testing.T) {
 		e := newEnv(t, func(o *Options) { o.RateLimitScale = 1 })
-		other := "emu_other"
-		e.emu.tokens.add(other, time.Time{})
+		second := e.emu.issueToken() // another token of the same user, as a second process would hold
+		stranger := "emu_stranger"
+		e.emu.tokens.add(stranger, "another-user", time.Time{})
 		path := e.acct() + "/files/nope"
-		for range 5 {
-			e.mustStatus(e.call("GET", path, nil), http.StatusNotFound)
+		var remaining []string
+		for i := range 5 {
+			token := e.seed.Token
+			if i%2 == 1 {
+				token = second
+			}
+			r := e.mustStatus(e.callToken("GET", path, nil, token), http.StatusNotFound)
+			remaining = append(remaining, r.header.Get("x-ratelimit-remaining"))
 		}
+		if diff := cmp.Diff([]string{"4", "3", "2", "1", "0"}, remaining); diff != "" {
+			t.Errorf("x-ratelimit-remaining across two tokens of one user (-want +got):\n%s", diff)
+		}
+		e.mustStatus(e.callToken("GET", path, nil, second), http.StatusTooManyRequests)
 		e.mustStatus(e.call("GET", path, nil), http.StatusTooManyRequests)
-		e.mustStatus(e.callToken("GET", path, nil, other), http.StatusNotFound)
+		e.mustStatus(e.callToken("GET", path, nil, stranger), http.StatusNotFound)
 		e.mustStatus(e.call("GET", path+"/status", nil), http.StatusNotFound)
 	})
 

@@ -155,7 +155,7 @@ func New(opts Options) (*Emulator, error) {
 	})
 	e.limits.buckets = make(map[bucketKey]*bucket)
 	e.stats.requests = make(map[string]map[string]int64)
-	e.tokens.expiry = make(map[string]time.Time)
+	e.tokens.tokens = make(map[string]tokenInfo)
 	e.fetcher = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 
@@ -182,7 +182,7 @@ func New(opts Options) (*Emulator, error) {
 		e.seedStore()
 	}
 	e.seed.Token = "emu_" + newID()
-	e.tokens.add(e.seed.Token, time.Time{})
+	e.tokens.add(e.seed.Token, e.userID(), time.Time{})
 	e.routes()
 	e.startIMS()
 	return e, nil
