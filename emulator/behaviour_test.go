@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -77,16 +78,14 @@ func TestRateLimits(t *testing.T) {
 			want:  []hit{{200, "100", "99", "60000", ""}, {200, "100", "98", "60000", ""}},
 		},
 		{
-			name: "scale 0 turns limits off",
+			name: "scale 0 turns limits off and still sends the headers",
 			opts: func(o *Options) { o.RateLimitScale = 0 },
 			route: func(e *env) (string, string, any) {
 				return "POST", e.folderPath(e.seed.RootFolderID) + "/folders",
 					map[string]any{"data": map[string]any{"name": "d"}}
 			},
 			calls: 10,
-			want: []hit{{201, "", "", "", ""}, {201, "", "", "", ""}, {201, "", "", "", ""}, {201, "", "", "", ""},
-				{201, "", "", "", ""}, {201, "", "", "", ""}, {201, "", "", "", ""}, {201, "", "", "", ""},
-				{201, "", "", "", ""}, {201, "", "", "", ""}, {201, "", "", "", ""}},
+			want:  slices.Repeat([]hit{{201, "1000000000", "1000000000", "1000", ""}}, 11),
 		},
 	}
 	for _, tt := range tests {
@@ -133,6 +132,32 @@ func TestRateLimits(t *testing.T) {
 		e.mustStatus(e.call("GET", path, nil), http.StatusTooManyRequests)
 		e.mustStatus(e.callToken("GET", path, nil, stranger), http.StatusNotFound)
 		e.mustStatus(e.call("GET", path+"/status", nil), http.StatusNotFound)
+	})
+
+	// The spec requires the headers on every answer, whatever the status and the scale.
+	t.Run("headers on every answer", func(t *testing.T) {
+		for _, scale := range []float64{0, 1} {
+			e := newEnv(t, func(o *Options) { o.RateLimitScale = scale; o.APIFaultRate = 0 })
+			stack := e.folderPath(e.seed.RootFolderID) + "/version_stacks"
+			answers := []resp{
+				e.call("GET", "/v4/me", nil),
+				e.callToken("GET", "/v4/me", nil, ""),     // 401
+				e.callToken("GET", "/v4/me", nil, "nope"), // 401
+				e.call("GET", e.acct()+"/files/nope", nil),
+				e.call("GET", e.folderPath(e.seed.RootFolderID)+"/files?page_size=0", nil),
+				e.call("POST", stack, map[string]any{"data": map[string]any{"file_ids": []string{"x"}}}),
+				e.call("POST", e.folderPath(e.seed.RootFolderID)+"/files/local_upload", `{"data":`),
+			}
+			e.emu.SetFaults(Faults{APIFaultRate: 1, RateLimitScale: scale})
+			answers = append(answers, e.call("GET", "/v4/me", nil)) // 500 or 503
+			for i, r := range answers {
+				for _, k := range []string{"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-window"} {
+					if v, err := strconv.Atoi(r.header.Get(k)); err != nil || v < 0 {
+						t.Errorf("scale %v, answer %d (%d): %s = %q", scale, i, r.status, k, r.header.Get(k))
+					}
+				}
+			}
+		}
 	})
 
 	t.Run("expired token", func(t *testing.T) {

@@ -89,6 +89,27 @@ type verdict struct {
 	retryAfter time.Duration
 }
 
+// unlimited is the x-ratelimit-limit (and -remaining) sent when rate limits are off
+// (RateLimitScale 0): the spec requires the headers on every answer, and a client that paces
+// from them should find nothing to wait for.
+const unlimited = 1_000_000_000
+
+// fresh is the verdict for an empty bucket of class c at scale; scale 0 means no limit.
+func (c limitClass) fresh(scale float64) verdict {
+	if scale <= 0 {
+		return verdict{ok: true, limit: unlimited, remaining: unlimited, window: c.window}
+	}
+	limit := int(math.Floor(max(1, c.n*scale)))
+	return verdict{ok: true, limit: limit, remaining: limit, window: c.window}
+}
+
+// setHeaders sets the x-ratelimit-* headers of v.
+func (v verdict) setHeaders(h http.Header) {
+	h.Set("x-ratelimit-limit", strconv.Itoa(v.limit))
+	h.Set("x-ratelimit-remaining", strconv.Itoa(v.remaining))
+	h.Set("x-ratelimit-window", strconv.FormatInt(v.window.Milliseconds(), 10))
+}
+
 func (l *limiter) take(key bucketKey, c limitClass, scale float64, now time.Time) verdict {
 	capacity := max(1, c.n*scale)
 	rate := capacity / c.window.Seconds() // units drained per second
@@ -155,8 +176,9 @@ func (e *Emulator) wait(ctx context.Context) bool {
 }
 
 // api wraps an endpoint with what every API call goes through, in this order: latency, stats,
-// request id, authentication (401), rate limit (429, and the x-ratelimit-* headers), API faults
-// (500/503 before any effect), then the handler.
+// request id, authentication (401), rate limit (429), API faults (500/503 before any effect),
+// then the handler. Every answer carries the x-ratelimit-* headers, with a very large limit
+// when rate limits are off.
 func (e *Emulator) api(route string, class limitClass, h func(http.ResponseWriter, *http.Request) *apiError) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if !e.wait(r.Context()) {
@@ -166,30 +188,31 @@ func (e *Emulator) api(route string, class limitClass, h func(http.ResponseWrite
 		defer func() { e.stats.record(route, w.status) }()
 		w.Header().Set("x-request-id", newID())
 
+		f := e.faults.Load()
 		token, ok := bearer(r)
 		user := ""
 		if ok {
 			user, ok = e.tokens.user(token, e.now())
 		}
 		if !ok {
+			// No user, so no bucket: the headers say what a fresh one holds.
+			v := class.fresh(f.RateLimitScale)
+			v.setHeaders(w.Header())
 			writeError(w, errStatus(http.StatusUnauthorized, "the bearer token is missing, unknown or expired"))
 			return
 		}
-		f := e.faults.Load()
+		v := class.fresh(0)
 		if f.RateLimitScale > 0 {
-			v := e.limits.take(bucketKey{user, route}, class, f.RateLimitScale, e.now())
-			h := w.Header()
-			h.Set("x-ratelimit-limit", strconv.Itoa(v.limit))
-			h.Set("x-ratelimit-remaining", strconv.Itoa(v.remaining))
-			h.Set("x-ratelimit-window", strconv.FormatInt(v.window.Milliseconds(), 10))
-			if !v.ok {
-				if !f.NoRetryAfter {
-					secs := int(math.Ceil(v.retryAfter.Seconds()))
-					h.Set("Retry-After", strconv.Itoa(max(1, secs)))
-				}
-				writeError(w, errStatus(http.StatusTooManyRequests, "rate limit exceeded for "+route))
-				return
+			v = e.limits.take(bucketKey{user, route}, class, f.RateLimitScale, e.now())
+		}
+		v.setHeaders(w.Header())
+		if !v.ok {
+			if !f.NoRetryAfter {
+				secs := int(math.Ceil(v.retryAfter.Seconds()))
+				w.Header().Set("Retry-After", strconv.Itoa(max(1, secs)))
 			}
+			writeError(w, errStatus(http.StatusTooManyRequests, "rate limit exceeded for "+route))
+			return
 		}
 		if e.dice.roll(f.APIFaultRate) {
 			status := e.dice.pick(http.StatusInternalServerError, http.StatusServiceUnavailable)

@@ -55,8 +55,9 @@ func WithRetry(p RetryPolicy) Option {
 	return func(c *Client) { c.retry = p.normalize() }
 }
 
-// WithoutPacing turns off the client-side rate limiter, for servers without rate limits (an
-// emulator run with limits off). 429 answers are still retried.
+// WithoutPacing turns off the client-side rate limiter, for servers that neither limit nor
+// send x-ratelimit-* headers. It is not needed for the emulator with limits off: it announces
+// a very large limit, and the client paces from the headers. 429 answers are still retried.
 func WithoutPacing() Option {
 	return func(c *Client) { c.pace = newPacer(true) }
 }
