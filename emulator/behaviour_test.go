@@ -308,8 +308,9 @@ func TestRemoteUpload(t *testing.T) {
 		if diff := cmp.Diff(fileFields, keys(f)); diff != "" {
 			t.Errorf("fields (-want +got):\n%s", diff)
 		}
-		if f["status"] != "created" || f["file_size"] != float64(len(payload)) || f["media_type"] != "video/mp4" {
-			t.Errorf("file = %v, want created, %d bytes, video/mp4", f, len(payload))
+		// Frame.io answers before it fetches: the size is 0 until the source has told it.
+		if f["status"] != "created" || f["file_size"] != 0.0 || f["media_type"] != "video/mp4" {
+			t.Errorf("file = %v, want created, 0 bytes so far, video/mp4", f)
 		}
 		id := f["id"].(string)
 		wantLinks := map[string]any{"status": e.acct() + "/files/" + id + "/status"}
@@ -327,6 +328,14 @@ func TestRemoteUpload(t *testing.T) {
 		if st["upload_complete"] != true || st["upload_failed"] != false {
 			t.Errorf("status = %v, want complete", st)
 		}
+		show := e.mustStatus(e.call("GET", e.acct()+"/files/"+id, nil), http.StatusOK).json(t)["data"].(map[string]any)
+		if show["file_size"] != float64(len(payload)) || show["status"] != "uploaded" {
+			t.Errorf("file after the fetch = %v, want uploaded, %d bytes", show, len(payload))
+		}
+		got := e.mustStatus(e.get(e.originalLinks(id)["download_url"].(string)), http.StatusOK)
+		if blake3Hex(got.body) != blake3Hex(payload) {
+			t.Error("the download of a remote upload differs from its source")
+		}
 	})
 
 	t.Run("broken body fails the upload", func(t *testing.T) {
@@ -339,29 +348,31 @@ func TestRemoteUpload(t *testing.T) {
 		}
 	})
 
-	for _, tt := range []struct{ name, path string }{
-		{"over 50 GB", "/huge.mov"},
-		{"source answers 404", "/missing.mov"},
+	// Failures arrive after the 202, in the upload status, as on Frame.io.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close()
+	for _, tt := range []struct{ name, url string }{
+		{"over 50 GB", source.URL + "/huge.mov?sig=secret"},
+		{"source answers 404", source.URL + "/missing.mov?sig=secret"},
+		{"unreachable source", deadURL + "/x.mov?sig=secret"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := e.mustStatus(remote("x.mov", tt.path), http.StatusUnprocessableEntity)
-			item := errorItem(t, r)
-			if diff := cmp.Diff(map[string]any{"pointer": "/data/source_url"}, item["source"]); diff != "" {
-				t.Errorf("source (-want +got):\n%s", diff)
+			r := e.mustStatus(e.call("POST", e.folderPath(e.seed.RootFolderID)+"/files/remote_upload",
+				map[string]any{"data": map[string]any{"name": "x.mov", "source_url": tt.url}}), http.StatusAccepted)
+			id := r.json(t)["data"].(map[string]any)["id"].(string)
+			e.emu.wg.Wait()
+			st := e.mustStatus(e.call("GET", e.acct()+"/files/"+id+"/status", nil), http.StatusOK)
+			data := st.json(t)["data"].(map[string]any)
+			if data["upload_complete"] != false || data["upload_failed"] != true {
+				t.Errorf("status = %v, want failed", data)
+			}
+			show := e.mustStatus(e.call("GET", e.acct()+"/files/"+id, nil), http.StatusOK)
+			if containsString(st.body, "secret") || containsString(show.body, "secret") {
+				t.Errorf("the file or its status leaks the source query: %s %s", st.body, show.body)
 			}
 		})
 	}
-	t.Run("unreachable source", func(t *testing.T) {
-		dead := httptest.NewServer(http.NotFoundHandler())
-		url := dead.URL
-		dead.Close()
-		r := e.call("POST", e.folderPath(e.seed.RootFolderID)+"/files/remote_upload",
-			map[string]any{"data": map[string]any{"name": "x.mov", "source_url": url + "/x.mov?sig=secret"}})
-		e.mustStatus(r, http.StatusUnprocessableEntity)
-		if containsString(r.body, "secret") {
-			t.Errorf("error leaks the source query: %s", r.body)
-		}
-	})
 }
 
 func TestVersionStacks(t *testing.T) {
