@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +35,8 @@ type Client struct {
 	refresh   func(context.Context) error
 	refreshMu sync.Mutex
 	log       *slog.Logger
+	// assetPageSize is the page_size of asset lists: 500, or 100 once a server refused 500.
+	assetPageSize atomic.Int32
 }
 
 // Option configures a Client in New.
@@ -115,6 +118,7 @@ func New(baseURL string, hc *http.Client, opts ...Option) (*Client, error) {
 		userAgent: DefaultUserAgent,
 		log:       slog.New(slog.DiscardHandler),
 	}
+	c.assetPageSize.Store(assetPageSize)
 	for _, o := range opts {
 		o(c)
 	}

@@ -381,7 +381,7 @@ func TestBadArguments(t *testing.T) {
 	}{
 		{"empty account", func() error { _, err := e.client.File(ctx, "", "x"); return err }},
 		{"empty folder", func() error { return firstErr(e.client.Files(ctx, a, "")) }},
-		{"page size too big", func() error { return firstErr(e.client.Children(ctx, a, root, frameio.ListOptions{PageSize: 101})) }},
+		{"page size too big", func() error { return firstErr(e.client.Children(ctx, a, root, frameio.ListOptions{PageSize: 501})) }},
 		{"negative size", func() error { _, err := e.client.CreateLocalUpload(ctx, a, root, "x.mov", -1); return err }},
 		{"empty id in stack", func() error { _, err := e.client.CreateVersionStack(ctx, a, root, []string{"x", ""}); return err }},
 		{"part without URL", func() error {

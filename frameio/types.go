@@ -95,7 +95,8 @@ type UploadStatus struct {
 
 // ListOptions narrows Children.
 type ListOptions struct {
-	// PageSize is the number of items per request, 1 to 100; 0 leaves it to the server.
+	// PageSize is the number of items per request, 1 to 500; 0 means the client's asset page
+	// size (500, or 100 once a server refused 500).
 	PageSize int
 	// Types keeps only nodes of these types (TypeFile, TypeFolder, TypeVersionStack); empty
 	// means all.
