@@ -318,8 +318,9 @@ func (e *Emulator) handleLocalUpload(w http.ResponseWriter, r *http.Request) *ap
 	switch {
 	case body.FileSize == nil:
 		return errPointer(http.StatusUnprocessableEntity, "/data/file_size", "file_size is required")
-	case *body.FileSize < 0:
-		return errPointer(http.StatusUnprocessableEntity, "/data/file_size", "file_size must not be negative")
+	case *body.FileSize < 1:
+		// The spec's minimum: Frame.io does not take empty files.
+		return errPointer(http.StatusUnprocessableEntity, "/data/file_size", "file_size must be at least 1")
 	case *body.FileSize > maxLocalSize:
 		return errPointer(http.StatusUnprocessableEntity, "/data/file_size", "file_size must be at most 5 TB")
 	}
@@ -336,11 +337,6 @@ func (e *Emulator) handleLocalUpload(w http.ResponseWriter, r *http.Request) *ap
 	n.Status = statusCreated
 	n.Parts = splitParts(n.Size, e.opts.PartSize)
 	n.Received = make([]bool, len(n.Parts))
-	if n.Size == 0 {
-		n.Status = statusUploaded
-		n.BLAKE3 = emptyBLAKE3
-		n.UploadedAt, n.CompletedAt = now, now
-	}
 	e.st.filesCreated++
 	out := e.renderFile(r, n)
 	urls := make([]uploadURL, len(n.Parts))

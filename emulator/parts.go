@@ -36,12 +36,6 @@ const (
 	amzACL           = "private"
 )
 
-// emptyBLAKE3 is the BLAKE3-256 of no bytes, the digest of a 0-byte upload.
-var emptyBLAKE3 = func() string {
-	sum := blake3.Sum256(nil)
-	return hex.EncodeToString(sum[:])
-}()
-
 // copyBuffers bound the memory a part upload takes: one buffer per PUT in flight.
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 

@@ -11,9 +11,7 @@ import (
 // knownDeviations names the schema cases that still differ from the spec, with the issue's
 // deviation each shows. A listed case must fail (so the list cannot go stale); fixing a
 // deviation removes its cases from here.
-var knownDeviations = map[string]string{
-	"local upload of 0 bytes": "4: accepted",
-}
+var knownDeviations = map[string]string{}
 
 // TestSchema calls every operation fiosync uses, and those the deviations name, and
 // checks each answer's status and body against the OpenAPI extract.

@@ -273,13 +273,14 @@ func (cl *Client) CreateFolder(ctx context.Context, accountID, parentID, name st
 
 // CreateLocalUpload creates a placeholder file of size bytes in folderID and returns it with
 // its UploadURLs, the parts to PUT with UploadPart. Frame.io decides the media type (from the
-// name) and the part split.
+// name) and the part split. A size below 1 is refused before any call, with ErrEmptyFile: the
+// spec's minimum is 1 byte.
 func (cl *Client) CreateLocalUpload(ctx context.Context, accountID, folderID, name string, size int64) (*File, error) {
 	if err := checkIDs("create local upload", accountID, folderID); err != nil {
 		return nil, err
 	}
-	if size < 0 {
-		return nil, fmt.Errorf("create local upload %q: negative size %d", name, size)
+	if size < 1 {
+		return nil, fmt.Errorf("create local upload %q: size %d: %w", name, size, ErrEmptyFile)
 	}
 	body := struct {
 		Name     string `json:"name"`

@@ -144,7 +144,7 @@ func TestCreateRetriedWhenNeverSent(t *testing.T) {
 func TestDeleteLostAnswer(t *testing.T) {
 	e := newEnv(t, noLimits(), frameio.WithoutPacing())
 	ctx := t.Context()
-	f, err := e.client.CreateLocalUpload(ctx, e.seed.AccountID, e.seed.RootFolderID, "x.mov", 0)
+	f, err := e.client.CreateLocalUpload(ctx, e.seed.AccountID, e.seed.RootFolderID, "x.mov", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestPacing(t *testing.T) {
 	e := newEnv(t, emulator.DefaultOptions())
 	ctx := t.Context()
 	a := e.seed.AccountID
-	f, err := e.client.CreateLocalUpload(ctx, a, e.seed.RootFolderID, "x.mov", 0)
+	f, err := e.client.CreateLocalUpload(ctx, a, e.seed.RootFolderID, "x.mov", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestRateLimitedWithoutPacing(t *testing.T) {
 				MaxAttempts: 20, BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second, MaxWait: 30 * time.Second}))
 			ctx := t.Context()
 			a := e.seed.AccountID
-			f, err := e.client.CreateLocalUpload(ctx, a, e.seed.RootFolderID, "x.mov", 0)
+			f, err := e.client.CreateLocalUpload(ctx, a, e.seed.RootFolderID, "x.mov", 1)
 			if err != nil {
 				t.Fatal(err)
 			}
