@@ -112,7 +112,6 @@ func TestApplyMixed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, testEmulatorOptions())
-			h.writeFile("shoot/empty.bin", 0, 1)
 			h.writeFile("shoot/small.txt", 1000, 2)
 			h.writeFile("shoot/cam/A001.mov", 5*64<<10+123, 3)
 			h.writeFile("shoot/cam/A002.mov", 2*64<<10, 4)
@@ -121,7 +120,6 @@ func TestApplyMixed(t *testing.T) {
 			reelSrv := serveBytes(t, reel)
 			reelURL := reelSrv.URL + "/reel.mp4?X-Amz-Signature=secret"
 			files := h.desired(
-				spec{local: "shoot/empty.bin", to: "/Day 01"},
 				spec{local: "shoot/small.txt", to: "/Day 01"},
 				spec{local: "shoot/cam/A001.mov", to: "/Day 01/A-Cam"},
 				spec{local: "shoot/cam/A002.mov", to: "/Day 01/A-Cam"},

@@ -24,6 +24,7 @@ func (e *Emulator) routes() {
 		{"GET /v4/accounts/{a}/workspaces", classListing, e.handleWorkspaces},
 		{"GET /v4/accounts/{a}/workspaces/{w}/projects", classListing, e.handleProjects},
 		{"GET /v4/accounts/{a}/projects/{p}", classListing, e.handleProject},
+		{"GET /v4/accounts/{a}/folders/{f}", classFiles, e.handleShowFolder},
 		{"GET /v4/accounts/{a}/folders/{f}/children", classListing, e.handleChildren},
 		{"GET /v4/accounts/{a}/folders/{f}/folders", classFiles, e.handleFolders},
 		{"GET /v4/accounts/{a}/folders/{f}/files", classFiles, e.handleFiles},
@@ -33,11 +34,15 @@ func (e *Emulator) routes() {
 		{"GET /v4/accounts/{a}/files/{id}", classFiles, e.handleShowFile},
 		{"GET /v4/accounts/{a}/files/{id}/status", classFiles, e.handleStatus},
 		{"DELETE /v4/accounts/{a}/files/{id}", classListing, e.handleDeleteFile},
+		{"GET /v4/accounts/{a}/folders/{f}/version_stacks", classFiles, e.handleFolderStacks},
 		{"POST /v4/accounts/{a}/folders/{f}/version_stacks", classStack, e.handleVersionStack},
+		{"GET /v4/accounts/{a}/version_stacks/{id}", classFiles, e.handleShowStack},
+		{"GET /v4/accounts/{a}/version_stacks/{id}/children", classListing, e.handleStackChildren},
 	} {
 		m.Handle(rt.pattern, e.api(rt.pattern, rt.class, rt.h))
 	}
 	m.HandleFunc("PUT /_parts/{id}/{n}", e.handlePart)
+	m.HandleFunc("GET /_files/{id}/original", e.handleOriginal)
 	m.HandleFunc("GET /_emulator/files/{id}", e.handleTestFile)
 	m.HandleFunc("GET /_emulator/stats", e.handleTestStats)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +60,7 @@ func (e *Emulator) checkAccount(r *http.Request) *apiError {
 
 func (e *Emulator) handleMe(w http.ResponseWriter, _ *http.Request) *apiError {
 	e.mu.Lock()
-	me := meJSON{ID: e.st.userID, Name: "Emulator User", Email: "emulator@fiosync.invalid"}
+	me := meJSON{ID: e.st.userID, Name: "Emulator User", Email: "emulator@fiosync.invalid"} // no avatar: null
 	e.mu.Unlock()
 	writeData(w, http.StatusOK, me)
 	return nil
@@ -63,9 +68,10 @@ func (e *Emulator) handleMe(w http.ResponseWriter, _ *http.Request) *apiError {
 
 func (e *Emulator) handleAccounts(w http.ResponseWriter, r *http.Request) *apiError {
 	e.mu.Lock()
-	items := []item{{seq: 0, v: accountJSON{ID: e.st.accountID, DisplayName: e.st.accountName}}}
+	items := []item{{seq: 0, v: accountJSON{ID: e.st.accountID, DisplayName: e.st.accountName, Roles: []string{"owner"},
+		StorageUsage: e.st.storage(""), CreatedAt: e.st.accountCreatedAt, UpdatedAt: e.st.accountCreatedAt}}}
 	e.mu.Unlock()
-	return writePage(w, r, items)
+	return writePage(w, r, items, maxPageSize)
 }
 
 func (e *Emulator) handleWorkspaces(w http.ResponseWriter, r *http.Request) *apiError {
@@ -76,10 +82,11 @@ func (e *Emulator) handleWorkspaces(w http.ResponseWriter, r *http.Request) *api
 	}
 	items := make([]item, 0, len(e.st.wsOrder))
 	for _, ws := range e.st.wsOrder {
-		items = append(items, item{ws.Seq, workspaceJSON{ID: ws.ID, Name: ws.Name, AccountID: e.st.accountID, CreatedAt: ws.CreatedAt}})
+		items = append(items, item{ws.Seq, workspaceJSON{ID: ws.ID, Name: ws.Name, AccountID: e.st.accountID,
+			CreatedAt: ws.CreatedAt, UpdatedAt: ws.CreatedAt}})
 	}
 	e.mu.Unlock()
-	return writePage(w, r, items)
+	return writePage(w, r, items, maxPageSize)
 }
 
 func (e *Emulator) handleProjects(w http.ResponseWriter, r *http.Request) *apiError {
@@ -95,15 +102,17 @@ func (e *Emulator) handleProjects(w http.ResponseWriter, r *http.Request) *apiEr
 	}
 	items := make([]item, 0, len(ws.projects))
 	for _, p := range ws.projects {
-		items = append(items, item{p.Seq, projectToJSON(p)})
+		items = append(items, item{p.Seq, e.projectJSON(r, p)})
 	}
 	e.mu.Unlock()
-	return writePage(w, r, items)
+	return writePage(w, r, items, maxPageSize)
 }
 
-func projectToJSON(p *project) projectJSON {
+// projectJSON renders a project; storage counts the bytes of its files. Callers hold e.mu.
+func (e *Emulator) projectJSON(r *http.Request, p *project) projectJSON {
 	return projectJSON{ID: p.ID, Name: p.Name, RootFolderID: p.RootFolderID, WorkspaceID: p.WorkspaceID,
-		Status: "active", CreatedAt: p.CreatedAt}
+		Status: "active", Storage: e.st.storage(p.ID), CreatedAt: p.CreatedAt, UpdatedAt: p.CreatedAt,
+		ViewURL: "http://" + r.Host + "/project/" + p.ID}
 }
 
 func (e *Emulator) handleProject(w http.ResponseWriter, r *http.Request) *apiError {
@@ -117,7 +126,7 @@ func (e *Emulator) handleProject(w http.ResponseWriter, r *http.Request) *apiErr
 		e.mu.Unlock()
 		return errNotFound("project", r.PathValue("p"))
 	}
-	out := projectToJSON(p)
+	out := e.projectJSON(r, p)
 	e.mu.Unlock()
 	writeData(w, http.StatusOK, out)
 	return nil
@@ -138,7 +147,20 @@ func (e *Emulator) listFolder(w http.ResponseWriter, r *http.Request, keep func(
 		}
 	}
 	e.mu.Unlock()
-	return writePage(w, r, items)
+	return writePage(w, r, items, e.opts.MaxAssetPageSize)
+}
+
+func (e *Emulator) handleShowFolder(w http.ResponseWriter, r *http.Request) *apiError {
+	e.mu.Lock()
+	f, err := e.folderFor(r)
+	if err != nil {
+		e.mu.Unlock()
+		return err
+	}
+	out := e.render(r, f)
+	e.mu.Unlock()
+	writeData(w, http.StatusOK, out)
+	return nil
 }
 
 func (e *Emulator) handleChildren(w http.ResponseWriter, r *http.Request) *apiError {
@@ -164,9 +186,76 @@ func (e *Emulator) handleFiles(w http.ResponseWriter, r *http.Request) *apiError
 	return e.listFolder(w, r, func(n *node) bool { return n.Kind == kindFile })
 }
 
-// render turns a node into its API resource. view_url points at the request's origin.
-func (e *Emulator) render(r *http.Request, n *node) resourceJSON {
-	out := resourceJSON{
+func (e *Emulator) handleFolderStacks(w http.ResponseWriter, r *http.Request) *apiError {
+	return e.listFolder(w, r, func(n *node) bool { return n.Kind == kindStack })
+}
+
+// stackFor looks up the path's version stack. Callers hold e.mu.
+func (e *Emulator) stackFor(r *http.Request) (*node, *apiError) {
+	if err := e.checkAccount(r); err != nil {
+		return nil, err
+	}
+	n := e.st.nodes[r.PathValue("id")]
+	if n == nil || n.Kind != kindStack {
+		return nil, errNotFound("version stack", r.PathValue("id"))
+	}
+	return n, nil
+}
+
+func (e *Emulator) handleShowStack(w http.ResponseWriter, r *http.Request) *apiError {
+	e.mu.Lock()
+	n, err := e.stackFor(r)
+	if err != nil {
+		e.mu.Unlock()
+		return err
+	}
+	out := e.render(r, n)
+	e.mu.Unlock()
+	writeData(w, http.StatusOK, out)
+	return nil
+}
+
+// handleStackChildren lists a stack's versions in creation order, like every listing.
+func (e *Emulator) handleStackChildren(w http.ResponseWriter, r *http.Request) *apiError {
+	e.mu.Lock()
+	n, err := e.stackFor(r)
+	if err != nil {
+		e.mu.Unlock()
+		return err
+	}
+	members := slices.SortedFunc(slices.Values(n.members), func(a, b *node) int { return cmp.Compare(a.Seq, b.Seq) })
+	items := make([]item, 0, len(members))
+	for _, m := range members {
+		items = append(items, item{m.Seq, e.renderFile(r, m)})
+	}
+	e.mu.Unlock()
+	return writePage(w, r, items, maxPageSize)
+}
+
+// render turns a node into its API resource: a fileJSON, a folderJSON or a stackJSON.
+func (e *Emulator) render(r *http.Request, n *node) any {
+	switch n.Kind {
+	case kindFolder:
+		return folderJSON{assetJSON: e.asset(r, n)}
+	case kindStack:
+		out := stackJSON{assetJSON: e.asset(r, n)}
+		if h := n.head(); h != nil {
+			f := e.renderFile(r, h)
+			out.HeadVersion = &f
+		}
+		return out
+	}
+	return e.renderFile(r, n)
+}
+
+// renderFile renders file n.
+func (e *Emulator) renderFile(r *http.Request, n *node) fileJSON {
+	return fileJSON{assetJSON: e.asset(r, n), FileSize: n.Size, MediaType: n.MediaType, Status: n.Status}
+}
+
+// asset renders the fields every node has. view_url points at the request's origin.
+func (e *Emulator) asset(r *http.Request, n *node) assetJSON {
+	out := assetJSON{
 		ID:        n.ID,
 		Name:      n.Name,
 		Type:      n.Kind,
@@ -177,16 +266,6 @@ func (e *Emulator) render(r *http.Request, n *node) resourceJSON {
 	}
 	if n.ParentID != "" {
 		out.ParentID = &n.ParentID
-	}
-	src := n
-	if n.Kind == kindStack {
-		src = n.head()
-	}
-	if src != nil && src.Kind == kindFile {
-		size := src.Size
-		out.FileSize = &size
-		out.MediaType = src.MediaType
-		out.Status = src.Status
 	}
 	return out
 }
@@ -239,8 +318,9 @@ func (e *Emulator) handleLocalUpload(w http.ResponseWriter, r *http.Request) *ap
 	switch {
 	case body.FileSize == nil:
 		return errPointer(http.StatusUnprocessableEntity, "/data/file_size", "file_size is required")
-	case *body.FileSize < 0:
-		return errPointer(http.StatusUnprocessableEntity, "/data/file_size", "file_size must not be negative")
+	case *body.FileSize < 1:
+		// The spec's minimum: Frame.io does not take empty files.
+		return errPointer(http.StatusUnprocessableEntity, "/data/file_size", "file_size must be at least 1")
 	case *body.FileSize > maxLocalSize:
 		return errPointer(http.StatusUnprocessableEntity, "/data/file_size", "file_size must be at most 5 TB")
 	}
@@ -257,13 +337,8 @@ func (e *Emulator) handleLocalUpload(w http.ResponseWriter, r *http.Request) *ap
 	n.Status = statusCreated
 	n.Parts = splitParts(n.Size, e.opts.PartSize)
 	n.Received = make([]bool, len(n.Parts))
-	if n.Size == 0 {
-		n.Status = statusUploaded
-		n.BLAKE3 = emptyBLAKE3
-		n.UploadedAt, n.CompletedAt = now, now
-	}
 	e.st.filesCreated++
-	out := e.render(r, n)
+	out := e.renderFile(r, n)
 	urls := make([]uploadURL, len(n.Parts))
 	for i, size := range n.Parts {
 		urls[i] = uploadURL{Size: size, URL: e.signPart(r.Host, n.ID, i, n.MediaType, now)}
@@ -313,7 +388,17 @@ func (e *Emulator) showFile(w http.ResponseWriter, r *http.Request, view func(*n
 }
 
 func (e *Emulator) handleShowFile(w http.ResponseWriter, r *http.Request) *apiError {
-	return e.showFile(w, r, func(n *node) any { return e.render(r, n) })
+	links, err := parseIncludes(r)
+	if err != nil {
+		return err
+	}
+	return e.showFile(w, r, func(n *node) any {
+		out := e.renderFile(r, n)
+		if links != nil {
+			out.MediaLinks = e.mediaLinks(r, n, links)
+		}
+		return out
+	})
 }
 
 func (e *Emulator) handleStatus(w http.ResponseWriter, r *http.Request) *apiError {
@@ -375,12 +460,12 @@ func (e *Emulator) handleVersionStack(w http.ResponseWriter, r *http.Request) *a
 
 // stack stacks the files named by ids (oldest first) in the path's folder and returns the
 // stack. The first id may name a stack, or a file already in one: the others join that stack.
-func (e *Emulator) stack(r *http.Request, ids []string) (resourceJSON, *apiError) {
+func (e *Emulator) stack(r *http.Request, ids []string) (any, *apiError) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	folder, err := e.folderFor(r)
 	if err != nil {
-		return resourceJSON{}, err
+		return nil, err
 	}
 	var stack *node
 	files := make([]*node, 0, len(ids))
@@ -392,17 +477,17 @@ func (e *Emulator) stack(r *http.Request, ids []string) (resourceJSON, *apiError
 			continue
 		}
 		if n == nil || n.Kind != kindFile || n.deleted {
-			return resourceJSON{}, errPointer(http.StatusNotFound, ptr, "file "+id+" not found")
+			return nil, errPointer(http.StatusNotFound, ptr, "file "+id+" not found")
 		}
 		if e.st.folderOf(n) != folder {
-			return resourceJSON{}, errPointer(http.StatusUnprocessableEntity, ptr, "file "+id+" is not in folder "+folder.ID)
+			return nil, errPointer(http.StatusUnprocessableEntity, ptr, "file "+id+" is not in folder "+folder.ID)
 		}
 		if slices.Contains(files, n) {
-			return resourceJSON{}, errPointer(http.StatusUnprocessableEntity, ptr, "file "+id+" is listed twice")
+			return nil, errPointer(http.StatusUnprocessableEntity, ptr, "file "+id+" is listed twice")
 		}
 		if p := e.st.nodes[n.ParentID]; p != nil && p.Kind == kindStack {
 			if i != 0 {
-				return resourceJSON{}, errPointer(http.StatusConflict, ptr, "file "+id+" is already in a version stack")
+				return nil, errPointer(http.StatusConflict, ptr, "file "+id+" is already in a version stack")
 			}
 			stack = p
 			continue
@@ -410,7 +495,7 @@ func (e *Emulator) stack(r *http.Request, ids []string) (resourceJSON, *apiError
 		files = append(files, n)
 	}
 	if stack != nil && e.st.nodes[stack.ParentID] != folder {
-		return resourceJSON{}, errPointer(http.StatusUnprocessableEntity, "/data/file_ids/0", "version stack is not in folder "+folder.ID)
+		return nil, errPointer(http.StatusUnprocessableEntity, "/data/file_ids/0", "version stack is not in folder "+folder.ID)
 	}
 	now := e.now()
 	if stack == nil {
@@ -438,19 +523,24 @@ type item struct {
 	v   any
 }
 
+// Page sizes: the spec's RequestPageSize (accounts, workspaces, projects, version stack
+// children) allows 1 to 100, its AssetRequestPageSize (a folder's children, files, folders and
+// version stacks) 1 to 500; both default to 50.
 const (
-	defaultPageSize = 50
-	maxPageSize     = 100
+	defaultPageSize      = 50
+	maxPageSize          = 100
+	defaultAssetPageSize = 500
 )
 
 // writePage answers one page of items (in creation order) with links.next and total_count.
-func writePage(w http.ResponseWriter, r *http.Request, items []item) *apiError {
+// page_size may be at most maxSize.
+func writePage(w http.ResponseWriter, r *http.Request, items []item, maxSize int) *apiError {
 	q := r.URL.Query()
 	size := defaultPageSize
 	if s := q.Get("page_size"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxPageSize {
-			return errParameter("page_size", "page_size must be a whole number from 1 to 100")
+		if err != nil || n < 1 || n > maxSize {
+			return errParameter("page_size", "page_size must be a whole number from 1 to "+strconv.Itoa(maxSize))
 		}
 		size = n
 	}

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +14,9 @@ import (
 var fileFields = []string{"created_at", "file_size", "id", "media_type", "name", "parent_id",
 	"project_id", "status", "type", "updated_at", "view_url"}
 
+var projectFields = []string{"created_at", "description", "id", "name", "root_folder_id", "status",
+	"storage", "updated_at", "view_url", "workspace_id"}
+
 func TestReadEndpoints(t *testing.T) {
 	e := newEnv(t, nil)
 	s := e.seed
@@ -24,13 +28,16 @@ func TestReadEndpoints(t *testing.T) {
 		check    func(t *testing.T, data any)
 	}{
 		{
-			name: "me", path: "/v4/me", wantKeys: []string{"email", "id", "name"},
+			name: "me", path: "/v4/me", wantKeys: []string{"avatar_url", "email", "id", "name"},
 		},
 		{
-			name: "accounts", path: "/v4/accounts", list: true, wantKeys: []string{"display_name", "id"},
+			name: "accounts", path: "/v4/accounts", list: true,
+			wantKeys: []string{"created_at", "display_name", "id", "roles", "storage_limit", "storage_usage", "updated_at"},
 			check: func(t *testing.T, data any) {
 				got := data.([]any)[0].(map[string]any)
-				want := map[string]any{"id": s.AccountID, "display_name": "Emulator Account"}
+				want := map[string]any{"id": s.AccountID, "display_name": "Emulator Account", "roles": []any{"owner"},
+					"storage_limit": nil, "storage_usage": 0.0, "created_at": "2026-11-26T12:00:00Z",
+					"updated_at": "2026-11-26T12:00:00Z"}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("account (-want +got):\n%s", diff)
 				}
@@ -38,7 +45,7 @@ func TestReadEndpoints(t *testing.T) {
 		},
 		{
 			name: "workspaces", path: e.acct() + "/workspaces", list: true,
-			wantKeys: []string{"account_id", "created_at", "id", "name"},
+			wantKeys: []string{"account_id", "created_at", "id", "name", "updated_at"},
 			check: func(t *testing.T, data any) {
 				got := data.([]any)[0].(map[string]any)
 				if got["id"] != s.WorkspaceID || got["name"] != "Sandbox" {
@@ -48,11 +55,13 @@ func TestReadEndpoints(t *testing.T) {
 		},
 		{
 			name: "projects", path: e.acct() + "/workspaces/" + s.WorkspaceID + "/projects", list: true,
-			wantKeys: []string{"created_at", "id", "name", "root_folder_id", "status", "workspace_id"},
+			wantKeys: projectFields,
 			check: func(t *testing.T, data any) {
 				got := data.([]any)[0].(map[string]any)
 				want := map[string]any{"id": s.ProjectID, "name": "Sandbox", "root_folder_id": s.RootFolderID,
-					"workspace_id": s.WorkspaceID, "status": "active", "created_at": got["created_at"]}
+					"workspace_id": s.WorkspaceID, "status": "active", "created_at": "2026-11-26T12:00:00Z",
+					"updated_at": "2026-11-26T12:00:00Z", "description": nil, "storage": 0.0,
+					"view_url": e.srv.URL + "/project/" + s.ProjectID}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("project (-want +got):\n%s", diff)
 				}
@@ -60,7 +69,7 @@ func TestReadEndpoints(t *testing.T) {
 		},
 		{
 			name: "project", path: e.acct() + "/projects/" + s.ProjectID,
-			wantKeys: []string{"created_at", "id", "name", "root_folder_id", "status", "workspace_id"},
+			wantKeys: projectFields,
 		},
 	}
 	for _, tt := range tests {
@@ -231,6 +240,40 @@ func TestPagination(t *testing.T) {
 	})
 }
 
+// TestPageSizes holds the spec's two page-size ranges: asset lists take up to 500 items a
+// page, the other lists up to 100; MaxAssetPageSize lowers the first, as a server that
+// differs from the spec would.
+func TestPageSizes(t *testing.T) {
+	e := newEnv(t, nil)
+	root := e.seed.RootFolderID
+	folder := e.createFolder(root, "Frames")
+	for i := range 120 {
+		e.createFile(folder, fmt.Sprintf("f%04d.exr", i), 1)
+	}
+	v := e.mustStatus(e.call("GET", e.folderPath(folder)+"/files?page_size=500", nil), http.StatusOK).json(t)
+	if n, next := len(v["data"].([]any)), v["links"].(map[string]any)["next"]; n != 120 || next != nil {
+		t.Errorf("page_size=500 gave %d items and next %v, want 120 and null", n, next)
+	}
+	for _, path := range []string{
+		e.folderPath(folder) + "/files?page_size=501",
+		e.folderPath(root) + "/children?page_size=501",
+		e.folderPath(root) + "/folders?page_size=501",
+		e.acct() + "/workspaces?page_size=101",
+		"/v4/accounts?page_size=101",
+		e.acct() + "/workspaces/" + e.seed.WorkspaceID + "/projects?page_size=101",
+	} {
+		item := errorItem(t, e.mustStatus(e.call("GET", path, nil), http.StatusBadRequest))
+		if diff := cmp.Diff(map[string]any{"pointer": "page_size"}, item["source"]); diff != "" {
+			t.Errorf("%s: source (-want +got):\n%s", path, diff)
+		}
+	}
+	e.mustStatus(e.call("GET", e.acct()+"/workspaces?page_size=100", nil), http.StatusOK)
+
+	low := newEnv(t, func(o *Options) { o.MaxAssetPageSize = 100 })
+	low.mustStatus(low.call("GET", low.folderPath(low.seed.RootFolderID)+"/files?page_size=500", nil), http.StatusBadRequest)
+	low.mustStatus(low.call("GET", low.folderPath(low.seed.RootFolderID)+"/files?page_size=100", nil), http.StatusOK)
+}
+
 func TestBadRequests(t *testing.T) {
 	e := newEnv(t, nil)
 	root := e.folderPath(e.seed.RootFolderID)
@@ -291,16 +334,16 @@ func TestBadRequests(t *testing.T) {
 		{name: "unknown stacked file", method: "POST", path: root + "/version_stacks", body: data("file_ids", []string{"x", "y"}),
 			wantStatus: 404, wantSource: map[string]any{"pointer": "/data/file_ids/0"}},
 		{name: "unknown route", method: "GET", path: "/v4/nothing", wantStatus: 404},
-		{name: "page_size over 100", method: "GET", path: root + "/children?page_size=101",
-			wantStatus: 400, wantSource: map[string]any{"parameter": "page_size"}},
+		{name: "page_size over 500", method: "GET", path: root + "/children?page_size=501",
+			wantStatus: 400, wantSource: map[string]any{"pointer": "page_size"}},
 		{name: "page_size zero", method: "GET", path: root + "/files?page_size=0",
-			wantStatus: 400, wantSource: map[string]any{"parameter": "page_size"}},
+			wantStatus: 400, wantSource: map[string]any{"pointer": "page_size"}},
 		{name: "page_size not a number", method: "GET", path: root + "/folders?page_size=ten",
-			wantStatus: 400, wantSource: map[string]any{"parameter": "page_size"}},
+			wantStatus: 400, wantSource: map[string]any{"pointer": "page_size"}},
 		{name: "foreign cursor", method: "GET", path: root + "/children?after=xyz",
-			wantStatus: 400, wantSource: map[string]any{"parameter": "after"}},
+			wantStatus: 400, wantSource: map[string]any{"pointer": "after"}},
 		{name: "unknown type", method: "GET", path: root + "/children?type=file,asset",
-			wantStatus: 400, wantSource: map[string]any{"parameter": "type"}},
+			wantStatus: 400, wantSource: map[string]any{"pointer": "type"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -333,24 +376,17 @@ func TestBadRequests(t *testing.T) {
 	}
 }
 
+// TestZeroByteFile holds the spec's minimum of 1 for file_size: Frame.io does not accept empty
+// files, and the emulator refuses them like any invalid field.
 func TestZeroByteFile(t *testing.T) {
 	e := newEnv(t, nil)
-	f := e.createFile(e.seed.RootFolderID, "empty.txt", 0)
-	if got := uploadURLs(t, f); len(got) != 0 {
-		t.Errorf("upload_urls = %v, want []", got)
+	r := e.mustStatus(e.call("POST", e.folderPath(e.seed.RootFolderID)+"/files/local_upload",
+		map[string]any{"data": map[string]any{"name": "empty.txt", "file_size": 0}}), http.StatusUnprocessableEntity)
+	if diff := cmp.Diff(map[string]any{"pointer": "/data/file_size"}, errorItem(t, r)["source"]); diff != "" {
+		t.Errorf("source (-want +got):\n%s", diff)
 	}
-	if f["status"] != "uploaded" || f["media_type"] != "text/plain" {
-		t.Errorf("status, media_type = %v, %v; want uploaded, text/plain", f["status"], f["media_type"])
-	}
-	st := e.mustStatus(e.call("GET", e.acct()+"/files/"+f["id"].(string)+"/status", nil), http.StatusOK).json(t)
-	if st["data"].(map[string]any)["upload_complete"] != true {
-		t.Errorf("status = %v, want upload_complete true", st["data"])
-	}
-	info, _ := e.emu.FileInfo(f["id"].(string))
-	want := FileInfo{ID: f["id"].(string), Name: "empty.txt", ParentID: e.seed.RootFolderID, Size: 0,
-		BLAKE3: "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262", Status: "uploaded"}
-	if diff := cmp.Diff(want, info); diff != "" {
-		t.Errorf("FileInfo (-want +got):\n%s", diff)
+	if got := e.emu.Stats().FilesCreated; got != 0 {
+		t.Errorf("files_created = %d, want 0", got)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -77,16 +78,14 @@ func TestRateLimits(t *testing.T) {
 			want:  []hit{{200, "100", "99", "60000", ""}, {200, "100", "98", "60000", ""}},
 		},
 		{
-			name: "scale 0 turns limits off",
+			name: "scale 0 turns limits off and still sends the headers",
 			opts: func(o *Options) { o.RateLimitScale = 0 },
 			route: func(e *env) (string, string, any) {
 				return "POST", e.folderPath(e.seed.RootFolderID) + "/folders",
 					map[string]any{"data": map[string]any{"name": "d"}}
 			},
 			calls: 10,
-			want: []hit{{201, "", "", "", ""}, {201, "", "", "", ""}, {201, "", "", "", ""}, {201, "", "", "", ""},
-				{201, "", "", "", ""}, {201, "", "", "", ""}, {201, "", "", "", ""}, {201, "", "", "", ""},
-				{201, "", "", "", ""}, {201, "", "", "", ""}, {201, "", "", "", ""}},
+			want:  slices.Repeat([]hit{{201, "1000000000", "1000000000", "1000", ""}}, 11),
 		},
 	}
 	for _, tt := range tests {
@@ -111,17 +110,54 @@ func TestRateLimits(t *testing.T) {
 		})
 	}
 
-	t.Run("buckets are per token and per route", func(t *testing.T) {
+	t.Run("buckets are per account user and route, shared by the user's tokens", func(t *testing.T) {
 		e := newEnv(t, func(o *Options) { o.RateLimitScale = 1 })
-		other := "emu_other"
-		e.emu.tokens.add(other, time.Time{})
+		second := e.emu.issueToken() // another token of the same user, as a second process would hold
+		stranger := "emu_stranger"
+		e.emu.tokens.add(stranger, "another-user", time.Time{})
 		path := e.acct() + "/files/nope"
-		for range 5 {
-			e.mustStatus(e.call("GET", path, nil), http.StatusNotFound)
+		var remaining []string
+		for i := range 5 {
+			token := e.seed.Token
+			if i%2 == 1 {
+				token = second
+			}
+			r := e.mustStatus(e.callToken("GET", path, nil, token), http.StatusNotFound)
+			remaining = append(remaining, r.header.Get("x-ratelimit-remaining"))
 		}
+		if diff := cmp.Diff([]string{"4", "3", "2", "1", "0"}, remaining); diff != "" {
+			t.Errorf("x-ratelimit-remaining across two tokens of one user (-want +got):\n%s", diff)
+		}
+		e.mustStatus(e.callToken("GET", path, nil, second), http.StatusTooManyRequests)
 		e.mustStatus(e.call("GET", path, nil), http.StatusTooManyRequests)
-		e.mustStatus(e.callToken("GET", path, nil, other), http.StatusNotFound)
+		e.mustStatus(e.callToken("GET", path, nil, stranger), http.StatusNotFound)
 		e.mustStatus(e.call("GET", path+"/status", nil), http.StatusNotFound)
+	})
+
+	// The spec requires the headers on every answer, whatever the status and the scale.
+	t.Run("headers on every answer", func(t *testing.T) {
+		for _, scale := range []float64{0, 1} {
+			e := newEnv(t, func(o *Options) { o.RateLimitScale = scale; o.APIFaultRate = 0 })
+			stack := e.folderPath(e.seed.RootFolderID) + "/version_stacks"
+			answers := []resp{
+				e.call("GET", "/v4/me", nil),
+				e.callToken("GET", "/v4/me", nil, ""),     // 401
+				e.callToken("GET", "/v4/me", nil, "nope"), // 401
+				e.call("GET", e.acct()+"/files/nope", nil),
+				e.call("GET", e.folderPath(e.seed.RootFolderID)+"/files?page_size=0", nil),
+				e.call("POST", stack, map[string]any{"data": map[string]any{"file_ids": []string{"x"}}}),
+				e.call("POST", e.folderPath(e.seed.RootFolderID)+"/files/local_upload", `{"data":`),
+			}
+			e.emu.SetFaults(Faults{APIFaultRate: 1, RateLimitScale: scale})
+			answers = append(answers, e.call("GET", "/v4/me", nil)) // 500 or 503
+			for i, r := range answers {
+				for _, k := range []string{"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-window"} {
+					if v, err := strconv.Atoi(r.header.Get(k)); err != nil || v < 0 {
+						t.Errorf("scale %v, answer %d (%d): %s = %q", scale, i, r.status, k, r.header.Get(k))
+					}
+				}
+			}
+		}
 	})
 
 	t.Run("expired token", func(t *testing.T) {
@@ -272,8 +308,9 @@ func TestRemoteUpload(t *testing.T) {
 		if diff := cmp.Diff(fileFields, keys(f)); diff != "" {
 			t.Errorf("fields (-want +got):\n%s", diff)
 		}
-		if f["status"] != "created" || f["file_size"] != float64(len(payload)) || f["media_type"] != "video/mp4" {
-			t.Errorf("file = %v, want created, %d bytes, video/mp4", f, len(payload))
+		// Frame.io answers before it fetches: the size is 0 until the source has told it.
+		if f["status"] != "created" || f["file_size"] != 0.0 || f["media_type"] != "video/mp4" {
+			t.Errorf("file = %v, want created, 0 bytes so far, video/mp4", f)
 		}
 		id := f["id"].(string)
 		wantLinks := map[string]any{"status": e.acct() + "/files/" + id + "/status"}
@@ -291,6 +328,14 @@ func TestRemoteUpload(t *testing.T) {
 		if st["upload_complete"] != true || st["upload_failed"] != false {
 			t.Errorf("status = %v, want complete", st)
 		}
+		show := e.mustStatus(e.call("GET", e.acct()+"/files/"+id, nil), http.StatusOK).json(t)["data"].(map[string]any)
+		if show["file_size"] != float64(len(payload)) || show["status"] != "uploaded" {
+			t.Errorf("file after the fetch = %v, want uploaded, %d bytes", show, len(payload))
+		}
+		got := e.mustStatus(e.get(e.originalLinks(id)["download_url"].(string)), http.StatusOK)
+		if blake3Hex(got.body) != blake3Hex(payload) {
+			t.Error("the download of a remote upload differs from its source")
+		}
 	})
 
 	t.Run("broken body fails the upload", func(t *testing.T) {
@@ -303,29 +348,31 @@ func TestRemoteUpload(t *testing.T) {
 		}
 	})
 
-	for _, tt := range []struct{ name, path string }{
-		{"over 50 GB", "/huge.mov"},
-		{"source answers 404", "/missing.mov"},
+	// Failures arrive after the 202, in the upload status, as on Frame.io.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close()
+	for _, tt := range []struct{ name, url string }{
+		{"over 50 GB", source.URL + "/huge.mov?sig=secret"},
+		{"source answers 404", source.URL + "/missing.mov?sig=secret"},
+		{"unreachable source", deadURL + "/x.mov?sig=secret"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := e.mustStatus(remote("x.mov", tt.path), http.StatusUnprocessableEntity)
-			item := errorItem(t, r)
-			if diff := cmp.Diff(map[string]any{"pointer": "/data/source_url"}, item["source"]); diff != "" {
-				t.Errorf("source (-want +got):\n%s", diff)
+			r := e.mustStatus(e.call("POST", e.folderPath(e.seed.RootFolderID)+"/files/remote_upload",
+				map[string]any{"data": map[string]any{"name": "x.mov", "source_url": tt.url}}), http.StatusAccepted)
+			id := r.json(t)["data"].(map[string]any)["id"].(string)
+			e.emu.wg.Wait()
+			st := e.mustStatus(e.call("GET", e.acct()+"/files/"+id+"/status", nil), http.StatusOK)
+			data := st.json(t)["data"].(map[string]any)
+			if data["upload_complete"] != false || data["upload_failed"] != true {
+				t.Errorf("status = %v, want failed", data)
+			}
+			show := e.mustStatus(e.call("GET", e.acct()+"/files/"+id, nil), http.StatusOK)
+			if containsString(st.body, "secret") || containsString(show.body, "secret") {
+				t.Errorf("the file or its status leaks the source query: %s %s", st.body, show.body)
 			}
 		})
 	}
-	t.Run("unreachable source", func(t *testing.T) {
-		dead := httptest.NewServer(http.NotFoundHandler())
-		url := dead.URL
-		dead.Close()
-		r := e.call("POST", e.folderPath(e.seed.RootFolderID)+"/files/remote_upload",
-			map[string]any{"data": map[string]any{"name": "x.mov", "source_url": url + "/x.mov?sig=secret"}})
-		e.mustStatus(r, http.StatusUnprocessableEntity)
-		if containsString(r.body, "secret") {
-			t.Errorf("error leaks the source query: %s", r.body)
-		}
-	})
 }
 
 func TestVersionStacks(t *testing.T) {
@@ -340,13 +387,32 @@ func TestVersionStacks(t *testing.T) {
 	body := func(ids ...string) any { return map[string]any{"data": map[string]any{"file_ids": ids}} }
 
 	s := e.mustStatus(e.call("POST", stacks, body(v1, v2)), http.StatusCreated).json(t)["data"].(map[string]any)
-	if diff := cmp.Diff(fileFields, keys(s)); diff != "" {
+	stackFields := []string{"created_at", "head_version", "id", "name", "parent_id", "project_id", "type", "updated_at", "view_url"}
+	if diff := cmp.Diff(stackFields, keys(s)); diff != "" {
 		t.Errorf("stack fields (-want +got):\n%s", diff)
 	}
-	if s["type"] != "version_stack" || s["name"] != "cut_v2.mov" || s["parent_id"] != root || s["file_size"] != 2.0 {
-		t.Errorf("stack = %v, want version_stack named after its head in the root", s)
+	head, _ := s["head_version"].(map[string]any)
+	if s["type"] != "version_stack" || s["name"] != "cut_v2.mov" || s["parent_id"] != root || head["id"] != v2 || head["file_size"] != 2.0 {
+		t.Errorf("stack = %v, want version_stack named after its head %s in the root", s, v2)
 	}
 	stackID := s["id"].(string)
+	stackPath := e.acct() + "/version_stacks/" + stackID
+	show := e.mustStatus(e.call("GET", stackPath, nil), http.StatusOK).json(t)["data"].(map[string]any)
+	if diff := cmp.Diff(s, show); diff != "" {
+		t.Errorf("GET version stack differs from the create answer (-create +show):\n%s", diff)
+	}
+	versions := func() []string {
+		v := e.mustStatus(e.call("GET", stackPath+"/children", nil), http.StatusOK).json(t)
+		var out []string
+		for _, it := range v["data"].([]any) {
+			m := it.(map[string]any)
+			out = append(out, m["type"].(string)+":"+m["name"].(string))
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"file:cut_v1.mov", "file:cut_v2.mov"}, versions()); diff != "" {
+		t.Errorf("stack children (-want +got):\n%s", diff)
+	}
 
 	names := func(route string) []string {
 		v := e.mustStatus(e.call("GET", e.folderPath(root)+route, nil), http.StatusOK).json(t)
@@ -379,6 +445,13 @@ func TestVersionStacks(t *testing.T) {
 	if diff := cmp.Diff([]string{"folder:Other", "version_stack:cut_v3.mov"}, names("/children")); diff != "" {
 		t.Errorf("/children after v3 (-want +got):\n%s", diff)
 	}
+	if diff := cmp.Diff([]string{"version_stack:cut_v3.mov"}, names("/version_stacks")); diff != "" {
+		t.Errorf("/version_stacks (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"file:cut_v1.mov", "file:cut_v2.mov", "file:cut_v3.mov"}, versions()); diff != "" {
+		t.Errorf("stack children after v3 (-want +got):\n%s", diff)
+	}
+	e.mustStatus(e.call("GET", e.acct()+"/version_stacks/"+v1, nil), http.StatusNotFound) // a file is no stack
 
 	for _, tt := range []struct {
 		name       string
@@ -405,6 +478,7 @@ func TestVersionStacks(t *testing.T) {
 	if diff := cmp.Diff([]string{"folder:Other"}, names("/children")); diff != "" {
 		t.Errorf("/children after deleting the versions (-want +got):\n%s", diff)
 	}
+	e.mustStatus(e.call("GET", stackPath, nil), http.StatusNotFound)
 }
 
 func TestStats(t *testing.T) {

@@ -36,6 +36,10 @@ type Options struct {
 	// PartSize is the target part size: a file is split evenly into ceil(size/PartSize) parts,
 	// at most maxParts of them (20 MiB by default; 0 means the default).
 	PartSize int64
+	// MaxAssetPageSize is the largest page_size the asset lists (a folder's children, files,
+	// folders and version stacks) accept: the spec's 500 by default (0 means the default).
+	// Lowering it models a server that differs from the spec. Not a CLI flag.
+	MaxAssetPageSize int
 	// NoRetryAfter omits the Retry-After header from 429 answers.
 	NoRetryAfter bool
 	// TokenTTL is the lifetime of tokens issued through IMS endpoints (1h by default; 0 means
@@ -151,7 +155,7 @@ func New(opts Options) (*Emulator, error) {
 	})
 	e.limits.buckets = make(map[bucketKey]*bucket)
 	e.stats.requests = make(map[string]map[string]int64)
-	e.tokens.expiry = make(map[string]time.Time)
+	e.tokens.tokens = make(map[string]tokenInfo)
 	e.fetcher = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 
@@ -178,7 +182,7 @@ func New(opts Options) (*Emulator, error) {
 		e.seedStore()
 	}
 	e.seed.Token = "emu_" + newID()
-	e.tokens.add(e.seed.Token, time.Time{})
+	e.tokens.add(e.seed.Token, e.userID(), time.Time{})
 	e.routes()
 	e.startIMS()
 	return e, nil
@@ -196,8 +200,11 @@ func validate(o *Options) error {
 	if o.RateLimitScale < 0 || math.IsNaN(o.RateLimitScale) || math.IsInf(o.RateLimitScale, 0) {
 		return fmt.Errorf("check options: rate limit scale %v is negative", o.RateLimitScale)
 	}
-	if o.Latency < 0 || o.URLTTL < 0 || o.TokenTTL < 0 || o.PartSize < 0 {
-		return errors.New("check options: latency, URL TTL, token TTL and part size must not be negative")
+	if o.Latency < 0 || o.URLTTL < 0 || o.TokenTTL < 0 || o.PartSize < 0 || o.MaxAssetPageSize < 0 {
+		return errors.New("check options: latency, URL TTL, token TTL, part size and page size must not be negative")
+	}
+	if o.MaxAssetPageSize == 0 {
+		o.MaxAssetPageSize = defaultAssetPageSize
 	}
 	if o.URLTTL == 0 {
 		o.URLTTL = defaultURLTTL
@@ -222,6 +229,7 @@ func (e *Emulator) seedStore() {
 	e.st.userID = newID()
 	e.st.accountID = newID()
 	e.st.accountName = "Emulator Account"
+	e.st.accountCreatedAt = now
 	ws := e.st.addWorkspace("Sandbox", now)
 	p := e.st.addProject(ws, "Sandbox", now)
 	e.seed = Seed{

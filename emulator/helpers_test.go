@@ -223,3 +223,15 @@ func decodeStrict(b []byte, v any) error {
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 func containsString(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
+
+// upload creates a file in folder and PUTs every part of data, returning the file's id.
+func (e *env) upload(folder, name string, data []byte) string {
+	e.t.Helper()
+	f := e.createFile(folder, name, int64(len(data)))
+	var off int64
+	for _, u := range uploadURLs(e.t, f) {
+		e.mustStatus(e.putPart(u.URL, data[off:off+u.Size], f["media_type"].(string), nil), http.StatusOK)
+		off += u.Size
+	}
+	return f["id"].(string)
+}

@@ -25,24 +25,34 @@ var (
 	classStack   = limitClass{10, time.Minute}
 )
 
-// tokenTable knows the bearer tokens the emulator accepts. A zero expiry never expires; the IMS
-// endpoints (ims.go) add tokens with an expiry of Now()+TokenTTL.
+// tokenTable knows the bearer tokens the emulator accepts and the account user each acts for.
+// A zero expiry never expires; the IMS endpoints (ims.go) add tokens with an expiry of
+// Now()+TokenTTL. Every token belongs to the emulator's one user.
 type tokenTable struct {
 	mu     sync.Mutex
-	expiry map[string]time.Time
+	tokens map[string]tokenInfo
 }
 
-func (t *tokenTable) add(token string, expires time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.expiry[token] = expires
+type tokenInfo struct {
+	user    string
+	expires time.Time
 }
 
-func (t *tokenTable) valid(token string, now time.Time) bool {
+func (t *tokenTable) add(token, user string, expires time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	exp, ok := t.expiry[token]
-	return ok && (exp.IsZero() || now.Before(exp))
+	t.tokens[token] = tokenInfo{user: user, expires: expires}
+}
+
+// user returns the account user of a token that is known and unexpired.
+func (t *tokenTable) user(token string, now time.Time) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	info, ok := t.tokens[token]
+	if !ok || !info.expires.IsZero() && !now.Before(info.expires) {
+		return "", false
+	}
+	return info.user, true
 }
 
 // bearer returns the token of an `Authorization: Bearer` header.
@@ -54,14 +64,16 @@ func bearer(r *http.Request) (string, bool) {
 	return token, true
 }
 
-// limiter is a leaky bucket per token and route: each request pours one unit in, the bucket
-// drains at n per window, and a request that would overflow n is refused.
+// limiter is a leaky bucket per account user and route, as Frame.io counts: all of a user's
+// tokens (several fiosync processes on one credential) pour into one bucket. Each request pours
+// one unit in, the bucket drains at n per window, and a request that would overflow n is
+// refused.
 type limiter struct {
 	mu      sync.Mutex
 	buckets map[bucketKey]*bucket
 }
 
-type bucketKey struct{ token, route string }
+type bucketKey struct{ user, route string }
 
 type bucket struct {
 	level float64
@@ -75,6 +87,27 @@ type verdict struct {
 	remaining  int
 	window     time.Duration
 	retryAfter time.Duration
+}
+
+// unlimited is the x-ratelimit-limit (and -remaining) sent when rate limits are off
+// (RateLimitScale 0): the spec requires the headers on every answer, and a client that paces
+// from them should find nothing to wait for.
+const unlimited = 1_000_000_000
+
+// fresh is the verdict for an empty bucket of class c at scale; scale 0 means no limit.
+func (c limitClass) fresh(scale float64) verdict {
+	if scale <= 0 {
+		return verdict{ok: true, limit: unlimited, remaining: unlimited, window: c.window}
+	}
+	limit := int(math.Floor(max(1, c.n*scale)))
+	return verdict{ok: true, limit: limit, remaining: limit, window: c.window}
+}
+
+// setHeaders sets the x-ratelimit-* headers of v.
+func (v verdict) setHeaders(h http.Header) {
+	h.Set("x-ratelimit-limit", strconv.Itoa(v.limit))
+	h.Set("x-ratelimit-remaining", strconv.Itoa(v.remaining))
+	h.Set("x-ratelimit-window", strconv.FormatInt(v.window.Milliseconds(), 10))
 }
 
 func (l *limiter) take(key bucketKey, c limitClass, scale float64, now time.Time) verdict {
@@ -143,8 +176,9 @@ func (e *Emulator) wait(ctx context.Context) bool {
 }
 
 // api wraps an endpoint with what every API call goes through, in this order: latency, stats,
-// request id, authentication (401), rate limit (429, and the x-ratelimit-* headers), API faults
-// (500/503 before any effect), then the handler.
+// request id, authentication (401), rate limit (429), API faults (500/503 before any effect),
+// then the handler. Every answer carries the x-ratelimit-* headers, with a very large limit
+// when rate limits are off.
 func (e *Emulator) api(route string, class limitClass, h func(http.ResponseWriter, *http.Request) *apiError) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if !e.wait(r.Context()) {
@@ -154,26 +188,31 @@ func (e *Emulator) api(route string, class limitClass, h func(http.ResponseWrite
 		defer func() { e.stats.record(route, w.status) }()
 		w.Header().Set("x-request-id", newID())
 
+		f := e.faults.Load()
 		token, ok := bearer(r)
-		if !ok || !e.tokens.valid(token, e.now()) {
+		user := ""
+		if ok {
+			user, ok = e.tokens.user(token, e.now())
+		}
+		if !ok {
+			// No user, so no bucket: the headers say what a fresh one holds.
+			v := class.fresh(f.RateLimitScale)
+			v.setHeaders(w.Header())
 			writeError(w, errStatus(http.StatusUnauthorized, "the bearer token is missing, unknown or expired"))
 			return
 		}
-		f := e.faults.Load()
+		v := class.fresh(0)
 		if f.RateLimitScale > 0 {
-			v := e.limits.take(bucketKey{token, route}, class, f.RateLimitScale, e.now())
-			h := w.Header()
-			h.Set("x-ratelimit-limit", strconv.Itoa(v.limit))
-			h.Set("x-ratelimit-remaining", strconv.Itoa(v.remaining))
-			h.Set("x-ratelimit-window", strconv.FormatInt(v.window.Milliseconds(), 10))
-			if !v.ok {
-				if !f.NoRetryAfter {
-					secs := int(math.Ceil(v.retryAfter.Seconds()))
-					h.Set("Retry-After", strconv.Itoa(max(1, secs)))
-				}
-				writeError(w, errStatus(http.StatusTooManyRequests, "rate limit exceeded for "+route))
-				return
+			v = e.limits.take(bucketKey{user, route}, class, f.RateLimitScale, e.now())
+		}
+		v.setHeaders(w.Header())
+		if !v.ok {
+			if !f.NoRetryAfter {
+				secs := int(math.Ceil(v.retryAfter.Seconds()))
+				w.Header().Set("Retry-After", strconv.Itoa(max(1, secs)))
 			}
+			writeError(w, errStatus(http.StatusTooManyRequests, "rate limit exceeded for "+route))
+			return
 		}
 		if e.dice.roll(f.APIFaultRate) {
 			status := e.dice.pick(http.StatusInternalServerError, http.StatusServiceUnavailable)
@@ -186,10 +225,17 @@ func (e *Emulator) api(route string, class limitClass, h func(http.ResponseWrite
 	})
 }
 
+// userID returns the id of the emulator's one account user.
+func (e *Emulator) userID() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.st.userID
+}
+
 // issueToken registers a new bearer token that expires after Options.TokenTTL. The IMS
 // endpoints (ims.go) hand these out.
 func (e *Emulator) issueToken() string {
 	token := "emu_" + newID()
-	e.tokens.add(token, e.now().Add(e.opts.TokenTTL))
+	e.tokens.add(token, e.userID(), e.now().Add(e.opts.TokenTTL))
 	return token
 }

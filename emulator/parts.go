@@ -36,12 +36,6 @@ const (
 	amzACL           = "private"
 )
 
-// emptyBLAKE3 is the BLAKE3-256 of no bytes, the digest of a 0-byte upload.
-var emptyBLAKE3 = func() string {
-	sum := blake3.Sum256(nil)
-	return hex.EncodeToString(sum[:])
-}()
-
 // copyBuffers bound the memory a part upload takes: one buffer per PUT in flight.
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
@@ -50,13 +44,63 @@ func removeAll(dir string) error { return os.RemoveAll(dir) }
 // signPart returns the presigned URL of part n of a file.
 func (e *Emulator) signPart(host, fileID string, n int, mediaType string, now time.Time) string {
 	path := fmt.Sprintf("/_parts/%s/%d", fileID, n)
+	return e.presign(http.MethodPut, host, path, amzSignedHeaders, mediaType, amzACL, nil, now)
+}
+
+// presign returns a presigned URL for method on path, valid for Options.URLTTL from now, over
+// the signed headers (contentType and acl are their values; "" when not signed) and the extra
+// query parameters.
+func (e *Emulator) presign(method, host, path, signedHeaders, contentType, acl string, extra url.Values, now time.Time) string {
 	q := url.Values{}
+	for k, v := range extra {
+		q[k] = v
+	}
 	q.Set("X-Amz-Algorithm", amzAlgorithm)
 	q.Set("X-Amz-Date", now.Format(amzDateFormat))
 	q.Set("X-Amz-Expires", strconv.FormatInt(max(1, int64(e.opts.URLTTL/time.Second)), 10))
-	q.Set("X-Amz-SignedHeaders", amzSignedHeaders)
-	q.Set("X-Amz-Signature", e.signature(http.MethodPut, path, q, mediaType, host, amzACL))
+	q.Set("X-Amz-SignedHeaders", signedHeaders)
+	q.Set("X-Amz-Signature", e.signature(method, path, q, contentType, host, acl))
 	return (&url.URL{Scheme: "http", Host: host, Path: path, RawQuery: q.Encode()}).String()
+}
+
+// checkPresigned checks r's presigned query as S3 does, in order: an Authorization header
+// (400 InvalidArgument), a missing parameter (403 AccessDenied), the signature over the method,
+// path, query and the signed headers' values contentType and acl (403 SignatureDoesNotMatch),
+// then expiry (403 AccessDenied "Request has expired"). It answers and reports false on the
+// first that fails.
+func (e *Emulator) checkPresigned(w http.ResponseWriter, r *http.Request, signedHeaders, contentType, acl string) bool {
+	if r.Header.Get("Authorization") != "" {
+		writeS3Error(w, http.StatusBadRequest, "InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified")
+		return false
+	}
+	q := r.URL.Query()
+	for _, k := range []string{"X-Amz-Algorithm", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature"} {
+		if q.Get(k) == "" {
+			writeS3Error(w, http.StatusForbidden, "AccessDenied", "Query-string authentication requires the "+k+" parameter")
+			return false
+		}
+	}
+	// A HEAD is signed as the GET it stands for.
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	want := e.signature(method, r.URL.Path, q, contentType, r.Host, acl)
+	if q.Get("X-Amz-SignedHeaders") != signedHeaders || !hmac.Equal([]byte(want), []byte(q.Get("X-Amz-Signature"))) {
+		writeS3Error(w, http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+		return false
+	}
+	date, err1 := time.Parse(amzDateFormat, q.Get("X-Amz-Date"))
+	secs, err2 := strconv.ParseInt(q.Get("X-Amz-Expires"), 10, 64)
+	if err1 != nil || err2 != nil {
+		writeS3Error(w, http.StatusForbidden, "AccessDenied", "X-Amz-Date or X-Amz-Expires is malformed")
+		return false
+	}
+	if !e.now().Before(date.Add(time.Duration(secs) * time.Second)) {
+		writeS3Error(w, http.StatusForbidden, "AccessDenied", "Request has expired")
+		return false
+	}
+	return true
 }
 
 // signature signs a request; q's own X-Amz-Signature is left out.
@@ -102,30 +146,7 @@ func (e *Emulator) handlePart(rw http.ResponseWriter, r *http.Request) {
 	w := &statusWriter{ResponseWriter: rw}
 	defer func() { e.stats.record(routePart, w.status) }()
 
-	if r.Header.Get("Authorization") != "" {
-		writeS3Error(w, http.StatusBadRequest, "InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified")
-		return
-	}
-	q := r.URL.Query()
-	for _, k := range []string{"X-Amz-Algorithm", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature"} {
-		if q.Get(k) == "" {
-			writeS3Error(w, http.StatusForbidden, "AccessDenied", "Query-string authentication requires the "+k+" parameter")
-			return
-		}
-	}
-	want := e.signature(r.Method, r.URL.Path, q, r.Header.Get("Content-Type"), r.Host, r.Header.Get("x-amz-acl"))
-	if q.Get("X-Amz-SignedHeaders") != amzSignedHeaders || !hmac.Equal([]byte(want), []byte(q.Get("X-Amz-Signature"))) {
-		writeS3Error(w, http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
-		return
-	}
-	date, err1 := time.Parse(amzDateFormat, q.Get("X-Amz-Date"))
-	secs, err2 := strconv.ParseInt(q.Get("X-Amz-Expires"), 10, 64)
-	if err1 != nil || err2 != nil {
-		writeS3Error(w, http.StatusForbidden, "AccessDenied", "X-Amz-Date or X-Amz-Expires is malformed")
-		return
-	}
-	if !e.now().Before(date.Add(time.Duration(secs) * time.Second)) {
-		writeS3Error(w, http.StatusForbidden, "AccessDenied", "Request has expired")
+	if !e.checkPresigned(w, r, amzSignedHeaders, r.Header.Get("Content-Type"), r.Header.Get("x-amz-acl")) {
 		return
 	}
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 )
 
 // snapshotName is the metadata file kept in DataDir next to the part bytes.
@@ -24,6 +25,7 @@ type snapshot struct {
 	UserID        string       `json:"user_id"`
 	AccountID     string       `json:"account_id"`
 	AccountName   string       `json:"account_name"`
+	AccountAt     time.Time    `json:"account_created_at"`
 	Seq           uint64       `json:"seq"`
 	Seed          Seed         `json:"seed"`
 	Workspaces    []*workspace `json:"workspaces"`
@@ -48,6 +50,7 @@ func (e *Emulator) saveSnapshot() error {
 		UserID:        e.st.userID,
 		AccountID:     e.st.accountID,
 		AccountName:   e.st.accountName,
+		AccountAt:     e.st.accountCreatedAt,
 		Seq:           e.st.seq,
 		Seed:          e.seed,
 		Workspaces:    e.st.wsOrder,
@@ -122,6 +125,7 @@ func (e *Emulator) loadSnapshot() (bool, error) {
 	defer e.mu.Unlock()
 	st := &e.st
 	st.userID, st.accountID, st.accountName, st.seq = s.UserID, s.AccountID, s.AccountName, s.Seq
+	st.accountCreatedAt = s.AccountAt
 	st.filesCreated, st.filesDeleted, st.bytesReceived = s.FilesCreated, s.FilesDeleted, s.BytesReceived
 	e.seed = s.Seed
 	e.seed.IMSPublicClientID, e.seed.IMSClientID, e.seed.IMSClientSecret = PublicClientID, ServerClientID, ServerClientSecret

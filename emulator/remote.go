@@ -8,16 +8,15 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 
 	"github.com/zeebo/blake3"
 )
 
-// handleRemoteUpload starts a remote upload. Frame.io answers 202 with file_size and
-// media_type already filled, so the emulator opens the source with a GET before answering
-// (loopback URLs included) and streams that same response's body in the background. A source
-// that cannot be reached, answers other than 2xx or sends no Content-Length is refused with 422
-// at once, as is one over 50 GB.
+// handleRemoteUpload starts a remote upload. Frame.io fetches the source after it answers, so
+// the emulator answers 202 at once, with file_size 0 until the source's Content-Length is
+// known, and fetches in the background (loopback URLs included). A source that cannot be
+// reached, answers other than 2xx, sends no Content-Length, is over 50 GB or breaks off marks
+// the file upload_failed, which /files/{id}/status shows.
 func (e *Emulator) handleRemoteUpload(w http.ResponseWriter, r *http.Request) *apiError {
 	var body nameBody
 	if err := decodeData(r, &body); err != nil {
@@ -33,63 +32,68 @@ func (e *Emulator) handleRemoteUpload(w http.ResponseWriter, r *http.Request) *a
 	if err != nil || (src.Scheme != "http" && src.Scheme != "https") || src.Host == "" {
 		return errPointer(http.StatusUnprocessableEntity, "/data/source_url", "source_url must be an absolute http or https URL")
 	}
-	// Look the folder up before touching the source, so a bad id costs no fetch.
-	e.mu.Lock()
-	_, aerr := e.folderFor(r)
-	e.mu.Unlock()
-	if aerr != nil {
-		return aerr
-	}
-
-	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, src.String(), nil)
-	if err != nil {
-		return errPointer(http.StatusUnprocessableEntity, "/data/source_url", "source_url is not a valid URL")
-	}
-	resp, err := e.fetcher.Do(req)
-	if err != nil {
-		// The error names the URL, which may carry a signed query: say only what failed.
-		return errPointer(http.StatusUnprocessableEntity, "/data/source_url", "source_url could not be fetched")
-	}
-	fail := func(detail string) *apiError {
-		resp.Body.Close()
-		return errPointer(http.StatusUnprocessableEntity, "/data/source_url", detail)
-	}
-	switch {
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return fail("source_url answered " + strconv.Itoa(resp.StatusCode))
-	case resp.ContentLength < 0:
-		return fail("source_url must report its size with Content-Length")
-	case resp.ContentLength > maxRemoteSize:
-		return fail("source is larger than 50 GB; upload it as a local file")
-	}
 
 	now := e.now()
 	e.mu.Lock()
+	parent, aerr := e.folderFor(r)
+	if aerr != nil {
+		e.mu.Unlock()
+		return aerr
+	}
 	if e.closing {
 		e.mu.Unlock()
-		resp.Body.Close()
 		return errStatus(http.StatusServiceUnavailable, "the emulator is shutting down")
 	}
-	parent := e.st.folder(r.PathValue("f"))
 	n := e.st.addChild(parent, kindFile, *body.Name, now)
-	n.Size = resp.ContentLength
 	n.MediaType = mediaType(n.Name)
 	n.Status = statusCreated
 	n.Remote = true
 	n.Received = []bool{false}
 	e.st.filesCreated++
-	out := remoteJSON{Data: e.render(r, n)}
+	out := remoteJSON{Data: e.renderFile(r, n)}
 	out.Links.Status = "/v4/accounts/" + e.st.accountID + "/files/" + n.ID + "/status"
 	e.wg.Add(1) // under e.mu, so Close cannot be waiting yet
 	e.mu.Unlock()
 
 	go func() {
 		defer e.wg.Done()
-		defer resp.Body.Close()
-		e.fetch(e.ctx, n.ID, resp.ContentLength, resp.Body)
+		e.fetchRemote(e.ctx, n.ID, src.String())
 	}()
 	writeJSON(w, http.StatusAccepted, out)
 	return nil
+}
+
+// fetchRemote opens the source of remote upload id and stores it, or marks the file failed.
+func (e *Emulator) fetchRemote(ctx context.Context, id, src string) {
+	fail := func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if f := e.st.file(id); f != nil {
+			f.Status = statusFailed
+			f.UpdatedAt = e.now()
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
+	if err != nil {
+		fail()
+		return
+	}
+	resp, err := e.fetcher.Do(req)
+	if err != nil {
+		fail()
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 || resp.ContentLength < 0 || resp.ContentLength > maxRemoteSize {
+		fail()
+		return
+	}
+	e.mu.Lock()
+	if f := e.st.file(id); f != nil {
+		f.Size = resp.ContentLength
+	}
+	e.mu.Unlock()
+	e.fetch(ctx, id, resp.ContentLength, resp.Body)
 }
 
 // fetch stores a remote source as the file's single part, hashing as it goes, and flips the

@@ -22,10 +22,11 @@ const (
 // store is the in-memory model: one account with workspaces, projects and a tree of folders,
 // files and version stacks per project. Every method expects Emulator.mu to be held.
 type store struct {
-	userID      string
-	accountID   string
-	accountName string
-	seq         uint64 // creation order, shared by every kind so listings are stable
+	userID           string
+	accountID        string
+	accountName      string
+	accountCreatedAt time.Time
+	seq              uint64 // creation order, shared by every kind so listings are stable
 
 	workspaces map[string]*workspace
 	wsOrder    []*workspace
@@ -110,6 +111,18 @@ func (s *store) addProject(ws *workspace, name string, now time.Time) *project {
 	s.nodes[root.ID] = root
 	ws.projects = append(ws.projects, p)
 	return p
+}
+
+// storage sums the sizes of the live, fully stored files of a project, or of every project
+// when projectID is "".
+func (s *store) storage(projectID string) int64 {
+	var sum int64
+	for _, n := range s.nodes {
+		if n.Kind == kindFile && !n.deleted && n.Status == statusUploaded && (projectID == "" || n.ProjectID == projectID) {
+			sum += n.Size
+		}
+	}
+	return sum
 }
 
 // folder returns the folder with id, or nil.

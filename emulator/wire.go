@@ -14,19 +14,52 @@ import (
 // The emulator's own wire types. They follow frameio-v4.md and are deliberately not shared
 // with the frameio client.
 
-type resourceJSON struct {
-	ID         string       `json:"id"`
-	Name       string       `json:"name"`
-	Type       string       `json:"type"`
-	ParentID   *string      `json:"parent_id"`
-	ProjectID  string       `json:"project_id"`
-	FileSize   *int64       `json:"file_size,omitempty"`
-	MediaType  string       `json:"media_type,omitempty"`
-	Status     string       `json:"status,omitempty"`
-	CreatedAt  time.Time    `json:"created_at"`
-	UpdatedAt  time.Time    `json:"updated_at"`
-	ViewURL    string       `json:"view_url"`
-	UploadURLs *[]uploadURL `json:"upload_urls,omitempty"`
+// assetJSON holds the fields every node shares (the spec's AssetCommon).
+type assetJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Type      string    `json:"type"`
+	ParentID  *string   `json:"parent_id"`
+	ProjectID string    `json:"project_id"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	ViewURL   string    `json:"view_url"`
+}
+
+// fileJSON is a file (the spec's File and FileWithIncludes; FileWithUploadUrls with
+// UploadURLs).
+type fileJSON struct {
+	assetJSON
+	FileSize   int64          `json:"file_size"`
+	MediaType  string         `json:"media_type"`
+	Status     string         `json:"status"`
+	MediaLinks map[string]any `json:"media_links,omitempty"` // only when asked for with include
+	UploadURLs *[]uploadURL   `json:"upload_urls,omitempty"`
+}
+
+// originalLinkJSON is the spec's OriginalMediaLink: presigned URLs of the original bytes, null
+// until the file is complete.
+type originalLinkJSON struct {
+	DownloadURL *string `json:"download_url"`
+	InlineURL   *string `json:"inline_url"`
+}
+
+// mediaLinkJSON is the spec's MediaLinkCommon (efficient, high_quality), always null here.
+type mediaLinkJSON struct {
+	DownloadURL *string `json:"download_url"`
+}
+
+// renditionLinkJSON is the spec's RenditionMediaLink (thumbnails, proxies), always null here.
+type renditionLinkJSON struct {
+	DownloadURL *string `json:"download_url"`
+	URL         *string `json:"url"`
+}
+
+// folderJSON is a folder (the spec's Folder and FolderWithIncludes). The emulator has no
+// covers, so cover_file_id is always null.
+type folderJSON struct {
+	assetJSON
+	CoverFileID *string `json:"cover_file_id"`
 }
 
 type uploadURL struct {
@@ -43,36 +76,58 @@ type statusJSON struct {
 	UploadCompletedAt *time.Time `json:"upload_completed_at"`
 }
 
+// stackJSON is a version stack (the spec's VersionStack and VersionStackWithIncludes): the
+// common fields and its newest version, and none of a file's own fields.
+type stackJSON struct {
+	assetJSON
+	HeadVersion *fileJSON `json:"head_version"`
+}
+
+// meJSON is the spec's Profile.
 type meJSON struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Email string `json:"email"`
+	ID        string  `json:"id"`
+	Name      string  `json:"name"`
+	Email     string  `json:"email"`
+	AvatarURL *string `json:"avatar_url"`
 }
 
+// accountJSON is the spec's Account. The emulator's account has no storage limit (null).
 type accountJSON struct {
-	ID          string `json:"id"`
-	DisplayName string `json:"display_name"`
+	ID           string    `json:"id"`
+	DisplayName  string    `json:"display_name"`
+	Roles        []string  `json:"roles"`
+	StorageLimit *int64    `json:"storage_limit"`
+	StorageUsage int64     `json:"storage_usage"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
+// workspaceJSON is the spec's Workspace.
 type workspaceJSON struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	AccountID string    `json:"account_id"`
 	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// projectJSON is the spec's ProjectWithIncludes; storage is the bytes of its files.
 type projectJSON struct {
 	ID           string    `json:"id"`
 	Name         string    `json:"name"`
+	Description  *string   `json:"description"`
 	RootFolderID string    `json:"root_folder_id"`
 	WorkspaceID  string    `json:"workspace_id"`
 	Status       string    `json:"status"`
+	Storage      int64     `json:"storage"`
 	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	ViewURL      string    `json:"view_url"`
 }
 
 // remoteJSON is the remote_upload answer: the file plus a link to its status.
 type remoteJSON struct {
-	Data  resourceJSON `json:"data"`
+	Data  fileJSON `json:"data"`
 	Links struct {
 		Status string `json:"status"`
 	} `json:"links"`
@@ -99,9 +154,11 @@ type errorJSON struct {
 	Source *sourceJSON `json:"source,omitempty"`
 }
 
+// sourceJSON says what an error is about. The spec's error schemas define only pointer, so a
+// query parameter is named there too, by its bare name ("page_size"), which no body pointer
+// (they all start with "/data") can be confused with.
 type sourceJSON struct {
-	Pointer   string `json:"pointer,omitempty"`
-	Parameter string `json:"parameter,omitempty"`
+	Pointer string `json:"pointer,omitempty"`
 }
 
 // apiError is a problem answered with the error envelope.
@@ -119,8 +176,9 @@ func errPointer(status int, pointer, detail string) *apiError {
 	return &apiError{status: status, detail: detail, source: &sourceJSON{Pointer: pointer}}
 }
 
+// errParameter is a 400 about a query parameter.
 func errParameter(parameter, detail string) *apiError {
-	return &apiError{status: http.StatusBadRequest, detail: detail, source: &sourceJSON{Parameter: parameter}}
+	return &apiError{status: http.StatusBadRequest, detail: detail, source: &sourceJSON{Pointer: parameter}}
 }
 
 func errNotFound(what, id string) *apiError {

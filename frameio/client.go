@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +35,8 @@ type Client struct {
 	refresh   func(context.Context) error
 	refreshMu sync.Mutex
 	log       *slog.Logger
+	// assetPageSize is the page_size of asset lists: 500, or 100 once a server refused 500.
+	assetPageSize atomic.Int32
 }
 
 // Option configures a Client in New.
@@ -55,8 +58,9 @@ func WithRetry(p RetryPolicy) Option {
 	return func(c *Client) { c.retry = p.normalize() }
 }
 
-// WithoutPacing turns off the client-side rate limiter, for servers without rate limits (an
-// emulator run with limits off). 429 answers are still retried.
+// WithoutPacing turns off the client-side rate limiter, for servers that neither limit nor
+// send x-ratelimit-* headers. It is not needed for the emulator with limits off: it announces
+// a very large limit, and the client paces from the headers. 429 answers are still retried.
 func WithoutPacing() Option {
 	return func(c *Client) { c.pace = newPacer(true) }
 }
@@ -114,6 +118,7 @@ func New(baseURL string, hc *http.Client, opts ...Option) (*Client, error) {
 		userAgent: DefaultUserAgent,
 		log:       slog.New(slog.DiscardHandler),
 	}
+	c.assetPageSize.Store(assetPageSize)
 	for _, o := range opts {
 		o(c)
 	}

@@ -1,7 +1,8 @@
 // Package frameio is a typed client for the parts of the Frame.io V4 API that fiosync uses:
 // the user, accounts, workspaces and projects; listing a folder's children, subfolders and
 // files; creating folders, local and remote uploads and version stacks; showing, checking and
-// deleting files; and PUTting the parts of a local upload to their presigned URLs.
+// deleting files; PUTting the parts of a local upload to their presigned URLs; and downloading
+// a file's original bytes.
 //
 // # Shape
 //
@@ -59,6 +60,19 @@
 // re-reads the source on every attempt, so nothing is buffered, and retries 5xx, resets and
 // network errors. A 403 means the URL expired or was rejected; no retry can fix that, so the
 // error wraps ErrURLRejected and the caller deletes and re-creates the file.
+//
+// # Downloads
+//
+// FileWithMediaLinks asks for a file with include=media_links.original, whose DownloadURL is a
+// presigned, expiring GET URL of the original bytes. Download streams it into an io.Writer,
+// whole or as a byte range (a Range request answered 206), through the client that never
+// carries the bearer token; a 403 (expired or forged) wraps ErrURLRejected like a part PUT's.
+//
+// # Page sizes
+//
+// Asset lists (Files, Folders, Children) ask for 500 items a page, the spec's maximum for them.
+// A server that refuses 500 with 400 or 422 makes the Client fall back to 100 for the rest of
+// its life; the list that met the refusal starts again.
 //
 // # Secrets
 //

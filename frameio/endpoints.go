@@ -29,9 +29,14 @@ const (
 	routeVersionStack = "/v4/accounts/{a}/folders/{f}/version_stacks"
 )
 
-// listPageSize is the page size of Folders and Files: the documented maximum, so a walk of a
-// large tree costs as few rate-limited calls as possible.
-const listPageSize = 100
+// Page sizes of asset lists (a folder's children, files and folders). The spec allows up to
+// 500 (AssetRequestPageSize), so a walk of a large tree costs as few rate-limited calls as
+// possible; a server that refuses 500 with 400 or 422 gets fallbackPageSize, the limit of the
+// spec's other lists, for the rest of the Client's life.
+const (
+	assetPageSize    = 500
+	fallbackPageSize = 100
+)
 
 // expand fills a route template's {x} placeholders with path-escaped ids, in order.
 func expand(route string, ids ...string) string {
@@ -132,6 +137,46 @@ func list[T any](ctx context.Context, cl *Client, route, path string, argErr err
 	}
 }
 
+// assetList walks the asset list at base (a path without query) with the client's asset page
+// size plus query. When the first request of a list with page size 500 is refused with 400 or
+// 422, the client falls back to 100, remembers it, and starts the list again.
+func assetList[T any](ctx context.Context, cl *Client, route, base string, query url.Values, argErr error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for {
+			size := cl.assetPageSize.Load()
+			q := url.Values{}
+			for k, v := range query {
+				q[k] = v
+			}
+			q.Set("page_size", strconv.Itoa(int(size)))
+			yielded, retry := false, false
+			for item, err := range list[T](ctx, cl, route, base+"?"+q.Encode(), argErr) {
+				if err != nil && !yielded && size > fallbackPageSize && refusesPageSize(err) {
+					cl.assetPageSize.CompareAndSwap(size, fallbackPageSize)
+					cl.log.DebugContext(ctx, "frameio: page_size refused; asset lists use the fallback from now on",
+						"path", base, "page_size", size, "fallback", fallbackPageSize)
+					retry = true
+					break
+				}
+				yielded = true
+				if !yield(item, err) {
+					return
+				}
+			}
+			if !retry {
+				return
+			}
+		}
+	}
+}
+
+// refusesPageSize reports whether err is the answer of a server that does not take the asked
+// page size: 400 or 422.
+func refusesPageSize(err error) bool {
+	code := StatusCode(err)
+	return code == http.StatusBadRequest || code == http.StatusUnprocessableEntity
+}
+
 // sameOriginPath turns a links.next value into a request path. It is documented as a relative
 // path; an absolute URL is accepted only on the client's own origin, so the bearer token never
 // follows a link elsewhere.
@@ -185,33 +230,32 @@ func (cl *Client) Project(ctx context.Context, accountID, projectID string) (*Pr
 // minute; to walk big trees prefer Folders and Files (5 a second each).
 func (cl *Client) Children(ctx context.Context, accountID, folderID string, opts ListOptions) iter.Seq2[File, error] {
 	err := checkIDs("list children", accountID, folderID)
-	if err == nil && (opts.PageSize < 0 || opts.PageSize > 100) {
-		err = fmt.Errorf("list children: page size %d: want 1 to 100", opts.PageSize)
+	if err == nil && (opts.PageSize < 0 || opts.PageSize > assetPageSize) {
+		err = fmt.Errorf("list children: page size %d: want 1 to %d", opts.PageSize, assetPageSize)
 	}
 	q := url.Values{}
-	if opts.PageSize > 0 {
-		q.Set("page_size", strconv.Itoa(opts.PageSize))
-	}
 	if len(opts.Types) > 0 {
 		q.Set("type", strings.Join(opts.Types, ","))
 	}
 	path := expand(routeChildren, accountID, folderID)
-	if len(q) > 0 {
-		path += "?" + q.Encode()
+	if opts.PageSize == 0 {
+		return assetList[File](ctx, cl, routeChildren, path, q, err)
 	}
-	return list[File](ctx, cl, routeChildren, path, err)
+	q.Set("page_size", strconv.Itoa(opts.PageSize))
+	return list[File](ctx, cl, routeChildren, path+"?"+q.Encode(), err)
 }
 
-// Folders lists a folder's subfolders, 100 per request.
+// Folders lists a folder's subfolders, 500 per request (100 once a server refused 500).
 func (cl *Client) Folders(ctx context.Context, accountID, folderID string) iter.Seq2[File, error] {
-	path := expand(routeFolders, accountID, folderID) + "?page_size=" + strconv.Itoa(listPageSize)
-	return list[File](ctx, cl, routeFolders, path, checkIDs("list folders", accountID, folderID))
+	return assetList[File](ctx, cl, routeFolders, expand(routeFolders, accountID, folderID), nil,
+		checkIDs("list folders", accountID, folderID))
 }
 
-// Files lists the files directly inside a folder, 100 per request.
+// Files lists the files directly inside a folder, 500 per request (100 once a server refused
+// 500).
 func (cl *Client) Files(ctx context.Context, accountID, folderID string) iter.Seq2[File, error] {
-	path := expand(routeFiles, accountID, folderID) + "?page_size=" + strconv.Itoa(listPageSize)
-	return list[File](ctx, cl, routeFiles, path, checkIDs("list files", accountID, folderID))
+	return assetList[File](ctx, cl, routeFiles, expand(routeFiles, accountID, folderID), nil,
+		checkIDs("list files", accountID, folderID))
 }
 
 // CreateFolder creates a folder named name inside parentID. Frame.io allows two folders of
@@ -229,13 +273,14 @@ func (cl *Client) CreateFolder(ctx context.Context, accountID, parentID, name st
 
 // CreateLocalUpload creates a placeholder file of size bytes in folderID and returns it with
 // its UploadURLs, the parts to PUT with UploadPart. Frame.io decides the media type (from the
-// name) and the part split.
+// name) and the part split. A size below 1 is refused before any call, with ErrEmptyFile: the
+// spec's minimum is 1 byte.
 func (cl *Client) CreateLocalUpload(ctx context.Context, accountID, folderID, name string, size int64) (*File, error) {
 	if err := checkIDs("create local upload", accountID, folderID); err != nil {
 		return nil, err
 	}
-	if size < 0 {
-		return nil, fmt.Errorf("create local upload %q: negative size %d", name, size)
+	if size < 1 {
+		return nil, fmt.Errorf("create local upload %q: size %d: %w", name, size, ErrEmptyFile)
 	}
 	body := struct {
 		Name     string `json:"name"`

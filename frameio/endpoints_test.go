@@ -220,16 +220,18 @@ func TestFileStatusDelete(t *testing.T) {
 	}
 }
 
+// TestEmptyFile holds that an empty local upload is refused before any call, since Frame.io
+// answers 422 to it, and that the emulator does answer 422 when asked anyway.
 func TestEmptyFile(t *testing.T) {
 	e := newEnv(t, noLimits(), frameio.WithoutPacing())
-	f, err := e.client.CreateLocalUpload(t.Context(), e.seed.AccountID, e.seed.RootFolderID, "empty.wav", 0)
-	if err != nil {
-		t.Fatalf("CreateLocalUpload: %v", err)
+	_, err := e.client.CreateLocalUpload(t.Context(), e.seed.AccountID, e.seed.RootFolderID, "empty.wav", 0)
+	if !errors.Is(err, frameio.ErrEmptyFile) {
+		t.Errorf("CreateLocalUpload(0 bytes) = %v, want ErrEmptyFile", err)
 	}
-	if len(f.UploadURLs) != 0 || f.Status != frameio.StatusUploaded {
-		t.Errorf("CreateLocalUpload(0 bytes) = %+v, want no parts and status uploaded", f)
+	if got := e.emu.Stats().Requests["POST /v4/accounts/{a}/folders/{f}/files/local_upload"]; len(got) != 0 {
+		t.Errorf("an empty upload reached the API: %v", got)
 	}
-	if _, err := frameio.PartOffsets(f.UploadURLs, 0); err != nil {
+	if _, err := frameio.PartOffsets(nil, 0); err != nil {
 		t.Errorf("PartOffsets(no parts, 0): %v", err)
 	}
 }
@@ -381,7 +383,7 @@ func TestBadArguments(t *testing.T) {
 	}{
 		{"empty account", func() error { _, err := e.client.File(ctx, "", "x"); return err }},
 		{"empty folder", func() error { return firstErr(e.client.Files(ctx, a, "")) }},
-		{"page size too big", func() error { return firstErr(e.client.Children(ctx, a, root, frameio.ListOptions{PageSize: 101})) }},
+		{"page size too big", func() error { return firstErr(e.client.Children(ctx, a, root, frameio.ListOptions{PageSize: 501})) }},
 		{"negative size", func() error { _, err := e.client.CreateLocalUpload(ctx, a, root, "x.mov", -1); return err }},
 		{"empty id in stack", func() error { _, err := e.client.CreateVersionStack(ctx, a, root, []string{"x", ""}); return err }},
 		{"part without URL", func() error {

@@ -14,6 +14,10 @@ import (
 // creates it again. Errors from UploadPart wrap it together with the S3 error code.
 var ErrURLRejected = errors.New("part URL expired or rejected")
 
+// ErrEmptyFile reports a local upload of no bytes, which Frame.io does not accept (the spec's
+// file_size minimum is 1). CreateLocalUpload returns it without calling the API.
+var ErrEmptyFile = errors.New("empty files are not accepted by Frame.io")
+
 // APIError is a non-success answer from the Frame.io API. It never holds a token or a query
 // string, so it is safe to print.
 type APIError struct {

@@ -28,14 +28,14 @@ const (
 	routePart       = "PUT part"
 )
 
-// TestPagination lists 250 files 100 per page, stops early, and ends on an error once.
+// TestPagination lists 1,200 files 500 per page, stops early, and ends on an error once.
 func TestPagination(t *testing.T) {
 	e := newEnv(t, noLimits(), frameio.WithoutPacing())
 	ctx := t.Context()
 	a, root := e.seed.AccountID, e.seed.RootFolderID
-	const n = 250
+	const n = 1200
 	for i := range n {
-		if _, err := e.client.CreateLocalUpload(ctx, a, root, "f"+string(rune('a'+i%26))+".wav", 0); err != nil {
+		if _, err := e.client.CreateLocalUpload(ctx, a, root, "f"+string(rune('a'+i%26))+".wav", 1); err != nil {
 			t.Fatalf("CreateLocalUpload %d: %v", i, err)
 		}
 	}
@@ -47,7 +47,7 @@ func TestPagination(t *testing.T) {
 			t.Fatalf("Files yielded %d items, err %v; want %d, nil", got, err, n)
 		}
 		if pages := requests(e, routeFiles, "200") - before; pages != 3 {
-			t.Errorf("Files took %d requests, want 3 pages of 100", pages)
+			t.Errorf("Files took %d requests, want 3 pages of 500", pages)
 		}
 	})
 
@@ -58,12 +58,12 @@ func TestPagination(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Files: %v", err)
 			}
-			if seen++; seen == 150 {
+			if seen++; seen == 600 {
 				break
 			}
 		}
 		if pages := requests(e, routeFiles, "200") - before; pages != 2 {
-			t.Errorf("breaking after 150 items took %d requests, want 2", pages)
+			t.Errorf("breaking after 600 items took %d requests, want 2", pages)
 		}
 	})
 
@@ -144,7 +144,7 @@ func TestCreateRetriedWhenNeverSent(t *testing.T) {
 func TestDeleteLostAnswer(t *testing.T) {
 	e := newEnv(t, noLimits(), frameio.WithoutPacing())
 	ctx := t.Context()
-	f, err := e.client.CreateLocalUpload(ctx, e.seed.AccountID, e.seed.RootFolderID, "x.mov", 0)
+	f, err := e.client.CreateLocalUpload(ctx, e.seed.AccountID, e.seed.RootFolderID, "x.mov", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestPacing(t *testing.T) {
 	e := newEnv(t, emulator.DefaultOptions())
 	ctx := t.Context()
 	a := e.seed.AccountID
-	f, err := e.client.CreateLocalUpload(ctx, a, e.seed.RootFolderID, "x.mov", 0)
+	f, err := e.client.CreateLocalUpload(ctx, a, e.seed.RootFolderID, "x.mov", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestRateLimitedWithoutPacing(t *testing.T) {
 				MaxAttempts: 20, BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second, MaxWait: 30 * time.Second}))
 			ctx := t.Context()
 			a := e.seed.AccountID
-			f, err := e.client.CreateLocalUpload(ctx, a, e.seed.RootFolderID, "x.mov", 0)
+			f, err := e.client.CreateLocalUpload(ctx, a, e.seed.RootFolderID, "x.mov", 1)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -71,10 +71,26 @@ type File struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 
+	// MediaLinks is filled only in the answer to FileWithMediaLinks.
+	MediaLinks *MediaLinks `json:"media_links,omitempty"`
+
 	// UploadURLs is filled only in the answer to CreateLocalUpload: one presigned URL per
 	// part, in order. Each URL carries a signature in its query string: treat it as a secret
 	// and pass it through Redact before showing it anywhere.
 	UploadURLs []UploadURL `json:"upload_urls,omitempty"`
+}
+
+// MediaLinks are the presigned URLs of a file's media. fiosync asks only for the original.
+type MediaLinks struct {
+	Original *OriginalMediaLink `json:"original,omitempty"`
+}
+
+// OriginalMediaLink holds presigned GET URLs of a file's original bytes: DownloadURL answers
+// as an attachment, InlineURL for display. Both are empty until the upload is complete, expire,
+// and carry a signature in the query string: pass them through Redact before showing them.
+type OriginalMediaLink struct {
+	DownloadURL string `json:"download_url"`
+	InlineURL   string `json:"inline_url"`
 }
 
 // UploadURL is one part of a local upload: PUT Size bytes to URL.
@@ -95,7 +111,8 @@ type UploadStatus struct {
 
 // ListOptions narrows Children.
 type ListOptions struct {
-	// PageSize is the number of items per request, 1 to 100; 0 leaves it to the server.
+	// PageSize is the number of items per request, 1 to 500; 0 means the client's asset page
+	// size (500, or 100 once a server refused 500).
 	PageSize int
 	// Types keeps only nodes of these types (TypeFile, TypeFolder, TypeVersionStack); empty
 	// means all.

@@ -212,7 +212,7 @@ func TestRefreshVersionStack(t *testing.T) {
 	p := e.plan(t, m, files, st)
 	e.deliver(t, p, files, st)
 	old := st.Entries["/Day01/B-Cam/B001.mov"]
-	other, err := e.c.CreateLocalUpload(t.Context(), e.seed.AccountID, old.ParentID, "B001 v2.mov", 0)
+	other, err := e.c.CreateLocalUpload(t.Context(), e.seed.AccountID, old.ParentID, "B001 v2.mov", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

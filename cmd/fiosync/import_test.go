@@ -59,9 +59,12 @@ uploads:
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A 0-byte file is uploaded as soon as it is created: a finished file without part PUTs.
-	reel, err := c.CreateLocalUpload(ctx, seed.AccountID, seed.RootFolderID, "reel.mp4", 0)
+	// A finished file of one byte.
+	reel, err := c.CreateLocalUpload(ctx, seed.AccountID, seed.RootFolderID, "reel.mp4", 1)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.UploadPart(ctx, reel.UploadURLs[0], reel.MediaType, strings.NewReader("r")); err != nil {
 		t.Fatal(err)
 	}
 
@@ -82,7 +85,7 @@ uploads:
 		{name: "an upload in progress", args: []string{"/a.mov", partial.ID}, wantCode: 1, wantStderr: `is not completely uploaded (status "created")`},
 		{name: "no address", args: []string{"/nope.mov", reel.ID}, wantCode: 1, wantStderr: `the manifest produces no address "/nope.mov"; near it: /a.mov, /reel.mp4`},
 		{name: "missing argument", args: []string{"/a.mov"}, wantCode: 1, wantStderr: "expected \"<FILE_ID>\""},
-		{name: "remote source, by name alone", args: []string{"/reel.mp4", reel.ID}, wantStdout: "Imported /reel.mp4: Frame.io file " + reel.ID + ` ("reel.mp4", 0 B) from https://cdn.example.com/reel.mp4.`,
+		{name: "remote source, by name alone", args: []string{"/reel.mp4", reel.ID}, wantStdout: "Imported /reel.mp4: Frame.io file " + reel.ID + ` ("reel.mp4", 1 B) from https://cdn.example.com/reel.mp4.`,
 			wantStderr: "fiosync cannot compare its content"},
 	}
 	for _, tt := range tests {
