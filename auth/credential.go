@@ -147,7 +147,7 @@ func clientCredentials(ctx context.Context, ims string, s Settings) *Credential 
 		clientID: s.ClientID,
 		ctx:      ctx,
 		fetch: func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
-			tok, err := conf.Token(ctx)
+			tok, err := conf.Token(imsContext(ctx))
 			if err != nil {
 				return nil, fmt.Errorf("get client credentials token: %w", imsError(err))
 			}
@@ -162,7 +162,7 @@ func cachedLogin(ctx context.Context, path string, c *Cache) *Credential {
 	conf := loginConfig(c.IMSURL, c.ClientID, "")
 	refresh := func(ctx context.Context, rt string) (*oauth2.Token, error) {
 		// An empty access token makes the library's source refresh at once.
-		return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
+		return conf.TokenSource(imsContext(ctx), &oauth2.Token{RefreshToken: rt}).Token()
 	}
 	return &Credential{
 		kind:      KindLogin,
@@ -265,11 +265,13 @@ func (c *Credential) renew(ctx context.Context) (*oauth2.Token, error) {
 }
 
 // Client returns an HTTP client that authorizes every request with the credential's current
-// token (an oauth2.Transport over http.DefaultTransport).
+// token (an oauth2.Transport over http.DefaultTransport). It follows redirects only within
+// the origin of the request, since the transport would authorize the redirected request too
+// (ErrCrossOriginRedirect).
 func (c *Credential) Client() *http.Client {
 	// Not oauth2.NewClient: it wraps the source in a ReuseTokenSource of its own, whose
 	// cached token Refresh could not discard.
-	return &http.Client{Transport: &oauth2.Transport{Source: c}}
+	return &http.Client{Transport: &oauth2.Transport{Source: c}, CheckRedirect: sameOrigin}
 }
 
 // imsOrigin checks an IMS origin and returns it without a trailing slash.
@@ -323,11 +325,12 @@ func (e *IMSError) Error() string {
 }
 
 // imsError turns the library's *oauth2.RetrieveError, whose message may repeat the answer's
-// body, into an *IMSError; other errors pass unchanged.
+// body, into an *IMSError; a refused redirect loses the Location net/http quotes; other
+// errors pass unchanged.
 func imsError(err error) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
-		return err
+		return redirectCause(err)
 	}
 	e := &IMSError{Code: re.ErrorCode, Description: re.ErrorDescription}
 	if re.Response != nil {
