@@ -85,9 +85,13 @@ type Credential struct {
 	// save persists a new token before it is used; nil when nothing is persisted.
 	save func(*oauth2.Token) error
 
+	// secret is the client secret of client credentials, told to watchers.
+	secret string
+
 	mu     sync.Mutex
 	tok    *oauth2.Token
 	broken error // a refusal that will not change: returned without asking IMS again
+	watch  []func(string)
 }
 
 var _ oauth2.TokenSource = (*Credential)(nil)
@@ -145,6 +149,7 @@ func clientCredentials(ctx context.Context, ims string, s Settings) *Credential 
 	return &Credential{
 		kind:     KindClientCredentials,
 		clientID: s.ClientID,
+		secret:   s.ClientSecret,
 		ctx:      ctx,
 		fetch: func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
 			tok, err := conf.Token(imsContext(ctx))
@@ -256,12 +261,41 @@ func (c *Credential) renew(ctx context.Context) (*oauth2.Token, error) {
 	// Keep the token even if saving fails: IMS has retired the old one, so this process
 	// can go on only with the new one, while the error tells the person the cache is stale.
 	c.tok = tok
+	c.tell()
 	if c.save != nil {
 		if err := c.save(tok); err != nil {
 			return nil, err
 		}
 	}
 	return tok, nil
+}
+
+// WatchSecrets calls f with every secret the credential holds now (the access token, a
+// login's refresh token, the client secret of client credentials) and then with each new token
+// as soon as it arrives, before it is used. The CLI scrubs these values from everything it
+// writes. f runs with the credential locked, so it must not call back into c.
+func (c *Credential) WatchSecrets(f func(value string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.watch = append(c.watch, f)
+	if c.secret != "" {
+		f(c.secret)
+	}
+	c.tell()
+}
+
+// tell passes the current token's secrets to the watchers. Callers hold c.mu.
+func (c *Credential) tell() {
+	if c.tok == nil {
+		return
+	}
+	for _, f := range c.watch {
+		for _, v := range []string{c.tok.AccessToken, c.tok.RefreshToken} {
+			if v != "" {
+				f(v)
+			}
+		}
+	}
 }
 
 // Client returns an HTTP client that authorizes every request with the credential's current

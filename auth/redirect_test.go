@@ -139,3 +139,32 @@ func TestAPIRedirectKeepsTheToken(t *testing.T) {
 		t.Fatalf("Me through a same-origin redirect: %v", err)
 	}
 }
+
+// TestWatchSecrets: a watcher hears every secret the credential holds, renewed tokens as soon
+// as they arrive, so the CLI can scrub them from what it prints.
+func TestWatchSecrets(t *testing.T) {
+	m := newIMS(t, nil)
+	cred := m.login()
+	seen := map[string]bool{}
+	var mu sync.Mutex
+	cred.WatchSecrets(func(v string) { mu.Lock(); seen[v] = true; mu.Unlock() })
+	c := m.readCache()
+	if !seen[c.AccessToken] || !seen[c.RefreshToken] {
+		t.Errorf("the watcher did not hear the cached login's tokens")
+	}
+	if err := cred.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c = m.readCache()
+	if !seen[c.AccessToken] || !seen[c.RefreshToken] {
+		t.Errorf("the watcher did not hear the renewed tokens")
+	}
+	cc, err := auth.Resolve(context.Background(), auth.Settings{IMSURL: m.url, ClientID: emulator.ServerClientID, ClientSecret: emulator.ServerClientSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc.WatchSecrets(func(v string) { mu.Lock(); seen[v] = true; mu.Unlock() })
+	if !seen[emulator.ServerClientSecret] {
+		t.Errorf("the watcher did not hear the client secret")
+	}
+}

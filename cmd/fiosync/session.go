@@ -29,12 +29,19 @@ type stateFlags struct {
 func (f *stateFlags) backend(manifestPath string) (state.Backend, error) {
 	path := f.State
 	if pgstate.IsURL(path) {
+		held.addConnString("the state URL", path)
+		if err := held.refuse("state URL", pgstate.Redact(path)); err != nil {
+			return nil, err
+		}
 		name := f.StateName
 		if name == "" {
 			var err error
 			if name, err = defaultStateName(manifestPath); err != nil {
 				return nil, err
 			}
+		}
+		if err := held.refuse("state name", name); err != nil {
+			return nil, err
 		}
 		return pgstate.New(path, name)
 	}
@@ -46,6 +53,9 @@ func (f *stateFlags) backend(manifestPath string) (state.Backend, error) {
 	}
 	if path == "" {
 		path = filepath.Join(filepath.Dir(manifestPath), "fiosync.state.json")
+	}
+	if err := held.refuse("state path", path); err != nil {
+		return nil, err
 	}
 	return state.NewFile(path), nil
 }
@@ -64,7 +74,7 @@ type session struct {
 // openSession parses the manifest, locks the state, then expands the manifest and loads the
 // state at the same time (plan.Read). The caller must call close.
 func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op string, errw io.Writer) (*session, error) {
-	m, err := manifest.Load(mf.File)
+	m, err := loadManifest(mf.File)
 	if err != nil {
 		return nil, manifestError(errw, err)
 	}
@@ -81,6 +91,10 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op strin
 	exp, st, err := plan.Read(ctx, m, b)
 	boundGC()
 	if err != nil {
+		s.close()
+		return nil, manifestError(errw, err)
+	}
+	if err := refuseSecrets(m, exp.Files); err != nil {
 		s.close()
 		return nil, manifestError(errw, err)
 	}
