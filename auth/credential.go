@@ -85,9 +85,13 @@ type Credential struct {
 	// save persists a new token before it is used; nil when nothing is persisted.
 	save func(*oauth2.Token) error
 
+	// secret is the client secret of client credentials, told to watchers.
+	secret string
+
 	mu     sync.Mutex
 	tok    *oauth2.Token
 	broken error // a refusal that will not change: returned without asking IMS again
+	watch  []func(string)
 }
 
 var _ oauth2.TokenSource = (*Credential)(nil)
@@ -145,9 +149,10 @@ func clientCredentials(ctx context.Context, ims string, s Settings) *Credential 
 	return &Credential{
 		kind:     KindClientCredentials,
 		clientID: s.ClientID,
+		secret:   s.ClientSecret,
 		ctx:      ctx,
 		fetch: func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
-			tok, err := conf.Token(ctx)
+			tok, err := conf.Token(imsContext(ctx))
 			if err != nil {
 				return nil, fmt.Errorf("get client credentials token: %w", imsError(err))
 			}
@@ -162,7 +167,7 @@ func cachedLogin(ctx context.Context, path string, c *Cache) *Credential {
 	conf := loginConfig(c.IMSURL, c.ClientID, "")
 	refresh := func(ctx context.Context, rt string) (*oauth2.Token, error) {
 		// An empty access token makes the library's source refresh at once.
-		return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
+		return conf.TokenSource(imsContext(ctx), &oauth2.Token{RefreshToken: rt}).Token()
 	}
 	return &Credential{
 		kind:      KindLogin,
@@ -256,6 +261,7 @@ func (c *Credential) renew(ctx context.Context) (*oauth2.Token, error) {
 	// Keep the token even if saving fails: IMS has retired the old one, so this process
 	// can go on only with the new one, while the error tells the person the cache is stale.
 	c.tok = tok
+	c.tell()
 	if c.save != nil {
 		if err := c.save(tok); err != nil {
 			return nil, err
@@ -264,12 +270,42 @@ func (c *Credential) renew(ctx context.Context) (*oauth2.Token, error) {
 	return tok, nil
 }
 
+// WatchSecrets calls f with every secret the credential holds now (the access token, a
+// login's refresh token, the client secret of client credentials) and then with each new token
+// as soon as it arrives, before it is used. The CLI scrubs these values from everything it
+// writes. f runs with the credential locked, so it must not call back into c.
+func (c *Credential) WatchSecrets(f func(value string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.watch = append(c.watch, f)
+	if c.secret != "" {
+		f(c.secret)
+	}
+	c.tell()
+}
+
+// tell passes the current token's secrets to the watchers. Callers hold c.mu.
+func (c *Credential) tell() {
+	if c.tok == nil {
+		return
+	}
+	for _, f := range c.watch {
+		for _, v := range []string{c.tok.AccessToken, c.tok.RefreshToken} {
+			if v != "" {
+				f(v)
+			}
+		}
+	}
+}
+
 // Client returns an HTTP client that authorizes every request with the credential's current
-// token (an oauth2.Transport over http.DefaultTransport).
+// token (an oauth2.Transport over http.DefaultTransport). It follows redirects only within
+// the origin of the request, since the transport would authorize the redirected request too
+// (ErrCrossOriginRedirect).
 func (c *Credential) Client() *http.Client {
 	// Not oauth2.NewClient: it wraps the source in a ReuseTokenSource of its own, whose
 	// cached token Refresh could not discard.
-	return &http.Client{Transport: &oauth2.Transport{Source: c}}
+	return &http.Client{Transport: &oauth2.Transport{Source: c}, CheckRedirect: sameOrigin}
 }
 
 // imsOrigin checks an IMS origin and returns it without a trailing slash.
@@ -323,11 +359,12 @@ func (e *IMSError) Error() string {
 }
 
 // imsError turns the library's *oauth2.RetrieveError, whose message may repeat the answer's
-// body, into an *IMSError; other errors pass unchanged.
+// body, into an *IMSError; a refused redirect loses the Location net/http quotes; other
+// errors pass unchanged.
 func imsError(err error) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
-		return err
+		return redirectCause(err)
 	}
 	e := &IMSError{Code: re.ErrorCode, Description: re.ErrorDescription}
 	if re.Response != nil {

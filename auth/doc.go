@@ -67,4 +67,11 @@
 // Tokens and the client secret never appear in errors, in String output or in any file but the
 // cache. IMS error answers are reduced to their status, error code and description
 // (*IMSError); the body of an unexpected answer is not repeated.
+//
+// Credentials go only to the origin they are for. A 307 or 308 from the token endpoint would
+// make net/http post the same form, client secret or refresh token included, to the Location,
+// and the transport of Client adds the bearer token to every request it sends, redirected ones
+// too. So every HTTP client of this package follows a redirect only within the origin
+// (scheme, host and port) of the request that got it; any other fails with
+// ErrCrossOriginRedirect, naming both origins.
 package auth

@@ -83,7 +83,7 @@ func Login(ctx context.Context, o LoginOptions) (*Credential, error) {
 	if cb.err != nil {
 		return nil, fmt.Errorf("log in: %w", cb.err)
 	}
-	tok, err := conf.Exchange(ctx, cb.code, oauth2.VerifierOption(verifier))
+	tok, err := conf.Exchange(imsContext(ctx), cb.code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, fmt.Errorf("log in: exchange the code: %w", imsError(err))
 	}

@@ -94,7 +94,8 @@ func WithLogger(l *slog.Logger) Option {
 
 // New returns a Client for the API at baseURL, an origin such as "https://api.frame.io"
 // (paths "/v4/..." are appended). hc sends the API calls and carries the auth, for example an
-// oauth2 client or a transport that sets a static bearer token.
+// oauth2 client or a transport that sets a static bearer token. The Client uses a copy of hc
+// that follows redirects only within the origin of the request (ErrCrossOriginRedirect).
 func New(baseURL string, hc *http.Client, opts ...Option) (*Client, error) {
 	if hc == nil {
 		return nil, errors.New("create frameio client: nil http client")
@@ -111,7 +112,7 @@ func New(baseURL string, hc *http.Client, opts ...Option) (*Client, error) {
 	}
 	c := &Client{
 		base:      &url.URL{Scheme: u.Scheme, Host: u.Host},
-		hc:        hc,
+		hc:        guardRedirects(hc),
 		parts:     defaultPartClient(),
 		retry:     DefaultRetryPolicy(),
 		pace:      newPacer(false),
@@ -180,7 +181,7 @@ func (cl *Client) do(ctx context.Context, c call) error {
 			if ctx.Err() != nil {
 				return fmt.Errorf("%s %s: %w", c.method, pathOnly(c.path), ctx.Err())
 			}
-			if !idempotent && !neverSent(err) {
+			if errors.Is(err, ErrCrossOriginRedirect) || !idempotent && !neverSent(err) {
 				return err
 			}
 			mayHaveActed = mayHaveActed || !neverSent(err)

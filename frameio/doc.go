@@ -81,4 +81,10 @@
 // net/http (which quote the full URL) are unwrapped before they are wrapped again. *APIError
 // holds the method, the path without its query, the status, the parsed error items and the
 // request id, and prints as one line.
+//
+// The auth transport adds the bearer token to every request it sends, a redirected one too, so
+// the client follows a redirect only when it stays on the origin (scheme, host and port) of
+// the request that got it. A redirect anywhere else fails the call at once with
+// ErrCrossOriginRedirect, naming both origins and never the Location's path or query. Part
+// PUTs carry no token (the presigned URL is the credential) and are left to their own client.
 package frameio

@@ -31,6 +31,9 @@
 //   - ${NAME} expands an environment variable in any string value; an unset
 //     variable is an error at the value. "$${" is a literal "${"; any other
 //     "$" is kept as written.
+//     WithVarCheck lets the caller refuse variables (the CLI refuses
+//     credentials by name and by value); a refusal is an error at the value
+//     that never shows the value.
 //   - Local paths are slash-separated and relative to the manifest's
 //     directory. An absolute path, a path through "..", or a symlink
 //     (anywhere in the walk) leading out of the directory is refused unless

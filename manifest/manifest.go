@@ -98,10 +98,21 @@ func (u *Upload) Field(key string) string {
 	return fmt.Sprintf("uploads[%d].%s", u.Index, key)
 }
 
+// Option changes how Load and Parse read a manifest.
+type Option func(*parser)
+
+// WithVarCheck has check decide, before each ${NAME} is expanded, whether it may be: check gets
+// the variable's name and value and returns nil to allow it, or an error saying why not, which
+// is reported at the value's position. The value itself is never shown. The CLI refuses
+// credentials this way; this package knows nothing about them.
+func WithVarCheck(check func(name, value string) error) Option {
+	return func(p *parser) { p.checkVar = check }
+}
+
 // Load reads, parses and validates the manifest at path, expanding ${VAR}
 // from the process environment. Problems with the content come back together
 // as an ErrorList; a file that cannot be read is an ordinary error.
-func Load(path string) (*Manifest, error) {
+func Load(path string, opts ...Option) (*Manifest, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w", err)
@@ -114,7 +125,7 @@ func Load(path string) (*Manifest, error) {
 	if len(data) > maxSize {
 		return nil, fmt.Errorf("read manifest %q: larger than %s; is it really a manifest?", path, display.Bytes(maxSize))
 	}
-	m, err := Parse(path, data, os.LookupEnv)
+	m, err := Parse(path, data, os.LookupEnv, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +141,7 @@ func Load(path string) (*Manifest, error) {
 // messages and to set Manifest.Dir (made absolute, symlinks not resolved);
 // lookupEnv resolves ${VAR} (pass os.LookupEnv, or a map lookup in tests).
 // Parse never touches the file system beyond making Dir absolute.
-func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Manifest, error) {
+func Parse(path string, data []byte, lookupEnv func(string) (string, bool), opts ...Option) (*Manifest, error) {
 	if lookupEnv == nil {
 		lookupEnv = func(string) (string, bool) { return "", false }
 	}
@@ -139,6 +150,9 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Ma
 		return nil, fmt.Errorf("locate manifest directory: %w", err)
 	}
 	p := &parser{file: path, data: data, lookupEnv: lookupEnv}
+	for _, o := range opts {
+		o(p)
+	}
 	m := p.parse()
 	if len(p.errs) > 0 {
 		p.errs.sort()

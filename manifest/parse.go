@@ -28,6 +28,7 @@ type parser struct {
 	file      string
 	data      []byte
 	lookupEnv func(string) (string, bool)
+	checkVar  func(name, value string) error // nil allows every variable (WithVarCheck)
 	errs      ErrorList
 	aliases   int  // aliases resolved so far, bounded by maxAliases
 	aliasErr  bool // the alias budget error has been reported
@@ -182,7 +183,8 @@ func (p *parser) boolean(f field, name string) bool {
 
 // expand replaces ${NAME} with the variable's value. "$${" stands for a
 // literal "${"; any other "$" is kept as is, so URLs and names with dollar
-// signs need no escaping. Every unset variable is reported.
+// signs need no escaping. Every unset variable is reported, and so is every
+// variable checkVar refuses.
 func (p *parser) expand(s string, at Pos, name string) (string, bool) {
 	if !strings.Contains(s, "${") {
 		return s, true
@@ -212,6 +214,13 @@ func (p *parser) expand(s string, at Pos, name string) (string, bool) {
 				p.add(at, name, fmt.Sprintf("environment variable %q is not set", v))
 				ok = false
 				continue
+			}
+			if p.checkVar != nil {
+				if err := p.checkVar(v, val); err != nil {
+					p.add(at, name, fmt.Sprintf("refusing to expand ${%s}: %v", v, err))
+					ok = false
+					continue
+				}
 			}
 			b.WriteString(val)
 		default:

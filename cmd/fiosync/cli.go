@@ -54,12 +54,18 @@ type Globals struct {
 type stdio struct {
 	In       io.Reader
 	Out, Err io.Writer
+	// raw is Out before run wrapped it in a scrubber, for the one line that exists to hand
+	// out a token: the emulator's ready line.
+	raw io.Writer
 }
 
-// isTerminal reports whether f is an interactive terminal.
+// isTerminal reports whether f is an interactive terminal, looking through a scrubber.
 func isTerminal(f any) bool {
+	if sw, ok := f.(*scrubWriter); ok {
+		f = sw.file()
+	}
 	file, ok := f.(*os.File)
-	return ok && term.IsTerminal(int(file.Fd()))
+	return ok && file != nil && term.IsTerminal(int(file.Fd()))
 }
 
 // color reports whether output to w may use colour: a terminal, and NO_COLOR unset.
@@ -75,6 +81,13 @@ type exitRequest int
 func run(ctx context.Context, args []string, io stdio) (code int) {
 	var root cli
 	root.getenv = os.Getenv
+	// Everything fiosync prints goes through a scrubber of the credentials it holds,
+	// whatever path a value came by.
+	held.addEnviron(os.Environ())
+	out, errw := held.writer(io.Out), held.writer(io.Err)
+	defer errw.Flush()
+	defer out.Flush()
+	io = stdio{In: io.In, Out: out, Err: errw, raw: io.Out}
 	parser, err := kong.New(&root,
 		kong.Name("fiosync"),
 		kong.Description("Sync the uploads described in a YAML manifest to Frame.io V4: plan shows what would change, apply does only that."),

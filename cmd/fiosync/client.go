@@ -41,6 +41,7 @@ func (g *Globals) credential(ctx context.Context) (*auth.Credential, error) {
 	if err != nil {
 		return nil, err
 	}
+	held.watch(cred)
 	// Get the first token now: a wrong secret or a revoked login then fails at once with
 	// IMS's answer, instead of as a transport error that the API client retries with backoff.
 	if _, err := cred.Token(); err != nil {

@@ -87,7 +87,11 @@ func (c *emulatorCmd) Run(ctx context.Context, io *stdio) error {
 		APIURL string `json:"api_url"`
 		emulator.Seed
 	}{APIURL: "http://" + ln.Addr().String(), Seed: emu.Seed()}
-	if err := json.NewEncoder(io.Out).Encode(ready); err != nil {
+	readyOut := io.raw // the ready line hands out the emulator's token: it is not scrubbed
+	if readyOut == nil {
+		readyOut = io.Out
+	}
+	if err := json.NewEncoder(readyOut).Encode(ready); err != nil {
 		srv.Close()
 		wg.Wait()
 		return fmt.Errorf("print ready line: %w", err)

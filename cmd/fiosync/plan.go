@@ -36,6 +36,9 @@ func (c *planCmd) Validate() error {
 	if c.JSON && c.Format != "text" {
 		return fmt.Errorf("--json and --format %s print different things; choose one", c.Format)
 	}
+	if err := held.refuse("--out", c.Out); err != nil {
+		return err
+	}
 	if c.Adopt && !c.Refresh {
 		return fmt.Errorf("--adopt looks for the files already in Frame.io, which --refresh=false forbids; choose one")
 	}

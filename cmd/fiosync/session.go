@@ -27,12 +27,19 @@ type stateFlags struct {
 func (f *stateFlags) backend(manifestPath string) (store.Backend, error) {
 	path := f.State
 	if pgstate.IsURL(path) {
+		held.addConnString("the state URL", path)
+		if err := held.refuse("state URL", pgstate.Redact(path)); err != nil {
+			return nil, err
+		}
 		name := f.StateName
 		if name == "" {
 			var err error
 			if name, err = defaultStateName(manifestPath); err != nil {
 				return nil, err
 			}
+		}
+		if err := held.refuse("state name", name); err != nil {
+			return nil, err
 		}
 		return pgstate.New(path, name)
 	}
@@ -44,6 +51,9 @@ func (f *stateFlags) backend(manifestPath string) (store.Backend, error) {
 	}
 	if path == "" {
 		path = filepath.Join(filepath.Dir(manifestPath), "fiosync.state.json")
+	}
+	if err := held.refuse("state path", path); err != nil {
+		return nil, err
 	}
 	return store.NewFile(path), nil
 }
@@ -60,7 +70,7 @@ type session struct {
 // openSession parses the manifest, locks the state, then expands the manifest and loads the
 // state at the same time (plan.Read). The caller must call close.
 func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op string, errw io.Writer) (*session, error) {
-	m, err := manifest.Load(mf.File)
+	m, err := loadManifest(mf.File)
 	if err != nil {
 		return nil, manifestError(errw, err)
 	}
@@ -76,6 +86,10 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op strin
 	s := &session{m: m, backend: b, unlock: unlock}
 	exp, st, err := plan.Read(ctx, m, b)
 	if err != nil {
+		s.close()
+		return nil, manifestError(errw, err)
+	}
+	if err := refuseSecrets(m, exp.Files); err != nil {
 		s.close()
 		return nil, manifestError(errw, err)
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/state"
 	"github.com/fiosync/fiosync/state/statefile"
 	"github.com/fiosync/fiosync/state/store"
@@ -21,7 +20,7 @@ import (
 // "Acme/Sandbox:deliveries/fiosync.yaml": every checkout of a repository that runs fiosync
 // from its root computes the same name, and two manifests there get two states.
 func defaultStateName(manifestPath string) (string, error) {
-	m, err := manifest.Load(manifestPath)
+	m, err := loadManifest(manifestPath)
 	if err != nil {
 		return "", fmt.Errorf("name the PostgreSQL state after the manifest (or pass --state-name): %w", err)
 	}

@@ -17,11 +17,14 @@ type manifestFlag struct {
 // load parses and expands the manifest. Manifest problems are printed one per line as
 // FILE:LINE:COL: message, warnings too, and come back as a bare exit-1 error.
 func (f *manifestFlag) load(w io.Writer) (*manifest.Manifest, *manifest.Expansion, error) {
-	m, err := manifest.Load(f.File)
+	m, err := loadManifest(f.File)
 	if err != nil {
 		return nil, nil, manifestError(w, err)
 	}
 	exp, err := m.Expand()
+	if err == nil {
+		err = refuseSecrets(m, exp.Files)
+	}
 	if err != nil {
 		return nil, nil, manifestError(w, err)
 	}

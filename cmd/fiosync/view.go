@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vbauerster/cupwriter"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
@@ -52,7 +53,12 @@ func newApplyView(io *stdio, g *Globals, asJSON bool) *applyView {
 	case asJSON:
 		v.json = json.NewEncoder(io.Out)
 	case isTerminal(io.Out):
-		v.live = mpb.New(mpb.WithOutput(io.Out), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
+		// The display writes through the scrubber, and draws as on the terminal beneath it.
+		cw := cupwriter.New(io.Out, false)
+		if sw, ok := io.Out.(*scrubWriter); ok && sw.file() != nil {
+			cw.SetTermFd(int(sw.file().Fd()))
+		}
+		v.live = mpb.New(mpb.WithOutput(io.Out), mpb.WithConsoleWriter(cw), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
 		v.out = v.live
 	}
 	return v
