@@ -67,6 +67,9 @@ type Inputs struct {
 	// completed by Identify (a local file without a hash is planned from its stat alone).
 	Files []manifest.Desired
 
+	// Manifest is the manifest's file name, recorded in the plan (Plan.Manifest).
+	Manifest string
+
 	// Target is the manifest's target, used to notice a state made for another project
 	// when there is no refresh to resolve it.
 	Target manifest.Target
@@ -100,6 +103,7 @@ func Build(in Inputs) (*Plan, error) {
 		st = &state.State{}
 	}
 	p := &Plan{
+		Manifest:  in.Manifest,
 		Lineage:   st.Lineage,
 		Serial:    st.Serial,
 		Target:    st.Target,

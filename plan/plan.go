@@ -6,8 +6,12 @@ import (
 	"github.com/fiosync/fiosync/state"
 )
 
-// FormatVersion is the version of the JSON plan output and of plan files.
+// FormatVersion is the version of the JSON plan output (plan --json).
 const FormatVersion = "1"
+
+// FileFormatVersion is the version of plan files (plan --out). Version 2 added the manifest's
+// name and a checksum of the content.
+const FileFormatVersion = "2"
 
 // Action is what apply does for one address.
 type Action string
@@ -37,6 +41,10 @@ type Plan struct {
 	// state with another lineage or serial is refused as stale.
 	Lineage string
 	Serial  uint64
+
+	// Manifest is the file name of the manifest the plan was made from (without its
+	// directory, which differs between checkouts). A saved plan is applied only with it.
+	Manifest string
 
 	// Target is the resolved account, workspace, project and root folder.
 	Target state.Target

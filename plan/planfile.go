@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/zeebo/blake3"
+
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
@@ -23,6 +25,7 @@ var ErrStale = errors.New("plan is stale")
 // them only with a new FormatVersion.
 type document struct {
 	FormatVersion string            `json:"format_version"`
+	Manifest      string            `json:"manifest"`
 	Lineage       string            `json:"lineage"`
 	Serial        uint64            `json:"serial"`
 	Target        state.Target      `json:"target"`
@@ -55,7 +58,8 @@ type fileChange struct {
 // the whole URL; apply takes the URL itself from the manifest and checks it against the hash.
 func Encode(p *Plan) ([]byte, error) {
 	doc := document{
-		FormatVersion: FormatVersion,
+		FormatVersion: FileFormatVersion,
+		Manifest:      p.Manifest,
 		Lineage:       p.Lineage,
 		Serial:        p.Serial,
 		Target:        p.Target,
@@ -79,7 +83,33 @@ func Encode(p *Plan) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode plan: %w", err)
 	}
-	return append(data, '\n'), nil
+	// data ends with "\n}": the checksum of everything before goes in as the last member.
+	body := data[:len(data)-len("\n}")]
+	return append(body, checksumTail(source.Digest(blake3.Sum256(body)))...), nil
+}
+
+// checksumTail is what follows the checksummed part of a plan file, as the state file has it.
+func checksumTail(sum source.Digest) []byte {
+	return []byte(",\n  \"checksum\": \"" + sum.String() + "\"\n}\n")
+}
+
+// verifyChecksum checks the checksum member a plan file ends with and returns the file
+// without it. It catches a damaged or hand-edited file; it is no defence against a forged one,
+// which apply refuses by re-deriving the plan (Verify).
+func verifyChecksum(data []byte) ([]byte, error) {
+	const member = ",\n  \"checksum\": \""
+	i := bytes.LastIndex(data, []byte(member))
+	if i < 0 {
+		return nil, errors.New("no checksum; make the plan again with this fiosync")
+	}
+	sum, err := source.ParseDigest(strings.TrimSuffix(string(data[i+len(member):]), "\"\n}\n"))
+	if err != nil || !bytes.Equal(data[i:], checksumTail(sum)) {
+		return nil, errors.New("the checksum is not the last field, laid out as fiosync writes it (edited by hand?)")
+	}
+	if got := source.Digest(blake3.Sum256(data[:i])); got != sum {
+		return nil, fmt.Errorf("checksum mismatch: the file says %s, its content hashes to %s (edited or damaged)", sum, got)
+	}
+	return append(bytes.Clone(data[:i]), "\n}\n"...), nil
 }
 
 // Decode parses a plan file written by Encode. It refuses unknown fields and other format
@@ -91,8 +121,12 @@ func Decode(data []byte) (*Plan, error) {
 	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&probe); err != nil {
 		return nil, fmt.Errorf("decode plan: not a fiosync plan file: %w", err)
 	}
-	if probe.FormatVersion != FormatVersion {
-		return nil, fmt.Errorf("decode plan: format version %q is not %q; make the plan again with this fiosync", probe.FormatVersion, FormatVersion)
+	if probe.FormatVersion != FileFormatVersion {
+		return nil, fmt.Errorf("decode plan: format version %q is not %q; make the plan again with this fiosync", probe.FormatVersion, FileFormatVersion)
+	}
+	data, err := verifyChecksum(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode plan: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -104,6 +138,7 @@ func Decode(data []byte) (*Plan, error) {
 		return nil, fmt.Errorf("decode plan: unexpected data after the plan")
 	}
 	p := &Plan{
+		Manifest:  doc.Manifest,
 		Lineage:   doc.Lineage,
 		Serial:    doc.Serial,
 		Target:    doc.Target,

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/zeebo/blake3"
 
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/source"
@@ -44,15 +46,19 @@ func TestPlanFileRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	edit := func(old, new string) string { return reseal(t, strings.Replace(string(good), old, new, 1)) }
 	tests := []struct {
 		name, data, wantErr string
 	}{
 		{"not JSON", "hello", "not a fiosync plan file"},
-		{"newer format", `{"format_version":"2"}`, `format version "2" is not "1"`},
-		{"unknown field", strings.Replace(string(good), `"lineage"`, `"colour": 1, "lineage"`, 1), `unknown field "colour"`},
-		{"trailing data", string(good) + "{}", "unexpected data after the plan"},
-		{"unknown action", strings.Replace(string(good), `"action": "create"`, `"action": "explode"`, 1), `unknown action "explode"`},
-		{"update without prior", strings.Replace(string(good), `"prior"`, `"_prior"`, 1), `unknown field "_prior"`},
+		{"older format", `{"format_version":"1"}`, `format version "1" is not "2"`},
+		{"newer format", `{"format_version":"3"}`, `format version "3" is not "2"`},
+		{"edited", strings.Replace(string(good), `"unchanged": 14`, `"unchanged": 15`, 1), "checksum mismatch"},
+		{"no checksum", string(good[:bytes.LastIndex(good, []byte(",\n  \"checksum\""))]) + "\n}\n", "no checksum"},
+		{"trailing data", string(good) + "{}", "the checksum is not the last field"},
+		{"unknown field", edit(`"lineage"`, `"colour": 1, "lineage"`), `unknown field "colour"`},
+		{"unknown action", edit(`"action": "create"`, `"action": "explode"`), `unknown action "explode"`},
+		{"update without prior", edit(`"prior"`, `"_prior"`), `unknown field "_prior"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,6 +68,18 @@ func TestPlanFileRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// reseal gives data, a plan file edited by a test, a checksum that fits again: the checksum
+// catches accidents, and the tests of what else refuses an edit need it out of the way.
+func reseal(t *testing.T, data string) string {
+	t.Helper()
+	i := strings.LastIndex(data, ",\n  \"checksum\"")
+	if i < 0 {
+		t.Fatalf("no checksum in %s", data)
+	}
+	body := []byte(data[:i])
+	return string(append(body, checksumTail(source.Digest(blake3.Sum256(body)))...))
 }
 
 func TestCheckStale(t *testing.T) {

@@ -57,6 +57,15 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		if err := plan.CheckStale(p, s.st, s.files); err != nil {
 			return err
 		}
+		// A plan file is input from whoever could write it: derive what the manifest and the
+		// locked state allow now, and apply the saved plan only if it asks for nothing else.
+		fresh, err := s.plan(ctx, g, planOptions{refresh: p.Refreshed, maxDelete: plan.NoDeleteLimit, parallel: c.Parallel, adopt: p.Summary().Adopt > 0}, io.Err)
+		if err != nil {
+			return err
+		}
+		if err := plan.Verify(p, fresh); err != nil {
+			return err
+		}
 	} else {
 		p, err = s.plan(ctx, g, planOptions{refresh: true, maxDelete: c.MaxDelete, parallel: c.Parallel, adopt: c.Adopt}, io.Err)
 		if err != nil {

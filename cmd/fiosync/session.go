@@ -136,6 +136,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		return nil, err
 	}
 	in := plan.Inputs{
+		Manifest:  filepath.Base(s.m.Path),
 		Files:     s.files,
 		Target:    s.m.Target,
 		Prune:     s.m.Prune,

@@ -1,0 +1,147 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/fiosync/fiosync/source"
+	"github.com/fiosync/fiosync/state"
+)
+
+// ErrMismatch is wrapped by the error Verify returns when a saved plan asks for something the
+// current manifest and state do not allow.
+var ErrMismatch = errors.New("the saved plan does not match what the manifest and the state allow now")
+
+// Verify refuses a saved plan that is not what the current manifest and the locked state
+// allow. fresh is the plan Build derives from them now, made with the saved plan's choices
+// (refresh, adopt) and no bound on deletes. A plan file is input from whoever could write it,
+// and its checksum only catches accidents, so nothing in it is trusted on its own:
+//   - its target must be fresh's;
+//   - every change must be one fresh makes too, equal in action, kind, folder and name, size,
+//     on_change, source identity (stat, and the hash where the saved plan recorded one), prior
+//     entry (which must be the state's) and, for an adopt, the file adopted;
+//   - every folder id it holds must be fresh's (the state's, or a fresh lookup).
+//
+// Changes fresh makes and the saved plan lacks are fine: applying a saved plan does only what
+// it says. Verify names the first difference it finds.
+func Verify(saved, fresh *Plan) error {
+	if saved.Manifest != fresh.Manifest {
+		return fmt.Errorf("%w: the plan was made from manifest %q, not %q", ErrMismatch, saved.Manifest, fresh.Manifest)
+	}
+	if why := targetDiff(saved.Target, fresh.Target); why != "" {
+		return fmt.Errorf("%w: %s", ErrMismatch, why)
+	}
+	for _, c := range saved.Changes {
+		i, found := slices.BinarySearchFunc(fresh.Changes, c.Address, func(f Change, addr string) int { return strings.Compare(f.Address, addr) })
+		if !found {
+			return fmt.Errorf("%w: %s %s: the manifest and the state call for no change there now", ErrMismatch, c.Action, c.Address)
+		}
+		if why := changeDiff(c, fresh.Changes[i]); why != "" {
+			return fmt.Errorf("%w: %s %s: %s", ErrMismatch, c.Action, c.Address, why)
+		}
+	}
+	for _, dir := range sortedKeys(saved.Folders) {
+		id, want := saved.Folders[dir], fresh.Folders[dir]
+		if _, ok := fresh.Folders[dir]; !ok {
+			return fmt.Errorf("%w: folder %s: the manifest needs no such folder now", ErrMismatch, dir)
+		}
+		if id != want {
+			return fmt.Errorf("%w: folder %s: the plan says id %q, Frame.io and the state say %q", ErrMismatch, dir, id, want)
+		}
+	}
+	return nil
+}
+
+func targetDiff(a, b state.Target) string {
+	switch {
+	case a.AccountID != b.AccountID:
+		return fmt.Sprintf("the plan is for account %s, the manifest targets account %s", a.AccountID, b.AccountID)
+	case a.ProjectID != b.ProjectID:
+		return fmt.Sprintf("the plan is for project %s, the manifest targets project %s", a.ProjectID, b.ProjectID)
+	case a.WorkspaceID != b.WorkspaceID || a.RootFolderID != b.RootFolderID:
+		return fmt.Sprintf("the plan's project %s has workspace %s and root folder %s, Frame.io says %s and %s",
+			a.ProjectID, a.WorkspaceID, a.RootFolderID, b.WorkspaceID, b.RootFolderID)
+	}
+	return ""
+}
+
+// changeDiff says how the saved change c differs from f, the change derived now, or "".
+func changeDiff(c, f Change) string {
+	switch {
+	case c.Action != f.Action:
+		return fmt.Sprintf("the action now is %s", f.Action)
+	case c.Kind != f.Kind:
+		return fmt.Sprintf("the source is %s now", f.Kind)
+	case c.Folder != f.Folder || c.Name != f.Name:
+		return "its folder and name do not match its address"
+	case c.Size != f.Size:
+		return fmt.Sprintf("size %d, now %d", c.Size, f.Size)
+	case c.OnChange != f.OnChange:
+		return fmt.Sprintf("on_change %q, the manifest now says %q", c.OnChange, f.OnChange)
+	}
+	if c.Action != Delete { // a delete reads no source
+		if why := identityDiff(c.Source, f.Source); why != "" {
+			return why
+		}
+	}
+	if !sameEntry(c.Prior, f.Prior) {
+		return "its prior entry is not the state's"
+	}
+	if !sameRemote(c.Existing, f.Existing) {
+		return "the file it adopts is not the one Frame.io offers now"
+	}
+	return ""
+}
+
+// identityDiff compares a saved source identity with the one derived now: the stat and the
+// URL hash always, the content hash where the saved plan recorded one.
+func identityDiff(saved, now source.Identity) string {
+	if saved.Kind == source.Remote || now.Kind == source.Remote {
+		if saved.Kind != now.Kind || saved.URLHash != now.URLHash || saved.URL != now.URL {
+			return "its source URL is not the manifest's"
+		}
+		return ""
+	}
+	if saved.Path != now.Path {
+		return fmt.Sprintf("source %q, the manifest now reads %q for it", saved.Path, now.Path)
+	}
+	if !source.Unchanged(saved, now) {
+		return "its source's stat is not the file's: " + source.DescribeChange(saved, now)
+	}
+	if !saved.Hash.IsZero() && saved.Hash != now.Hash {
+		return "its source's hash is not the file's"
+	}
+	return ""
+}
+
+// sameEntry reports whether two state entries are the same record.
+func sameEntry(a, b *state.Entry) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	sa, sb := a.Source, b.Source
+	return sa.Kind == sb.Kind && sa.Path == sb.Path && sa.Size == sb.Size && sa.ModTime.Equal(sb.ModTime) &&
+		sa.Inode == sb.Inode && sa.Ctime.Equal(sb.Ctime) && sa.Hash == sb.Hash && sa.URL == sb.URL && sa.URLHash == sb.URLHash &&
+		a.FileID == b.FileID && a.ParentID == b.ParentID && a.VersionStackID == b.VersionStackID &&
+		slices.Equal(a.Previous, b.Previous) && a.Status == b.Status &&
+		a.CreatedAt.Equal(b.CreatedAt) && a.UploadedAt.Equal(b.UploadedAt)
+}
+
+func sameRemote(a, b *RemoteFile) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.ID == b.ID && a.Name == b.Name && a.ParentID == b.ParentID && a.Size == b.Size &&
+		a.Status == b.Status && a.CreatedAt.Equal(b.CreatedAt)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
