@@ -83,6 +83,9 @@
 //     window. Retry-After is the whole seconds until one request fits.
 //   - Order of checks for API calls: latency, authentication (401), rate limit (429), injected
 //     fault (500 or 503, before any effect), then the endpoint.
+//   - A failed upload (a remote source that failed, or parts that could not be hashed) keeps
+//     status created in file resources, the spec's statuses being created, uploaded and
+//     transcoded; /files/{id}/status says upload_failed.
 //   - Errors about a query parameter name it in source.pointer by its bare name ("page_size"):
 //     the spec's error schemas define only pointer, and body pointers all start with "/data".
 //   - Unknown ids in a request body (version stacks) are 404 with a pointer; a file already in
