@@ -612,3 +612,27 @@ func TestOptionsValidated(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyNeverSendsEmptyFiles: an empty local file is skipped by the plan (Frame.io does
+// not accept it), so apply uploads the others and never calls local_upload for it.
+func TestApplyNeverSendsEmptyFiles(t *testing.T) {
+	h := newHarness(t, testEmulatorOptions())
+	h.writeFile("shoot/empty.bin", 0, 1)
+	h.writeFile("shoot/small.txt", 1000, 2)
+	files := h.desired(spec{local: "shoot/empty.bin", to: "/Day 01"}, spec{local: "shoot/small.txt", to: "/Day 01"})
+	p := h.plan(files, false)
+	res, err := h.apply(context.Background(), p, files, apply.Options{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Done != 1 {
+		t.Errorf("done = %d, want 1", res.Done)
+	}
+	h.verify(files[1:], nil)
+	if got := h.emu.Stats().Requests["POST /v4/accounts/{a}/folders/{f}/files/local_upload"]; !cmp.Equal(got, map[string]int64{"201": 1}) {
+		t.Errorf("local_upload answers = %v, want one 201", got)
+	}
+	if again := h.plan(files, false); len(again.Changes) != 0 {
+		t.Errorf("second plan has %d changes, want none", len(again.Changes))
+	}
+}

@@ -248,9 +248,14 @@ func (e *Emulator) render(r *http.Request, n *node) any {
 	return e.renderFile(r, n)
 }
 
-// renderFile renders file n.
+// renderFile renders file n. The spec's file statuses are created, uploaded and transcoded: a
+// failed upload stays created, and only /status says upload_failed.
 func (e *Emulator) renderFile(r *http.Request, n *node) fileJSON {
-	return fileJSON{assetJSON: e.asset(r, n), FileSize: n.Size, MediaType: n.MediaType, Status: n.Status}
+	status := n.Status
+	if status == statusFailed {
+		status = statusCreated
+	}
+	return fileJSON{assetJSON: e.asset(r, n), FileSize: n.Size, MediaType: n.MediaType, Status: status}
 }
 
 // asset renders the fields every node has. view_url points at the request's origin.

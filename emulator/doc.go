@@ -1,7 +1,9 @@
 // Package emulator is a local Frame.io V4 server for tests, demos and offline use.
 //
 // It implements the endpoints fiosync uses with the documented paths, envelopes, status codes,
-// pagination and rate limits, accepts part uploads on presigned-style URLs that check their
+// pagination and rate limits, answering as Frame.io's published V4 OpenAPI document says (a
+// schema test holds every answer against testdata/frameio-v4-openapi-extract.json), accepts
+// part uploads on presigned-style URLs that check their
 // headers and signature like S3 does, and offers switches that inject faults (API errors, part
 // failures, connection resets, latency, short URL lifetimes). It imports no other fiosync
 // package, so the client and the emulator cannot agree on a mistake: both follow the API as
@@ -27,21 +29,42 @@
 // folders, files and version stacks. Every node gets a creation sequence number; listings are
 // in that order and the opaque `after` cursor is the sequence of the last item, so pages stay
 // stable while items are added or deleted. Files stacked into a version stack get the stack as
-// parent_id: the folder's /files no longer lists them, its /children lists the stack (type
-// version_stack, named after and sized like its newest version). One mutex guards the store
-// and is never held during disk or network I/O.
+// parent_id: the folder's /files no longer lists them, its /children and /version_stacks list
+// the stack (type version_stack, named after its newest version, which it carries as
+// head_version, and without a file's own fields), and GET /version_stacks/{id}/children lists
+// the versions. One mutex guards the store and is never held during disk or network I/O.
+//
+// Pages: asset lists (a folder's children, files, folders and version stacks) take page_size
+// 1 to 500 (the spec's AssetRequestPageSize; Options.MaxAssetPageSize lowers it, to model a
+// server that differs from the spec), the others 1 to 100 (RequestPageSize); both default to
+// 50.
 //
 // # Uploads
 //
-// local_upload splits file_size evenly into ceil(size/PartSize) parts (at most 10,000, S3's
+// local_upload refuses a file_size below 1 with 422 (the spec's minimum: Frame.io does not
+// accept empty files) and splits file_size evenly into ceil(size/PartSize) parts (at most 10,000, S3's
 // limit; the remainder goes one byte each to the first parts, as in Frame.io's example) and
 // returns one presigned URL per part. Part bodies are streamed through a pooled buffer into a
 // temporary file under DataDir/parts/{id}/ and renamed into place, so a re-PUT overwrites its
 // part atomically. The PUT that completes a file hashes all parts in order with BLAKE3 before
 // it answers, so a client that saw 200 for every part finds the file `uploaded` at once.
-// remote_upload opens the source with a GET before answering 202 (so file_size is known) and
-// streams that body in the background; Close waits for such fetches (cutting them off after
-// 10 s).
+// remote_upload answers 202 at once, as Frame.io fetches after answering: file_size is 0 until
+// the source's Content-Length arrives. The source is fetched in the background; a source that
+// cannot be reached, answers non-2xx, sends no Content-Length, is over 50 GB or breaks off marks
+// the file upload_failed in /files/{id}/status. Close waits for such fetches (cutting them off
+// after 10 s).
+//
+// # Downloads
+//
+// GET /files/{id}?include=media_links.original adds media_links.original: a download_url and an
+// inline_url, presigned GET URLs of the original bytes on the emulator's origin, signed like
+// the part URLs (over method, path, query and host) and living Options.URLTTL; both are null
+// until the file is complete. They serve the stored bytes with Range support (206 with
+// Content-Range, 416 outside the file) and refuse an Authorization header (400), a forged or
+// altered signature (403 SignatureDoesNotMatch) and an expired URL (403 AccessDenied), as S3
+// does. The other media_links includes answer with null URLs (the emulator makes no
+// renditions); creator, project and metadata are accepted and ignored; any other include is a
+// 400 on include. Downloads are counted in the stats as "GET original" and not rate limited.
 //
 // # What the emulator decides where Frame.io's documentation is silent
 //
@@ -51,13 +74,20 @@
 //     chunked transfer encoding is 403 MissingContentLength; an expired URL is 403 AccessDenied
 //     "Request has expired"; a body shorter than its Content-Length is 400 IncompleteBody; a
 //     deleted file or unknown part is 404 NoSuchUpload. ETags are random, not MD5s.
-//   - Rate limits: buckets are per token and per route; me, workspaces, projects and project
-//     share the accounts-list class (100/min). With RateLimitScale 0 there are no limits and no
-//     x-ratelimit-* headers. Retry-After is the whole seconds until one request fits.
+//   - Rate limits: buckets are per account user and route, so all of a user's tokens (every
+//     token the emulator issues belongs to its one user) share one. me, workspaces, projects,
+//     project and a version stack's children share the accounts-list class (100/min); show
+//     folder, show version stack and a folder's version stacks the show-file class (5/s).
+//     Every /v4 answer (401 and faults included) carries x-ratelimit-limit, -remaining and
+//     -window; with RateLimitScale 0 there are no limits and the headers announce 10^9 per
+//     window. Retry-After is the whole seconds until one request fits.
 //   - Order of checks for API calls: latency, authentication (401), rate limit (429), injected
 //     fault (500 or 503, before any effect), then the endpoint.
-//   - A remote source that cannot be fetched, answers non-2xx or sends no Content-Length is 422
-//     on source_url at once; a body that breaks off later marks the file upload_failed.
+//   - A failed upload (a remote source that failed, or parts that could not be hashed) keeps
+//     status created in file resources, the spec's statuses being created, uploaded and
+//     transcoded; /files/{id}/status says upload_failed.
+//   - Errors about a query parameter name it in source.pointer by its bare name ("page_size"):
+//     the spec's error schemas define only pointer, and body pointers all start with "/data".
 //   - Unknown ids in a request body (version stacks) are 404 with a pointer; a file already in
 //     another stack is 409. Stacking onto a stack (or a file in one) adds the new versions.
 //   - /_emulator/files/{id} reports status "deleted" for a deleted file; /_emulator/stats counts

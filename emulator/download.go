@@ -52,7 +52,7 @@ func parseIncludes(r *http.Request) ([]string, *apiError) {
 			links = append(links, strings.TrimPrefix(inc, "media_links."))
 		case otherIncludes[inc]:
 		default:
-			return nil, errParameter("include", "include "+fmt.Sprintf("%q", inc)+" is not one the API defines")
+			return nil, errParameter("include", fmt.Sprintf("include %q is not one the API defines", inc))
 		}
 	}
 	return links, nil

@@ -43,6 +43,9 @@ func TestSchema(t *testing.T) {
 	n1 := e.upload(plain, "n_v1.mov", payload[:10])
 	n2 := e.upload(plain, "n_v2.mov", payload[:20])
 	gone := e.upload(plain, "gone.mov", payload[:5])
+	failed := e.mustStatus(e.call("POST", e.folderPath(plain)+"/files/remote_upload",
+		map[string]any{"data": map[string]any{"name": "failed.mp4", "source_url": deadURL}}), http.StatusAccepted).json(t)["data"].(map[string]any)["id"].(string)
+	e.emu.wg.Wait()
 	data := func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i < len(kv); i += 2 {
@@ -114,6 +117,8 @@ func TestSchema(t *testing.T) {
 		{name: "show file", op: opFile, path: a + "/files/" + file, status: statusOK},
 		{name: "show file with media_links.original", op: opFile, path: a + "/files/" + file + "?include=media_links.original",
 			status: statusOK, want: []string{"data.media_links.original.download_url"}},
+		{name: "show a failed remote upload", op: opFile, path: a + "/files/" + failed, status: statusOK},
+		{name: "status of a failed remote upload", op: opStatus, path: a + "/files/" + failed + "/status", status: statusOK},
 		{name: "show stacked file", op: opFile, path: a + "/files/" + v1, status: statusOK},
 		{name: "unknown file", op: opFile, path: a + "/files/nope", status: http.StatusNotFound},
 		{name: "file status", op: opStatus, path: a + "/files/" + file + "/status", status: statusOK},

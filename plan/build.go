@@ -139,6 +139,7 @@ func Build(in Inputs) (*Plan, error) {
 		slices.SortStableFunc(files, byAddress)
 	}
 	tracked := 0 // addresses of files that the state has an entry for
+	var empty []string
 	for i, d := range files {
 		if i > 0 && files[i-1].Address == d.Address {
 			return nil, fmt.Errorf("build plan: address %q is desired twice", d.Address)
@@ -146,6 +147,12 @@ func Build(in Inputs) (*Plan, error) {
 		e := st.Entries[d.Address]
 		if e != nil {
 			tracked++
+		}
+		if isEmpty(d) {
+			// Frame.io refuses empty files: skip it, tracked or not, and say so once below.
+			// It stays desired, so a tracked file that became empty is not pruned either.
+			empty = append(empty, d.Address)
+			continue
 		}
 		if in.Adopt && e == nil {
 			c, warnings, ok := adoption(d, in.Remote.Listed[d.Folder], taken)
@@ -195,6 +202,9 @@ func Build(in Inputs) (*Plan, error) {
 	}
 	if limit := maxDelete(in.MaxDelete); limit >= 0 && len(deletes) > limit {
 		return nil, &DeleteLimitError{Deletes: deletes, Limit: limit}
+	}
+	if len(empty) > 0 {
+		p.Warnings = append(p.Warnings, SkippedEmptyNote(empty))
 	}
 	slices.SortFunc(p.Changes, func(a, b Change) int { return cmp.Compare(a.Address, b.Address) })
 	slices.Sort(p.Warnings)
@@ -317,6 +327,37 @@ func changeOf(d manifest.Desired) Change {
 		c.Size = d.Source.Size
 	}
 	return c
+}
+
+// isEmpty reports whether d is a local file of no bytes, which Frame.io does not accept.
+func isEmpty(d manifest.Desired) bool {
+	return d.Source.Kind == source.Local && d.Source.Size == 0
+}
+
+// EmptyFiles returns the addresses of the empty local files among files, which a plan skips.
+func EmptyFiles(files []manifest.Desired) []string {
+	var out []string
+	for _, d := range files {
+		if isEmpty(d) {
+			out = append(out, d.Address)
+		}
+	}
+	return out
+}
+
+// SkippedEmptyNote is the one note that plan and validate give about the empty local files at
+// addrs: Frame.io does not accept them, so they are skipped (neither uploaded nor counted as
+// changes) until they have content. It names the first few.
+func SkippedEmptyNote(addrs []string) string {
+	const shown = 5
+	if len(addrs) == 1 {
+		return "skipped " + addrs[0] + ": Frame.io does not accept empty files"
+	}
+	list := strings.Join(addrs[:min(shown, len(addrs))], ", ")
+	if len(addrs) > shown {
+		list += fmt.Sprintf(" and %d more", len(addrs)-shown)
+	}
+	return fmt.Sprintf("skipped %d empty files (Frame.io does not accept empty files): %s", len(addrs), list)
 }
 
 // folderID returns the Frame.io id of the folder at dir, or "" when apply must create it.

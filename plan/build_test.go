@@ -437,3 +437,34 @@ func TestBuildInAnyOrder(t *testing.T) {
 		t.Errorf("a repeated address: got error %v, want one saying it is desired twice", err)
 	}
 }
+
+// TestBuildSkipsEmptyFiles: Frame.io does not accept empty files, so an empty local file is
+// no change, tracked or not, and is not pruned either; the plan notes them once.
+func TestBuildSkipsEmptyFiles(t *testing.T) {
+	full := local("/A/full.mov", 10, t0)
+	fresh := local("/A/fresh.txt", 0, t0)
+	emptied := local("/A/emptied.mov", 0, t0)
+	st := newState(map[string]*state.Entry{
+		full.Address:    entry(localSource(full, "0123456789"), "f1"),
+		emptied.Address: entry(source.Identity{Kind: source.Local, Path: emptied.Source.Path, Size: 5, Hash: digest("12345")}, "f2"),
+	})
+	files := []manifest.Desired{emptied, fresh, withSource(full, localSource(full, "0123456789"))}
+	p, err := Build(Inputs{Files: files, State: st, Prune: true, Target: manifest.Target{Project: "Dailies"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Changes) != 0 {
+		t.Errorf("changes = %+v, want none", p.Changes)
+	}
+	want := []string{"skipped 2 empty files (Frame.io does not accept empty files): /A/emptied.mov, /A/fresh.txt"}
+	if diff := cmp.Diff(want, p.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	if p.Unchanged != 1 {
+		t.Errorf("unchanged = %d, want 1 (the empty files are neither changes nor up to date)", p.Unchanged)
+	}
+	if got := SkippedEmptyNote([]string{"/a", "/b", "/c", "/d", "/e", "/f", "/g"}); got !=
+		"skipped 7 empty files (Frame.io does not accept empty files): /a, /b, /c, /d, /e and 2 more" {
+		t.Errorf("note of many = %q", got)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/plan"
 )
 
 // manifestFlag is the -f flag shared by the commands that read a manifest.
@@ -59,6 +60,9 @@ func (c *validateCmd) Run(io *stdio) error {
 	m, exp, err := c.load(io.Err)
 	if err != nil {
 		return err
+	}
+	if empty := plan.EmptyFiles(exp.Files); len(empty) > 0 {
+		fmt.Fprintf(io.Err, "warning: %s\n", plan.SkippedEmptyNote(empty))
 	}
 	fmt.Fprintln(io.Out, exp.Summary(m))
 	return nil
