@@ -7,10 +7,14 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/fiosync/fiosync/internal/escape"
 )
 
 // WriteList writes one line per entry, sorted by address, for
-// `fiosync state list`: address, status, source kind, size and file id.
+// `fiosync state list`: address, status, source kind, size and file id. A state
+// file is input like any other, so every value is escaped for the terminal
+// (escape.Text): none can add a line, a column or a control sequence.
 func (s *State) WriteList(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, addr := range s.Addresses() {
@@ -19,7 +23,8 @@ func (s *State) WriteList(w io.Writer) error {
 		if e.Source.Kind == KindLocal {
 			size = formatBytes(e.Source.Size)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", addr, e.Status, e.Source.Kind, size, e.FileID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", escape.Text(addr), escape.Text(string(e.Status)),
+			escape.Text(string(e.Source.Kind)), size, escape.Text(e.FileID))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write state list: %w", err)
@@ -28,8 +33,8 @@ func (s *State) WriteList(w io.Writer) error {
 }
 
 // Describe writes the entry at address in human form, for
-// `fiosync state show ADDRESS`. It returns an error matching ErrNoEntry when
-// there is none.
+// `fiosync state show ADDRESS`, every value escaped as WriteList does. It
+// returns an error matching ErrNoEntry when there is none.
 func (s *State) Describe(w io.Writer, address string) error {
 	e, ok := s.Entries[address]
 	if !ok || e == nil {
@@ -39,7 +44,7 @@ func (s *State) Describe(w io.Writer, address string) error {
 	tw := tabwriter.NewWriter(&b, 0, 0, 1, ' ', 0)
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
+			fmt.Fprintf(tw, "%s:\t%s\n", k, escape.Text(v))
 		}
 	}
 	row("address", address)

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/alecthomas/kong"
 	"golang.org/x/term"
+
+	"github.com/fiosync/fiosync/internal/escape"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -146,7 +149,12 @@ func report(ctx context.Context, err error, w io.Writer) int {
 		fmt.Fprintln(w, "fiosync: interrupted; work done so far is saved in the state. Run the same command again to continue.")
 		return exitInterrupt
 	}
-	fmt.Fprintf(w, "Error: %v\n", err)
+	// An error may quote names from anywhere; each of its lines is escaped for the terminal.
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = escape.Text(l)
+	}
+	fmt.Fprintf(w, "Error: %s\n", strings.Join(lines, "\n"))
 	if coded != nil {
 		return coded.code
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state"
@@ -232,7 +233,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		return nil, fmt.Errorf("plan would delete %d files, and --max-delete 0 allows none; check the manifest, or raise --max-delete if that is intended: %w", n, plan.ErrTooManyDeletes)
 	}
 	for _, w := range p.Warnings {
-		fmt.Fprintf(errw, "warning: %s\n", w)
+		fmt.Fprintf(errw, "warning: %s\n", escape.Text(w)) // they name Frame.io folders and ids
 	}
 	return p, nil
 }
