@@ -11,6 +11,7 @@ import (
 
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state"
@@ -95,11 +96,12 @@ func (c *importCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		return err
 	}
 
-	src := e.Source.URL
+	// The address, the source and the id and name Frame.io answered are all untrusted text.
+	src := escape.Text(e.Source.URL)
 	if d.Kind == manifest.Local {
-		src = fmt.Sprintf("%s (%s, %s)", d.RelPath, formatBytes(e.Source.Size), e.Source.Hash)
+		src = fmt.Sprintf("%s (%s, %s)", escape.Text(d.RelPath), formatBytes(e.Source.Size), e.Source.Hash)
 	}
-	fmt.Fprintf(io.Out, "Imported %s: Frame.io file %s (%q, %s) from %s.\n", d.Address, f.ID, f.Name, formatBytes(f.FileSize), src)
+	fmt.Fprintf(io.Out, "Imported %s: Frame.io file %s (%q, %s) from %s.\n", escape.Text(d.Address), escape.Text(f.ID), f.Name, formatBytes(f.FileSize), src)
 	fmt.Fprintf(io.Out, "Recorded in %s; the next plan sees the address as delivered.\n", s.backend)
 	return nil
 }
@@ -120,13 +122,13 @@ func (c *importCmd) check(f *frameio.File, d manifest.Desired, t state.Target, i
 			return sizeMismatch(d, d.Info.Size(), f)
 		}
 		fmt.Fprintf(io.Err, "warning: %s has %s and Frame.io file %s has %s; recording it anyway (--force)\n",
-			d.RelPath, formatBytes(d.Info.Size()), f.ID, formatBytes(f.FileSize))
+			escape.Text(d.RelPath), formatBytes(d.Info.Size()), escape.Text(f.ID), formatBytes(f.FileSize))
 	}
 	if f.Name != d.Name {
-		fmt.Fprintf(io.Err, "warning: Frame.io file %s is named %q, not %q; recording it for %s anyway\n", f.ID, f.Name, d.Name, d.Address)
+		fmt.Fprintf(io.Err, "warning: Frame.io file %s is named %q, not %q; recording it for %s anyway\n", escape.Text(f.ID), f.Name, d.Name, escape.Text(d.Address))
 	}
 	if d.Kind == manifest.Remote {
-		fmt.Fprintf(io.Err, "warning: %s comes from a URL; fiosync cannot compare its content with Frame.io file %s\n", d.Address, f.ID)
+		fmt.Fprintf(io.Err, "warning: %s comes from a URL; fiosync cannot compare its content with Frame.io file %s\n", escape.Text(d.Address), escape.Text(f.ID))
 	}
 	return nil
 }
