@@ -75,6 +75,9 @@ type session struct {
 // openSession parses the manifest, locks the state, then expands the manifest and loads the
 // state at the same time (plan.Read). The caller must call close.
 func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op string, errw io.Writer) (*session, error) {
+	if pgstate.IsURL(sf.State) {
+		held.addConnString("the state URL", sf.State) // before the manifest may expand it
+	}
 	m, err := loadManifest(mf.File)
 	if err != nil {
 		return nil, manifestError(errw, err)
