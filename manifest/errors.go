@@ -54,11 +54,12 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// oneLine escapes control characters (a newline in a key, say) so that every problem stays
-// on one line: editors, CI annotations and the FuzzLoad invariant read one problem per line.
+// oneLine escapes control characters (a newline in a key, say) and the other characters that
+// do not print (bidi controls, say) so that every problem stays on one line and reads as
+// written: editors, CI annotations and the FuzzLoad invariant read one problem per line.
 // Keys and values come from the user's file, so anything can be in them.
 func oneLine(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) {
+	if !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
 		return s
 	}
 	q := strconv.Quote(s)

@@ -357,6 +357,10 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 				cReal = real + sep + name
 			}
 			cDisk := joinRel(relDisk, name)
+			if hasControl(name) {
+				w.fail(badName("directory", w.rel(cDisk)))
+				continue
+			}
 			if w.loops(cReal) {
 				w.fail(fmt.Sprintf("symlink loop: %q leads back into a directory being walked", w.rel(cDisk)))
 				continue
@@ -379,6 +383,10 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 		}
 		if !typ.IsRegular() {
 			w.warn(fmt.Sprintf("skipped %s %q", typeName(typ), relPrefix+name))
+			continue
+		}
+		if hasControl(name) {
+			w.fail(badName("file", relPrefix+name))
 			continue
 		}
 		if info == nil {
@@ -490,6 +498,13 @@ func (x *expander) dedupe() {
 		}
 		x.errs = append(x.errs, &Error{File: x.m.Path, Pos: u.Pos, Field: u.Field(""), Msg: msg})
 	}
+}
+
+// badName is the refusal of a file or directory whose name holds control characters, as
+// "name:" and "to:" refuse them: such a name would reach plans, state and Frame.io, where a
+// newline or an escape sequence can forge or hide lines. %q shows the name escaped.
+func badName(kind, rel string) string {
+	return fmt.Sprintf("%s name %q contains control characters; rename it, or exclude it", kind, rel)
 }
 
 // reason returns the cause of a file-system error without the path, which

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/fiosync/fiosync/internal/display"
+	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/source"
 )
 
@@ -76,25 +77,27 @@ func symbol(a Action) (string, string) {
 	}
 }
 
-// row is one change laid out in columns: address, kind, detail (size or URL), note.
+// row is one change laid out in columns: address, kind, detail (size or URL), note. Names,
+// URLs and ids come from the manifest, the disk, the state or Frame.io, so they are escaped
+// for the terminal (escape.Text): a name cannot add a line or a control sequence.
 type row struct {
 	action                     Action
 	address, kind, detail, why string
 }
 
 func rowOf(c Change) row {
-	r := row{action: c.Action, address: c.Address, kind: string(c.Kind)}
+	r := row{action: c.Action, address: escape.Text(c.Address), kind: string(c.Kind)}
 	switch {
 	case c.Action == Delete:
 		r.kind = "prune"
 	case c.Kind == source.Remote:
-		r.detail = c.Source.URL
+		r.detail = escape.Text(c.Source.URL)
 	default:
 		r.detail = display.Bytes(c.Size)
 	}
 	switch {
 	case c.Action == Adopt:
-		r.why = "adopt " + existingID(c)
+		r.why = "adopt " + escape.Text(existingID(c))
 	case c.Action == Update && c.OnChange != "":
 		r.why = fmt.Sprintf("%s (%s)", c.Reason, c.OnChange)
 	case c.Action == Delete || c.Reason == ReasonNew:
@@ -149,7 +152,7 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 		fmt.Fprintf(bw, "\nNote: %s no longer in the manifest; fiosync leaves %s in Frame.io (set prune: true to delete %s):\n",
 			display.Count(n, "file is", "files are"), display.Pick(n, "it", "them"), display.Pick(n, "it", "them"))
 		for _, a := range p.Untracked {
-			fmt.Fprintf(bw, "  %s\n", a)
+			fmt.Fprintf(bw, "  %s\n", escape.Text(a))
 		}
 	}
 	return bw.Flush()
@@ -289,7 +292,8 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	return nil
 }
 
-// markdownRow is one table row; the address sits in a code span with pipes escaped.
+// markdownRow is one table row; the address and the file id sit in code spans that nothing
+// in them can break out of (escape.Markdown).
 func markdownRow(c Change) string {
 	mark, _ := symbol(c.Action)
 	size := ""
@@ -299,24 +303,9 @@ func markdownRow(c Change) string {
 	reason := c.Reason
 	switch {
 	case c.Action == Adopt:
-		reason = fmt.Sprintf("%s (file %s)", c.Reason, codeSpan(existingID(c)))
+		reason = fmt.Sprintf("%s (file %s)", c.Reason, escape.Markdown(existingID(c)))
 	case c.Action == Update && c.OnChange != "":
 		reason = fmt.Sprintf("%s (%s)", c.Reason, c.OnChange)
 	}
-	return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mark, codeSpan(c.Address), c.Kind, size, reason)
-}
-
-// codeSpan wraps s in backticks that cannot clash with backticks inside it, and escapes the
-// pipes that would end a table cell.
-func codeSpan(s string) string {
-	fence := "`"
-	for strings.Contains(s, fence) {
-		fence += "`"
-	}
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\n", " ")
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		s = " " + s + " "
-	}
-	return fence + s + fence
+	return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mark, escape.Markdown(c.Address), c.Kind, size, reason)
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/alecthomas/kong"
 	"golang.org/x/term"
 
+	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state/store"
 )
@@ -164,7 +166,12 @@ func report(ctx context.Context, err error, w io.Writer) int {
 		fmt.Fprintln(w, "fiosync: interrupted; work done so far is saved in the state. Run the same command again to continue.")
 		return exitInterrupt
 	}
-	fmt.Fprintf(w, "Error: %v%s\n", err, remedy(err))
+	// An error may quote names from anywhere; each of its lines is escaped for the terminal.
+	lines := strings.Split(err.Error()+remedy(err), "\n")
+	for i, l := range lines {
+		lines[i] = escape.Text(l)
+	}
+	fmt.Fprintf(w, "Error: %s\n", strings.Join(lines, "\n"))
 	if coded != nil {
 		return coded.code
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/internal/display"
+	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/source"
@@ -90,11 +91,12 @@ func (c *importCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if e == nil || res.Adopted != 1 {
 		return fmt.Errorf("import %s: the file was not recorded", d.Address)
 	}
-	src := e.Source.URL
+	// The address, the source and the id and name Frame.io answered are all untrusted text.
+	src := escape.Text(e.Source.URL)
 	if d.Source.Kind == source.Local {
-		src = fmt.Sprintf("%s (%s, %s)", e.Source.Path, display.Bytes(e.Source.Size), e.Source.Hash)
+		src = fmt.Sprintf("%s (%s, %s)", escape.Text(e.Source.Path), display.Bytes(e.Source.Size), e.Source.Hash)
 	}
-	fmt.Fprintf(io.Out, "Imported %s: Frame.io file %s (%q, %s) from %s.\n", d.Address, f.ID, f.Name, display.Bytes(f.FileSize), src)
+	fmt.Fprintf(io.Out, "Imported %s: Frame.io file %s (%q, %s) from %s.\n", escape.Text(d.Address), escape.Text(f.ID), f.Name, display.Bytes(f.FileSize), src)
 	fmt.Fprintf(io.Out, "Recorded in %s; the next plan sees the address as delivered.\n", s.backend)
 	return nil
 }
@@ -111,13 +113,13 @@ func (c *importCmd) check(f *frameio.File, d manifest.Desired, t state.Target, i
 	}
 	if d.Source.Kind == source.Local && d.Source.Size != f.FileSize && c.Force {
 		fmt.Fprintf(io.Err, "warning: %s has %s and Frame.io file %s has %s; recording it anyway (--force)\n",
-			d.Source.Path, display.Bytes(d.Source.Size), f.ID, display.Bytes(f.FileSize))
+			escape.Text(d.Source.Path), display.Bytes(d.Source.Size), escape.Text(f.ID), display.Bytes(f.FileSize))
 	}
 	if f.Name != d.Name {
-		fmt.Fprintf(io.Err, "warning: Frame.io file %s is named %q, not %q; recording it for %s anyway\n", f.ID, f.Name, d.Name, d.Address)
+		fmt.Fprintf(io.Err, "warning: Frame.io file %s is named %q, not %q; recording it for %s anyway\n", escape.Text(f.ID), f.Name, d.Name, escape.Text(d.Address))
 	}
 	if d.Source.Kind == source.Remote {
-		fmt.Fprintf(io.Err, "warning: %s comes from a URL; fiosync cannot compare its content with Frame.io file %s\n", d.Address, f.ID)
+		fmt.Fprintf(io.Err, "warning: %s comes from a URL; fiosync cannot compare its content with Frame.io file %s\n", escape.Text(d.Address), escape.Text(f.ID))
 	}
 	return nil
 }

@@ -8,8 +8,8 @@ import (
 )
 
 // TestImportDirection keeps the package graph one-way: cmd -> apply -> plan -> {manifest,
-// state, frameio}, with the leaves source (content identity) and internal/display (how
-// values are written) below them all, the state's encoding and backends below the model's
+// state, frameio}, with the leaves source (content identity), internal/display (how values
+// are written) and internal/escape (how untrusted text is written) below them all, the state's encoding and backends below the model's
 // users, and the emulator apart from everything, so the client and the emulator cannot
 // share a mistake. Each package may depend, directly or not, on exactly the project packages
 // listed for it.
@@ -18,6 +18,7 @@ func TestImportDirection(t *testing.T) {
 	allowed := map[string][]string{
 		"source":           {},
 		"internal/display": {},
+		"internal/escape":  {},
 		"frameio":          {},
 		"emulator":         {},
 		"auth":             {},
@@ -26,8 +27,8 @@ func TestImportDirection(t *testing.T) {
 		"state/statefile":  {"state", "source"},
 		"state/store":      {"state", "state/statefile", "source"},
 		"state/pgstate":    {"state", "state/statefile", "state/store", "source"},
-		"plan":             {"manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display"},
-		"apply":            {"plan", "manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display"},
+		"plan":             {"manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape"},
+		"apply":            {"plan", "manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape"},
 
 		"state/statetest":       {"state", "source"},
 		"state/store/storetest": {"state", "state/store", "state/statefile", "source"},

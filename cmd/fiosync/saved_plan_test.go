@@ -188,7 +188,9 @@ func TestSavedPlanTampered(t *testing.T) {
 	}{
 		{"prune turned off", func() { write("fiosync.yaml", strings.Replace(manifest, "prune: true", "prune: false", 1)) },
 			func() { write("fiosync.yaml", manifest) }},
-		{"on_change changed", func() { write("fiosync.yaml", strings.Replace(manifest, "on_change: version", "on_change: replace", 1)) },
+		{"on_change changed", func() {
+			write("fiosync.yaml", strings.Replace(manifest, "on_change: version", "on_change: replace", 1))
+		},
 			func() { write("fiosync.yaml", manifest) }},
 		{"project changed", func() { write("fiosync.yaml", strings.Replace(manifest, "project: Sandbox", "project: Elsewhere", 1)) },
 			func() { write("fiosync.yaml", manifest) }},

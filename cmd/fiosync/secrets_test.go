@@ -82,6 +82,9 @@ func TestNoCredentialLeaves(t *testing.T) {
 	t.Setenv("PGPASSWORD", pgPassword)
 	t.Setenv("GITHUB_TOKEN", githubToken)
 	t.Setenv("FIOSYNC_STATE", "")
+	// The state URL's password is held from the start, as in a CI job whose environment
+	// carries the database URL; the --state runs below pass it by flag too.
+	t.Setenv("DATABASE_URL", "postgres://fiosync:"+urlPassword+"@127.0.0.1:1/fiosync")
 	t.Setenv("NO_COLOR", "1")
 	dir := t.TempDir()
 	t.Chdir(dir)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state"
@@ -70,6 +71,9 @@ type session struct {
 // openSession parses the manifest, locks the state, then expands the manifest and loads the
 // state at the same time (plan.Read). The caller must call close.
 func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op string, errw io.Writer) (*session, error) {
+	if pgstate.IsURL(sf.State) {
+		held.addConnString("the state URL", sf.State) // before the manifest may expand it
+	}
 	m, err := loadManifest(mf.File)
 	if err != nil {
 		return nil, manifestError(errw, err)
@@ -167,7 +171,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		return nil, err
 	}
 	for _, w := range p.Warnings {
-		fmt.Fprintf(errw, "warning: %s\n", w)
+		fmt.Fprintf(errw, "warning: %s\n", escape.Text(w)) // they name Frame.io folders and ids
 	}
 	return p, nil
 }

@@ -8,12 +8,15 @@ import (
 	"time"
 
 	"github.com/fiosync/fiosync/internal/display"
+	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
 // writeStateList writes one line per entry of s, sorted by address, for `fiosync state
-// list`: address, status, source kind, size and file id.
+// list`: address, status, source kind, size and file id. A state file is input like any
+// other, so every value is escaped for the terminal (escape.Text): none can add a line, a
+// column or a control sequence.
 func writeStateList(w io.Writer, s *state.State) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, addr := range s.Addresses() {
@@ -22,7 +25,8 @@ func writeStateList(w io.Writer, s *state.State) error {
 		if e.Source.Kind == source.Local {
 			size = display.Bytes(e.Source.Size)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", addr, e.Status, e.Source.Kind, size, e.FileID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", escape.Text(addr), escape.Text(string(e.Status)),
+			escape.Text(string(e.Source.Kind)), size, escape.Text(e.FileID))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write state list: %w", err)
@@ -41,7 +45,7 @@ func describeEntry(w io.Writer, s *state.State, address string) error {
 	tw := tabwriter.NewWriter(&b, 0, 0, 1, ' ', 0)
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
+			fmt.Fprintf(tw, "%s:\t%s\n", k, escape.Text(v))
 		}
 	}
 	row("address", address)

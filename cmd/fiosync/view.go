@@ -14,6 +14,7 @@ import (
 
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/internal/display"
+	"github.com/fiosync/fiosync/internal/escape"
 )
 
 // applyView renders apply's events in one of three forms:
@@ -64,7 +65,9 @@ func newApplyView(io *stdio, g *Globals, asJSON bool) *applyView {
 	return v
 }
 
-// Event implements apply.Observer.
+// Event implements apply.Observer. Addresses, notes and errors carry names from the
+// manifest, the disk and Frame.io, so the text forms escape them (escape.Text): one event is
+// one line, and no name reaches the terminal as a control sequence. JSON needs no escaping.
 func (v *applyView) Event(e apply.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -74,6 +77,7 @@ func (v *applyView) Event(e apply.Event) {
 		}
 		return
 	}
+	addr := escape.Text(e.Address)
 	switch e.Type {
 	case apply.EventStart:
 		v.files = e.Files
@@ -91,7 +95,7 @@ func (v *applyView) Event(e apply.Event) {
 	case apply.EventFileStart:
 		if v.live != nil && e.Total > 0 {
 			v.bars[e.Address] = &fileBar{size: e.Total, bar: v.live.AddBar(e.Total, mpb.BarRemoveOnComplete(),
-				mpb.PrependDecorators(decor.Name(shorten(e.Address, 40)+" ", decor.WCSyncWidth), decor.CountersKibiByte("% .1f / % .1f")),
+				mpb.PrependDecorators(decor.Name(shorten(addr, 40)+" ", decor.WCSyncWidth), decor.CountersKibiByte("% .1f / % .1f")),
 				mpb.AppendDecorators(decor.Percentage()))}
 		}
 	case apply.EventProgress:
@@ -103,18 +107,18 @@ func (v *applyView) Event(e apply.Event) {
 	case apply.EventFileDone:
 		v.done++
 		v.endBar(e.Address, true)
-		fmt.Fprintf(v.out, "  done    %s  %s%s\n", e.Address, display.Bytes(e.Bytes), noteSuffix(e.Note))
+		fmt.Fprintf(v.out, "  done    %s  %s%s\n", addr, display.Bytes(e.Bytes), noteSuffix(e.Note))
 	case apply.EventFileFailed:
 		v.failed++
 		v.endBar(e.Address, false)
-		fmt.Fprintf(v.out, "  FAILED  %s: %s\n", e.Address, e.Error)
+		fmt.Fprintf(v.out, "  FAILED  %s: %s\n", addr, escape.Text(e.Error))
 	case apply.EventFileSkipped:
 		v.endBar(e.Address, false)
-		fmt.Fprintf(v.out, "  stopped %s (interrupted; the next apply resumes it)\n", e.Address)
+		fmt.Fprintf(v.out, "  stopped %s (interrupted; the next apply resumes it)\n", addr)
 	case apply.EventDelete:
-		fmt.Fprintf(v.out, "  deleted %s%s\n", e.Address, noteSuffix(e.Note))
+		fmt.Fprintf(v.out, "  deleted %s%s\n", addr, noteSuffix(e.Note))
 	case apply.EventFolder:
-		fmt.Fprintf(v.out, "  folder  %s\n", e.Address)
+		fmt.Fprintf(v.out, "  folder  %s\n", addr)
 	}
 	if now := time.Now(); v.live == nil && e.Type != apply.EventSummary && now.Sub(v.lastReport) >= summaryEvery {
 		v.lastReport = now
@@ -143,15 +147,16 @@ func noteSuffix(note string) string {
 	if note == "" {
 		return ""
 	}
-	return "  (" + note + ")"
+	return "  (" + escape.Text(note) + ")"
 }
 
-// shorten keeps the end of an address, which names the file.
+// shorten keeps the last n-1 characters of an (escaped) address, which name the file.
 func shorten(s string, n int) string {
-	if len(s) <= n {
+	r := []rune(s)
+	if len(r) <= n {
 		return s
 	}
-	return "…" + s[len(s)-n+1:]
+	return "…" + string(r[len(r)-n+1:])
 }
 
 // finish closes the live display and prints the closing summary (the JSON stream already
