@@ -236,7 +236,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	var total int64
 	for i, ch := range r.plan.Changes {
 		switch ch.Action {
-		case plan.Create, plan.Update:
+		case plan.Create, plan.Update, plan.Finish:
 			uploads = append(uploads, i)
 			total += ch.Size
 		case plan.Adopt:
@@ -250,7 +250,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	results := make([]FileResult, len(r.plan.Changes))
 	for i, ch := range r.plan.Changes {
 		results[i] = FileResult{Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Outcome: Skipped}
-		if ch.Action != plan.Create && ch.Action != plan.Update && ch.Action != plan.Delete && ch.Action != plan.Adopt {
+		if !slices.Contains([]plan.Action{plan.Create, plan.Update, plan.Finish, plan.Delete, plan.Adopt}, ch.Action) {
 			results[i].Outcome = Failed
 			results[i].Err = fmt.Errorf("apply %q: unknown action %q", ch.Address, ch.Action)
 		}

@@ -32,11 +32,30 @@ func (r *run) applyFile(ctx context.Context, ch plan.Change) FileResult {
 	if err != nil {
 		return r.failed(ctx, res, err)
 	}
+	r.emit(Event{Type: EventFileStart, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Total: ch.Size})
+	if (ch.Action == plan.Update || ch.Action == plan.Finish) && ch.Prior != nil && ch.Prior.Status == state.StatusComplete && ch.Prior.Followup != nil {
+		// An earlier apply owes the prior file its on_change step: run it first, so this
+		// update starts from a finished entry (and a finish change is only that). A create
+		// that uploads again (the file is gone from Frame.io) carries the step instead.
+		prior := ch.Prior.Clone()
+		note, err := r.followup(ctx, ch.Address, folderID, prior, true)
+		if err != nil {
+			return r.failed(ctx, res, err)
+		}
+		if ch.Action == plan.Finish {
+			res.Outcome, res.FileID, res.Note = Done, prior.FileID, note
+			r.emit(Event{Type: EventFileDone, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, FileID: prior.FileID, Note: note})
+			return res
+		}
+		ch.Prior = prior
+	}
+	if ch.Action == plan.Finish {
+		return r.failed(ctx, res, fmt.Errorf("finish %q: the state owes it no on_change step; run fiosync plan again", ch.Address))
+	}
 	o, err := originOf(r.opts.Manifest, ch)
 	if err != nil {
 		return r.failed(ctx, res, err)
 	}
-	r.emit(Event{Type: EventFileStart, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Total: ch.Size})
 
 	var del delivery
 	if ch.Kind == source.Remote {
@@ -49,7 +68,7 @@ func (r *run) applyFile(ctx context.Context, ch plan.Change) FileResult {
 		return r.failed(ctx, res, err)
 	}
 	res.FileID = del.entry.FileID
-	note, err := r.finish(ctx, ch, folderID, del.entry)
+	note, err := r.finish(ctx, ch, folderID, del.entry, del.adopted)
 	res.Note = note
 	if del.adopted {
 		res.Outcome = Adopted
@@ -81,6 +100,31 @@ func (r *run) failed(ctx context.Context, res FileResult, err error) FileResult 
 	return res
 }
 
+// followupOf returns the on_change step a new upload for ch owes: for an update of a complete
+// file, stack onto it (version) or delete it (replace); for a create that redoes an upload
+// which still owed one (an interrupted update, or a file gone from Frame.io), that step.
+func followupOf(ch plan.Change) *state.Followup {
+	prior := ch.Prior
+	if prior == nil {
+		return nil
+	}
+	if ch.Action == plan.Update && prior.Status == state.StatusComplete && prior.FileID != "" {
+		switch ch.OnChange {
+		case manifest.OnChangeReplace:
+			return &state.Followup{Step: state.StepDelete, FileID: prior.FileID}
+		case manifest.OnChangeKeep:
+			return nil
+		default:
+			return &state.Followup{Step: state.StepStack, FileID: prior.FileID}
+		}
+	}
+	if prior.Followup != nil {
+		f := *prior.Followup
+		return &f
+	}
+	return nil
+}
+
 // carried returns the Previous list and version stack a new entry for ch starts with: the
 // prior's, plus the prior file itself when this is an update of a complete file (the old file
 // stays known to the state until on_change has dealt with it).
@@ -95,41 +139,81 @@ func carried(ch plan.Change) ([]string, string) {
 	return prev, ch.Prior.VersionStackID
 }
 
-// finish applies an update's on_change to the old file and saves the entry as complete. It
-// returns a note for the result, and an error when the on_change step failed (the entry is
-// saved anyway: the new file is delivered).
-func (r *run) finish(ctx context.Context, ch plan.Change, folderID string, e *state.Entry) (string, error) {
+// finish saves e, a file delivered for ch and confirmed complete, together with the outcome
+// of its on_change step (its Followup, written ahead with the upload). It returns a note for
+// the result, and an error when the step failed: e is saved complete anyway, with its
+// Followup kept, so the next plan shows the address as not finished. resumed says the
+// upload was found complete after an interruption, when the step may have run already.
+func (r *run) finish(ctx context.Context, ch plan.Change, folderID string, e *state.Entry, resumed bool) (string, error) {
+	if e.Followup == nil {
+		if ch.Action == plan.Update && ch.OnChange == manifest.OnChangeKeep {
+			return "kept previous", r.saveEntry(ctx, ch.Address, e)
+		}
+		return "", r.saveEntry(ctx, ch.Address, e)
+	}
+	return r.followup(ctx, ch.Address, folderID, e, resumed)
+}
+
+// followup runs e's Followup and saves e: without the Followup when the step succeeded, with
+// it when it failed (the error says why). again says the step may have run before, in an
+// apply that was interrupted: a stack then checks first whether the file already sits in one.
+func (r *run) followup(ctx context.Context, address, folderID string, e *state.Entry, again bool) (string, error) {
 	var note string
 	var stepErr error
-	if ch.Action == plan.Update && ch.Prior != nil && ch.Prior.Status == state.StatusComplete &&
-		ch.Prior.FileID != "" && ch.Prior.FileID != e.FileID {
-		old := ch.Prior.FileID
-		switch ch.OnChange {
-		case manifest.OnChangeReplace:
-			err := r.client.DeleteFile(ctx, r.account, old)
-			if err == nil || frameio.IsNotFound(err) {
-				e.Previous = slices.DeleteFunc(e.Previous, func(id string) bool { return id == old })
-				note = "replaced"
-				r.emit(Event{Type: EventDelete, Address: ch.Address, FileID: old, Note: "replaced"})
-			} else {
-				stepErr = fmt.Errorf("delete replaced file %s: %w", old, err)
-			}
-		case manifest.OnChangeKeep:
-			note = "kept previous"
-		default: // version
-			stack, err := r.stackVersion(ctx, folderID, old, e.FileID)
-			if err == nil {
-				e.VersionStackID = stack
-				note = "version stacked"
-			} else {
-				stepErr = fmt.Errorf("stack version on %s: %w", old, err)
-			}
+	switch f := e.Followup; f.Step {
+	case state.StepDelete:
+		err := r.client.DeleteFile(ctx, r.account, f.FileID)
+		if err == nil || frameio.IsNotFound(err) {
+			e.Previous = slices.DeleteFunc(e.Previous, func(id string) bool { return id == f.FileID })
+			note = "replaced"
+			r.emit(Event{Type: EventDelete, Address: address, FileID: f.FileID, Note: "replaced"})
+		} else {
+			stepErr = fmt.Errorf("delete replaced file %s: %w", f.FileID, err)
 		}
+	case state.StepStack:
+		stack, err := r.stackOnce(ctx, folderID, f.FileID, e.FileID, again)
+		switch {
+		case err == nil:
+			e.VersionStackID = stack
+			note = "version stacked"
+		case frameio.IsNotFound(err) && r.gone(ctx, f.FileID):
+			// The earlier version was deleted in Frame.io: there is nothing to stack onto.
+			e.Previous = slices.DeleteFunc(e.Previous, func(id string) bool { return id == f.FileID })
+			note = "earlier version gone from Frame.io; not stacked"
+		default:
+			stepErr = fmt.Errorf("stack version on %s: %w", f.FileID, err)
+		}
+	default:
+		stepErr = fmt.Errorf("on_change step %q of %s: unknown step", f.Step, address)
 	}
-	if err := r.saveEntry(ctx, ch.Address, e); err != nil {
+	if stepErr == nil {
+		e.Followup = nil
+	}
+	if err := r.saveEntry(ctx, address, e); err != nil {
 		return note, errors.Join(stepErr, err)
 	}
 	return note, stepErr
+}
+
+// gone reports whether Frame.io says the file id no longer exists.
+func (r *run) gone(ctx context.Context, id string) bool {
+	_, err := r.client.File(ctx, r.account, id)
+	return frameio.IsNotFound(err)
+}
+
+// stackOnce stacks newID on old, unless again and newID already sits in a version stack
+// (an interrupted apply stacked it before its state was saved).
+func (r *run) stackOnce(ctx context.Context, folderID, old, newID string, again bool) (string, error) {
+	if again {
+		f, err := r.client.File(ctx, r.account, newID)
+		if err != nil {
+			return "", err
+		}
+		if f.ParentID != "" && f.ParentID != folderID {
+			return f.ParentID, nil
+		}
+	}
+	return r.stackVersion(ctx, folderID, old, newID)
 }
 
 // stackVersion stacks newID on old and returns the stack's id. The old file may already sit
@@ -155,7 +239,9 @@ func (r *run) stackVersion(ctx context.Context, folderID, old, newID string) (st
 	}
 }
 
-// pending records fileID as the address's pending upload, before any byte is sent.
+// pending records fileID as the address's pending upload, before any byte is sent, with the
+// on_change step the upload owes its prior file (followupOf): written ahead, so an apply
+// interrupted at any point still runs it.
 func (r *run) pending(ctx context.Context, ch plan.Change, folderID, fileID string, src source.Identity) (*state.Entry, error) {
 	prev, stack := carried(ch)
 	e := &state.Entry{
@@ -166,6 +252,7 @@ func (r *run) pending(ctx context.Context, ch plan.Change, folderID, fileID stri
 		Previous:       prev,
 		Status:         state.StatusPending,
 		CreatedAt:      r.opts.Now().UTC(),
+		Followup:       followupOf(ch),
 	}
 	if err := r.saveEntry(ctx, ch.Address, e); err != nil {
 		return nil, err
@@ -312,6 +399,9 @@ func (r *run) removeStrays(ctx context.Context, folderID, name string, size int6
 	since = since.Add(-clockSkew)
 	var strays []string
 	for f, err := range r.client.Files(ctx, r.account, folderID) {
+		if frameio.IsNotFound(err) {
+			return nil // the folder is gone, and the files it held with it
+		}
 		if err != nil {
 			return fmt.Errorf("list files: %w", err)
 		}
@@ -344,9 +434,17 @@ func sleep(ctx context.Context, d time.Duration) error {
 func (r *run) deleteFile(ctx context.Context, ch plan.Change) FileResult {
 	res := FileResult{Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Outcome: Failed}
 	var err error
-	if ch.Prior != nil && ch.Prior.FileID != "" {
-		res.FileID = ch.Prior.FileID
-		err = r.deleteRemote(ctx, ch.Prior.FileID)
+	switch prior := ch.Prior; {
+	case prior != nil && prior.FileID != "":
+		res.FileID = prior.FileID
+		err = r.deleteRemote(ctx, prior.FileID)
+	case prior != nil && prior.Status == state.StatusPending && prior.ParentID != "":
+		// An interrupted create whose answer was lost: remove what it may have made.
+		size := int64(-1)
+		if prior.Source.Kind == source.Local {
+			size = prior.Source.Size
+		}
+		err = r.removeStrays(ctx, prior.ParentID, ch.Name, size, prior.CreatedAt)
 	}
 	if err == nil {
 		err = r.save(ctx, func(s *state.State) { delete(s.Entries, ch.Address) })

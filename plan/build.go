@@ -36,6 +36,9 @@ const (
 	ReasonNotInConfig = "no longer in the manifest"
 	ReasonAdopt       = "already in Frame.io"
 	ReasonImport      = "imported by id"
+	ReasonNotStacked  = "version not stacked yet"
+	ReasonAbandoned   = "interrupted upload no longer in the manifest"
+	ReasonNotDeleted  = "replaced file not deleted yet"
 )
 
 // ErrTooManyDeletes matches (errors.Is) the *DeleteLimitError Build returns when a plan
@@ -182,13 +185,14 @@ func Build(in Inputs) (*Plan, error) {
 	}
 	var deletes []string
 	for _, addr := range gone {
-		if !in.Prune {
+		e := st.Entries[addr]
+		interrupted := e.Status == state.StatusPending
+		if !in.Prune && !interrupted {
 			p.Untracked = append(p.Untracked, addr)
 			continue
 		}
-		e := st.Entries[addr]
 		folder, name := splitAddress(addr)
-		p.Changes = append(p.Changes, Change{
+		c := Change{
 			Address: addr,
 			Action:  Delete,
 			Kind:    e.Source.Kind,
@@ -197,7 +201,15 @@ func Build(in Inputs) (*Plan, error) {
 			Size:    e.Source.Size,
 			Reason:  ReasonNotInConfig,
 			Prior:   e.Clone(),
-		})
+		}
+		if interrupted {
+			// Not a delivery but the placeholder of an upload that never finished: it is
+			// cleaned up whatever prune says, and no delete bound counts it.
+			c.Reason = ReasonAbandoned
+			p.Changes = append(p.Changes, c)
+			continue
+		}
+		p.Changes = append(p.Changes, c)
 		deletes = append(deletes, addr)
 	}
 	if limit := maxDelete(in.MaxDelete); limit >= 0 && len(deletes) > limit {
@@ -250,6 +262,11 @@ func diff(d manifest.Desired, e *state.Entry, remote *Snapshot) (Change, bool) {
 		c.Action, c.Reason, c.OnChange = Update, ReasonContent, d.OnChange
 		if c.Kind == source.Remote {
 			c.Reason = ReasonURL
+		}
+	case e.Followup != nil:
+		c.Action, c.Size, c.Reason = Finish, 0, ReasonNotStacked
+		if e.Followup.Step == state.StepDelete {
+			c.Reason = ReasonNotDeleted
 		}
 	default:
 		return Change{}, false

@@ -6,12 +6,13 @@ import (
 	"github.com/fiosync/fiosync/state"
 )
 
-// FormatVersion is the version of the JSON plan output (plan --json).
-const FormatVersion = "1"
+// FormatVersion is the version of the JSON plan output (plan --json). Version 2 added the
+// finish action and its count in the summary.
+const FormatVersion = "2"
 
 // FileFormatVersion is the version of plan files (plan --out). Version 2 added the manifest's
-// name and a checksum of the content.
-const FileFormatVersion = "2"
+// name and a checksum of the content; version 3 the finish action and the entries' followups.
+const FileFormatVersion = "3"
 
 // Action is what apply does for one address.
 type Action string
@@ -26,6 +27,10 @@ const (
 	Update Action = "update"
 	// Delete removes a file fiosync uploaded that the manifest no longer lists (prune: true).
 	Delete Action = "delete"
+	// Finish runs the on_change step an earlier apply owes a tracked address and could not
+	// finish (its entry's Followup): stack the address's file onto its earlier version, or
+	// delete the earlier file it replaced. Nothing is uploaded.
+	Finish Action = "finish"
 	// Adopt records a file already in Frame.io for an address the state does not track, so
 	// nothing is uploaded (plan --adopt). The Change's Existing names the file: one in the
 	// destination folder with the address's name, uploaded, of the same size (local sources)

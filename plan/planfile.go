@@ -170,7 +170,7 @@ func Decode(data []byte) (*Plan, error) {
 
 func validChange(fc fileChange) error {
 	switch fc.Action {
-	case Create, Update, Delete, Adopt:
+	case Create, Update, Delete, Adopt, Finish:
 	default:
 		return fmt.Errorf("unknown action %q", fc.Action)
 	}
@@ -191,6 +191,8 @@ func validChange(fc fileChange) error {
 		return fmt.Errorf("%s of %q names an existing file; only adopts do", fc.Action, fc.Address)
 	case fc.Action != Create && fc.Action != Adopt && fc.Prior == nil:
 		return fmt.Errorf("%s of %q has no prior entry", fc.Action, fc.Address)
+	case fc.Action == Finish && fc.Prior.Followup == nil:
+		return fmt.Errorf("finish of %q has nothing to finish", fc.Address)
 	}
 	return nil
 }

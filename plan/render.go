@@ -18,6 +18,7 @@ type Summary struct {
 	Update    int   `json:"update"`
 	Delete    int   `json:"delete"`
 	Adopt     int   `json:"adopt"`
+	Finish    int   `json:"finish"`
 	Unchanged int   `json:"unchanged"`
 	Bytes     int64 `json:"bytes"` // bytes to upload from local files (remote sizes are unknown)
 }
@@ -36,6 +37,8 @@ func (p *Plan) Summary() Summary {
 			s.Delete++
 		case Adopt:
 			s.Adopt++
+		case Finish:
+			s.Finish++
 		}
 		if c.Action == Create || c.Action == Update {
 			s.Bytes += c.Size
@@ -72,6 +75,8 @@ func symbol(a Action) (string, string) {
 		return "~", ansiYellow
 	case Adopt:
 		return "=", ansiCyan
+	case Finish:
+		return "~", ansiYellow
 	default:
 		return "-", ansiRed
 	}
@@ -90,6 +95,7 @@ func rowOf(c Change) row {
 	switch {
 	case c.Action == Delete:
 		r.kind = "prune"
+	case c.Action == Finish: // nothing to upload
 	case c.Kind == source.Remote:
 		r.detail = escape.Text(c.Source.URL)
 	default:
@@ -100,7 +106,7 @@ func rowOf(c Change) row {
 		r.why = "adopt " + escape.Text(existingID(c))
 	case c.Action == Update && c.OnChange != "":
 		r.why = fmt.Sprintf("%s (%s)", c.Reason, c.OnChange)
-	case c.Action == Delete || c.Reason == ReasonNew:
+	case c.Action == Delete && c.Reason == ReasonNotInConfig, c.Reason == ReasonNew:
 	default:
 		r.why = c.Reason
 	}
@@ -164,6 +170,9 @@ func (s Summary) counts() string {
 	adopt := ""
 	if s.Adopt > 0 {
 		adopt = fmt.Sprintf(", %d to adopt", s.Adopt)
+	}
+	if s.Finish > 0 {
+		adopt += fmt.Sprintf(", %d to finish", s.Finish)
 	}
 	return fmt.Sprintf("%d to upload (%s)%s, %d to delete, %d unchanged",
 		s.Create+s.Update, display.Bytes(s.Bytes), adopt, s.Delete, s.Unchanged)
@@ -297,7 +306,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 func markdownRow(c Change) string {
 	mark, _ := symbol(c.Action)
 	size := ""
-	if c.Kind == source.Local || c.Action == Delete {
+	if (c.Kind == source.Local || c.Action == Delete) && c.Action != Finish {
 		size = display.Bytes(c.Size)
 	}
 	reason := c.Reason

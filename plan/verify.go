@@ -124,6 +124,7 @@ func sameEntry(a, b *state.Entry) bool {
 	sa, sb := a.Source, b.Source
 	return sa.Kind == sb.Kind && sa.Path == sb.Path && sa.Size == sb.Size && sa.ModTime.Equal(sb.ModTime) &&
 		sa.Inode == sb.Inode && sa.Ctime.Equal(sb.Ctime) && sa.Hash == sb.Hash && sa.URL == sb.URL && sa.URLHash == sb.URLHash &&
+		(a.Followup == nil) == (b.Followup == nil) && (a.Followup == nil || *a.Followup == *b.Followup) &&
 		a.FileID == b.FileID && a.ParentID == b.ParentID && a.VersionStackID == b.VersionStackID &&
 		slices.Equal(a.Previous, b.Previous) && a.Status == b.Status &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.UploadedAt.Equal(b.UploadedAt)

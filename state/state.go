@@ -65,11 +65,37 @@ type Entry struct {
 	// Status is StatusPending from the moment the remote file exists until
 	// every part is confirmed, then StatusComplete.
 	Status Status `json:"status"`
+	// Followup is the on_change step this entry still owes an earlier file of
+	// its address: written ahead with the pending upload that replaces that
+	// file, kept after the upload completes, and cleared once the step
+	// succeeded. A complete entry with a Followup is not finished: the next
+	// plan shows it and apply runs the step.
+	Followup *Followup `json:"followup,omitempty"`
 	// CreatedAt is when the remote file was created.
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	// UploadedAt is when the upload completed; zero while pending.
 	UploadedAt time.Time `json:"uploaded_at,omitzero"`
 }
+
+// Followup is an on_change step to run on an earlier file once its
+// replacement is uploaded.
+type Followup struct {
+	// Step is StepStack or StepDelete.
+	Step Step `json:"step"`
+	// FileID is the earlier file the step applies to.
+	FileID string `json:"file_id"`
+}
+
+// Step names an on_change step.
+type Step string
+
+// The steps of a Followup.
+const (
+	// StepStack stacks the entry's file onto the earlier one (on_change: version).
+	StepStack Step = "stack"
+	// StepDelete deletes the earlier file (on_change: replace).
+	StepDelete Step = "delete"
+)
 
 // Status is the delivery status of an Entry.
 type Status string
@@ -124,6 +150,10 @@ func (e *Entry) Clone() *Entry {
 	}
 	c := *e
 	c.Previous = slices.Clone(e.Previous)
+	if e.Followup != nil {
+		f := *e.Followup
+		c.Followup = &f
+	}
 	return &c
 }
 

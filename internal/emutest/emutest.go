@@ -75,3 +75,15 @@ func (b Bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return base.RoundTrip(r)
 }
+
+// NewClientWith returns a frameio client for baseURL that sends its API requests through hc,
+// which must add the token itself (wrap Bearer): for tests that put a fault between the
+// client and the emulator.
+func NewClientWith(t testing.TB, baseURL string, hc *http.Client, opts ...frameio.Option) *frameio.Client {
+	t.Helper()
+	c, err := frameio.New(baseURL, hc, opts...)
+	if err != nil {
+		t.Fatalf("frameio.New: %v", err)
+	}
+	return c
+}

@@ -410,11 +410,32 @@ func (d *fastDecoder) entry() *state.Entry {
 		case "uploaded_at":
 			seen.once(d, 7)
 			e.UploadedAt = d.time()
+		case "followup":
+			seen.once(d, 8)
+			e.Followup = d.followup()
 		default:
 			d.bad = true
 		}
 	})
 	return e
+}
+
+func (d *fastDecoder) followup() *state.Followup {
+	f := &state.Followup{}
+	var seen fields
+	d.object(func(key string) {
+		switch key {
+		case "step":
+			seen.once(d, 0)
+			f.Step = state.Step(d.str())
+		case "file_id":
+			seen.once(d, 1)
+			f.FileID = d.str()
+		default:
+			d.bad = true
+		}
+	})
+	return f
 }
 
 func (d *fastDecoder) source(s *source.Identity) {

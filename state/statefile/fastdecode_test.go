@@ -29,6 +29,7 @@ func trickyState() *state.State {
 			ModTime: frac, Inode: 1<<64 - 1, Ctime: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), Hash: source.Digest{0xff, 1}},
 		FileID: "file-1", ParentID: "f-1", VersionStackID: "vs-1", Previous: []string{"old-1", "old-2"},
 		Status: state.StatusComplete, CreatedAt: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), UploadedAt: frac,
+		Followup: &state.Followup{Step: state.StepStack, FileID: "old-2"},
 	}
 	s.Entries["/remote.mp4"] = &state.Entry{
 		Source: source.OfURL("https://cdn.example.com/a.mp4?X-Amz-Signature=secret"),
@@ -165,7 +166,7 @@ func TestTrickyStateHasEveryMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, typ := range []reflect.Type{reflect.TypeFor[document](), reflect.TypeFor[state.State](), reflect.TypeFor[state.Target](), reflect.TypeFor[state.Entry](), reflect.TypeFor[source.Identity]()} {
+	for _, typ := range []reflect.Type{reflect.TypeFor[document](), reflect.TypeFor[state.State](), reflect.TypeFor[state.Target](), reflect.TypeFor[state.Entry](), reflect.TypeFor[state.Followup](), reflect.TypeFor[source.Identity]()} {
 		for f := range typ.Fields() {
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			if f.Anonymous || name == "-" {

@@ -294,6 +294,14 @@ func validate(s *state.State) error {
 		default:
 			return fmt.Errorf("entry %q: unknown source kind %q", addr, e.Source.Kind)
 		}
+		if f := e.Followup; f != nil {
+			if f.Step != state.StepStack && f.Step != state.StepDelete {
+				return fmt.Errorf("entry %q: unknown followup step %q", addr, f.Step)
+			}
+			if f.FileID == "" {
+				return fmt.Errorf("entry %q: followup names no file", addr)
+			}
+		}
 	}
 	return nil
 }
