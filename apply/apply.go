@@ -120,6 +120,8 @@ type Result struct {
 	Deleted int `json:"deleted"`
 	// Bytes is the bytes sent to Frame.io.
 	Bytes int64 `json:"bytes"`
+	// Restated counts the unchanged files whose new stat was recorded (Plan.Restat).
+	Restated int `json:"restated,omitempty"`
 	// Elapsed is the run's duration.
 	Elapsed time.Duration `json:"elapsed_ns"`
 }
@@ -170,7 +172,36 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Result, error) {
 		folderIDs:  map[string]string{"/": p.Target.RootFolderID},
 		folderErrs: map[string]error{},
 	}
-	return r.execute(ctx)
+	restated, err := r.restat(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.execute(ctx)
+	if res != nil {
+		res.Restated = restated
+	}
+	return res, err
+}
+
+// restat records, in one save, the new stat of the files the plan found unchanged under a
+// moved stat (Plan.Restat), so later plans trust the stat cache again. An entry that changed
+// since the plan (another content, no longer complete) is left alone.
+func (r *run) restat(ctx context.Context) (int, error) {
+	if len(r.plan.Restat) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err := r.save(ctx, func(s *state.State) {
+		for _, rs := range r.plan.Restat {
+			e := s.Entries[rs.Address]
+			if e == nil || e.Status != state.StatusComplete || e.Source.Kind != source.Local || !source.SameContent(e.Source, rs.Source) {
+				continue
+			}
+			e.Source = rs.Source
+			n++
+		}
+	})
+	return n, err
 }
 
 func (o *Options) normalize() error {

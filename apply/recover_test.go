@@ -144,3 +144,45 @@ func newWriter(h *harness, st *state.State) *store.Writer {
 	}
 	return store.NewWriter(store.NewFile(h.statePath), st)
 }
+
+// TestStatCacheHeals: files whose stat moved but whose content did not (touch, cp -al) are
+// read again by one plan, which says so, and a no-op apply records their new stat in one
+// save, so the next plan reads nothing (issue 15, case 8).
+func TestStatCacheHeals(t *testing.T) {
+	h := newHarness(t, testEmulatorOptions())
+	h.writeFile("a.mov", 2*64<<10, 1)
+	h.writeFile("b.mov", 64<<10, 2)
+	files := h.desired(spec{local: "a.mov", to: "/"}, spec{local: "b.mov", to: "/"})
+	ctx := context.Background()
+	if _, err := h.apply(ctx, h.plan(files, false), files, apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Hour)
+	for _, d := range files {
+		if err := os.Chtimes(d.Path, later, later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files = h.desired(spec{local: "a.mov", to: "/"}, spec{local: "b.mov", to: "/"})
+	p := h.plan(files, false)
+	if len(p.Changes) != 0 || len(p.Restat) != 2 || p.Summary().Reread != 2 {
+		t.Fatalf("plan after touch: %d changes, %d restats; want none and 2", len(p.Changes), len(p.Restat))
+	}
+	serial := h.loadState().Serial
+	res, err := h.apply(ctx, p, files, apply.Options{})
+	if err != nil || res.Restated != 2 {
+		t.Fatalf("no-op apply: %v, restated %d; want 2", err, res.Restated)
+	}
+	st := h.loadState()
+	if st.Serial != serial+1 {
+		t.Errorf("serial %d -> %d, want one save", serial, st.Serial)
+	}
+	for _, d := range files {
+		if e := st.Entries[d.Address]; !e.Source.ModTime.Equal(d.Source.ModTime) {
+			t.Errorf("%s: recorded mtime %v, want the new %v", d.Address, e.Source.ModTime, d.Source.ModTime)
+		}
+	}
+	if again := h.plan(files, false); len(again.Changes) != 0 || len(again.Restat) != 0 {
+		t.Errorf("plan after the healing: %d changes, %d restats; want none", len(again.Changes), len(again.Restat))
+	}
+}

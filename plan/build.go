@@ -169,6 +169,9 @@ func Build(in Inputs) (*Plan, error) {
 		c, ok := diff(d, e, in.Remote)
 		if !ok {
 			p.Unchanged++
+			if e != nil && d.Source.Kind == source.Local && !source.Unchanged(e.Source, d.Source) && source.SameContent(d.Source, e.Source) {
+				p.Restat = append(p.Restat, Restat{Address: d.Address, Source: d.Source})
+			}
 			continue
 		}
 		p.Changes = append(p.Changes, c)

@@ -7,12 +7,12 @@ import (
 )
 
 // FormatVersion is the version of the JSON plan output (plan --json). Version 2 added the
-// finish action and its count in the summary.
+// finish action and the summary's finish and reread counts.
 const FormatVersion = "2"
 
 // FileFormatVersion is the version of plan files (plan --out). Version 2 added the manifest's
-// name and a checksum of the content; version 3 the finish action and the entries' followups.
-const FileFormatVersion = "3"
+// name, a checksum of the content, the finish action, the entries' followups and the restats.
+const FileFormatVersion = "2"
 
 // Action is what apply does for one address.
 type Action string
@@ -66,6 +66,12 @@ type Plan struct {
 	// Unchanged counts the desired files that need nothing.
 	Unchanged int
 
+	// Restat lists unchanged files whose stat moved (touched, copied with cp -al, a share
+	// that renumbers inodes): Identify read them and found the recorded content. Apply
+	// records their new stat, so the next plan trusts the stat cache again instead of
+	// reading them every time. Sorted by address.
+	Restat []Restat
+
 	// Untracked lists addresses that fiosync uploaded and the manifest no longer lists, when
 	// the manifest does not set prune: true. They are reported, never touched.
 	Untracked []string
@@ -77,6 +83,12 @@ type Plan struct {
 	// folders in Frame.io sharing the name of a destination folder. Sorted. The renderers
 	// leave them out: the caller prints them as diagnostics.
 	Warnings []string
+}
+
+// Restat is the new identity of an unchanged file: its current stat with the recorded hash.
+type Restat struct {
+	Address string          `json:"address"`
+	Source  source.Identity `json:"source"`
 }
 
 // Change is one thing apply does for one address.

@@ -33,6 +33,7 @@ type document struct {
 	Folders       map[string]string `json:"folders"`
 	Unchanged     int               `json:"unchanged"`
 	Untracked     []string          `json:"untracked"`
+	Restat        []Restat          `json:"restat"`
 	Warnings      []string          `json:"warnings"`
 	Changes       []fileChange      `json:"changes"`
 }
@@ -67,6 +68,7 @@ func Encode(p *Plan) ([]byte, error) {
 		Folders:       nonNilMap(p.Folders),
 		Unchanged:     p.Unchanged,
 		Untracked:     nonNil(p.Untracked),
+		Restat:        restats(p.Restat),
 		Warnings:      nonNil(p.Warnings),
 		Changes:       make([]fileChange, 0, len(p.Changes)),
 	}
@@ -147,6 +149,9 @@ func Decode(data []byte) (*Plan, error) {
 		Unchanged: doc.Unchanged,
 		Untracked: nonNil(doc.Untracked),
 		Warnings:  nonNil(doc.Warnings),
+	}
+	if len(doc.Restat) > 0 {
+		p.Restat = doc.Restat
 	}
 	for i, fc := range doc.Changes {
 		if err := validChange(fc); err != nil {
@@ -335,6 +340,14 @@ func redactSource(s source.Identity) source.Identity {
 		s.URL = source.StripQuery(s.URL)
 	}
 	return s
+}
+
+// restats returns r for the plan file, never nil, so the member is always written.
+func restats(r []Restat) []Restat {
+	if r == nil {
+		return []Restat{}
+	}
+	return r
 }
 
 func nonNil(s []string) []string {

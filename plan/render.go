@@ -19,6 +19,7 @@ type Summary struct {
 	Delete    int   `json:"delete"`
 	Adopt     int   `json:"adopt"`
 	Finish    int   `json:"finish"`
+	Reread    int   `json:"reread"` // unchanged files read because their stat moved (Plan.Restat)
 	Unchanged int   `json:"unchanged"`
 	Bytes     int64 `json:"bytes"` // bytes to upload from local files (remote sizes are unknown)
 }
@@ -26,7 +27,7 @@ type Summary struct {
 // Summary counts p's changes by action and adds up the bytes to upload (adopts upload
 // nothing).
 func (p *Plan) Summary() Summary {
-	s := Summary{Unchanged: p.Unchanged}
+	s := Summary{Unchanged: p.Unchanged, Reread: len(p.Restat)}
 	for _, c := range p.Changes {
 		switch c.Action {
 		case Create:
@@ -153,6 +154,9 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 		fmt.Fprintf(bw, "%s %s up to date.\n", paint(ansiBold, "No changes."), display.Count(s.Unchanged, "file", "files"))
 	} else {
 		fmt.Fprintf(bw, "%s %s.\n", paint(ansiBold, "Plan:"), s.counts())
+	}
+	if n := len(p.Restat); n > 0 {
+		fmt.Fprintf(bw, "\nNote: %s re-read, unchanged; apply records their new stat.\n", display.Count(n, "file", "files"))
 	}
 	if n := len(p.Untracked); n > 0 {
 		fmt.Fprintf(bw, "\nNote: %s no longer in the manifest; fiosync leaves %s in Frame.io (set prune: true to delete %s):\n",

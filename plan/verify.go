@@ -42,6 +42,12 @@ func Verify(saved, fresh *Plan) error {
 			return fmt.Errorf("%w: %s %s: %s", ErrMismatch, c.Action, c.Address, why)
 		}
 	}
+	for _, r := range saved.Restat {
+		i, found := slices.BinarySearchFunc(fresh.Restat, r.Address, func(f Restat, addr string) int { return strings.Compare(f.Address, addr) })
+		if !found || identityDiff(r.Source, fresh.Restat[i].Source) != "" || r.Source.Hash != fresh.Restat[i].Source.Hash {
+			return fmt.Errorf("%w: %s: the plan records a new stat the file does not have now", ErrMismatch, r.Address)
+		}
+	}
 	for _, dir := range sortedKeys(saved.Folders) {
 		id, want := saved.Folders[dir], fresh.Folders[dir]
 		if _, ok := fresh.Folders[dir]; !ok {

@@ -72,7 +72,7 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 			return err
 		}
 	}
-	if p.Empty() {
+	if p.Empty() && len(p.Restat) == 0 {
 		if !c.JSON {
 			fmt.Fprintf(io.Out, "No changes. %s up to date.\n", display.Count(p.Unchanged, "file", "files"))
 		}
@@ -81,7 +81,7 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if p.Target.ProjectID == "" {
 		return errors.New("the plan does not know its Frame.io project (it was made with --refresh=false and there is no state yet); make it again without --refresh=false")
 	}
-	if !c.AutoApprove && c.PlanFile == "" {
+	if !c.AutoApprove && c.PlanFile == "" && !p.Empty() {
 		if err := c.confirm(io, g, p); err != nil {
 			return err
 		}
@@ -91,14 +91,24 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	view := newApplyView(io, g, c.JSON)
-	res, err := apply.Run(ctx, p, apply.Options{
+	opts := apply.Options{
 		Client:   client,
 		State:    store.NewWriter(s.backend, s.stateFor(p.Target)),
 		Manifest: s.m,
 		Parallel: c.Parallel,
-		Observer: view,
-	})
+	}
+	if p.Empty() {
+		// Nothing to deliver, only the new stat of files read again: one save, no display.
+		res, err := apply.Run(ctx, p, opts)
+		if err == nil && !c.JSON {
+			fmt.Fprintf(io.Out, "No changes. %s up to date; recorded the new stat of %s.\n",
+				display.Count(p.Unchanged, "file", "files"), display.Count(res.Restated, "file", "files"))
+		}
+		return err
+	}
+	view := newApplyView(io, g, c.JSON)
+	opts.Observer = view
+	res, err := apply.Run(ctx, p, opts)
 	view.finish(res)
 	return err
 }
