@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,6 +71,24 @@ type Options struct {
 	PollInterval time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// AllowDuplicates uploads a new address even when its destination folder already holds
+	// a file of that name that the state does not track (apply --allow-duplicates). Without
+	// it such a create fails with *ConflictError: after a lost state or a `state rm` it
+	// would put a second copy of the delivery beside the first.
+	AllowDuplicates bool
+}
+
+// ConflictError is the failure of a create whose destination folder already holds a file of
+// the same name that the state does not track.
+type ConflictError struct {
+	Address string
+	// FileID is the file already there.
+	FileID string
+}
+
+// Error implements error.
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("Frame.io already has a file at %s (id %s) that the state does not track; uploading would put a second copy beside it", e.Address, e.FileID)
 }
 
 // Outcome is what happened to one change.
@@ -144,6 +163,13 @@ type run struct {
 	folderIDs  map[string]string // path -> id
 	folderErrs map[string]error  // path -> why it could not be resolved
 	created    int
+	made       map[string]bool // ids of the folders this run created: they hold nothing else
+
+	// known holds the file ids the state knew when the run started; names lists, per folder
+	// id, what the folder held when a create in it first looked (conflictAt).
+	known   map[string]bool
+	namesMu sync.Mutex
+	names   map[string]*folderNames
 }
 
 // Run executes p: it creates the missing folders, uploads every create and update with
@@ -171,6 +197,9 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Result, error) {
 		start:      opts.Now(),
 		folderIDs:  map[string]string{"/": p.Target.RootFolderID},
 		folderErrs: map[string]error{},
+		made:       map[string]bool{},
+		known:      opts.State.Snapshot().FileIDs(),
+		names:      map[string]*folderNames{},
 	}
 	restated, err := r.restat(ctx)
 	if err != nil {

@@ -52,6 +52,20 @@ func (r *run) applyFile(ctx context.Context, ch plan.Change) FileResult {
 	if ch.Action == plan.Finish {
 		return r.failed(ctx, res, fmt.Errorf("finish %q: the state owes it no on_change step; run fiosync plan again", ch.Address))
 	}
+	if ch.Action == plan.Create && ch.Prior == nil && !r.opts.AllowDuplicates {
+		// A new address whose folder already holds an untracked file of its name: what a
+		// lost state or a state rm leaves. Checked here whatever the plan saw, so a plan
+		// made with --refresh=false cannot upload the delivery twice.
+		id := ""
+		if ch.Conflict != nil {
+			id = ch.Conflict.ID
+		} else if id, err = r.conflictAt(ctx, folderID, ch.Name); err != nil {
+			return r.failed(ctx, res, err)
+		}
+		if id != "" {
+			return r.failed(ctx, res, &ConflictError{Address: ch.Address, FileID: id})
+		}
+	}
 	o, err := originOf(r.opts.Manifest, ch)
 	if err != nil {
 		return r.failed(ctx, res, err)

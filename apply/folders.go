@@ -8,7 +8,9 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
+	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/state"
 )
 
@@ -76,6 +78,7 @@ func (r *run) ensureFolders(ctx context.Context) {
 			}
 			id = created
 			r.created++
+			r.made[id] = true
 			r.emit(Event{Type: EventFolder, Address: p, FileID: id})
 		}
 		r.folderIDs[p] = id
@@ -149,4 +152,50 @@ func (r *run) folder(p string) (string, error) {
 // cleanFolder returns p as an absolute slash path without a trailing slash.
 func cleanFolder(p string) string {
 	return path.Clean("/" + p)
+}
+
+// folderNames is what one destination folder held when the run first looked: file ids by name.
+type folderNames struct {
+	once   sync.Once
+	byName map[string][]string
+	err    error
+}
+
+// conflictAt returns the file named name in the folder folderID that the state did not know
+// when the run started, if any: a create there would upload a second copy beside it. Each
+// folder is listed once per run, by the first create in it; a folder this run created holds
+// nothing else.
+func (r *run) conflictAt(ctx context.Context, folderID, name string) (string, error) {
+	if r.made[folderID] {
+		return "", nil
+	}
+	r.namesMu.Lock()
+	fn := r.names[folderID]
+	if fn == nil {
+		fn = &folderNames{}
+		r.names[folderID] = fn
+	}
+	r.namesMu.Unlock()
+	fn.once.Do(func() {
+		fn.byName = map[string][]string{}
+		for f, err := range r.client.Files(ctx, r.account, folderID) {
+			if frameio.IsNotFound(err) {
+				return
+			}
+			if err != nil {
+				fn.err = fmt.Errorf("list files of folder %s: %w", folderID, err)
+				return
+			}
+			fn.byName[f.Name] = append(fn.byName[f.Name], f.ID)
+		}
+	})
+	if fn.err != nil {
+		return "", fn.err
+	}
+	for _, id := range fn.byName[name] {
+		if !r.known[id] {
+			return id, nil
+		}
+	}
+	return "", nil
 }

@@ -146,7 +146,7 @@ func (h *harness) buildPlan(files []manifest.Desired, prune, adopt bool) *plan.P
 		h.t.Fatal(err)
 	}
 	m := &manifest.Manifest{Target: manifest.Target{Project: h.seed.Project}, Prune: prune}
-	remote, err := plan.Refresh(ctx, h.client, m, files, st, plan.RefreshOptions{Adopt: adopt})
+	remote, err := plan.Refresh(ctx, h.client, m, files, st)
 	if err != nil {
 		h.t.Fatal(err)
 	}

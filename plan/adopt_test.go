@@ -42,6 +42,10 @@ func TestBuildAdopt(t *testing.T) {
 		}
 		return c
 	}
+	conflictOf := func(d manifest.Desired, f RemoteFile) Change {
+		return Change{Address: d.Address, Action: Create, Kind: source.Local, Folder: d.Folder, Name: d.Name, Size: d.Source.Size,
+			Reason: ReasonConflict, Source: d.Source, Conflict: &f}
+	}
 	createOf := func(d manifest.Desired) Change {
 		return Change{Address: d.Address, Action: Create, Kind: source.Local, Folder: d.Folder, Name: d.Name, Size: d.Source.Size, Reason: ReasonNew, Source: d.Source}
 	}
@@ -75,11 +79,11 @@ func TestBuildAdopt(t *testing.T) {
 			want:  []Change{createOf(a)},
 		},
 		{
-			name:     "size mismatch is created, with a warning",
+			name:     "size mismatch is a conflict, with a warning",
 			files:    []manifest.Desired{a},
 			listed:   []RemoteFile{otherSize},
-			want:     []Change{createOf(a)},
-			warnings: []string{`/A/a.mov: not adopted: Frame.io has only 1 file of another size (11 B, not 10 B) named "a.mov" in /A; uploading it`},
+			want:     []Change{conflictOf(a, otherSize)},
+			warnings: []string{`/A/a.mov: not adopted: Frame.io has only 1 file of another size (11 B, not 10 B) named "a.mov" in /A`},
 		},
 		{
 			name:     "size mismatch beside a match",
@@ -89,11 +93,11 @@ func TestBuildAdopt(t *testing.T) {
 			warnings: []string{},
 		},
 		{
-			name:     "an upload in progress is not adopted",
+			name:     "an upload in progress is not adopted but a conflict",
 			files:    []manifest.Desired{a},
 			listed:   []RemoteFile{partial},
-			want:     []Change{createOf(a)},
-			warnings: []string{`/A/a.mov: not adopted: Frame.io has only 1 file not completely uploaded named "a.mov" in /A; uploading it`},
+			want:     []Change{conflictOf(a, partial)},
+			warnings: []string{`/A/a.mov: not adopted: Frame.io has only 1 file not completely uploaded named "a.mov" in /A`},
 		},
 		{
 			name:     "a file tracked by another address is never adopted",
@@ -101,7 +105,7 @@ func TestBuildAdopt(t *testing.T) {
 			entries:  map[string]*state.Entry{b.Address: tracked},
 			listed:   []RemoteFile{one},
 			want:     []Change{createOf(a)},
-			warnings: []string{`/A/a.mov: not adopted: Frame.io has only 1 file tracked for another address named "a.mov" in /A; uploading it`},
+			warnings: []string{`/A/a.mov: not adopted: Frame.io has only 1 file tracked for another address named "a.mov" in /A`},
 			unch:     1,
 		},
 		{
@@ -111,7 +115,7 @@ func TestBuildAdopt(t *testing.T) {
 				Status: state.StatusComplete, Previous: []string{"f-1"}}},
 			listed:   []RemoteFile{one},
 			want:     []Change{createOf(a)},
-			warnings: []string{`/A/a.mov: not adopted: Frame.io has only 1 file tracked for another address named "a.mov" in /A; uploading it`},
+			warnings: []string{`/A/a.mov: not adopted: Frame.io has only 1 file tracked for another address named "a.mov" in /A`},
 			unch:     1,
 		},
 		{
@@ -122,11 +126,11 @@ func TestBuildAdopt(t *testing.T) {
 			warnings: []string{"/A/reel.mp4: adopting file f-r by its name alone: the content of a remote source cannot be compared"},
 		},
 		{
-			name:    "without --adopt a match is created",
+			name:    "without --adopt a match is a conflict",
 			files:   []manifest.Desired{a},
 			listed:  []RemoteFile{one},
 			noAdopt: true,
-			want:    []Change{createOf(a)},
+			want:    []Change{conflictOf(a, one)},
 		},
 	}
 	for _, tt := range tests {
@@ -285,14 +289,7 @@ func TestRefreshListsForAdoption(t *testing.T) {
 		ids = append(ids, f.ID)
 	}
 
-	plain, err := Refresh(ctx, e.c, m, files, nil, RefreshOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if plain.Listed != nil {
-		t.Errorf("Listed without Adopt = %v, want nil", plain.Listed)
-	}
-	snap, err := Refresh(ctx, e.c, m, files, nil, RefreshOptions{Adopt: true})
+	snap, err := Refresh(ctx, e.c, m, files, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

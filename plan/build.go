@@ -38,6 +38,7 @@ const (
 	ReasonImport      = "imported by id"
 	ReasonNotStacked  = "version not stacked yet"
 	ReasonAbandoned   = "interrupted upload no longer in the manifest"
+	ReasonConflict    = "a file of this name is already in Frame.io, not tracked"
 	ReasonNotDeleted  = "replaced file not deleted yet"
 )
 
@@ -93,8 +94,7 @@ type Inputs struct {
 	MaxDelete int
 
 	// Adopt plans an adopt instead of a create for an address the state does not track when
-	// its destination folder already holds a matching file (plan --adopt). It needs Remote,
-	// refreshed with RefreshOptions.Adopt.
+	// its destination folder already holds a matching file (plan --adopt). It needs Remote.
 	Adopt bool
 }
 
@@ -129,7 +129,7 @@ func Build(in Inputs) (*Plan, error) {
 		return nil, errors.New("build plan: adopting files needs a refresh of Frame.io")
 	}
 	var taken map[string]bool // file ids that no address may adopt: tracked, or adopted already
-	if in.Adopt {
+	if in.Remote != nil && len(in.Remote.Listed) > 0 {
 		taken = st.FileIDs()
 	}
 
@@ -167,6 +167,11 @@ func Build(in Inputs) (*Plan, error) {
 			}
 		}
 		c, ok := diff(d, e, in.Remote)
+		if ok && e == nil && in.Remote != nil {
+			if f := conflictOf(d, in.Remote.Listed[d.Folder], taken); f != nil {
+				c.Reason, c.Conflict = ReasonConflict, f
+			}
+		}
 		if !ok {
 			p.Unchanged++
 			if e != nil && d.Source.Kind == source.Local && !source.Unchanged(e.Source, d.Source) && source.SameContent(d.Source, e.Source) {
@@ -314,7 +319,7 @@ func adoption(d manifest.Desired, listed []RemoteFile, taken map[string]bool) (C
 		if len(why) == 0 {
 			return Change{}, nil, false
 		}
-		return Change{}, []string{fmt.Sprintf("%s: not adopted: Frame.io has only %s named %q in %s; uploading it",
+		return Change{}, []string{fmt.Sprintf("%s: not adopted: Frame.io has only %s named %q in %s",
 			d.Address, strings.Join(why, " and "), d.Name, d.Folder)}, false
 	}
 	slices.SortFunc(fits, oldestFirst)
@@ -331,6 +336,17 @@ func adoption(d manifest.Desired, listed []RemoteFile, taken map[string]bool) (C
 	c := changeOf(d)
 	c.Action, c.Reason, c.Existing = Adopt, ReasonAdopt, &f
 	return c, warnings, true
+}
+
+// conflictOf returns the oldest file of listed (the files of d's destination folder) named
+// d.Name that no address tracks, or nil: creating d would put a second copy beside it.
+func conflictOf(d manifest.Desired, listed []RemoteFile, taken map[string]bool) *RemoteFile {
+	for _, f := range listed { // oldest first
+		if f.Name == d.Name && !taken[f.ID] {
+			return &f
+		}
+	}
+	return nil
 }
 
 // changeOf returns the change of d, before its action and reason are known. Only a local

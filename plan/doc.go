@@ -25,7 +25,7 @@
 // 100 calls a minute; the frameio client paces every call it makes. The result is a
 // Snapshot. With --refresh=false there is no Snapshot and the state is trusted.
 //
-// With --adopt (RefreshOptions.Adopt) Refresh also lists /files of the destination folder of
+// Refresh also lists /files of the destination folder of
 // every address the state does not track, so that Build can adopt what is already there.
 // Without it, a first plan lists nothing it does not need.
 //

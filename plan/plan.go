@@ -127,4 +127,9 @@ type Change struct {
 
 	// Existing is the Frame.io file an adopt records for the address (adopts only).
 	Existing *RemoteFile `json:",omitempty"`
+
+	// Conflict is a file the refresh found at the address that the state does not track
+	// (creates only): apply refuses to upload a second copy beside it unless told to. It is
+	// what a lost state or a `state rm` leaves; plan --adopt records such a file instead.
+	Conflict *RemoteFile `json:",omitempty"`
 }

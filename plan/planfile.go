@@ -52,6 +52,7 @@ type fileChange struct {
 	Source   source.Identity   `json:"source"`
 	Prior    *state.Entry      `json:"prior,omitempty"`
 	Existing *RemoteFile       `json:"existing,omitempty"`
+	Conflict *RemoteFile       `json:"conflict,omitempty"`
 }
 
 // Encode returns the plan file form of p: indented JSON with a trailing newline. Remote
@@ -192,6 +193,8 @@ func validChange(fc fileChange) error {
 		return fmt.Errorf("adopt of %q names no Frame.io file", fc.Address)
 	case fc.Action == Adopt && fc.Prior != nil:
 		return fmt.Errorf("adopt of %q has a prior entry; only untracked addresses are adopted", fc.Address)
+	case fc.Action != Create && fc.Conflict != nil:
+		return fmt.Errorf("%s of %q names a conflicting file; only creates do", fc.Action, fc.Address)
 	case fc.Action != Adopt && fc.Existing != nil:
 		return fmt.Errorf("%s of %q names an existing file; only adopts do", fc.Action, fc.Address)
 	case fc.Action != Create && fc.Action != Adopt && fc.Prior == nil:

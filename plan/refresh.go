@@ -32,7 +32,7 @@ type Snapshot struct {
 	// is absent was deleted in Frame.io.
 	Files map[string]RemoteFile
 
-	// Listed holds, after a refresh with RefreshOptions.Adopt, the files directly inside the
+	// Listed holds the files directly inside the
 	// destination folder of every address the state does not track, by folder path, oldest
 	// first. A folder that does not exist has no key. Build adopts from these.
 	Listed map[string][]RemoteFile
@@ -64,24 +64,17 @@ func (r *Snapshot) Has(fileID string) bool {
 	return fileID != "" && ok
 }
 
-// RefreshOptions are the choices of one Refresh.
-type RefreshOptions struct {
-	// Adopt also lists /files of the destination folder of every desired address that the
-	// state does not track (plan --adopt), into Snapshot.Listed. Without it a refresh lists
-	// only the folders that hold tracked files, so a plan that adopts nothing pays nothing.
-	Adopt bool
-}
-
 // Refresh reads the remote side of a plan. It resolves the manifest's target, refuses a
 // state made for another project, resolves every destination folder that files or st touch
 // by walking /folders listings from the project root, and finds which tracked files still
 // exist by listing /files of their folders (and GET file for any not listed there, since a
-// file stacked into a version stack leaves its folder's listing). With opts.Adopt it lists
-// the folders of untracked addresses too.
+// file stacked into a version stack leaves its folder's listing). It lists the folders of
+// untracked addresses too, into Snapshot.Listed: a file already there under the address's
+// name is one to adopt (plan --adopt) or a conflict, never a reason to upload a duplicate.
 //
 // It never uses /children, which Frame.io limits to 100 calls a minute; the client paces the
 // calls it makes.
-func Refresh(ctx context.Context, c *frameio.Client, m *manifest.Manifest, files []manifest.Desired, st *state.State, opts RefreshOptions) (*Snapshot, error) {
+func Refresh(ctx context.Context, c *frameio.Client, m *manifest.Manifest, files []manifest.Desired, st *state.State) (*Snapshot, error) {
 	if st == nil {
 		st = &state.State{}
 	}
@@ -124,17 +117,15 @@ func Refresh(ctx context.Context, c *frameio.Client, m *manifest.Manifest, files
 		}
 	}
 
-	var adopt []string // folder paths of untracked addresses
-	if opts.Adopt {
-		seen := map[string]bool{}
-		for _, d := range files {
-			if st.Entries[d.Address] == nil && !seen[d.Folder] {
-				seen[d.Folder] = true
-				adopt = append(adopt, d.Folder)
-			}
+	adopt := []string{} // folder paths of untracked addresses
+	seen := map[string]bool{}
+	for _, d := range files {
+		if st.Entries[d.Address] == nil && !seen[d.Folder] {
+			seen[d.Folder] = true
+			adopt = append(adopt, d.Folder)
 		}
-		slices.Sort(adopt)
 	}
+	slices.Sort(adopt)
 	if err := w.findFiles(st, r, adopt); err != nil {
 		return nil, err
 	}

@@ -132,7 +132,7 @@ func (e *env) deliver(t *testing.T, p *Plan, files []manifest.Desired, st *state
 func (e *env) plan(t *testing.T, m *manifest.Manifest, files []manifest.Desired, st *state.State) *Plan {
 	t.Helper()
 	ctx := t.Context()
-	remote, err := Refresh(ctx, e.c, m, files, st, RefreshOptions{})
+	remote, err := Refresh(ctx, e.c, m, files, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +306,7 @@ func TestRefreshTarget(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &manifest.Manifest{Target: tt.target}
-			r, err := Refresh(t.Context(), e.c, m, nil, state.New(tt.state), RefreshOptions{})
+			r, err := Refresh(t.Context(), e.c, m, nil, state.New(tt.state))
 			if tt.wantErr != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
 					t.Fatalf("Refresh error:\n got %v\nwant %s...", err, tt.wantErr)

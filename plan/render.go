@@ -19,7 +19,8 @@ type Summary struct {
 	Delete    int   `json:"delete"`
 	Adopt     int   `json:"adopt"`
 	Finish    int   `json:"finish"`
-	Reread    int   `json:"reread"` // unchanged files read because their stat moved (Plan.Restat)
+	Conflict  int   `json:"conflict"` // creates that would put a second copy beside an untracked file
+	Reread    int   `json:"reread"`   // unchanged files read because their stat moved (Plan.Restat)
 	Unchanged int   `json:"unchanged"`
 	Bytes     int64 `json:"bytes"` // bytes to upload from local files (remote sizes are unknown)
 }
@@ -40,6 +41,9 @@ func (p *Plan) Summary() Summary {
 			s.Adopt++
 		case Finish:
 			s.Finish++
+		}
+		if c.Conflict != nil {
+			s.Conflict++
 		}
 		if c.Action == Create || c.Action == Update {
 			s.Bytes += c.Size
@@ -105,6 +109,8 @@ func rowOf(c Change) row {
 	switch {
 	case c.Action == Adopt:
 		r.why = "adopt " + escape.Text(existingID(c))
+	case c.Conflict != nil:
+		r.why = fmt.Sprintf("conflict: %s (file %s)", c.Reason, escape.Text(c.Conflict.ID))
 	case c.Action == Update && c.OnChange != "":
 		r.why = fmt.Sprintf("%s (%s)", c.Reason, c.OnChange)
 	case c.Action == Delete && c.Reason == ReasonNotInConfig, c.Reason == ReasonNew:
@@ -178,6 +184,9 @@ func (s Summary) counts() string {
 	if s.Finish > 0 {
 		adopt += fmt.Sprintf(", %d to finish", s.Finish)
 	}
+	if s.Conflict > 0 {
+		adopt += fmt.Sprintf(", %d in conflict", s.Conflict)
+	}
 	return fmt.Sprintf("%d to upload (%s)%s, %d to delete, %d unchanged",
 		s.Create+s.Update, display.Bytes(s.Bytes), adopt, s.Delete, s.Unchanged)
 }
@@ -213,6 +222,8 @@ type jsonChange struct {
 	Reason  string      `json:"reason"`
 	// FileID is the Frame.io file an adopt records (adopts only).
 	FileID string `json:"file_id,omitempty"`
+	// ConflictID is the untracked file already at the address of a create in conflict.
+	ConflictID string `json:"conflict_file_id,omitempty"`
 }
 
 // WriteJSON writes p as the one JSON object of `fiosync plan --json` (schema in product.md),
@@ -220,7 +231,11 @@ type jsonChange struct {
 func WriteJSON(w io.Writer, p *Plan) error {
 	doc := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Summary: p.Summary()}
 	for _, c := range p.Changes {
-		doc.Changes = append(doc.Changes, jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c)})
+		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c)}
+		if c.Conflict != nil {
+			jc.ConflictID = c.Conflict.ID
+		}
+		doc.Changes = append(doc.Changes, jc)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -317,6 +332,8 @@ func markdownRow(c Change) string {
 	switch {
 	case c.Action == Adopt:
 		reason = fmt.Sprintf("%s (file %s)", c.Reason, escape.Markdown(existingID(c)))
+	case c.Conflict != nil:
+		reason = fmt.Sprintf("conflict: %s (file %s)", c.Reason, escape.Markdown(c.Conflict.ID))
 	case c.Action == Update && c.OnChange != "":
 		reason = fmt.Sprintf("%s (%s)", c.Reason, c.OnChange)
 	}

@@ -98,6 +98,9 @@ func changeDiff(c, f Change) string {
 	if !sameRemote(c.Existing, f.Existing) {
 		return "the file it adopts is not the one Frame.io offers now"
 	}
+	if (c.Conflict == nil) != (f.Conflict == nil) {
+		return "what it says of a file already at the address is not what Frame.io says now"
+	}
 	return ""
 }
 

@@ -17,12 +17,13 @@ type applyCmd struct {
 	manifestFlag
 	stateFlags
 
-	AutoApprove bool   `name:"auto-approve" help:"Apply without asking for confirmation."`
-	Parallel    int    `default:"4" help:"Files uploaded at once."`
-	JSON        bool   `name:"json" help:"Stream one JSON object per event (start, file_done, file_failed, summary) instead of text."`
-	MaxDelete   int    `name:"max-delete" default:"20" help:"Fail when the plan would delete more files than this (-1: no limit)."`
-	Adopt       bool   `help:"Record files already in Frame.io (same name and size in the destination folder) instead of uploading them again; see plan --adopt."`
-	PlanFile    string `arg:"" optional:"" name:"PLANFILE" help:"A plan saved by 'fiosync plan --out': apply exactly it, or nothing if it is stale."`
+	AutoApprove     bool   `name:"auto-approve" help:"Apply without asking for confirmation."`
+	Parallel        int    `default:"4" help:"Files uploaded at once."`
+	JSON            bool   `name:"json" help:"Stream one JSON object per event (start, file_done, file_failed, summary) instead of text."`
+	MaxDelete       int    `name:"max-delete" default:"20" help:"Fail when the plan would delete more files than this (-1: no limit)."`
+	Adopt           bool   `help:"Record files already in Frame.io (same name and size in the destination folder) instead of uploading them again; see plan --adopt."`
+	AllowDuplicates bool   `name:"allow-duplicates" help:"Upload a new address even when its Frame.io folder already holds an untracked file of that name (a second copy beside it)."`
+	PlanFile        string `arg:"" optional:"" name:"PLANFILE" help:"A plan saved by 'fiosync plan --out': apply exactly it, or nothing if it is stale."`
 }
 
 func (c *applyCmd) Help() string {
@@ -92,10 +93,11 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		return err
 	}
 	opts := apply.Options{
-		Client:   client,
-		State:    store.NewWriter(s.backend, s.stateFor(p.Target)),
-		Manifest: s.m,
-		Parallel: c.Parallel,
+		Client:          client,
+		State:           store.NewWriter(s.backend, s.stateFor(p.Target)),
+		Manifest:        s.m,
+		Parallel:        c.Parallel,
+		AllowDuplicates: c.AllowDuplicates,
 	}
 	if p.Empty() {
 		// Nothing to deliver, only the new stat of files read again: one save, no display.

@@ -11,6 +11,7 @@ import (
 	"github.com/alecthomas/kong"
 	"golang.org/x/term"
 
+	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state/store"
@@ -128,7 +129,13 @@ func run(ctx context.Context, args []string, io stdio) (code int) {
 func remedy(err error) string {
 	var locked *store.LockedError
 	var target *plan.TargetError
+	var conflict *apply.ConflictError
+	var lost *store.LostError
 	switch {
+	case errors.As(err, &lost):
+		return fmt.Sprintf("\nrestore it from the backup, one save behind (then run fiosync plan): cp %q %q\nor, to start a new state on purpose, pass --state with another path", lost.Backup, lost.Path)
+	case errors.As(err, &conflict):
+		return "\nto record the files already there, run fiosync plan --adopt and apply that plan; to upload beside them, apply --allow-duplicates"
 	case errors.As(err, &locked):
 		return "; wait for it to finish or pass --lock-timeout to wait, " +
 			"and if no fiosync is running (a file system without working locks), run `fiosync state unlock`"

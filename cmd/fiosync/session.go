@@ -156,7 +156,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		if err != nil {
 			return nil, err
 		}
-		snap, err := plan.Refresh(ctx, c, s.m, s.files, s.st, plan.RefreshOptions{Adopt: opts.adopt})
+		snap, err := plan.Refresh(ctx, c, s.m, s.files, s.st)
 		if err != nil {
 			return nil, err
 		}

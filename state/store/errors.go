@@ -19,6 +19,19 @@ var (
 	ErrLineage = errors.New("stored state has a different lineage")
 )
 
+// LostError is returned by File.Load when the state file is missing but its backup is not:
+// the state was deleted or moved, and planning as if nothing had been delivered would upload
+// everything again.
+type LostError struct {
+	// Path is the missing state file; Backup the backup beside it.
+	Path, Backup string
+}
+
+// Error implements error.
+func (e *LostError) Error() string {
+	return fmt.Sprintf("state file %q is missing, but its backup %q is there: the state was deleted or moved", e.Path, e.Backup)
+}
+
 // LockedError is returned by Backend.Lock when another process holds the lock
 // and the timeout ran out.
 type LockedError struct {

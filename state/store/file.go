@@ -59,8 +59,9 @@ func (f *File) LockPath() string { return f.path + ".lock" }
 // String returns the state file's path.
 func (f *File) String() string { return f.path }
 
-// Load reads and verifies the state file. A missing file gives ErrNoState; a
-// damaged one gives *statefile.CorruptError naming the file and the backup.
+// Load reads and verifies the state file. A missing file gives ErrNoState, unless its backup
+// is there (*LostError); a damaged one gives *statefile.CorruptError naming the file and the
+// backup.
 func (f *File) Load(ctx context.Context) (*state.State, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("load state %q: %w", f.path, err)
@@ -69,6 +70,11 @@ func (f *File) Load(ctx context.Context) (*state.State, error) {
 	defer f.mu.Unlock()
 	data, err := readString(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
+		if _, serr := os.Lstat(f.BackupPath()); serr == nil {
+			// A state that was saved at least twice is gone: starting afresh would upload
+			// the whole delivery again.
+			return nil, &LostError{Path: f.path, Backup: f.BackupPath()}
+		}
 		return nil, fmt.Errorf("load state %q: %w", f.path, ErrNoState)
 	}
 	if err != nil {

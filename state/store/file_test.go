@@ -371,3 +371,30 @@ func TestFileForceUnlock(t *testing.T) {
 	}
 	u2.Unlock()
 }
+
+// TestLoadLostState: a state file that is gone while its backup is there is not "no state
+// yet": planning from nothing would upload the whole delivery again (issue 15, case 4).
+func TestLoadLostState(t *testing.T) {
+	ctx := context.Background()
+	f := NewFile(filepath.Join(t.TempDir(), "fiosync.state.json"))
+	s := state.New(state.Target{ProjectID: "p"})
+	for range 2 { // the second save keeps the first as the backup
+		if err := f.Save(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Remove(f.Path()); err != nil {
+		t.Fatal(err)
+	}
+	_, err := NewFile(f.Path()).Load(ctx)
+	var lost *LostError
+	if !errors.As(err, &lost) || errors.Is(err, ErrNoState) || lost.Backup != f.BackupPath() {
+		t.Fatalf("Load of a lost state: %v, want a LostError naming the backup", err)
+	}
+	if err := os.Remove(f.BackupPath()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewFile(f.Path()).Load(ctx); !errors.Is(err, ErrNoState) {
+		t.Fatalf("Load with neither file: %v, want ErrNoState", err)
+	}
+}
