@@ -14,6 +14,7 @@ import (
 
 	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/partjournal"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
@@ -27,6 +28,7 @@ const (
 	DefaultPartConcurrency = 8
 	DefaultRemoteTimeout   = 30 * time.Minute
 	DefaultPollInterval    = time.Second
+	DefaultPartGrace       = 5 * time.Second
 )
 
 // confirmTimeout bounds how long a local upload whose parts are all in may take to show
@@ -71,6 +73,13 @@ type Options struct {
 	PollInterval time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Parts is the part journal of this machine, in which each local upload in flight
+	// records its part URLs and accepted parts, so an interrupted one resumes at the part.
+	// nil means no journal: an interrupted upload starts again from its first byte.
+	Parts *partjournal.Journal
+	// PartGrace is how long the parts in flight may take to arrive once the run is
+	// interrupted; 0 means DefaultPartGrace.
+	PartGrace time.Duration
 	// AllowDuplicates uploads a new address even when its destination folder already holds
 	// a file of that name that the state does not track (apply --allow-duplicates). Without
 	// it such a create fails with *ConflictError: after a lost state or a `state rm` it
@@ -265,6 +274,9 @@ func (o *Options) normalize() error {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.PartGrace <= 0 {
+		o.PartGrace = DefaultPartGrace
 	}
 	return nil
 }

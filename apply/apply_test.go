@@ -494,7 +494,7 @@ func TestReconcilePending(t *testing.T) {
 			}
 
 			p := h.plan(files, false)
-			if len(p.Changes) != 1 || p.Changes[0].Reason != plan.ReasonResume && !tt.gone {
+			if len(p.Changes) != 1 || p.Changes[0].Prior == nil || p.Changes[0].Prior.Status != state.StatusPending && !tt.gone {
 				t.Fatalf("plan = %+v, want one resume", p.Changes)
 			}
 			res, err := h.apply(ctx, p, files, apply.Options{})

@@ -296,8 +296,10 @@ func (r *run) abandon(ctx context.Context, ch plan.Change, fileID string) {
 	})
 }
 
-// deleteRemote deletes a file; one that is already gone counts as deleted.
+// deleteRemote deletes a file, and its part journal; one that is already gone counts as
+// deleted.
 func (r *run) deleteRemote(ctx context.Context, fileID string) error {
+	r.forget(fileID)
 	err := r.client.DeleteFile(ctx, r.account, fileID)
 	if err == nil || frameio.IsNotFound(err) {
 		return nil

@@ -76,7 +76,7 @@ func TestInterruptedUpdateRunsOnChange(t *testing.T) {
 			}
 
 			p = h.plan(files, false)
-			if len(p.Changes) != 1 || p.Changes[0].Reason != plan.ReasonResume {
+			if len(p.Changes) != 1 || p.Changes[0].Reason != plan.ReasonRestart {
 				t.Fatalf("plan after the interruption = %+v, want one resume", p.Changes)
 			}
 			if _, err := h.apply(context.Background(), p, files, apply.Options{}); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/partjournal"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
@@ -34,6 +35,11 @@ type harness struct {
 	statePath string
 	// emuDataDir is the emulator's data directory when the test chose one.
 	emuDataDir string
+	// parts is the part journal plans consult for resumable uploads (plan.Resumable); nil
+	// for none.
+	parts *partjournal.Journal
+	// now is the clock plans use for it; nil means time.Now.
+	now func() time.Time
 }
 
 // testEmulatorOptions are fast defaults for tests: small parts, no rate limits, a fixed seed.
@@ -150,7 +156,12 @@ func (h *harness) buildPlan(files []manifest.Desired, prune, adopt bool) *plan.P
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	p, err := plan.Build(plan.Inputs{Files: files, Target: m.Target, Prune: prune, State: st, Remote: remote, Adopt: adopt})
+	now := time.Now
+	if h.now != nil {
+		now = h.now
+	}
+	p, err := plan.Build(plan.Inputs{Files: files, Target: m.Target, Prune: prune, State: st, Remote: remote, Adopt: adopt,
+		Parts: plan.Resumable(h.parts, files, st, now())})
 	if err != nil {
 		h.t.Fatal(err)
 	}

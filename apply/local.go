@@ -9,10 +9,12 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sourcegraph/conc/stream"
 
 	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/partjournal"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
@@ -34,14 +36,23 @@ func (r *run) local(ctx context.Context, ch plan.Change, o origin, folderID stri
 		return delivery{}, err
 	}
 
-	// An interrupted upload whose file is complete and whose source did not change since is
-	// adopted: hash the local file to record what it holds, but send nothing.
+	var sent int64
 	if prior := ch.Prior; prior != nil && prior.Status == state.StatusPending {
+		// An interrupted upload whose parts are journaled on this machine, and whose source
+		// did not change since, sends only the parts Frame.io did not accept.
+		del, resumed, err := r.resumeParts(ctx, ch, prior, f, before)
+		if resumed || err != nil {
+			return del, err
+		}
+		sent = del.sent
+
+		// One whose file is complete is adopted: hash the local file to record what it
+		// holds, but send nothing. Any other is removed, and uploaded again below.
 		adopt, err := r.reconcile(ctx, prior, folderID, ch.Name, prior.Source.Size, func(rf *frameio.File) bool {
 			return rf.FileSize == before.Size && source.Unchanged(prior.Source, before)
 		})
 		if err != nil {
-			return delivery{}, err
+			return delivery{sent: sent}, err
 		}
 		if adopt {
 			digest, _, err := source.HashReader(io.NewSectionReader(f, 0, before.Size))
@@ -57,7 +68,6 @@ func (r *run) local(ctx context.Context, ch plan.Change, o origin, folderID stri
 		}
 	}
 
-	var sent int64
 	for attempt := 1; ; attempt++ {
 		rf, e, err := r.createFile(ctx, ch, folderID, before, before.Size, func() (*frameio.File, error) {
 			return r.client.CreateLocalUpload(ctx, r.account, folderID, ch.Name, before.Size)
@@ -65,30 +75,133 @@ func (r *run) local(ctx context.Context, ch plan.Change, o origin, folderID stri
 		if err != nil {
 			return delivery{sent: sent}, err
 		}
-		digest, n, err := r.sendParts(ctx, ch.Address, f, rf)
-		sent += n
-		if errors.Is(err, frameio.ErrURLRejected) && attempt == 1 && ctx.Err() == nil {
+		log := r.journal(rf, before)
+		del, err := r.upload(ctx, ch, f, rf, e, before, nil, log)
+		sent += del.sent
+		del.sent = sent
+		if errors.Is(err, frameio.ErrURLRejected) && ctx.Err() == nil {
+			r.forget(rf.ID)
+			if attempt > 1 {
+				r.abandon(ctx, ch, rf.ID)
+				return del, err
+			}
 			// Expired or rejected part URLs cannot be renewed: delete the placeholder and
 			// create the file again, once.
 			if derr := r.deleteRemote(ctx, rf.ID); derr != nil {
-				return delivery{sent: sent}, errors.Join(err, derr)
+				return del, errors.Join(err, derr)
 			}
 			continue
 		}
-		if err == nil {
-			err = r.confirm(ctx, rf.ID, before.Size)
-		}
-		if err == nil {
-			err = checkUnchanged(f, o.rel, before)
-		}
-		if err != nil {
+		return del, err
+	}
+}
+
+// upload sends the parts of rf from f that done does not mark as accepted already (all of
+// them when done is nil), records each in log, confirms the file and returns it complete as e.
+// On failure the placeholder is abandoned, but for rejected part URLs, which the caller
+// handles; on interruption it stays, with its journal, for the next run to resume.
+func (r *run) upload(ctx context.Context, ch plan.Change, f *os.File, rf *frameio.File, e *state.Entry, before source.Identity, done []bool, log *partjournal.Log) (delivery, error) {
+	digest, n, err := r.sendParts(ctx, ch.Address, f, rf, done, log)
+	log.Close() // a journal that could not be written only costs a resume
+
+	if errors.Is(err, frameio.ErrURLRejected) && ctx.Err() == nil {
+		return delivery{sent: n}, err
+	}
+	if err == nil {
+		err = r.confirm(ctx, rf.ID, before.Size)
+	}
+	if err == nil {
+		err = checkUnchanged(f, before.Path, before)
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			r.forget(rf.ID)
 			r.abandon(ctx, ch, rf.ID)
-			return delivery{sent: sent}, err
 		}
-		e.Source.Hash = digest
-		e.Status = state.StatusComplete
-		e.UploadedAt = r.opts.Now().UTC()
-		return delivery{entry: e, sent: sent}, nil
+		return delivery{sent: n}, err
+	}
+	r.forget(rf.ID)
+	e.Source = before
+	e.Source.Hash = digest
+	e.Status = state.StatusComplete
+	e.UploadedAt = r.opts.Now().UTC()
+	return delivery{entry: e, sent: n}, nil
+}
+
+// resumeParts continues the interrupted upload of prior when this machine's part journal
+// holds it and it can still be resumed (partjournal.Upload.Usable: the same local file, URLs
+// valid for a while yet) and Frame.io has the file, not complete. It returns false, with
+// nothing sent, when it cannot, and the caller reconciles the upload the old way.
+func (r *run) resumeParts(ctx context.Context, ch plan.Change, prior *state.Entry, f *os.File, before source.Identity) (delivery, bool, error) {
+	j := r.opts.Parts
+	if j == nil || prior.FileID == "" {
+		return delivery{}, false, nil
+	}
+	up, done, err := j.Load(prior.FileID)
+	if err != nil {
+		return delivery{}, false, nil
+	}
+	if !up.Usable(r.opts.Now(), before) {
+		r.forget(prior.FileID)
+		return delivery{}, false, nil
+	}
+	st, err := r.client.FileStatus(ctx, r.account, prior.FileID)
+	switch {
+	case frameio.IsNotFound(err):
+		r.forget(prior.FileID)
+		return delivery{}, false, nil
+	case err != nil:
+		return delivery{}, false, fmt.Errorf("check interrupted upload %s: %w", prior.FileID, err)
+	case st.UploadComplete || st.UploadFailed:
+		return delivery{}, false, nil // adopted, or removed and uploaded again, by reconcile
+	}
+	rf := &frameio.File{ID: prior.FileID, FileSize: up.Size(), MediaType: up.MediaType}
+	for _, p := range up.Parts {
+		rf.UploadURLs = append(rf.UploadURLs, frameio.UploadURL{URL: p.URL, Size: p.Size})
+	}
+	log, err := j.Resume(prior.FileID)
+	if err != nil {
+		return delivery{}, false, nil
+	}
+	del, err := r.upload(ctx, ch, f, rf, prior.Clone(), before, done, log)
+	if errors.Is(err, frameio.ErrURLRejected) && ctx.Err() == nil {
+		// The URLs were refused after all: reconcile removes the placeholder and the file is
+		// uploaded again.
+		r.forget(prior.FileID)
+		return del, false, nil
+	}
+	return del, true, err
+}
+
+// journal starts the part journal of rf, a new local upload of the file before, and returns
+// its log, or nil when there is no journal (none configured, or it cannot be written: the
+// upload then goes on, and only a resume is lost).
+func (r *run) journal(rf *frameio.File, before source.Identity) *partjournal.Log {
+	if r.opts.Parts == nil {
+		return nil
+	}
+	up := partjournal.Upload{FileID: rf.ID, MediaType: rf.MediaType, Source: before}
+	for i, p := range rf.UploadURLs {
+		exp, ok := partjournal.ExpiresAt(p.URL)
+		if !ok {
+			return nil // URLs that do not say when they expire are never resumed
+		}
+		up.Parts = append(up.Parts, partjournal.Part{URL: p.URL, Size: p.Size})
+		if i == 0 || exp.Before(up.Expires) {
+			up.Expires = exp
+		}
+	}
+	log, err := r.opts.Parts.Start(up)
+	if err != nil {
+		return nil
+	}
+	return log
+}
+
+// forget removes the part journal of fileID, once its upload is complete or abandoned.
+func (r *run) forget(fileID string) {
+	if r.opts.Parts != nil {
+		r.opts.Parts.Remove(fileID)
 	}
 }
 
@@ -120,8 +233,10 @@ func checkUnchanged(f *os.File, relPath string, before source.Identity) error {
 	return nil
 }
 
-// sendParts PUTs every part of rf from src, reading each byte once, and returns the BLAKE3 of
-// the file and the bytes sent.
+// sendParts PUTs the parts of rf from src that done does not mark as accepted (every part
+// when done is nil), reading each byte once, and returns the BLAKE3 of the file and the bytes
+// sent. A part already accepted is read only to be hashed. Each part accepted is recorded in
+// log (nil: none).
 //
 // The calling goroutine walks the parts in order: it acquires budget for part i, takes a pooled
 // buffer, and submits a task to the file's stream. The task reads the part into the buffer and
@@ -129,13 +244,32 @@ func checkUnchanged(f *os.File, relPath string, before source.Identity) error {
 // submission order, feeds the buffer to the hasher and gives back the buffer and the budget.
 // The stream has neither errors nor a context, so the first error is kept under a mutex and
 // cancels the context the remaining tasks use.
-func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf *frameio.File) (source.Digest, int64, error) {
+//
+// When ctx is cancelled (Ctrl-C) no new part starts, but the parts in flight have
+// Options.PartGrace to arrive, so an interrupted large file loses little of what was sent.
+func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf *frameio.File, done []bool, log *partjournal.Log) (source.Digest, int64, error) {
 	offsets, err := frameio.PartOffsets(rf.UploadURLs, rf.FileSize)
 	if err != nil {
 		return source.Digest{}, 0, fmt.Errorf("upload %q: %w", address, err)
 	}
+	if done != nil && len(done) != len(rf.UploadURLs) {
+		return source.Digest{}, 0, fmt.Errorf("upload %q: %d parts journaled, %d to send", address, len(done), len(rf.UploadURLs))
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The PUTs run on a context of their own that outlives an interruption by the grace.
+	putCtx, putCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer putCancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(r.opts.PartGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			putCancel()
+		case <-putCtx.Done(): // the parts are done, or one failed
+		}
+	})
+	defer stop()
 
 	var (
 		mu       sync.Mutex
@@ -153,20 +287,26 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 		if firstErr == nil {
 			firstErr = err
 			cancel()
+			putCancel()
 		}
 	}
 
 	h := source.NewHasher()
 	parts := stream.New().WithMaxGoroutines(r.opts.PartConcurrency)
 	for i, part := range rf.UploadURLs {
+		if err := ctx.Err(); err != nil {
+			fail(err)
+			break
+		}
 		weight, err := r.budget.acquire(ctx, part.Size)
 		if err != nil {
 			fail(err)
 			break
 		}
 		buf := r.buffers.get(part.Size)
+		accepted := done != nil && done[i]
 		parts.Go(func() stream.Callback {
-			err := ctx.Err()
+			err := putCtx.Err()
 			if err == nil {
 				var n int
 				n, err = src.ReadAt(buf, offsets[i])
@@ -180,15 +320,17 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 					err = fmt.Errorf("read part %d: %w", i+1, err)
 				}
 			}
-			if err == nil {
-				err = r.client.UploadPart(ctx, part, rf.MediaType, bytes.NewReader(buf))
+			if err == nil && !accepted {
+				err = r.client.UploadPart(putCtx, part, rf.MediaType, bytes.NewReader(buf))
 				if err != nil {
 					err = fmt.Errorf("upload part %d of %d: %w", i+1, len(rf.UploadURLs), err)
+				} else {
+					log.Done(i)
 				}
 			}
 			if err != nil {
 				fail(err)
-			} else {
+			} else if !accepted {
 				n := sent.Add(part.Size)
 				r.sent.Add(part.Size)
 				r.emit(Event{Type: EventProgress, Address: address, Bytes: n, Total: rf.FileSize})

@@ -31,6 +31,8 @@ const (
 	ReasonNew         = "new"
 	ReasonMissing     = "missing in Frame.io"
 	ReasonResume      = "resume interrupted upload"
+	ReasonRestart     = "restart upload"
+	ReasonFoundDone   = "interrupted upload found complete"
 	ReasonContent     = "content changed"
 	ReasonURL         = "source URL changed"
 	ReasonNotInConfig = "no longer in the manifest"
@@ -92,6 +94,11 @@ type Inputs struct {
 	// MaxDelete bounds the number of deletes: 0 means DefaultMaxDelete, NoDeleteLimit no
 	// bound and NoDeletes none at all.
 	MaxDelete int
+
+	// Parts holds, by address, how far the interrupted uploads that this machine's part
+	// journal can resume got (Resumable); the plan says "resume upload (N of M parts sent)"
+	// for them.
+	Parts map[string]PartProgress
 
 	// Adopt plans an adopt instead of a create for an address the state does not track when
 	// its destination folder already holds a matching file (plan --adopt). It needs Remote.
@@ -166,7 +173,7 @@ func Build(in Inputs) (*Plan, error) {
 				continue
 			}
 		}
-		c, ok := diff(d, e, in.Remote)
+		c, ok := diff(d, e, in.Remote, in.Parts)
 		if ok && e == nil && in.Remote != nil {
 			if f := conflictOf(d, in.Remote.Listed[d.Folder], taken); f != nil {
 				c.Reason, c.Conflict = ReasonConflict, f
@@ -252,7 +259,7 @@ func addressCmp(d manifest.Desired, addr string) int { return strings.Compare(d.
 
 // diff compares one desired file with its state entry and the refreshed view. It returns the
 // change to make, or false when the address is up to date.
-func diff(d manifest.Desired, e *state.Entry, remote *Snapshot) (Change, bool) {
+func diff(d manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string]PartProgress) (Change, bool) {
 	if e != nil && e.Status == state.StatusComplete && d.Source.Kind == source.Local && d.Source.Hash.IsZero() {
 		// Identify did not read the file: the stat cache may still vouch for it.
 		source.Reuse(&e.Source, &d.Source)
@@ -263,7 +270,7 @@ func diff(d manifest.Desired, e *state.Entry, remote *Snapshot) (Change, bool) {
 		c.Action, c.Reason = Create, ReasonNew
 		return c, true
 	case e.Status == state.StatusPending:
-		c.Action, c.Reason = Create, ReasonResume
+		c.Action, c.Reason = Create, resumeReason(d, e, remote, parts)
 	case remote != nil && !remote.Has(e.FileID):
 		c.Action, c.Reason = Create, ReasonMissing
 	case !source.SameContent(d.Source, e.Source):
@@ -281,6 +288,22 @@ func diff(d manifest.Desired, e *state.Entry, remote *Snapshot) (Change, bool) {
 	}
 	c.Prior = e.Clone()
 	return c, true
+}
+
+// resumeReason says truthfully what apply does with the interrupted upload e: send only the
+// missing parts (this machine journaled them), adopt the file (Frame.io has it complete),
+// or start again; without a refresh, that the upload resumes one way or the other.
+func resumeReason(d manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string]PartProgress) string {
+	if p, ok := parts[d.Address]; ok {
+		return fmt.Sprintf("resume upload (%d of %d parts sent)", p.Sent, p.Total)
+	}
+	if remote == nil {
+		return ReasonResume
+	}
+	if f, ok := remote.Files[e.FileID]; ok && e.FileID != "" && f.Uploaded() && source.Unchanged(e.Source, d.Source) {
+		return ReasonFoundDone
+	}
+	return ReasonRestart
 }
 
 // adoption looks in listed (the files of d's destination folder) for one that d, untracked,

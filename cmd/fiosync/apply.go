@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/internal/display"
+	"github.com/fiosync/fiosync/partjournal"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state/store"
 )
@@ -93,6 +95,7 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		return err
 	}
 	opts := apply.Options{
+		Parts:           partJournal(io.Err),
 		Client:          client,
 		State:           store.NewWriter(s.backend, s.stateFor(p.Target)),
 		Manifest:        s.m,
@@ -113,6 +116,17 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	res, err := apply.Run(ctx, p, opts)
 	view.finish(res)
 	return err
+}
+
+// partJournal returns this machine's part journal, or nil (with a warning) when there is no
+// place for it: uploads then go on, but an interrupted one starts again from its first byte.
+func partJournal(errw io.Writer) *partjournal.Journal {
+	dir, err := partjournal.DefaultDir()
+	if err != nil {
+		fmt.Fprintf(errw, "warning: %v; an interrupted upload will start again from its first byte\n", err)
+		return nil
+	}
+	return partjournal.Open(dir)
 }
 
 // confirm shows the plan and asks for "yes". Without a terminal there is nobody to ask, so it

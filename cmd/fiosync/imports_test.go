@@ -27,8 +27,9 @@ func TestImportDirection(t *testing.T) {
 		"state/statefile":  {"state", "source"},
 		"state/store":      {"state", "state/statefile", "source"},
 		"state/pgstate":    {"state", "state/statefile", "state/store", "source"},
-		"plan":             {"manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape"},
-		"apply":            {"plan", "manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape"},
+		"plan":             {"manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape", "partjournal"},
+		"apply":            {"plan", "manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape", "partjournal"},
+		"partjournal":      {"source"},
 
 		"state/statetest":       {"state", "source"},
 		"state/store/storetest": {"state", "state/store", "state/statefile", "source"},

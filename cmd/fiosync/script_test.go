@@ -34,6 +34,11 @@ import (
 var update = flag.Bool("update", false, "rewrite testscript golden sections from actual output")
 
 func TestMain(m *testing.M) {
+	// The in-process tests keep their part journals apart from the user's (the scripts set
+	// their own in Setup).
+	if dir, err := os.MkdirTemp("", "fiosync-test-state-"); err == nil {
+		os.Setenv("XDG_STATE_HOME", dir)
+	}
 	testscript.Main(m, map[string]func(){
 		"fiosync":     main,
 		"exitcode":    exitcodeMain,
@@ -110,6 +115,7 @@ func TestScript(t *testing.T) {
 			env.Setenv("FRAMEIO_IMS_URL", srv.URL)
 			env.Setenv("FILESERVER", files.URL)
 			env.Setenv("NO_COLOR", "1")
+			env.Setenv("XDG_STATE_HOME", filepath.Join(env.WorkDir, ".state")) // the part journal
 			// A race-enabled binary sleeps a second on exit to catch late reports; every
 			// exec would pay it. Races are still reported as they happen.
 			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))

@@ -140,6 +140,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		return nil, err
 	}
 	in := plan.Inputs{
+		Parts:     plan.Resumable(partJournal(io.Discard), s.files, s.st, time.Now()),
 		Manifest:  filepath.Base(s.m.Path),
 		Files:     s.files,
 		Target:    s.m.Target,
