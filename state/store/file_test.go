@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,7 +173,7 @@ func TestFileSaveRefuses(t *testing.T) {
 			setup: func(t *testing.T, f *File) *state.State {
 				s := saveNew(t, f)
 				data, _ := os.ReadFile(f.Path())
-				os.WriteFile(f.Path(), []byte(strings.Replace(string(data), `"version": 1`, `"version": 7`, 1)), 0o644)
+				os.WriteFile(f.Path(), []byte(strings.Replace(string(data), fmt.Sprintf(`"version": %d`, state.FormatVersion), `"version": 7`, 1)), 0o644)
 				return s
 			},
 			is:  statefile.ErrNewerFormat,
