@@ -13,6 +13,7 @@ import (
 
 	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/state"
 	"github.com/fiosync/fiosync/state/store"
 )
 
@@ -128,7 +129,10 @@ func run(ctx context.Context, args []string, io stdio) (code int) {
 func remedy(err error) string {
 	var locked *store.LockedError
 	var target *plan.TargetError
+	var owner *state.ManifestError
 	switch {
+	case errors.As(err, &owner):
+		return manifestRemedy(owner)
 	case errors.As(err, &locked):
 		return "; wait for it to finish or pass --lock-timeout to wait, " +
 			"and if no fiosync is running (a file system without working locks), run `fiosync state unlock`"
