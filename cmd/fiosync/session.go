@@ -71,8 +71,10 @@ type session struct {
 }
 
 // openSession parses the manifest, locks the state, then expands the manifest and loads the
-// state at the same time (plan.Read). The caller must call close.
-func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op string, errw io.Writer) (*session, error) {
+// state at the same time (plan.Read). planFile is the plan file the command writes or reads
+// ("" for none), which the expansion leaves out as it does the state's own files. The caller
+// must call close.
+func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op, planFile string, errw io.Writer) (*session, error) {
 	if pgstate.IsURL(sf.State) {
 		held.addConnString("the state URL", sf.State) // before the manifest may expand it
 	}
@@ -94,6 +96,7 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op strin
 		closeBackend(b)
 		return nil, err
 	}
+	m.Ignore = ignoredFiles(b, planFile)
 	s := &session{m: m, backend: b, unlock: unlock, manifestName: manifestName(b, m.Path)}
 	exp, st, err := plan.Read(ctx, m, b)
 	if err != nil {
@@ -113,7 +116,7 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op strin
 	for _, warn := range exp.Warnings {
 		fmt.Fprintf(errw, "warning: %v\n", warn)
 	}
-	s.files, s.st = exp.Files, st
+	s.files, s.st = withoutPlanFiles(exp.Files, st), st
 	return s, nil
 }
 

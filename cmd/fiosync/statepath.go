@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,9 +10,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/fiosync/fiosync/internal/escape"
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 	"github.com/fiosync/fiosync/state/store"
 )
@@ -147,4 +151,70 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// ignoredFiles is what a manifest's expansion leaves out in this run: every file named as a
+// state file's family is (stateSuffix anywhere in the name), and the files of this run's own
+// state (wherever they are, under whatever name, and the target a symlinked one saves
+// through) and plan file.
+func ignoredFiles(b store.Backend, planFiles ...string) manifest.Ignore {
+	ig := manifest.Ignore{Names: []string{"*" + stateSuffix + "*"}}
+	if f, ok := b.(*store.File); ok {
+		// The link's own family too: a fiosync before links were saved through kept its
+		// backup and lock beside the link.
+		ig.Paths = append(ig.Paths, f.Path(), f.Path()+".backup", f.Path()+".lock", f.Target(), f.BackupPath(), f.LockPath())
+	}
+	for _, p := range planFiles {
+		if p != "" {
+			ig.Paths = append(ig.Paths, p)
+		}
+	}
+	return ig
+}
+
+// withoutPlanFiles returns files without the plan files among them, which a plan written
+// with --out earlier may have left anywhere in the tree under any name. A plan file is known
+// by how it begins (looksLikePlan), so only files the state cannot vouch for are opened: new
+// ones and changed ones, which plan reads anyway to hash them; a no-op plan opens none.
+func withoutPlanFiles(files []manifest.Desired, st *state.State) []manifest.Desired {
+	return slices.DeleteFunc(files, func(d manifest.Desired) bool {
+		if d.Source.Kind != source.Local || d.Source.Size < int64(len(planHead)) {
+			return false
+		}
+		if st != nil {
+			if e := st.Entries[d.Address]; e != nil && source.Unchanged(e.Source, d.Source) {
+				return false
+			}
+		}
+		return isPlanFile(d.Path)
+	})
+}
+
+// planHead is how every plan file begins: plan.Encode writes its document with
+// json.MarshalIndent, format_version first and manifest second (TestLooksLikePlan holds the
+// two together).
+const planHead = "{\n  \"format_version\": \""
+
+// looksLikePlan reports whether head, the first bytes of a file, begin a plan file.
+func looksLikePlan(head []byte) bool {
+	rest, ok := bytes.CutPrefix(head, []byte(planHead))
+	if !ok {
+		return false
+	}
+	i := 0
+	for i < len(rest) && i < 4 && '0' <= rest[i] && rest[i] <= '9' {
+		i++
+	}
+	return i > 0 && bytes.HasPrefix(rest[i:], []byte("\",\n  \"manifest\": \""))
+}
+
+func isPlanFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false // plan reports it when it reads the file
+	}
+	defer f.Close()
+	var head [64]byte
+	n, _ := io.ReadFull(f, head[:])
+	return looksLikePlan(head[:n])
 }
