@@ -51,8 +51,10 @@
 //     source, a source that matches no files, an unreadable file, a broken
 //     symlink and a symlink loop are errors. So are two entries (or two
 //     files of one entry) producing one address.
-//   - The manifest itself and the state files beside it
-//     ("fiosync.state.json*") never take part in an expansion.
+//   - The manifest itself never takes part in an expansion, nor do the files
+//     Manifest.Ignore names by path or by name: the CLI passes fiosync's own
+//     (every "*.state.json*", this run's state, backup, lock and plan file),
+//     so this package knows nothing of the state's file names.
 //
 // # Hostile input
 //

@@ -65,15 +65,34 @@ const maxReports = 10
 // then the Expansion is nil: a plan from a partial expansion would delete
 // what the missing entries should have kept.
 //
-// The manifest file itself and the state files beside it
-// (fiosync.state.json*, and the hidden temporary files of a save in progress) are never part of an expansion, so "local: ." does
-// not upload fiosync's own bookkeeping.
+// The manifest file itself and the files m.Ignore names are never part of an
+// expansion, so "local: ." does not upload fiosync's own bookkeeping.
 func (m *Manifest) Expand() (*Expansion, error) {
 	root, err := filepath.EvalSymlinks(m.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("resolve manifest directory: %w", err)
 	}
 	x := &expander{m: m, root: root, manifestName: filepath.Base(m.Path)}
+	for _, p := range m.Ignore.Names {
+		x.ignoreNames = append(x.ignoreNames, compileName(p))
+	}
+	for _, p := range m.Ignore.Paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, fmt.Errorf("resolve path to leave out %q: %w", p, err)
+		}
+		dir := filepath.Dir(abs)
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			dir = real
+		}
+		if x.ignorePaths == nil {
+			x.ignorePaths = map[string]map[string]bool{}
+		}
+		if x.ignorePaths[dir] == nil {
+			x.ignorePaths[dir] = map[string]bool{}
+		}
+		x.ignorePaths[dir][filepath.Base(abs)] = true
+	}
 	for i := range m.Uploads {
 		u := &m.Uploads[i]
 		if u.IsRemote() {
@@ -105,6 +124,10 @@ type expander struct {
 	m            *Manifest
 	root         string // Manifest.Dir with symlinks resolved
 	manifestName string
+	// ignorePaths holds Manifest.Ignore.Paths as names by directory (symlinks
+	// resolved), so a walk looks a directory up once rather than each file.
+	ignorePaths map[string]map[string]bool
+	ignoreNames []func(name string) bool
 	// blocks hold the files found, in order, until Expand joins them into
 	// files.
 	blocks [][]Desired
@@ -129,6 +152,42 @@ func (x *expander) add(d Desired) {
 		last++
 	}
 	x.blocks[last] = append(x.blocks[last], d)
+}
+
+// ignoredName reports whether name matches one of Manifest.Ignore.Names.
+func (x *expander) ignoredName(name string) bool {
+	for _, match := range x.ignoreNames {
+		if match(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// compileName returns the matcher of a name pattern. Every file a walk meets is matched, so
+// the common shapes ("*.state.json*", "*.lock", "name*") are a strings function, about ten
+// times faster than the general glob matcher (250 ns a name: 2.5 ms of a 10,000-file plan).
+func compileName(pattern string) func(string) bool {
+	lit := strings.TrimSuffix(strings.TrimPrefix(pattern, "*"), "*")
+	if strings.ContainsAny(lit, `*?[]{}\`) {
+		return func(name string) bool { return doublestar.MatchUnvalidated(pattern, name) }
+	}
+	switch pre, suf := strings.HasPrefix(pattern, "*"), strings.HasSuffix(pattern, "*") && len(pattern) > 1; {
+	case pre && suf:
+		return func(name string) bool { return strings.Contains(name, lit) }
+	case pre:
+		return func(name string) bool { return strings.HasSuffix(name, lit) }
+	case suf:
+		return func(name string) bool { return strings.HasPrefix(name, lit) }
+	}
+	return func(name string) bool { return name == lit }
+}
+
+// ignoredPath reports whether real, a path with symlinks resolved, is one of
+// Manifest.Ignore.Paths.
+func (x *expander) ignoredPath(real string) bool {
+	dir, name := filepath.Split(real)
+	return x.ignorePaths[filepath.Clean(dir)][name]
 }
 
 // address joins a folder and a name into a destination path.
@@ -208,6 +267,10 @@ func (x *expander) local(u *Upload) {
 	case info.Mode().IsRegular():
 		name := filepath.Base(abs)
 		nfc := norm.NFC.String(name)
+		if x.ignoredPath(real) || x.ignoredName(name) || x.ignoredName(filepath.Base(real)) {
+			w.ignored++
+			break
+		}
 		if w.isExcluded(nfc) {
 			w.excluded++
 			break
@@ -223,6 +286,9 @@ func (x *expander) local(u *Upload) {
 		msg := "matches no files"
 		if w.excluded > 0 {
 			msg += fmt.Sprintf(" (exclude removed %d)", w.excluded)
+		}
+		if w.ignored > 0 {
+			msg += fmt.Sprintf(" (%d left out: state, lock and plan files are never uploaded)", w.ignored)
 		}
 		w.fail(msg)
 	}
@@ -247,7 +313,7 @@ type walker struct {
 	// buf receives directory entries; one buffer serves the whole walk.
 	buf []byte
 
-	found, excluded, failed, warned int
+	found, excluded, ignored, failed, warned int
 }
 
 func (w *walker) fail(msg string) {
@@ -333,8 +399,14 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 	if relPrefix != "" {
 		relPrefix += "/"
 	}
+	ignoredHere := w.x.ignorePaths[real]
 	for _, e := range entries {
 		name := e.name
+		// Before a symlink is followed: a link to a state file that is not written yet
+		// dangles, and is no error.
+		if ignoredHere[name] || w.x.ignoredName(name) {
+			continue
+		}
 		nfc := norm.NFC.String(name)
 		cAbs := absPrefix + name
 		cNFC := joinRel(relNFC, nfc)
@@ -344,6 +416,9 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 		if typ&fs.ModeSymlink != 0 {
 			target, fi, ok := w.follow(cAbs, relPrefix+name)
 			if !ok {
+				continue
+			}
+			if w.x.ignoredPath(target) || w.x.ignoredName(filepath.Base(target)) {
 				continue
 			}
 			cReal, info, typ = target, fi, fi.Mode().Type()
@@ -375,7 +450,7 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 			w.dir(cAbs, cReal, cDisk, cNFC, depth+1, m)
 			continue
 		}
-		if atRoot && (name == w.x.manifestName || strings.HasPrefix(strings.TrimPrefix(name, "."), "fiosync.state.json")) {
+		if atRoot && name == w.x.manifestName {
 			continue
 		}
 		if w.pattern != "" && !matched && !doublestar.MatchUnvalidated(w.pattern, cNFC) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fiosync/fiosync/source"
@@ -147,8 +148,8 @@ func TestExpand(t *testing.T) {
 			"  - local: \"cafe\u0301\"\n    to: /Caf\u00e9s\n", []string{
 				"/Caf\u00e9s/Caf\u00e9.mov <- cafe\u0301/Cafe\u0301.mov",
 			}},
-		{"manifest and state files are never uploaded", map[string]string{
-			"fiosync.state.json": "{}", "fiosync.state.json.backup": "{}", "clip.mov": "1", "sub/fiosync.yaml": "kept",
+		{"the manifest is never uploaded", map[string]string{
+			"clip.mov": "1", "sub/fiosync.yaml": "kept",
 		}, "  - local: .\n    to: /\n", []string{
 			"/clip.mov <- clip.mov",
 			"/sub/fiosync.yaml <- sub/fiosync.yaml",
@@ -218,5 +219,81 @@ func TestExpand(t *testing.T) {
 				t.Errorf("expansion (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestExpandIgnore: the files Manifest.Ignore names are left out wherever they live (issue
+// 15, case 6): by path whatever the spelling, through a symlink in the tree, and by name in
+// any directory, a dangling symlink included; a directory whose name matches is not walked.
+func TestExpandIgnore(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"media/a.mov":                      "1",
+		"media/my.state":                   "{}",
+		"media/my.state.backup":            "{}",
+		"media/my.state.lock":              "{}",
+		"media/tonight.plan":               "{}",
+		"media/deep/x.state.json":          "{}",
+		"media/deep/.x.state.json.tmp-123": "{}",
+		"media/deep/b.mov":                 "2",
+		"media/x.state.json.parts/p1":      "3",
+		"media/link.mov":                   "-> ../states/real.json",
+		"media/pending.state.json":         "-> ../states/not-yet.json",
+		"states/real.json":                 "{}",
+		"alias":                            "-> media",
+		"fiosync.state.json":               "{}",
+		"fiosync.state.json.backup":        "{}",
+	})
+	write := func(uploads string) *Manifest {
+		t.Helper()
+		path := filepath.Join(dir, "fiosync.yaml")
+		if err := os.WriteFile(path, []byte(head+uploads), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Ignore = Ignore{
+			Paths: []string{
+				filepath.Join(dir, "alias", "my.state"), // through a symlinked directory
+				filepath.Join(dir, "media", "my.state.backup"),
+				filepath.Join(dir, "media", "my.state.lock"),
+				filepath.Join(dir, "media", "tonight.plan"),
+				filepath.Join(dir, "states", "real.json"),
+			},
+			Names: []string{"*.state.json*"},
+		}
+		return m
+	}
+	m := write("  - local: .\n    to: /\n")
+	x, err := m.Expand()
+	want := []string{
+		"/alias/a.mov <- alias/a.mov",
+		"/alias/deep/b.mov <- alias/deep/b.mov",
+		"/media/a.mov <- media/a.mov",
+		"/media/deep/b.mov <- media/deep/b.mov",
+	}
+	if diff := cmp.Diff(want, summarize(dir, x, err)); diff != "" {
+		t.Errorf("expansion (-want +got):\n%s", diff)
+	}
+
+	m = write("  - local: media/my.state\n    to: /\n")
+	x, err = m.Expand()
+	want = []string{`fiosync.yaml:5:12: uploads[0].local: matches no files (1 left out: state, lock and plan files are never uploaded)`}
+	if diff := cmp.Diff(want, summarize(dir, x, err)); diff != "" {
+		t.Errorf("a single state file (-want +got):\n%s", diff)
+	}
+}
+
+// TestCompileName: the shortcuts for common name patterns agree with the glob matcher.
+func TestCompileName(t *testing.T) {
+	names := []string{"", "*", "a", "x.state.json", ".x.state.json.tmp-1", "fiosync.state.json.lock", "state.json", "a.mov", "a.lock", "lock", "name", "name.txt", "my name", `a\b`}
+	for _, p := range []string{"*.state.json*", "*.lock", "name*", "name", "*", "**", "*a*", "a?", "[ab]*", "{a,b}.mov", `a\*`, "*.state.json", ""} {
+		match := compileName(p)
+		for _, n := range names {
+			if got, want := match(n), doublestar.MatchUnvalidated(p, n); got != want {
+				t.Errorf("compileName(%q)(%q) = %v, the glob matcher says %v", p, n, got, want)
+			}
+		}
 	}
 }

@@ -30,6 +30,24 @@ type Manifest struct {
 	Prune    bool
 	PrunePos Pos
 	Uploads  []Upload
+	// Ignore names the files Expand leaves out besides the manifest itself. Load and
+	// Parse leave it empty; the caller sets it before Expand.
+	Ignore Ignore
+}
+
+// Ignore names files that Expand leaves out wherever a walk meets them, so that the
+// bookkeeping of the program running it (state, backup, lock and plan files) is never
+// uploaded, even from inside an uploaded tree. Files left out are not errors and not
+// warnings; an entry that names only such files matches no files.
+type Ignore struct {
+	// Paths are files left out by path: absolute, or relative to the working directory.
+	// Symlinks in their directories are resolved, so any spelling of a path matches,
+	// and so does a symlink in the tree that leads to one of them.
+	Paths []string
+	// Names are patterns (as in path.Match, with ** too) matched against the name of
+	// every file and directory met, such as "*.state.json*". A directory that matches is
+	// not walked.
+	Names []string
 }
 
 // Target names the Frame.io project to sync into, after ${VAR} expansion.

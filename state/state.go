@@ -12,8 +12,8 @@ import (
 
 // FormatVersion is the version of the state file format this package writes.
 // Files with a lower version are upgraded on load; files with a higher one are
-// refused.
-const FormatVersion = 1
+// refused. Version 2 added Manifest.
+const FormatVersion = 2
 
 // State is the record of what fiosync delivered to one Frame.io project. It
 // is plain data: reading and writing it is the job of a Backend, and
@@ -30,6 +30,12 @@ type State struct {
 	Lineage string `json:"lineage"`
 	// Target is the Frame.io project the state describes.
 	Target Target `json:"target"`
+	// Manifest is the manifest that writes this state: its path relative to
+	// the state's location (a state file's directory), slash-separated, such
+	// as "day04.yaml" or "../deliveries/day04.yaml". Never absolute, so the
+	// state stays valid when the tree is moved or checked out elsewhere.
+	// Empty in states written before fiosync recorded it (format 1).
+	Manifest string `json:"manifest,omitempty"`
 	// Folders maps a folder path such as "/A/B" to the id of the folder
 	// fiosync created or found there.
 	Folders map[string]string `json:"folders"`

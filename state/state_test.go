@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -27,5 +28,21 @@ func TestCloneIsDeep(t *testing.T) {
 	c.Entries["/Dailies/A-Cam/A001.mov"].FileID = "changed"
 	if diff := cmp.Diff(statetest.Sample(), s); diff != "" {
 		t.Errorf("changing a clone changed the original (-want +got):\n%s", diff)
+	}
+}
+
+func TestCheckManifest(t *testing.T) {
+	s := statetest.Sample() // records fiosync.yaml
+	if err := s.CheckManifest("fiosync.yaml"); err != nil {
+		t.Errorf("the manifest the state records: %v", err)
+	}
+	err := s.CheckManifest("day04.yaml")
+	var me *state.ManifestError
+	if !errors.As(err, &me) || me.Recorded != "fiosync.yaml" || me.Manifest != "day04.yaml" {
+		t.Errorf("another manifest: error %#v, want a *ManifestError naming both", err)
+	}
+	s.Manifest = "" // written before states recorded their manifest
+	if err := s.CheckManifest("day04.yaml"); err != nil {
+		t.Errorf("a state that records no manifest: %v", err)
 	}
 }

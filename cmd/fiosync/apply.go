@@ -46,7 +46,7 @@ func (c *applyCmd) Validate() error {
 }
 
 func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
-	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "apply", io.Err)
+	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "apply", c.PlanFile, io.Err)
 	if err != nil {
 		return err
 	}

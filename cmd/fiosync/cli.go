@@ -14,6 +14,7 @@ import (
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/state"
 	"github.com/fiosync/fiosync/state/store"
 )
 
@@ -131,7 +132,10 @@ func remedy(err error) string {
 	var target *plan.TargetError
 	var conflict *apply.ConflictError
 	var lost *store.LostError
+	var owner *state.ManifestError
 	switch {
+	case errors.As(err, &owner):
+		return manifestRemedy(owner)
 	case errors.As(err, &lost):
 		return fmt.Sprintf("\nrestore it from the backup, one save behind (then run fiosync plan): cp %q %q\nor, to start a new state on purpose, pass --state with another path", lost.Backup, lost.Path)
 	case errors.As(err, &conflict):

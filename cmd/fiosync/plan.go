@@ -46,7 +46,7 @@ func (c *planCmd) Validate() error {
 }
 
 func (c *planCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
-	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "plan", io.Err)
+	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "plan", c.Out, io.Err)
 	if err != nil {
 		return err
 	}

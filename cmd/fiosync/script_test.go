@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,6 +135,7 @@ func TestScript(t *testing.T) {
 			"emu":       cmdEmu,
 			"fileid":    cmdFileID,
 			"json":      cmdJSON,
+			"oldstate":  cmdOldState,
 			"mkfile":    cmdMkfile,
 			"statelock": cmdStateLock,
 		},
@@ -406,6 +408,30 @@ func cmdFileID(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("state %s has no entry %q", path, args[1])
 	}
 	ts.Setenv(args[0], e.FileID)
+}
+
+// cmdOldState rewrites a state file as the fiosync before format 2 wrote it, which did not
+// record the manifest that writes a state:
+//
+//	oldstate STATEFILE
+func cmdOldState(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: oldstate STATEFILE")
+	}
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	doc := string(data)
+	i := strings.LastIndex(doc, ",\n  \"checksum\": ")
+	if i < 0 || !strings.HasPrefix(doc, "{\n  \"version\": 2,\n") {
+		ts.Fatalf("%s is not a format 2 state file", args[0])
+	}
+	prefix := "{\n  \"version\": 1,\n" + doc[len("{\n  \"version\": 2,\n"):i]
+	lines := strings.Split(prefix, "\n")
+	lines = slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, `  "manifest": `) })
+	prefix = strings.Join(lines, "\n")
+	sum := blake3.Sum256([]byte(prefix))
+	ts.Check(os.WriteFile(path, []byte(prefix+",\n  \"checksum\": \"blake3:"+hex.EncodeToString(sum[:])+"\"\n}\n"), 0o644))
 }
 
 // cmdStateLock holds a state's lock from the test process, the way a long apply would, so

@@ -19,7 +19,7 @@ import (
 
 // stateFlags locate the state and say how long to wait for its lock.
 type stateFlags struct {
-	State       string        `name:"state" env:"FIOSYNC_STATE" placeholder:"PATH|URL" help:"State file (default: fiosync.state.json beside the manifest), or a postgres:// URL to keep the state in PostgreSQL (${env})."`
+	State       string        `name:"state" env:"FIOSYNC_STATE" placeholder:"PATH|URL" help:"State file (default: beside the manifest, named after it: day04.yaml keeps day04.state.json, fiosync.yaml fiosync.state.json), or a postgres:// URL to keep the state in PostgreSQL (${env})."`
 	StateName   string        `name:"state-name" placeholder:"NAME" help:"The state's name in PostgreSQL (default: the manifest's target and path, e.g. Sandbox:fiosync.yaml)."`
 	LockTimeout time.Duration `name:"lock-timeout" default:"0s" help:"How long to wait for another fiosync holding the state lock (0: fail at once)."`
 }
@@ -51,7 +51,7 @@ func (f *stateFlags) backend(manifestPath string) (store.Backend, error) {
 		return nil, fmt.Errorf("--state-name names a state in PostgreSQL; pass a postgres:// URL with --state too (a state file is named by its path)")
 	}
 	if path == "" {
-		path = filepath.Join(filepath.Dir(manifestPath), "fiosync.state.json")
+		path = defaultStatePath(manifestPath)
 	}
 	if err := held.refuse("state path", path); err != nil {
 		return nil, err
@@ -66,17 +66,26 @@ type session struct {
 	backend store.Backend
 	unlock  store.Unlocker
 	st      *state.State // nil when no state was saved yet
+	// manifestName is how the state records the manifest (state.State's Manifest).
+	manifestName string
 }
 
 // openSession parses the manifest, locks the state, then expands the manifest and loads the
-// state at the same time (plan.Read). The caller must call close.
-func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op string, errw io.Writer) (*session, error) {
+// state at the same time (plan.Read). planFile is the plan file the command writes or reads
+// ("" for none), which the expansion leaves out as it does the state's own files. The caller
+// must call close.
+func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op, planFile string, errw io.Writer) (*session, error) {
 	if pgstate.IsURL(sf.State) {
 		held.addConnString("the state URL", sf.State) // before the manifest may expand it
 	}
 	m, err := loadManifest(mf.File)
 	if err != nil {
 		return nil, manifestError(errw, err)
+	}
+	if sf.State == "" {
+		if err := checkMoved(ctx, m.Path, errw); err != nil {
+			return nil, err
+		}
 	}
 	b, err := sf.backend(m.Path)
 	if err != nil {
@@ -87,11 +96,18 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op strin
 		closeBackend(b)
 		return nil, err
 	}
-	s := &session{m: m, backend: b, unlock: unlock}
+	m.Ignore = ignoredFiles(b, planFile)
+	s := &session{m: m, backend: b, unlock: unlock, manifestName: manifestName(b, m.Path)}
 	exp, st, err := plan.Read(ctx, m, b)
 	if err != nil {
 		s.close()
 		return nil, manifestError(errw, err)
+	}
+	if st != nil {
+		if err := checkOwner(st, b, s.manifestName, errw); err != nil {
+			s.close()
+			return nil, err
+		}
 	}
 	if err := refuseSecrets(m, exp.Files); err != nil {
 		s.close()
@@ -100,7 +116,7 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op strin
 	for _, warn := range exp.Warnings {
 		fmt.Fprintf(errw, "warning: %v\n", warn)
 	}
-	s.files, s.st = exp.Files, st
+	s.files, s.st = withoutPlanFiles(exp.Files, st), st
 	return s, nil
 }
 
@@ -113,7 +129,8 @@ func (s *session) close() {
 }
 
 // stateFor returns the state to record deliveries to target t in: the loaded one, with t
-// filled in when it does not know its project yet, or a new one when none was saved.
+// filled in when it does not know its project yet, or a new one when none was saved. Either
+// way it records this session's manifest as the one that writes it.
 func (s *session) stateFor(t state.Target) *state.State {
 	st := s.st
 	if st == nil {
@@ -122,6 +139,7 @@ func (s *session) stateFor(t state.Target) *state.State {
 	if st.Target.ProjectID == "" {
 		st.Target = t
 	}
+	st.Manifest = s.manifestName
 	return st
 }
 

@@ -22,6 +22,7 @@ func (f *manifestFlag) load(w io.Writer) (*manifest.Manifest, *manifest.Expansio
 	if err != nil {
 		return nil, nil, manifestError(w, err)
 	}
+	m.Ignore = ignoredFiles(nil) // validate reads no state: every state file's family by name
 	exp, err := m.Expand()
 	if err == nil {
 		err = refuseSecrets(m, exp.Files)

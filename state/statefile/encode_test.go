@@ -16,7 +16,7 @@ import (
 func TestEncodeMatchesEncodingJSON(t *testing.T) {
 	for _, s := range []*state.State{statetest.Sample(), statetest.Big(50)} {
 		s.Entries["/x<&>\u2028é"] = &state.Entry{Source: source.Identity{Kind: source.Remote, URL: "https://a/b?c<d"}, Status: state.StatusComplete, Previous: []string{"a"}}
-		c, err := normalize(s)
+		c, err := normalize(s, state.FormatVersion)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -43,14 +43,17 @@ func decodeFast(data string) (doc *document, ok bool) {
 		case "target":
 			seen.once(d, 3)
 			d.target(&doc.Target)
-		case "folders":
+		case "manifest":
 			seen.once(d, 4)
+			doc.Manifest = d.str()
+		case "folders":
+			seen.once(d, 5)
 			doc.Folders = d.folders()
 		case "entries":
-			seen.once(d, 5)
+			seen.once(d, 6)
 			doc.Entries = d.entries()
 		case "checksum":
-			seen.once(d, 6)
+			seen.once(d, 7)
 			doc.Checksum = d.digest()
 		default:
 			d.bad = true

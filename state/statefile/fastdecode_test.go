@@ -20,6 +20,7 @@ import (
 func trickyState() *state.State {
 	s := state.New(state.Target{AccountID: "a", WorkspaceID: "w", ProjectID: "p", RootFolderID: "r", Project: `Smith & Jones "Dailies" <2026>`})
 	s.Serial = 1<<64 - 1
+	s.Manifest = `../dé livery/"day 04".yaml`
 	s.Folders["/Été/caf\u00e9"] = "f-1"
 	s.Folders["/tab\there"] = "f-2"
 	s.Folders["/line\u2028sep"] = "f-3"
@@ -46,7 +47,11 @@ func TestDecodeFastMatchesJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	docs := map[string][]byte{"golden": golden}
+	v1, err := os.ReadFile("testdata/state.v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string][]byte{"golden": golden, "format 1": v1}
 	for name, s := range map[string]*state.State{
 		"empty":  state.New(state.Target{AccountID: "a"}),
 		"big":    statetest.Big(200),

@@ -43,7 +43,13 @@ func EncodeSum(s *state.State) ([]byte, source.Digest, error) { return encode(s)
 
 // encode is Encode, also returning the checksum it wrote.
 func encode(s *state.State) ([]byte, source.Digest, error) {
-	c, err := normalize(s)
+	return encodeAs(s, state.FormatVersion)
+}
+
+// encodeAs is encode writing format version v, for upgraders: the layout is the same in
+// every version so far.
+func encodeAs(s *state.State, v int) ([]byte, source.Digest, error) {
+	c, err := normalize(s, v)
 	if err != nil {
 		return nil, source.Digest{}, fmt.Errorf("encode state: %w", err)
 	}
@@ -74,11 +80,11 @@ func checksumTail(sum source.Digest) []byte {
 	return []byte(",\n  \"checksum\": \"" + sum.String() + "\"\n}\n")
 }
 
-// normalize returns a deep copy of s in the form that is written: current
-// format version, non-nil maps, UTC times without monotonic readings.
-func normalize(s *state.State) (*state.State, error) {
+// normalize returns a deep copy of s in the form that is written: format
+// version v, non-nil maps, UTC times without monotonic readings.
+func normalize(s *state.State, v int) (*state.State, error) {
 	c := s.Clone()
-	c.Version = state.FormatVersion
+	c.Version = v
 	for addr, e := range c.Entries {
 		if e == nil {
 			return nil, fmt.Errorf("entry %q is nil", addr)
@@ -148,20 +154,29 @@ func decode(data string) (*document, error) {
 			return nil, err
 		}
 	}
-	if doc.Checksum.IsZero() {
-		return nil, corrupt("no %q field", "checksum")
-	}
-	prefix, ok := strings.CutSuffix(data, string(checksumTail(doc.Checksum)))
-	if !ok {
-		return nil, corrupt("the checksum is not the last field, laid out as fiosync writes it (edited by hand?)")
-	}
-	if sum := sumString(prefix); sum != doc.Checksum {
-		return nil, corrupt("checksum mismatch: the file says %s, its content hashes to %s (edited by hand or damaged)", doc.Checksum, sum)
+	if err := verifySum(data, doc.Checksum); err != nil {
+		return nil, err
 	}
 	if err := validate(&doc.State); err != nil {
 		return nil, corrupt("%v", err)
 	}
 	return doc, nil
+}
+
+// verifySum checks that data ends with the checksum member sum as Encode writes it, and that
+// everything before it hashes to sum.
+func verifySum(data string, sum source.Digest) error {
+	if sum.IsZero() {
+		return corrupt("no %q field", "checksum")
+	}
+	prefix, ok := strings.CutSuffix(data, string(checksumTail(sum)))
+	if !ok {
+		return corrupt("the checksum is not the last field, laid out as fiosync writes it (edited by hand?)")
+	}
+	if got := sumString(prefix); got != sum {
+		return corrupt("checksum mismatch: the file says %s, its content hashes to %s (edited by hand or damaged)", sum, got)
+	}
+	return nil
 }
 
 // Checksummed reports whether data is the document whose checksum is sum: it ends with the
@@ -246,9 +261,28 @@ func corrupt(format string, args ...any) error {
 
 // upgraders turn the encoding of format version N into that of version N+1,
 // checksum included. Each verifies its input by that version's rules first.
-// Format 1 is the first, so there are none yet; the shape is here so that the
-// first format change is a new entry, not a new code path.
-var upgraders = map[int]func(raw []byte) ([]byte, error){}
+var upgraders = map[int]func(raw []byte) ([]byte, error){
+	1: upgrade1,
+}
+
+// upgrade1 brings a format 1 document to format 2, which added the optional
+// "manifest" member: a format 1 document is a format 2 one that does not
+// record its manifest, so only the version and the checksum change. The next
+// save records the manifest.
+func upgrade1(raw []byte) ([]byte, error) {
+	doc, err := decodeJSON(string(raw))
+	if err != nil {
+		return nil, err
+	}
+	if doc.Manifest != "" {
+		return nil, corrupt("unknown field %q (format 1 has none)", "manifest")
+	}
+	if err := verifySum(string(raw), doc.Checksum); err != nil {
+		return nil, err
+	}
+	data, _, err := encodeAs(&doc.State, 2)
+	return data, err
+}
 
 // upgrade brings raw from format version from up to FormatVersion.
 func upgrade(raw []byte, from int) ([]byte, error) {
@@ -314,7 +348,7 @@ func EntryJSON(s *state.State, address string) ([]byte, error) {
 	if !ok || e == nil {
 		return nil, fmt.Errorf("describe %q: %w", address, state.ErrNoEntry)
 	}
-	c, err := normalize(&state.State{Entries: map[string]*state.Entry{address: e}})
+	c, err := normalize(&state.State{Entries: map[string]*state.Entry{address: e}}, state.FormatVersion)
 	if err != nil {
 		return nil, err
 	}

@@ -95,9 +95,9 @@ func TestDecodeRefuses(t *testing.T) {
 		{"truncated", good[:len(good)/2], ErrCorrupt, "parse JSON"},
 		{"empty", nil, ErrCorrupt, "parse JSON"},
 		{"not JSON", []byte("version = 1\n"), ErrCorrupt, "parse JSON"},
-		{"newer version", replace(`"version": 1,`, `"version": 2,`), ErrNewerFormat, "written by a newer fiosync (format 2, this fiosync reads up to 1); upgrade fiosync"},
-		{"version zero", replace(`"version": 1,`, `"version": 0,`), ErrCorrupt, "unknown format version 0"},
-		{"no version", replace(`"version": 1,`, ``), ErrCorrupt, `no "version" field`},
+		{"newer version", replace(`"version": 2,`, `"version": 3,`), ErrNewerFormat, "written by a newer fiosync (format 3, this fiosync reads up to 2); upgrade fiosync"},
+		{"version zero", replace(`"version": 2,`, `"version": 0,`), ErrCorrupt, "unknown format version 0"},
+		{"no version", replace(`"version": 2,`, ``), ErrCorrupt, `no "version" field`},
 		{"unknown top-level field", replace(`"serial": 0,`, `"serial": 0, "owner": "x",`), ErrCorrupt, `unknown field "owner"`},
 		{"unknown entry field", replace(`"file_id": "file-1",`, `"file_id": "file-1", "token": "t",`), ErrCorrupt, `unknown field "token"`},
 		{"no checksum", replace(`"checksum"`, `"checksun"`), ErrCorrupt, `unknown field "checksun"`},
@@ -119,6 +119,43 @@ func TestDecodeRefuses(t *testing.T) {
 				t.Errorf("Decode error %q does not contain %q", err, tt.msg)
 			}
 		})
+	}
+}
+
+// TestUpgradeFormat1: a state written before states recorded their manifest (format 1)
+// loads as the same state without a manifest, and is written back as the current format;
+// a damaged format 1 document is refused as damaged, not upgraded.
+func TestUpgradeFormat1(t *testing.T) {
+	v1, err := os.ReadFile(filepath.Join("testdata", "state.v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(v1, []byte("{\n  \"version\": 1,\n")) {
+		t.Fatalf("testdata/state.v1.json is not a format 1 state:\n%s", v1)
+	}
+	got, err := Decode(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := statetest.Sample()
+	want.Manifest = ""
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("format 1 decoded (-want +got):\n%s", diff)
+	}
+	again, err := Encode(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(again, []byte("{\n  \"version\": 2,\n")) {
+		t.Errorf("an upgraded state is written as:\n%s", again)
+	}
+	for name, bad := range map[string][]byte{
+		"checksum mismatch": bytes.Replace(v1, []byte(`"file-1"`), []byte(`"file-9"`), 1),
+		"manifest member":   bytes.Replace(v1, []byte(`"serial": 0,`), []byte(`"serial": 0, "manifest": "x.yaml",`), 1),
+	} {
+		if _, err := Decode(bad); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: Decode error %v, want ErrCorrupt", name, err)
+		}
 	}
 }
 

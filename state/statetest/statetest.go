@@ -15,6 +15,7 @@ func Sample() *state.State {
 	zone := time.FixedZone("CET", 3600)
 	s := state.New(state.Target{AccountID: "acc", WorkspaceID: "ws", ProjectID: "proj", RootFolderID: "root", Project: "Sandbox"})
 	s.Lineage = "5f0c6b1e-8d2a-4c1b-9e3f-2a7d4b6c8e01"
+	s.Manifest = "fiosync.yaml"
 	s.Folders["/Dailies"] = "folder-1"
 	s.Folders["/Dailies/A-Cam"] = "folder-2"
 	s.Entries["/Dailies/A-Cam/A001.mov"] = &state.Entry{

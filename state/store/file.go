@@ -19,7 +19,9 @@ import (
 )
 
 // File is the local Backend: a JSON state file, its previous version kept as
-// "<path>.backup", and a lock file "<path>.lock" held with flock(2).
+// "<path>.backup", and a lock file "<path>.lock" held with flock(2). When path is
+// a symlink, the state is saved through it to the file it points to (Target),
+// and the backup and the lock sit beside that file: the link stays a link.
 //
 // A File is safe for concurrent use; Save calls are serialised.
 type File struct {
@@ -47,14 +49,41 @@ var _ Backend = (*File)(nil)
 // it is used.
 func NewFile(path string) *File { return &File{path: path} }
 
-// Path returns the state file's path.
+// Path returns the state file's path, as given to NewFile.
 func (f *File) Path() string { return f.path }
 
-// BackupPath returns where the previous state is kept.
-func (f *File) BackupPath() string { return f.path + ".backup" }
+// Target returns the file the state is read from and saved to: Path, or when
+// Path is a symlink (or a chain of them) the file it points to, which need not
+// exist yet. A link that cannot be followed leaves Path, so that using it
+// fails with the file system's own error.
+func (f *File) Target() string {
+	p := f.path
+	for range maxLinks {
+		fi, err := os.Lstat(p)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return p
+		}
+		to, err := os.Readlink(p)
+		if err != nil {
+			return f.path
+		}
+		if !filepath.IsAbs(to) {
+			to = filepath.Join(filepath.Dir(p), to)
+		}
+		p = to
+	}
+	return f.path // a loop: os.Open reports it
+}
 
-// LockPath returns the lock file's path.
-func (f *File) LockPath() string { return f.path + ".lock" }
+// maxLinks bounds the symlinks Target follows, as the kernel's own limit does.
+const maxLinks = 40
+
+// BackupPath returns where the previous state is kept: beside Target.
+func (f *File) BackupPath() string { return f.Target() + ".backup" }
+
+// LockPath returns the lock file's path: beside Target, so that every path
+// leading to one state file takes one lock.
+func (f *File) LockPath() string { return f.Target() + ".lock" }
 
 // String returns the state file's path.
 func (f *File) String() string { return f.path }
@@ -147,7 +176,8 @@ func (f *File) Save(ctx context.Context, s *state.State) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 
-	old, err := os.ReadFile(f.path)
+	target := f.Target()
+	old, err := os.ReadFile(target)
 	exists := err == nil
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -175,7 +205,7 @@ func (f *File) Save(ctx context.Context, s *state.State) error {
 	if err != nil {
 		return fmt.Errorf("save state %q: %w", f.path, err)
 	}
-	if err := f.replace(data, old, exists); err != nil {
+	if err := f.replace(target, data, old, exists); err != nil {
 		return fmt.Errorf("save state %q: %w", f.path, err)
 	}
 	s.Serial = next.Serial
@@ -196,10 +226,12 @@ func (f *File) stored(old []byte) (uint64, string, error) {
 	return s.Serial, s.Lineage, nil
 }
 
-// replace puts data at f.path atomically, keeping the current content (old,
-// present when exists) as the backup.
-func (f *File) replace(data, old []byte, exists bool) (err error) {
-	dir, base := filepath.Split(f.path)
+// replace puts data at target (f.path, or the file it links to) atomically,
+// keeping the current content (old, present when exists) as the backup beside
+// it. Renaming over the link itself would turn it into a regular file and
+// leave the file it points to behind, stale.
+func (f *File) replace(target string, data, old []byte, exists bool) (err error) {
+	dir, base := filepath.Split(target)
 	if dir == "" {
 		dir = "."
 	}
@@ -213,31 +245,32 @@ func (f *File) replace(data, old []byte, exists bool) (err error) {
 		}
 	}()
 	if exists {
-		if err := f.backup(dir, base, old); err != nil {
+		if err := backup(target, dir, base, old); err != nil {
 			return err
 		}
 	}
 	if f.beforeRename != nil {
 		f.beforeRename()
 	}
-	if err := os.Rename(tmp, f.path); err != nil {
+	if err := os.Rename(tmp, target); err != nil {
 		return fmt.Errorf("rename temporary file: %w", err)
 	}
 	return syncDir(dir)
 }
 
-// backup makes the backup path point at the current state: a hard link when
-// the file system has them, a synced copy of old otherwise. Either way the
-// backup is replaced by a rename, so it too is always complete.
-func (f *File) backup(dir, base string, old []byte) error {
+// backup makes the backup path of the state file at target (dir + base)
+// point at the current state: a hard link when the file system has them, a
+// synced copy of old otherwise. Either way the backup is replaced by a rename,
+// so it too is always complete.
+func backup(target, dir, base string, old []byte) error {
 	tmp := filepath.Join(dir, "."+base+".backup-"+rand.Text())
-	if err := os.Link(f.path, tmp); err != nil {
+	if err := os.Link(target, tmp); err != nil {
 		tmp, err = writeTemp(dir, "."+base+".backup-*", old)
 		if err != nil {
 			return fmt.Errorf("copy backup: %w", err)
 		}
 	}
-	err := os.Rename(tmp, f.BackupPath())
+	err := os.Rename(tmp, target+".backup")
 	// When the backup already is a link to the current file (a writer died
 	// after making it), rename(2) does nothing and leaves tmp behind.
 	os.Remove(tmp)
@@ -293,7 +326,7 @@ func syncDir(dir string) error {
 // between writing and renaming. Only the lock holder calls it, so no live
 // writer owns them.
 func (f *File) removeStaleTemps() {
-	dir, base := filepath.Split(f.path)
+	dir, base := filepath.Split(f.Target())
 	if dir == "" {
 		dir = "."
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,7 +173,7 @@ func TestFileSaveRefuses(t *testing.T) {
 			setup: func(t *testing.T, f *File) *state.State {
 				s := saveNew(t, f)
 				data, _ := os.ReadFile(f.Path())
-				os.WriteFile(f.Path(), []byte(strings.Replace(string(data), `"version": 1`, `"version": 7`, 1)), 0o644)
+				os.WriteFile(f.Path(), []byte(strings.Replace(string(data), fmt.Sprintf(`"version": %d`, state.FormatVersion), `"version": 7`, 1)), 0o644)
 				return s
 			},
 			is:  statefile.ErrNewerFormat,
@@ -396,5 +397,76 @@ func TestLoadLostState(t *testing.T) {
 	}
 	if _, err := NewFile(f.Path()).Load(ctx); !errors.Is(err, ErrNoState) {
 		t.Fatalf("Load with neither file: %v, want ErrNoState", err)
+	}
+}
+
+// TestFileSymlinkSavesThrough: a state file given as a symlink (issue 15, case 6) is saved to
+// the file it points to, even one that does not exist yet, and locked and backed up beside
+// that file; the link stays a link. Before, a save renamed a regular file over the link and
+// left the file it pointed to behind, stale, with the lock beside the link.
+func TestFileSymlinkSavesThrough(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "states"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	real := filepath.Join(dir, "states", "real.json")
+	link := filepath.Join(dir, "link.state.json")
+	hop := filepath.Join(dir, "states", "hop.json") // a chain: link -> hop -> real, relative
+	if err := os.Symlink("real.json", hop); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("states/hop.json", link); err != nil {
+		t.Fatal(err)
+	}
+	f := NewFile(link)
+	if f.Target() != real || f.LockPath() != real+".lock" || f.BackupPath() != real+".backup" {
+		t.Fatalf("Target, LockPath, BackupPath = %s, %s, %s; want them at %s", f.Target(), f.LockPath(), f.BackupPath(), real)
+	}
+	unlock, err := f.Lock(ctx, LockInfo{Operation: "apply"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(real + ".lock"); err != nil {
+		t.Errorf("no lock beside the file the link points to: %v", err)
+	}
+	if _, err := os.Lstat(link + ".lock"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a lock beside the link (stat error %v)", err)
+	}
+	// The same state reached by its real path is locked too.
+	if _, err := NewFile(real).Lock(ctx, LockInfo{Operation: "plan"}, 0); !errors.As(err, new(*LockedError)) {
+		t.Errorf("locking the real path while the link's lock is held: error %v, want *LockedError", err)
+	}
+	s := saveNew(t, f) // the link dangles until this save
+	s.Folders["/More"] = "folder-9"
+	if err := f.Save(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := unlock.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{link, hop} {
+		if fi, err := os.Lstat(l); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a symlink (%v, %v)", l, fi, err)
+		}
+	}
+	got, err := NewFile(real).Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Serial != 2 || got.Folders["/More"] != "folder-9" {
+		t.Errorf("the file the link points to holds serial %d, folders %v; want the second save", got.Serial, got.Folders)
+	}
+	if back, err := NewFile(real + ".backup").Load(ctx); err != nil || back.Serial != 1 {
+		t.Errorf("backup beside the real file: %v, %v; want serial 1", back, err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "states" && e.Name() != "link.state.json" {
+			t.Errorf("%s left beside the link", e.Name())
+		}
 	}
 }

@@ -73,8 +73,9 @@ func (f *File) tryLock(info LockInfo) (*fileLock, error) {
 	// A holder removes the lock file when it unlocks, and ForceUnlock may
 	// remove it at any time, so the file this process locked may no longer
 	// be the one at the path. Retry a few times with the new file.
+	lockPath := f.LockPath()
 	for range 10 {
-		fd, err := os.OpenFile(f.LockPath(), os.O_RDWR|os.O_CREATE, 0o644)
+		fd, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +88,7 @@ func (f *File) tryLock(info LockInfo) (*fileLock, error) {
 			fd.Close()
 			return nil, err
 		}
-		atPath, err := os.Stat(f.LockPath())
+		atPath, err := os.Stat(lockPath)
 		if err != nil || !os.SameFile(ours, atPath) {
 			fd.Close()
 			continue
@@ -96,7 +97,7 @@ func (f *File) tryLock(info LockInfo) (*fileLock, error) {
 			fd.Close()
 			return nil, err
 		}
-		return &fileLock{fd: fd, path: f.LockPath()}, nil
+		return &fileLock{fd: fd, path: lockPath}, nil
 	}
 	return nil, errBusy
 }
