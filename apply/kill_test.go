@@ -9,12 +9,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/internal/emutest"
+	"github.com/fiosync/fiosync/partjournal"
 )
 
 // The child process of TestKill9 reads its setup from these variables.
@@ -22,6 +24,7 @@ const (
 	envChildURL   = "FIOSYNC_APPLY_CHILD_URL"
 	envChildToken = "FIOSYNC_APPLY_CHILD_TOKEN"
 	envChildDir   = "FIOSYNC_APPLY_CHILD_DIR"
+	envChildParts = "FIOSYNC_APPLY_CHILD_PARTS" // the part journal's directory, if any
 )
 
 // killSources lists the files of a kill test's manifest directory.
@@ -53,7 +56,11 @@ func TestApplyChild(t *testing.T) {
 	files := h.desired(killSources(t, h.dir)...)
 	enc := json.NewEncoder(os.Stdout)
 	obs := apply.ObserverFunc(func(e apply.Event) { enc.Encode(e) })
-	if _, err := h.apply(context.Background(), h.plan(files, false), files, apply.Options{Observer: &lockedObserver{o: obs}, Parallel: 2}); err != nil {
+	opts := apply.Options{Observer: &lockedObserver{o: obs}, Parallel: 2}
+	if dir := os.Getenv(envChildParts); dir != "" {
+		opts.Parts = partjournal.Open(dir)
+	}
+	if _, err := h.apply(context.Background(), h.plan(files, false), files, opts); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -160,5 +167,79 @@ func TestKill9(t *testing.T) {
 				t.Errorf("plan after the second run has %d changes, want none", len(again.Changes))
 			}
 		})
+	}
+}
+
+// TestKill9ResumesAtThePart kills -9 an apply of one large file at about 60% and checks that
+// the next apply, with the part journal the killed one kept, sends at most 45% of the file plus
+// the parts that were in flight, and that the file's BLAKE3 is right (issue 15, case 7).
+func TestKill9ResumesAtThePart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process and uploads 256 MiB")
+	}
+	const (
+		partSize = 1 << 20
+		size     = 256 << 20
+		inFlight = apply.DefaultPartConcurrency
+	)
+	opts := testEmulatorOptions()
+	opts.PartSize = partSize
+	opts.Latency = 2 * time.Millisecond
+	h := newHarness(t, opts)
+	h.writeFile("A001C001.mov", size, 9)
+	parts := filepath.Join(t.TempDir(), "parts")
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestApplyChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), envChildURL+"="+h.env.URL, envChildToken+"="+h.seed.Token, envChildDir+"="+h.dir, envChildParts+"="+parts)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		var e apply.Event
+		if json.Unmarshal(sc.Bytes(), &e) != nil {
+			continue
+		}
+		if e.Type == apply.EventProgress && e.Bytes >= size*6/10 && !killed {
+			if err := cmd.Process.Kill(); err != nil { // SIGKILL
+				t.Fatal(err)
+			}
+			killed = true
+		}
+	}
+	cmd.Wait()
+	if !killed {
+		t.Fatal("the child finished before 60% of the file was sent")
+	}
+	first := h.emu.Stats().BytesReceived
+
+	h.parts = partjournal.Open(parts)
+	files := h.desired(killSources(t, h.dir)...)
+	p := h.plan(files, false)
+	if len(p.Changes) != 1 || !strings.HasPrefix(p.Changes[0].Reason, "resume upload (") {
+		t.Fatalf("plan after the kill = %+v, want one resume at the part", p.Changes)
+	}
+	t.Logf("plan after the kill says %q", p.Changes[0].Reason)
+	if _, err := h.apply(context.Background(), p, files, apply.Options{Parts: h.parts}); err != nil {
+		t.Fatalf("apply after the kill: %v", err)
+	}
+	second := h.emu.Stats().BytesReceived - first
+	h.verify(files, nil) // the BLAKE3 Frame.io holds is the file's
+	if got := h.live(); got != 1 {
+		t.Errorf("files in Frame.io = %d, want 1", got)
+	}
+	limit := int64(size*45/100 + inFlight*partSize)
+	t.Logf("killed after %d of %d bytes arrived; the next apply sent %d (limit %d)", first, size, second, limit)
+	if second > limit {
+		t.Errorf("the apply after the kill sent %d bytes, want at most %d (45%% of the file plus %d parts in flight)", second, limit, inFlight)
+	}
+	if again := h.plan(files, false); len(again.Changes) != 0 {
+		t.Errorf("plan after the resume has changes: %+v", again.Changes)
 	}
 }
