@@ -12,6 +12,7 @@ import (
 	"github.com/fiosync/fiosync/emulator"
 	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 	"github.com/fiosync/fiosync/state/store"
 )
@@ -184,5 +185,34 @@ func TestStatCacheHeals(t *testing.T) {
 	}
 	if again := h.plan(files, false); len(again.Changes) != 0 || len(again.Restat) != 0 {
 		t.Errorf("plan after the healing: %d changes, %d restats; want none", len(again.Changes), len(again.Restat))
+	}
+}
+
+// TestStatCacheSizeMtime: on a share that renumbers inodes (here: the file copied over
+// itself with its times kept), stat_cache: size_mtime trusts size and mtime and reads
+// nothing, where the full rule reads the file again (issue 15, case 8).
+func TestStatCacheSizeMtime(t *testing.T) {
+	h := newHarness(t, testEmulatorOptions())
+	h.writeFile("a.mov", 64<<10, 1)
+	files := h.desired(spec{local: "a.mov", to: "/"})
+	ctx := context.Background()
+	if _, err := h.apply(ctx, h.plan(files, false), files, apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	path := files[0].Path
+	if out, err := exec.Command("cp", "-p", path, path+".copy").CombinedOutput(); err != nil {
+		t.Fatalf("cp -p: %v\n%s", err, out)
+	}
+	if err := os.Rename(path+".copy", path); err != nil { // a new inode, the same size and mtime
+		t.Fatal(err)
+	}
+	full := h.desired(spec{local: "a.mov", to: "/"})
+	if p := h.plan(full, false); len(p.Changes) != 0 || len(p.Restat) != 1 {
+		t.Fatalf("full rule: %d changes, %d restats; want the file read again (one restat)", len(p.Changes), len(p.Restat))
+	}
+	loose := h.desired(spec{local: "a.mov", to: "/"})
+	loose[0].StatRule = source.SizeMtime
+	if p := h.plan(loose, false); len(p.Changes) != 0 || len(p.Restat) != 0 {
+		t.Fatalf("size_mtime rule: %d changes, %d restats; want nothing read", len(p.Changes), len(p.Restat))
 	}
 }

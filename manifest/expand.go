@@ -32,6 +32,8 @@ type Desired struct {
 	// it must. For a remote source it is the URL without its query and the hash of the
 	// whole URL.
 	Source source.Identity
+	// StatRule is the entry's stat_cache: which stat fields vouch for the file unchanged.
+	StatRule source.StatRule
 	// Path is the absolute path to read (local only). It goes through any
 	// symlinks the walk followed, so it names the file as the user sees it.
 	Path string
@@ -524,6 +526,7 @@ func (w *walker) file(path, relPath, folder, name string, info fs.FileInfo) {
 		Folder:   folder,
 		Name:     name,
 		Source:   source.OfFile(relPath, info),
+		StatRule: w.u.StatRule,
 		Path:     path,
 		OnChange: w.u.OnChange,
 		Upload:   w.u.Index,

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/fiosync/fiosync/internal/display"
+	"github.com/fiosync/fiosync/source"
 )
 
 // DefaultFile is the manifest's file name when the user names none.
@@ -97,6 +98,9 @@ type Upload struct {
 	// AllowOutside lets a local source, or a symlink under it, point
 	// outside Manifest.Dir.
 	AllowOutside bool
+	// StatRule is how the entry's files are trusted unchanged without being read
+	// (stat_cache: full, the default, or size_mtime).
+	StatRule source.StatRule
 
 	// Positions of the values, for messages. A zero Pos means the key is
 	// absent.

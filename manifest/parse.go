@@ -12,13 +12,16 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 	"golang.org/x/text/unicode/norm"
 	"gopkg.in/yaml.v3"
+
+	"github.com/fiosync/fiosync/source"
 )
 
 // The keys each mapping allows, in the order messages list them.
 var (
 	topKeys    = []string{"version", "target", "prune", "uploads"}
 	targetKeys = []string{"account", "workspace", "project"}
-	uploadKeys = []string{"local", "remote", "to", "name", "exclude", "on_change", "allow_outside"}
+	uploadKeys = []string{"local", "remote", "to", "name", "exclude", "on_change", "allow_outside", "stat_cache"}
+	statCaches = []string{"full", "size_mtime"}
 	onChanges  = []string{string(OnChangeVersion), string(OnChangeReplace), string(OnChangeKeep)}
 )
 
@@ -407,6 +410,17 @@ func (p *parser) upload(i int, use *yaml.Node) Upload {
 			p.add(pos(f.key), u.Field("exclude"), "only applies to local entries")
 		} else {
 			u.Exclude, u.ExcludePos = p.exclude(f, u.Field("exclude"))
+		}
+	}
+
+	if f, ok := fs["stat_cache"]; ok {
+		switch {
+		case isRemote:
+			p.add(pos(f.key), u.Field("stat_cache"), "only applies to local entries")
+		case f.val.Kind != yaml.ScalarNode || !contains(statCaches, f.val.Value):
+			p.add(pos(f.use), u.Field("stat_cache"), `must be "full" (size, mtime, inode and ctime) or "size_mtime" (for shares whose inode or ctime change by themselves)`)
+		case f.val.Value == "size_mtime":
+			u.StatRule = source.SizeMtime
 		}
 	}
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fiosync/fiosync/source"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
@@ -161,7 +163,7 @@ func TestParseErrors(t *testing.T) {
 			`fiosync.yaml:5:5: uploads[0].to: missing; the destination folder, such as "/Dailies/Day 01" ("/" is the project root)`,
 			`fiosync.yaml:6:5: uploads[0].dest: unknown key; did you mean "to"?`}},
 		{"unknown key far off", head + "  - local: a\n    to: /a\n    colour: red\n", nil, []string{
-			`fiosync.yaml:7:5: uploads[0].colour: unknown key; expected one of "local", "remote", "to", "name", "exclude", "on_change", "allow_outside"`}},
+			`fiosync.yaml:7:5: uploads[0].colour: unknown key; expected one of "local", "remote", "to", "name", "exclude", "on_change", "allow_outside", "stat_cache"`}},
 		{"local is a list", head + "  - local: [a, b]\n    to: /a\n", nil, []string{
 			`fiosync.yaml:5:12: uploads[0].local: must be a string, not a list`}},
 
@@ -344,5 +346,21 @@ uploads:
 	}
 	if diff := cmp.Diff(want, m); diff != "" {
 		t.Errorf("Parse (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseStatCache(t *testing.T) {
+	m, err := Parse("fiosync.yaml", []byte("version: 1\ntarget:\n  project: P\nuploads:\n  - local: share\n    to: /A\n    stat_cache: size_mtime\n  - local: disk\n    to: /B\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Uploads[0].StatRule != source.SizeMtime || m.Uploads[1].StatRule != source.Full {
+		t.Errorf("stat rules %v, %v; want size_mtime, then the default full", m.Uploads[0].StatRule, m.Uploads[1].StatRule)
+	}
+	_, err = Parse("fiosync.yaml", []byte("version: 1\ntarget:\n  project: P\nuploads:\n  - local: share\n    to: /A\n    stat_cache: mtime\n  - remote: https://x.example/a.mov\n    to: /B\n    stat_cache: full\n"), nil)
+	want := "fiosync.yaml:7:17: uploads[0].stat_cache: must be \"full\" (size, mtime, inode and ctime) or \"size_mtime\" (for shares whose inode or ctime change by themselves)\n" +
+		"fiosync.yaml:10:5: uploads[1].stat_cache: only applies to local entries"
+	if err == nil || err.Error() != want {
+		t.Errorf("Parse error:\n%v\nwant:\n%s", err, want)
 	}
 }

@@ -181,7 +181,7 @@ func Build(in Inputs) (*Plan, error) {
 		}
 		if !ok {
 			p.Unchanged++
-			if e != nil && d.Source.Kind == source.Local && !source.Unchanged(e.Source, d.Source) && source.SameContent(d.Source, e.Source) {
+			if e != nil && d.Source.Kind == source.Local && !d.StatRule.Unchanged(e.Source, d.Source) && source.SameContent(d.Source, e.Source) {
 				p.Restat = append(p.Restat, Restat{Address: d.Address, Source: d.Source})
 			}
 			continue
@@ -262,7 +262,7 @@ func addressCmp(d manifest.Desired, addr string) int { return strings.Compare(d.
 func diff(d manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string]PartProgress) (Change, bool) {
 	if e != nil && e.Status == state.StatusComplete && d.Source.Kind == source.Local && d.Source.Hash.IsZero() {
 		// Identify did not read the file: the stat cache may still vouch for it.
-		source.Reuse(&e.Source, &d.Source)
+		source.Reuse(d.StatRule, &e.Source, &d.Source)
 	}
 	c := changeOf(d)
 	switch {

@@ -39,12 +39,12 @@ func Identify(ctx context.Context, files []manifest.Desired, st *state.State, pa
 			continue
 		}
 		prev := &e.Source // read only
-		if source.Reuse(prev, &d.Source) {
+		if source.Reuse(d.StatRule, prev, &d.Source) {
 			// The usual case, settled here as source.Identify would, without an item for it
 			// (a no-op plan over many files is mostly these).
 			continue
 		}
-		items = append(items, source.Item{Path: d.Path, Identity: d.Source, Prev: prev})
+		items = append(items, source.Item{Path: d.Path, Identity: d.Source, Prev: prev, Rule: d.StatRule})
 		index = append(index, i)
 	}
 	if err := identifyLocal(ctx, items, source.IdentifyOptions{Parallel: parallel}); err != nil {

@@ -22,6 +22,8 @@ type Item struct {
 	Rel string
 	// Prev is the identity recorded before (in the state), nil for a new address.
 	Prev *Identity
+	// Rule is the stat rule that decides whether Prev's hash still holds.
+	Rule StatRule
 
 	// Hashed is set by Identify when it read the file's contents.
 	Hashed bool
@@ -69,7 +71,7 @@ func Identify(ctx context.Context, items []Item, opts IdentifyOptions) error {
 			it.Identity = OfFile(it.Rel, fi)
 		}
 		switch {
-		case Reuse(it.Prev, &it.Identity):
+		case Reuse(it.Rule, it.Prev, &it.Identity):
 		case it.Prev == nil && opts.SkipNew:
 		default:
 			toHash = append(toHash, it)
@@ -129,10 +131,10 @@ func hashFile(ctx context.Context, open func(string) (fs.File, error), path, rel
 	return id, nil
 }
 
-// Reuse gives cur, a fresh stat of a file, the hash recorded in prev when the file is
-// Unchanged since prev was recorded, and reports whether it did.
-func Reuse(prev, cur *Identity) bool {
-	if prev == nil || prev.Hash.IsZero() || !Unchanged(*prev, *cur) {
+// Reuse gives cur, a fresh stat of a file, the hash recorded in prev when rule says the file
+// is unchanged since prev was recorded, and reports whether it did.
+func Reuse(rule StatRule, prev, cur *Identity) bool {
+	if prev == nil || prev.Hash.IsZero() || !rule.Unchanged(*prev, *cur) {
 		return false
 	}
 	cur.Hash = prev.Hash

@@ -231,7 +231,7 @@ func TestUnchanged(t *testing.T) {
 				t.Errorf("Unchanged = %v, want %v", got, tt.want)
 			}
 			cur := now
-			if got := Reuse(&was, &cur); got != tt.want || (got && cur.Hash != base.Hash) {
+			if got := Reuse(Full, &was, &cur); got != tt.want || (got && cur.Hash != base.Hash) {
 				t.Errorf("Reuse = %v (hash %v), want %v", got, cur.Hash, tt.want)
 			}
 			if !tt.want && DescribeChange(was, now) == "" {
@@ -240,7 +240,7 @@ func TestUnchanged(t *testing.T) {
 		})
 	}
 	noHash := now
-	if cur := now; Reuse(&noHash, &cur) || Reuse(nil, &cur) {
+	if cur := now; Reuse(Full, &noHash, &cur) || Reuse(Full, nil, &cur) {
 		t.Error("Reuse of an identity without a hash, or of none, = true")
 	}
 }
@@ -267,5 +267,23 @@ func TestSameContent(t *testing.T) {
 	}
 	if !SameContent(OfURL("https://x/y?sig=1"), OfURL("https://x/y?sig=1")) || SameContent(OfURL("https://x/y?sig=1"), OfURL("https://x/y?sig=2")) {
 		t.Error("SameContent of remote sources does not compare the whole URL")
+	}
+}
+
+func TestStatRuleSizeMtime(t *testing.T) {
+	now := time.Now()
+	was := Identity{Kind: Local, Size: 3, ModTime: now, Inode: 1, Ctime: now, Hash: HashURL("abc")}
+	renumbered := was
+	renumbered.Inode, renumbered.Ctime, renumbered.Hash = 2, now.Add(time.Second), Digest{}
+	if Full.Unchanged(was, renumbered) || !SizeMtime.Unchanged(was, renumbered) {
+		t.Error("an inode and ctime change: Full must notice it, SizeMtime must not")
+	}
+	touched := renumbered
+	touched.ModTime = now.Add(time.Second)
+	if SizeMtime.Unchanged(was, touched) {
+		t.Error("SizeMtime.Unchanged ignores the mtime")
+	}
+	if cur := renumbered; !Reuse(SizeMtime, &was, &cur) || cur.Hash != was.Hash {
+		t.Error("Reuse under SizeMtime did not keep the recorded hash")
 	}
 }

@@ -65,17 +65,33 @@ func OfURL(u string) Identity {
 }
 
 // Unchanged reports whether now, a fresh stat of a local file, shows the file unchanged
-// since was was recorded: same size, mtime, inode and ctime. This is the stat cache, and
-// the one place fiosync decides that a file is unchanged without reading it; every other
-// place that needs the answer calls it. When it holds, a hash recorded in was describes the
-// file now.
-//
-// The ctime and inode catch what size and mtime miss: a file rewritten and given its old
-// mtime back (touch -r, cp -p), or replaced by a copy with preserved times.
-func Unchanged(was, now Identity) bool {
-	return was.Kind == Local && now.Kind == Local &&
-		was.Size == now.Size && was.ModTime.Equal(now.ModTime) &&
-		was.Inode == now.Inode && was.Ctime.Equal(now.Ctime)
+// since was was recorded: same size, mtime, inode and ctime (Full.Unchanged).
+func Unchanged(was, now Identity) bool { return Full.Unchanged(was, now) }
+
+// StatRule says which stat fields the stat cache compares.
+type StatRule uint8
+
+// The stat rules.
+const (
+	// Full compares size, mtime, inode and ctime. The ctime and inode catch what size and
+	// mtime miss: a file rewritten and given its old mtime back (touch -r, cp -p), or
+	// replaced by a copy with preserved times.
+	Full StatRule = iota
+	// SizeMtime compares size and mtime only, for file systems whose inode or ctime change
+	// without the content (SMB and some NFS shares renumber inodes; backups touch ctime). The
+	// price: a file rewritten in place with its old size and mtime put back is not noticed.
+	SizeMtime
+)
+
+// Unchanged reports whether now, a fresh stat of a local file, shows the file unchanged since
+// was was recorded, comparing the fields r names. This is the stat cache, and the one place
+// fiosync decides that a file is unchanged without reading it; every other place that needs
+// the answer calls it. When it holds, a hash recorded in was describes the file now.
+func (r StatRule) Unchanged(was, now Identity) bool {
+	if was.Kind != Local || now.Kind != Local || was.Size != now.Size || !was.ModTime.Equal(now.ModTime) {
+		return false
+	}
+	return r == SizeMtime || was.Inode == now.Inode && was.Ctime.Equal(now.Ctime)
 }
 
 // DescribeChange says, for messages, what differs between two stats of one local file that
