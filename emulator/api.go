@@ -270,7 +270,10 @@ func (e *Emulator) asset(r *http.Request, n *node) assetJSON {
 		ViewURL:   "http://" + r.Host + "/view/" + n.ID,
 	}
 	if n.ParentID != "" {
-		out.ParentID = &n.ParentID
+		// A copy: the answer is encoded after the store's lock is let go, while a version
+		// stack may move n.
+		parent := n.ParentID
+		out.ParentID = &parent
 	}
 	return out
 }

@@ -165,7 +165,7 @@ func TestStatePushPull(t *testing.T) {
 	// A state of another project (another lineage) is refused, unless forced.
 	otherDir := t.TempDir()
 	other := writeProject(t, otherDir)
-	h.must(exitOK, "apply", "-f", other, "--auto-approve")
+	h.must(exitOK, "apply", "-f", other, "--auto-approve", "--allow-duplicates") // a second delivery, on purpose
 	otherState := filepath.Join(otherDir, "fiosync.state.json")
 	_, stderr, code := h.run(append([]string{"state", "push", otherState}, pg...)...)
 	if code != exitError || !strings.Contains(stderr, "lineage") || !strings.Contains(stderr, "--force") {
