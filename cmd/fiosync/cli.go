@@ -38,6 +38,7 @@ type cli struct {
 	Import   importCmd   `cmd:"" help:"Record an existing Frame.io file for an address."`
 	Auth     authCmd     `cmd:"" help:"Log in to Adobe IMS, show or forget the credential."`
 	Emulator emulatorCmd `cmd:"" help:"Serve the local Frame.io V4 emulator."`
+	Schema   schemaCmd   `cmd:"" help:"Print the JSON Schema of fiosync.yaml, for editors."`
 	Version  versionCmd  `cmd:"" help:"Print the version, commit and Go version."`
 }
 
