@@ -28,6 +28,7 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	./scripts/actionlint.sh
 
 # Plan and apply examples/dailies against a local emulator, then show a second plan is empty.
 demo: build
