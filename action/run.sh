@@ -150,7 +150,7 @@ comment() {
 			echo "fiosync did not comment: listing the comments of #$pr answered $status."
 			return
 		fi
-		id=$(jq -r --arg m "$marker" '[.[] | select(.body | startswith($m))][0].id // empty' "$work/answer")
+		id=$(jq -r --arg m "$marker" '[.[] | select((.body // "") | startswith($m))][0].id // empty' "$work/answer")
 		if [ "$(jq length "$work/answer")" -lt 100 ]; then
 			break
 		fi
