@@ -58,6 +58,10 @@ type goreleaserConfig struct {
 		} `yaml:"filters"`
 	} `yaml:"changelog"`
 	Release struct {
+		GitHub struct {
+			Owner string `yaml:"owner"`
+			Name  string `yaml:"name"`
+		} `yaml:"github"`
 		Prerelease string `yaml:"prerelease"`
 	} `yaml:"release"`
 }
