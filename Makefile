@@ -4,13 +4,17 @@ GO             ?= go
 BIN            := bin/fiosync
 STATICCHECK    := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TEST_FLAGS     ?=
+# What `fiosync version` reports when the build info has no version (go build -buildvcs=false).
+VERSION        ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT         ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS        := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 .PHONY: all build test lint demo bench fuzz golden clean
 
 all: lint test build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/fiosync
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/fiosync
 
 # Every test, with the race detector, beside a throwaway PostgreSQL (scripts/with-pg.sh);
 # fuzz seed corpora run as ordinary tests. The manifest tests run again with the portable
@@ -24,6 +28,7 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	./scripts/actionlint.sh
 
 # Plan and apply examples/dailies against a local emulator, then show a second plan is empty.
 demo: build

@@ -88,7 +88,7 @@ func TestStarter(t *testing.T) {
 		t.Fatalf("Load(starter): %v", err)
 	}
 	_, err = m.Expand()
-	want := []string{`fiosync.yaml:21:12: uploads[0].local: "media" does not exist`}
+	want := []string{`fiosync.yaml:22:12: uploads[0].local: "media" does not exist`}
 	if diff := cmp.Diff(want, summarize(dir, nil, err)); diff != "" {
 		t.Errorf("Expand(starter) without media (-want +got):\n%s", diff)
 	}

@@ -18,9 +18,6 @@ import (
 	"github.com/fiosync/fiosync/state/store"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 // The exit codes, documented in the README.
 const (
 	exitOK        = 0
@@ -33,7 +30,7 @@ const (
 type cli struct {
 	Globals
 
-	Version kong.VersionFlag `help:"Print the version and exit."`
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and exit."`
 
 	Init     initCmd     `cmd:"" help:"Write a commented starter fiosync.yaml."`
 	Validate validateCmd `cmd:"" help:"Check the manifest offline."`
@@ -43,6 +40,8 @@ type cli struct {
 	Import   importCmd   `cmd:"" help:"Record an existing Frame.io file for an address."`
 	Auth     authCmd     `cmd:"" help:"Log in to Adobe IMS, show or forget the credential."`
 	Emulator emulatorCmd `cmd:"" help:"Serve the local Frame.io V4 emulator."`
+	Schema   schemaCmd   `cmd:"" help:"Print the JSON Schema of fiosync.yaml, for editors."`
+	Version  versionCmd  `cmd:"" help:"Print the version, commit and Go version."`
 }
 
 // Globals are the flags every command shares. Secrets (tokens, client secrets) are read from
@@ -97,7 +96,7 @@ func run(ctx context.Context, args []string, io stdio) (code int) {
 		kong.Description("Sync the uploads described in a YAML manifest to Frame.io V4: plan shows what would change, apply does only that."),
 		kong.Writers(io.Out, io.Err),
 		kong.Exit(func(c int) { panic(exitRequest(c)) }),
-		kong.Vars{"version": version},
+		kong.Vars{"version": currentVersion().String()},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.UsageOnError(),
 		kong.BindTo(ctx, (*context.Context)(nil)),
