@@ -36,7 +36,7 @@ mbs() { awk -v re="$2" '$1 ~ re { for (i = 1; i < NF; i++) if ($(i+1) == "MB/s")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 echo "== hashing: Identify (BLAKE3, streamed) vs b3sum on the same 224 MiB tree"
-go test -run '^$' -bench '^BenchmarkHashTree$' -benchtime 5x ./state/ | tee "$work/hash.txt" | grep '^Benchmark' || true
+go test -run '^$' -bench '^BenchmarkHashTree$' -benchtime 5x ./source/ | tee "$work/hash.txt" | grep '^Benchmark' || true
 if [ -n "$have_b3sum" ]; then
 	for n in 1 2; do
 		f=$(mbs "$work/hash.txt" "identify/parallel=$n")

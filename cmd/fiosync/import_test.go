@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fiosync/fiosync/emulator"
-	"github.com/fiosync/fiosync/frameio"
-	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 	"github.com/fiosync/fiosync/state/store"
@@ -20,16 +17,8 @@ import (
 // progress, a remote source, and a first import that creates the state. It sets the process
 // environment, so it does not run in parallel.
 func TestImport(t *testing.T) {
-	opts := emulator.DefaultOptions()
-	opts.RateLimitScale = 0
-	emu := emutest.Start(t, opts, frameio.WithoutPacing())
+	emu := cliEnv(t)
 	seed, c := emu.Seed, emu.Client
-	t.Setenv("FRAMEIO_API_URL", emu.URL)
-	t.Setenv("FRAMEIO_TOKEN", seed.Token)
-	t.Setenv("NO_COLOR", "1")
-	for _, k := range []string{"FRAMEIO_CLIENT_ID", "FRAMEIO_CLIENT_SECRET", "FIOSYNC_STATE"} {
-		t.Setenv(k, "")
-	}
 	ctx := context.Background()
 
 	dir := t.TempDir()

@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fiosync/fiosync/emulator"
-	"github.com/fiosync/fiosync/frameio"
-	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/source"
 )
@@ -23,28 +20,11 @@ import (
 // untampered plan then applies. It sets the process environment, so it does not run in
 // parallel.
 func TestSavedPlanTampered(t *testing.T) {
-	opts := emulator.DefaultOptions()
-	opts.RateLimitScale = 0
-	emu := emutest.Start(t, opts, frameio.WithoutPacing())
+	emu := cliEnv(t)
 	seed, c := emu.Seed, emu.Client
-	t.Setenv("FRAMEIO_API_URL", emu.URL)
-	t.Setenv("FRAMEIO_TOKEN", seed.Token)
-	t.Setenv("NO_COLOR", "1")
-	for _, k := range []string{"FRAMEIO_CLIENT_ID", "FRAMEIO_CLIENT_SECRET", "FIOSYNC_STATE"} {
-		t.Setenv(k, "")
-	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	write := func(name, content string) {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, content string) { writeFile(t, dir, name, content) }
 	const manifest = "version: 1\ntarget:\n  project: Sandbox\nprune: true\nuploads:\n  - local: media\n    to: /Day\n    on_change: version\n"
 	write("fiosync.yaml", manifest)
 	write("media/a.mov", "aaaa")
