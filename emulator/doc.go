@@ -92,7 +92,8 @@
 //     another stack is 409. Stacking onto a stack (or a file in one) adds the new versions.
 //   - /_emulator/files/{id} reports status "deleted" for a deleted file; /_emulator/stats counts
 //     part PUTs whose connection was cut under the status "reset". Neither test endpoint needs
-//     a token, is rate limited or delayed.
+//     a token, is rate limited or delayed. POST /_emulator/files/{id}/corrupt (Corrupt) flips
+//     the middle byte of a complete file's stored bytes, for tests of fiosync verify.
 //
 // # IMS
 //
