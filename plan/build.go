@@ -103,6 +103,11 @@ type Inputs struct {
 	// Adopt plans an adopt instead of a create for an address the state does not track when
 	// its destination folder already holds a matching file (plan --adopt). It needs Remote.
 	Adopt bool
+
+	// Select is the part of the manifest to plan (plan --target, --exclude). Addresses
+	// outside it, desired or tracked, are left as they are and listed in Plan.Excluded: in
+	// particular a tracked address outside it is never deleted.
+	Select Selection
 }
 
 // Build derives the Plan from in. It is pure: the same inputs always give the same Plan, and
@@ -120,6 +125,7 @@ func Build(in Inputs) (*Plan, error) {
 		Folders:   map[string]string{},
 		Untracked: []string{},
 		Warnings:  []string{},
+		Select:    in.Select,
 	}
 	if in.Remote != nil {
 		p.Target = in.Remote.Target
@@ -157,6 +163,10 @@ func Build(in Inputs) (*Plan, error) {
 		e := st.Entries[d.Address]
 		if e != nil {
 			tracked++
+		}
+		if !in.Select.Includes(d.Address) {
+			p.Excluded = append(p.Excluded, d.Address)
+			continue
 		}
 		if isEmpty(d) {
 			// Frame.io refuses empty files: skip it, tracked or not, and say so once below.
@@ -200,6 +210,11 @@ func Build(in Inputs) (*Plan, error) {
 	}
 	var deletes []string
 	for _, addr := range gone {
+		if !in.Select.Includes(addr) {
+			// Outside the selection: not this plan's to prune, whatever the manifest says.
+			p.Excluded = append(p.Excluded, addr)
+			continue
+		}
 		e := st.Entries[addr]
 		interrupted := e.Status == state.StatusPending
 		if !in.Prune && !interrupted {
@@ -235,6 +250,7 @@ func Build(in Inputs) (*Plan, error) {
 	}
 	slices.SortFunc(p.Changes, func(a, b Change) int { return cmp.Compare(a.Address, b.Address) })
 	slices.Sort(p.Warnings)
+	slices.Sort(p.Excluded)
 
 	for _, c := range p.Changes {
 		if c.Action == Delete {

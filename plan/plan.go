@@ -7,11 +7,13 @@ import (
 )
 
 // FormatVersion is the version of the JSON plan output (plan --json). Version 2 added the
-// finish action and the summary's finish and reread counts.
+// finish action and the summary's finish and reread counts; within the same unshipped version
+// 2, the targeting (select) and what it left out (excluded, and the summary's count).
 const FormatVersion = "2"
 
 // FileFormatVersion is the version of plan files (plan --out). Version 2 added the manifest's
-// name, a checksum of the content, the finish action, the entries' followups and the restats.
+// name, a checksum of the content, the finish action, the entries' followups and the restats;
+// within the same unshipped version 2, the targeting (select) and what it left out (excluded).
 const FileFormatVersion = "2"
 
 // Action is what apply does for one address.
@@ -75,6 +77,14 @@ type Plan struct {
 	// Untracked lists addresses that fiosync uploaded and the manifest no longer lists, when
 	// the manifest does not set prune: true. They are reported, never touched.
 	Untracked []string
+
+	// Select is the selection the plan was made with (plan --target, --exclude); a saved
+	// plan is re-derived with it.
+	Select Selection
+
+	// Excluded lists the addresses, desired or tracked, that Select left out: the plan does
+	// nothing for them. Sorted.
+	Excluded []string
 
 	// Refreshed says whether the plan looked at Frame.io (false with --refresh=false).
 	Refreshed bool

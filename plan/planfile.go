@@ -33,6 +33,8 @@ type document struct {
 	Folders       map[string]string `json:"folders"`
 	Unchanged     int               `json:"unchanged"`
 	Untracked     []string          `json:"untracked"`
+	Select        Selection         `json:"select"`
+	Excluded      []string          `json:"excluded"`
 	Restat        []Restat          `json:"restat"`
 	Warnings      []string          `json:"warnings"`
 	Changes       []fileChange      `json:"changes"`
@@ -69,6 +71,8 @@ func Encode(p *Plan) ([]byte, error) {
 		Folders:       nonNilMap(p.Folders),
 		Unchanged:     p.Unchanged,
 		Untracked:     nonNil(p.Untracked),
+		Select:        Selection{Targets: nonNil(p.Select.Targets), Excludes: nonNil(p.Select.Excludes)},
+		Excluded:      nonNil(p.Excluded),
 		Restat:        restats(p.Restat),
 		Warnings:      nonNil(p.Warnings),
 		Changes:       make([]fileChange, 0, len(p.Changes)),
@@ -150,6 +154,18 @@ func Decode(data []byte) (*Plan, error) {
 		Unchanged: doc.Unchanged,
 		Untracked: nonNil(doc.Untracked),
 		Warnings:  nonNil(doc.Warnings),
+	}
+	if len(doc.Select.Targets) > 0 {
+		p.Select.Targets = doc.Select.Targets
+	}
+	if len(doc.Select.Excludes) > 0 {
+		p.Select.Excludes = doc.Select.Excludes
+	}
+	if err := p.Select.Check(); err != nil {
+		return nil, fmt.Errorf("decode plan: select: %w", err)
+	}
+	if len(doc.Excluded) > 0 {
+		p.Excluded = doc.Excluded
 	}
 	if len(doc.Restat) > 0 {
 		p.Restat = doc.Restat

@@ -22,13 +22,14 @@ type Summary struct {
 	Conflict  int   `json:"conflict"` // creates that would put a second copy beside an untracked file
 	Reread    int   `json:"reread"`   // unchanged files read because their stat moved (Plan.Restat)
 	Unchanged int   `json:"unchanged"`
-	Bytes     int64 `json:"bytes"` // bytes to upload from local files (remote sizes are unknown)
+	Excluded  int   `json:"excluded"` // addresses left out by the selection (Plan.Excluded)
+	Bytes     int64 `json:"bytes"`    // bytes to upload from local files (remote sizes are unknown)
 }
 
 // Summary counts p's changes by action and adds up the bytes to upload (adopts upload
 // nothing).
 func (p *Plan) Summary() Summary {
-	s := Summary{Unchanged: p.Unchanged, Reread: len(p.Restat)}
+	s := Summary{Unchanged: p.Unchanged, Reread: len(p.Restat), Excluded: len(p.Excluded)}
 	for _, c := range p.Changes {
 		switch c.Action {
 		case Create:
@@ -171,6 +172,10 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 			fmt.Fprintf(bw, "  %s\n", escape.Text(a))
 		}
 	}
+	if n := len(p.Excluded); n > 0 {
+		fmt.Fprintf(bw, "\nNote: %s outside the targeting (%s); this plan leaves %s as %s.\n",
+			display.Count(n, "file is", "files are"), p.Select.describe(), display.Pick(n, "it", "them"), display.Pick(n, "it is", "they are"))
+	}
 	return bw.Flush()
 }
 
@@ -212,6 +217,9 @@ type jsonPlan struct {
 	FormatVersion string       `json:"format_version"`
 	Changes       []jsonChange `json:"changes"`
 	Summary       Summary      `json:"summary"`
+	// Select and Excluded are the targeting and what it left out (Plan.Select, Excluded).
+	Select   Selection `json:"select"`
+	Excluded []string  `json:"excluded"`
 }
 
 type jsonChange struct {
@@ -229,7 +237,9 @@ type jsonChange struct {
 // WriteJSON writes p as the one JSON object of `fiosync plan --json` (schema in product.md),
 // followed by a newline.
 func WriteJSON(w io.Writer, p *Plan) error {
-	doc := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Summary: p.Summary()}
+	doc := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Summary: p.Summary(),
+		Select:   Selection{Targets: nonNil(p.Select.Targets), Excludes: nonNil(p.Select.Excludes)},
+		Excluded: nonNil(p.Excluded)}
 	for _, c := range p.Changes {
 		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c)}
 		if c.Conflict != nil {
@@ -313,6 +323,9 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	}
 	if n := len(p.Untracked); n > 0 {
 		fmt.Fprintf(&b, "\n%s no longer in the manifest and left in Frame.io (no `prune: true`).\n", display.Count(n, "file is", "files are"))
+	}
+	if n := len(p.Excluded); n > 0 {
+		fmt.Fprintf(&b, "\n%s outside the targeting and left as they are.\n", display.Count(n, "file is", "files are"))
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write plan as markdown: %w", err)

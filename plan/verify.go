@@ -18,7 +18,8 @@ var ErrMismatch = errors.New("the saved plan does not match what the manifest an
 // allow. fresh is the plan Build derives from them now, made with the saved plan's choices
 // (refresh, adopt) and no bound on deletes. A plan file is input from whoever could write it,
 // and its checksum only catches accidents, so nothing in it is trusted on its own:
-//   - its target must be fresh's;
+//   - its target must be fresh's, and so must its selection (--target, --exclude), with no
+//     change outside it;
 //   - every change must be one fresh makes too, equal in action, kind, folder and name, size,
 //     on_change, source identity (stat, and the hash where the saved plan recorded one), prior
 //     entry (which must be the state's) and, for an adopt, the file adopted;
@@ -32,6 +33,17 @@ func Verify(saved, fresh *Plan) error {
 	}
 	if why := targetDiff(saved.Target, fresh.Target); why != "" {
 		return fmt.Errorf("%w: %s", ErrMismatch, why)
+	}
+	if !saved.Select.Equal(fresh.Select) {
+		// The caller derives fresh with the saved plan's selection; anything else would let a
+		// plan made for a few addresses be checked against, and so vouched for by, another.
+		return fmt.Errorf("%w: the plan selects targets %q and excludes %q, the check was made with targets %q and excludes %q",
+			ErrMismatch, saved.Select.Targets, saved.Select.Excludes, fresh.Select.Targets, fresh.Select.Excludes)
+	}
+	for _, c := range saved.Changes {
+		if !saved.Select.Includes(c.Address) {
+			return fmt.Errorf("%w: %s %s: the address is outside the plan's own selection", ErrMismatch, c.Action, c.Address)
+		}
 	}
 	for _, c := range saved.Changes {
 		i, found := slices.BinarySearchFunc(fresh.Changes, c.Address, func(f Change, addr string) int { return strings.Compare(f.Address, addr) })

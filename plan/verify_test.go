@@ -96,3 +96,44 @@ func TestVerifyFewerChanges(t *testing.T) {
 func sortChanges(p *Plan) {
 	slices.SortFunc(p.Changes, func(a, b Change) int { return strings.Compare(a.Address, b.Address) })
 }
+
+// TestVerifySelection holds a saved plan to the targeting it was made with: checked against a
+// plan derived with another, or holding a change outside its own, it is refused.
+func TestVerifySelection(t *testing.T) {
+	saved := examplePlan(t)
+	saved.Select = Selection{Targets: []string{"/"}}
+	fresh := examplePlan(t)
+	fresh.Select = saved.Select
+	if err := Verify(saved, fresh); err != nil {
+		t.Fatalf("Verify with the same selection: %v", err)
+	}
+	fresh.Select = Selection{}
+	if err := Verify(saved, fresh); !errors.Is(err, ErrMismatch) {
+		t.Fatalf("Verify with another selection = %v, want ErrMismatch", err)
+	}
+	saved.Select = Selection{Excludes: []string{saved.Changes[0].Address}}
+	fresh.Select = saved.Select
+	if err := Verify(saved, fresh); !errors.Is(err, ErrMismatch) {
+		t.Fatalf("Verify of a change outside its selection = %v, want ErrMismatch", err)
+	}
+}
+
+func TestSelectionIncludes(t *testing.T) {
+	for _, tc := range []struct {
+		sel  Selection
+		addr string
+		want bool
+	}{
+		{Selection{}, "/a/b.mov", true},
+		{Selection{Targets: []string{"/a"}}, "/a/b.mov", true},
+		{Selection{Targets: []string{"/a/*.mov"}}, "/a/b.mov", true},
+		{Selection{Targets: []string{"/a/*.mov"}}, "/a/b.wav", false},
+		{Selection{Targets: []string{"/b"}}, "/a/b.mov", false},
+		{Selection{Targets: []string{"/a"}, Excludes: []string{"/a/b.*"}}, "/a/b.mov", false},
+		{Selection{Excludes: []string{"/*/b.mov"}}, "/a/b.mov", false},
+	} {
+		if got := tc.sel.Includes(tc.addr); got != tc.want {
+			t.Errorf("%+v.Includes(%q) = %v, want %v", tc.sel, tc.addr, got, tc.want)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 type applyCmd struct {
 	manifestFlag
 	stateFlags
+	selectFlags
 
 	AutoApprove     bool   `name:"auto-approve" help:"Apply without asking for confirmation."`
 	Parallel        int    `default:"4" help:"Files uploaded at once."`
@@ -42,7 +43,10 @@ func (c *applyCmd) Validate() error {
 	if c.Adopt && c.PlanFile != "" {
 		return errors.New("--adopt decides how a plan is made; a saved plan already says what it adopts (make it with plan --adopt --out)")
 	}
-	return nil
+	if !c.selection().IsZero() && c.PlanFile != "" {
+		return errors.New("--target and --exclude decide how a plan is made; a saved plan already remembers its targeting (make it with plan --target --out)")
+	}
+	return c.selectFlags.check()
 }
 
 func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
@@ -62,7 +66,7 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		}
 		// A plan file is input from whoever could write it: derive what the manifest and the
 		// locked state allow now, and apply the saved plan only if it asks for nothing else.
-		fresh, err := s.plan(ctx, g, planOptions{refresh: p.Refreshed, maxDelete: plan.NoDeleteLimit, parallel: c.Parallel, adopt: p.Summary().Adopt > 0}, io.Err)
+		fresh, err := s.plan(ctx, g, planOptions{refresh: p.Refreshed, maxDelete: plan.NoDeleteLimit, parallel: c.Parallel, adopt: p.Summary().Adopt > 0, sel: p.Select}, io.Err)
 		if err != nil {
 			return err
 		}
@@ -70,7 +74,7 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 			return err
 		}
 	} else {
-		p, err = s.plan(ctx, g, planOptions{refresh: true, maxDelete: c.MaxDelete, parallel: c.Parallel, adopt: c.Adopt}, io.Err)
+		p, err = s.plan(ctx, g, planOptions{refresh: true, maxDelete: c.MaxDelete, parallel: c.Parallel, adopt: c.Adopt, sel: c.selection()}, io.Err)
 		if err != nil {
 			return err
 		}

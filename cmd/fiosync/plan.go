@@ -10,6 +10,7 @@ import (
 type planCmd struct {
 	manifestFlag
 	stateFlags
+	selectFlags
 
 	Out              string `placeholder:"PLANFILE" help:"Save the plan to this file for 'fiosync apply PLANFILE'."`
 	JSON             bool   `name:"json" help:"Print the plan as one JSON object."`
@@ -39,6 +40,9 @@ func (c *planCmd) Validate() error {
 	if err := held.refuse("--out", c.Out); err != nil {
 		return err
 	}
+	if err := c.selectFlags.check(); err != nil {
+		return err
+	}
 	if c.Adopt && !c.Refresh {
 		return fmt.Errorf("--adopt looks for the files already in Frame.io, which --refresh=false forbids; choose one")
 	}
@@ -51,7 +55,7 @@ func (c *planCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		return err
 	}
 	defer s.close()
-	p, err := s.plan(ctx, g, planOptions{refresh: c.Refresh, maxDelete: c.MaxDelete, parallel: c.Parallel, adopt: c.Adopt}, io.Err)
+	p, err := s.plan(ctx, g, planOptions{refresh: c.Refresh, maxDelete: c.MaxDelete, parallel: c.Parallel, adopt: c.Adopt, sel: c.selection()}, io.Err)
 	if err != nil {
 		return err
 	}

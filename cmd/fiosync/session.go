@@ -149,6 +149,35 @@ type planOptions struct {
 	maxDelete int
 	parallel  int
 	adopt     bool // plan --adopt: match untracked addresses to files already in Frame.io
+	sel       plan.Selection
+}
+
+// selectFlags are --target and --exclude of plan and apply.
+type selectFlags struct {
+	Target  []string `name:"target" sep:"none" placeholder:"ADDRESS_GLOB" help:"Plan only addresses matching this glob, or below a folder it matches (repeatable); the rest is left as it is."`
+	Exclude []string `name:"exclude" sep:"none" placeholder:"ADDRESS_GLOB" help:"Leave out addresses matching this glob, or below a folder it matches (repeatable)."`
+}
+
+func (f *selectFlags) selection() plan.Selection {
+	return plan.Selection{Targets: f.Target, Excludes: f.Exclude}
+}
+
+// check refuses a malformed glob or one holding a secret.
+func (f *selectFlags) check() error {
+	for _, p := range f.Target {
+		if err := held.refuse("--target", p); err != nil {
+			return err
+		}
+	}
+	for _, p := range f.Exclude {
+		if err := held.refuse("--exclude", p); err != nil {
+			return err
+		}
+	}
+	if err := f.selection().Check(); err != nil {
+		return fmt.Errorf("--target, --exclude: %w", err)
+	}
+	return nil
 }
 
 // plan computes the plan from the session: local facts, then (unless refresh is off) the
@@ -166,6 +195,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		State:     s.st,
 		MaxDelete: opts.maxDelete,
 		Adopt:     opts.adopt,
+		Select:    opts.sel,
 	}
 	if opts.maxDelete == 0 {
 		in.MaxDelete = plan.NoDeletes // --max-delete 0; plan.Inputs reads 0 as the default
