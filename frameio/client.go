@@ -37,6 +37,9 @@ type Client struct {
 	log       *slog.Logger
 	// assetPageSize is the page_size of asset lists: 500, or 100 once a server refused 500.
 	assetPageSize atomic.Int32
+	// answered is set once the API has answered any request: until then a connection that
+	// cannot be opened means a wrong origin, not a blip, and is not retried.
+	answered atomic.Bool
 }
 
 // Option configures a Client in New.
@@ -101,14 +104,11 @@ func New(baseURL string, hc *http.Client, opts ...Option) (*Client, error) {
 		return nil, errors.New("create frameio client: nil http client")
 	}
 	u, err := url.Parse(baseURL)
-	if err != nil {
-		return nil, fmt.Errorf("create frameio client: parse base URL %q: %w", Redact(baseURL), err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("create frameio client: base URL %q: want an http or https origin", Redact(baseURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &BaseURLError{URL: Redact(baseURL), Reason: "not an http or https origin"}
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("create frameio client: base URL %q: want an origin without path, query or user", Redact(baseURL))
+		return nil, &BaseURLError{URL: Redact(baseURL), Reason: "an origin has no path, query or user"}
 	}
 	c := &Client{
 		base:      &url.URL{Scheme: u.Scheme, Host: u.Host},
@@ -184,12 +184,16 @@ func (cl *Client) do(ctx context.Context, c call) error {
 			if errors.Is(err, ErrCrossOriginRedirect) || !idempotent && !neverSent(err) {
 				return err
 			}
+			if !cl.answered.Load() && unreachable(err) {
+				return &UnreachableError{Origin: cl.base.String(), Err: err}
+			}
 			mayHaveActed = mayHaveActed || !neverSent(err)
 			if err := r.wait(ctx, 0, err, c.method+" "+pathOnly(c.path)); err != nil {
 				return err
 			}
 			continue
 		}
+		cl.answered.Store(true)
 		cl.pace.observe(class, resp.Header)
 		data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 		resp.Body.Close()

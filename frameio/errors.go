@@ -18,6 +18,31 @@ var ErrURLRejected = errors.New("part URL expired or rejected")
 // file_size minimum is 1). CreateLocalUpload returns it without calling the API.
 var ErrEmptyFile = errors.New("empty files are not accepted by Frame.io")
 
+// BaseURLError reports an API origin New cannot use. The URL is redacted.
+type BaseURLError struct {
+	URL    string
+	Reason string
+}
+
+func (e *BaseURLError) Error() string {
+	return fmt.Sprintf("API origin %q: %s", e.URL, e.Reason)
+}
+
+// UnreachableError reports that the API origin could not be reached before it had answered
+// any request: the connection was refused or the host name does not resolve. The Client does
+// not retry these until the API has answered once (after that a refused connection is a blip
+// and is retried as any transport error).
+type UnreachableError struct {
+	Origin string // scheme and host
+	Err    error  // the transport error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the API at %s: %v", e.Origin, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
 // APIError is a non-success answer from the Frame.io API. It never holds a token or a query
 // string, so it is safe to print.
 type APIError struct {

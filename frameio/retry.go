@@ -161,3 +161,11 @@ func neverSent(err error) bool {
 	var dns *net.DNSError
 	return errors.As(err, &dns)
 }
+
+// unreachable reports whether a transport error says the origin cannot be reached at all:
+// nothing listens there (connection refused) or its name does not resolve. Both are
+// settled facts about the address, not blips, when the API has never answered.
+func unreachable(err error) bool {
+	var dns *net.DNSError
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dns)
+}

@@ -117,23 +117,27 @@ func TestRetryClassification(t *testing.T) {
 	}
 }
 
-// TestCreateRetriedWhenNeverSent points a client at a closed port: a create that could not
-// connect provably did not happen, so it is retried.
+// TestCreateRetriedWhenNeverSent points a client whose API has answered once at a port
+// closed since: a create that could not connect provably did not happen, so it is retried.
 func TestCreateRetriedWhenNeverSent(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	base := dead.URL
-	dead.Close()
 	var log syncBuffer
 	c, err := frameio.New(base, http.DefaultClient, frameio.WithLogger(debugLogger(&log)),
 		frameio.WithRetry(frameio.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxWait: time.Second}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.Me(t.Context()); frameio.StatusCode(err) != 404 {
+		t.Fatalf("Me before the close: %v, want a 404", err)
+	}
+	dead.Close()
+	before := strings.Count(log.String(), "api call failed")
 	_, err = c.CreateFolder(t.Context(), "a", "f", "Day 01")
 	if err == nil || !strings.Contains(err.Error(), "give up after 3 attempts") {
 		t.Errorf("err = %v, want it to give up after 3 attempts", err)
 	}
-	if got := strings.Count(log.String(), "api call failed"); got != 3 {
+	if got := strings.Count(log.String(), "api call failed") - before; got != 3 {
 		t.Errorf("attempts logged = %d, want 3", got)
 	}
 }
@@ -316,5 +320,40 @@ func TestRateLimitedWithoutPacing(t *testing.T) {
 				t.Errorf("folders created = %d, want 5 (no duplicates, none lost)", n)
 			}
 		})
+	}
+}
+
+// TestUnreachableFailsFast: before the API has answered once, a refused connection or a
+// name that does not resolve is a wrong origin, reported at once as *UnreachableError.
+func TestUnreachableFailsFast(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	refused := dead.URL
+	dead.Close()
+	for _, base := range []string{refused, "http://nosuch.invalid"} {
+		t.Run(base, func(t *testing.T) {
+			c, err := frameio.New(base, http.DefaultClient,
+				frameio.WithRetry(frameio.RetryPolicy{MaxAttempts: 5, BaseDelay: time.Second, MaxDelay: time.Second, MaxWait: time.Minute}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			_, err = c.Me(t.Context())
+			var ue *frameio.UnreachableError
+			if !errors.As(err, &ue) || ue.Origin != base {
+				t.Fatalf("err = %v, want *UnreachableError for %s", err, base)
+			}
+			if d := time.Since(start); d > 900*time.Millisecond {
+				t.Errorf("took %v, want no backoff", d)
+			}
+		})
+	}
+}
+
+// TestBaseURLError: an origin without a scheme is refused with a typed error.
+func TestBaseURLError(t *testing.T) {
+	_, err := frameio.New("127.0.0.1:44511", http.DefaultClient)
+	var be *frameio.BaseURLError
+	if !errors.As(err, &be) || be.URL != "127.0.0.1:44511" {
+		t.Fatalf("err = %v, want *BaseURLError", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/fiosync/fiosync/apply"
+	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state"
@@ -103,7 +104,7 @@ func run(ctx context.Context, args []string, io stdio) (code int) {
 		kong.Bind(&io),
 	)
 	if err != nil {
-		fmt.Fprintf(io.Err, "fiosync: internal error: %v\n", err)
+		fmt.Fprintf(io.Err, "Error: internal error: %v\n", err)
 		return exitError
 	}
 	defer func() {
@@ -117,7 +118,7 @@ func run(ctx context.Context, args []string, io stdio) (code int) {
 	}()
 	kctx, err := parser.Parse(args)
 	if err != nil {
-		fmt.Fprintf(io.Err, "fiosync: %v\n", err)
+		fmt.Fprintf(io.Err, "Error: %v\n", err)
 		fmt.Fprintln(io.Err, "Run 'fiosync --help' for usage.")
 		return exitError
 	}
@@ -132,7 +133,13 @@ func remedy(err error) string {
 	var conflict *apply.ConflictError
 	var lost *store.LostError
 	var owner *state.ManifestError
+	var unreachable *frameio.UnreachableError
+	var badURL *frameio.BaseURLError
 	switch {
+	case errors.As(err, &unreachable):
+		return fmt.Sprintf("\ncheck FRAMEIO_API_URL=%s (or --api-url): is the API, or fiosync emulator, running there?", unreachable.Origin)
+	case errors.As(err, &badURL):
+		return fmt.Sprintf("\ncheck FRAMEIO_API_URL=%s (or --api-url): want an origin such as https://api.frame.io or http://127.0.0.1:8080", badURL.URL)
 	case errors.As(err, &owner):
 		return manifestRemedy(owner)
 	case errors.As(err, &lost):

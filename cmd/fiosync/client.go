@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/fiosync/fiosync/auth"
@@ -57,7 +56,7 @@ func (g *Globals) clientFor(cred *auth.Credential) (*frameio.Client, error) {
 		frameio.WithUserAgent("fiosync/"+version),
 		frameio.WithTokenRefresh(cred.Refresh))
 	if err != nil {
-		return nil, fmt.Errorf("set up Frame.io client: %w", err)
+		return nil, err
 	}
 	return c, nil
 }
