@@ -12,9 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/fiosync/fiosync/apply"
-	"github.com/fiosync/fiosync/emulator"
-	"github.com/fiosync/fiosync/frameio"
-	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
@@ -145,15 +142,7 @@ func FuzzRenderNames(f *testing.F) {
 // is uploaded; and where such a name reaches a renderer anyway (a state edited by hand), the
 // text plan, state list and apply show it on one line, its newlines escaped.
 func TestForgedPruneLine(t *testing.T) {
-	opts := emulator.DefaultOptions()
-	opts.RateLimitScale = 0
-	emu := emutest.Start(t, opts, frameio.WithoutPacing())
-	t.Setenv("FRAMEIO_API_URL", emu.URL)
-	t.Setenv("FRAMEIO_TOKEN", emu.Seed.Token)
-	t.Setenv("NO_COLOR", "1")
-	for _, k := range []string{"FRAMEIO_CLIENT_ID", "FRAMEIO_CLIENT_SECRET", "FIOSYNC_STATE"} {
-		t.Setenv(k, "")
-	}
+	emu := cliEnv(t)
 	dir := t.TempDir()
 	mf := filepath.Join(dir, "fiosync.yaml")
 	write := func(name, content string) {
