@@ -218,6 +218,11 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Result, error) {
 	if res != nil {
 		res.Restated = restated
 	}
+	// The run's changes become one saved state (a journaling backend compacts here), even
+	// when the run was interrupted: what happened in Frame.io must reach the state.
+	if cerr := opts.State.Close(context.WithoutCancel(ctx)); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("save state: %w", cerr))
+	}
 	return res, err
 }
 
@@ -229,15 +234,19 @@ func (r *run) restat(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	n := 0
-	err := r.save(ctx, func(s *state.State) {
+	err := r.save(ctx, func(s *state.State) state.Change {
+		c := state.Change{Entries: map[string]*state.Entry{}}
 		for _, rs := range r.plan.Restat {
 			e := s.Entries[rs.Address]
 			if e == nil || e.Status != state.StatusComplete || e.Source.Kind != source.Local || !source.SameContent(e.Source, rs.Source) {
 				continue
 			}
+			e = e.Clone()
 			e.Source = rs.Source
+			c.Entries[rs.Address] = e
 			n++
 		}
+		return c
 	})
 	return n, err
 }
@@ -291,7 +300,7 @@ func (r *run) emit(e Event) {
 
 // save applies change to the state and persists it. It ignores ctx's cancellation on purpose:
 // what happened in Frame.io must reach the state even while the run is being interrupted.
-func (r *run) save(ctx context.Context, change func(*state.State)) error {
+func (r *run) save(ctx context.Context, change func(*state.State) state.Change) error {
 	if err := r.opts.State.Update(context.WithoutCancel(ctx), change); err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
@@ -300,7 +309,7 @@ func (r *run) save(ctx context.Context, change func(*state.State)) error {
 
 // saveEntry records a copy of e as address's entry (see save).
 func (r *run) saveEntry(ctx context.Context, address string, e *state.Entry) error {
-	return r.save(ctx, func(s *state.State) { s.Entries[address] = e.Clone() })
+	return r.save(ctx, func(*state.State) state.Change { return state.PutEntry(address, e) })
 }
 
 func (r *run) execute(ctx context.Context) (*Result, error) {

@@ -475,13 +475,13 @@ func TestReconcilePending(t *testing.T) {
 			// Record the stat exactly as apply does (inode and ctime too): take it from the
 			// expansion's identity of /A.mov, files[0].
 			pendingSource := files[0].Source
-			if err := w.Update(ctx, func(s *state.State) {
+			if err := w.Update(ctx, func(*state.State) state.Change {
 				e := &state.Entry{Source: pendingSource, FileID: rf.ID, ParentID: h.seed.RootFolderID,
 					Status: state.StatusPending, CreatedAt: time.Now().Add(-time.Second)}
 				if tt.lostAnswer {
 					e.FileID = ""
 				}
-				s.Entries["/A.mov"] = e
+				return state.PutEntry("/A.mov", e)
 			}); err != nil {
 				t.Fatal(err)
 			}

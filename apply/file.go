@@ -287,12 +287,11 @@ func (r *run) abandon(ctx context.Context, ch plan.Change, fileID string) {
 			return
 		}
 	}
-	_ = r.save(ctx, func(s *state.State) {
+	_ = r.save(ctx, func(*state.State) state.Change {
 		if ch.Prior == nil {
-			delete(s.Entries, ch.Address)
-			return
+			return state.RemoveEntry(ch.Address)
 		}
-		s.Entries[ch.Address] = ch.Prior.Clone()
+		return state.PutEntry(ch.Address, ch.Prior)
 	})
 }
 
@@ -463,7 +462,7 @@ func (r *run) deleteFile(ctx context.Context, ch plan.Change) FileResult {
 		err = r.removeStrays(ctx, prior.ParentID, ch.Name, size, prior.CreatedAt)
 	}
 	if err == nil {
-		err = r.save(ctx, func(s *state.State) { delete(s.Entries, ch.Address) })
+		err = r.save(ctx, func(*state.State) state.Change { return state.RemoveEntry(ch.Address) })
 	}
 	if err != nil {
 		res.Err = err

@@ -83,17 +83,13 @@ func (r *run) ensureFolders(ctx context.Context) {
 		}
 		r.folderIDs[p] = id
 		// Record each new folder at once, so an interruption does not create it twice.
-		if err := r.save(ctx, func(s *state.State) { s.Folders[p] = id }); err != nil {
+		if err := r.save(ctx, func(*state.State) state.Change { return state.PutFolders(map[string]string{p: id}) }); err != nil {
 			r.folderErrs[p] = err
 		}
 	}
 	if len(learned) > 0 {
 		// Folders the plan resolved: remember them too (failures here are harmless).
-		_ = r.save(ctx, func(s *state.State) {
-			for p, id := range learned {
-				s.Folders[p] = id
-			}
-		})
+		_ = r.save(ctx, func(*state.State) state.Change { return state.PutFolders(learned) })
 	}
 }
 

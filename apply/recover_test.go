@@ -58,8 +58,8 @@ func TestInterruptedCreateInVanishedFolder(t *testing.T) {
 	st := h.loadState()
 	day := st.Entries["/Day/a.mov"].ParentID
 	w := newWriter(h, st)
-	if err := w.Update(context.Background(), func(s *state.State) {
-		s.Entries["/Day/b.mov"] = &state.Entry{Source: files[1].Source, ParentID: day, Status: state.StatusPending, CreatedAt: time.Now().UTC()}
+	if err := w.Update(context.Background(), func(*state.State) state.Change {
+		return state.PutEntry("/Day/b.mov", &state.Entry{Source: files[1].Source, ParentID: day, Status: state.StatusPending, CreatedAt: time.Now().UTC()})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestDroppedInterruptedUploadIsCleanedUp(t *testing.T) {
 				e.FileID = ""
 			}
 			st := h.loadState()
-			if err := newWriter(h, st).Update(ctx, func(s *state.State) { s.Entries["/b.mov"] = e }); err != nil {
+			if err := newWriter(h, st).Update(ctx, func(*state.State) state.Change { return state.PutEntry("/b.mov", e) }); err != nil {
 				t.Fatal(err)
 			}
 

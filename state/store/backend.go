@@ -44,6 +44,30 @@ type Backend interface {
 	String() string
 }
 
+// Appender is implemented by a Backend that can make changes durable without
+// rewriting the whole state, in time that does not grow with the state (a
+// journal beside the state file, a row per entry). The Writer appends each
+// batch of changes and saves the whole state with Save once, when it is
+// closed; Save then also folds every appended change into the stored state.
+//
+// The contract, beyond Backend's:
+//   - Append makes changes durable, in order, on top of the stored state,
+//     which must have base's lineage and serial (base carries the header
+//     fields only: no entries or folders). Otherwise it fails with an error
+//     matching ErrStale or ErrLineage and stores nothing. It leaves the
+//     serial alone: a run of appends ends in one Save, one serial.
+//   - Load returns the stored state with every appended change applied, so
+//     a process that died between Append and Save loses nothing that Append
+//     returned for.
+//   - Save succeeds on the stored state with appended changes (its serial is
+//     the one they were appended on), and afterwards Load no longer depends
+//     on them.
+type Appender interface {
+	Backend
+	// Append makes changes durable (see the contract above).
+	Append(ctx context.Context, base *state.State, changes []state.Change) error
+}
+
 // Unlocker releases a lock taken with Backend.Lock.
 type Unlocker interface {
 	// Unlock releases the lock. Calling it again does nothing.

@@ -14,45 +14,59 @@ import (
 // arrive meanwhile are written together by the next, and every caller still
 // returns only once its change is durable.
 //
-// A save rewrites the whole state, so its cost grows with the number of
-// entries, and when uploads are paced (Frame.io allows 5 creates a second)
-// changes arrive one at a time and each would pay a full save. The Writer
-// therefore keeps saving from taking more than half of the time: after a save
-// that took d, the next one starts no sooner than d after it ended, and carries
-// every change made meanwhile. A small state saves at once; a state of ten
-// thousand entries batches its changes instead of saving three times per file.
+// How a change becomes durable depends on the backend. A backend that
+// implements Appender gets each batch of changes appended (its cost does not
+// grow with the state), and the whole state is saved once, by Close. Any other
+// backend gets the whole state saved for every batch; its cost grows with the
+// number of entries, and when uploads are paced (Frame.io allows 5 creates a
+// second) changes arrive one at a time and each would pay a full save. The
+// Writer therefore keeps saving from taking more than half of the time: after
+// a save that took d, the next one starts no sooner than d after it ended, and
+// carries every change made meanwhile.
 type Writer struct {
 	b Backend
 
-	mu    sync.Mutex // guards s and gen
-	s     *state.State
-	gen   uint64 // count of changes applied to s
-	saved uint64 // gen of the last successful save; guarded by saveMu
+	mu      sync.Mutex // guards s, gen and pending
+	s       *state.State
+	gen     uint64         // count of changes applied to s
+	pending []state.Change // changes not yet durable, oldest first, for an Appender
 
-	saveMu  sync.Mutex    // one save at a time
-	lastEnd time.Time     // when the last save ended; guarded by saveMu
-	lastDur time.Duration // how long it took; guarded by saveMu
+	saveMu   sync.Mutex    // one save at a time; guards the fields below
+	saved    uint64        // gen of the last change made durable
+	appended bool          // changes were appended since the last Save
+	lastEnd  time.Time     // when the last save ended
+	lastDur  time.Duration // how long it took
 }
 
 // NewWriter returns a Writer that owns s and saves it to b. The caller must
-// not use s afterwards except through the Writer.
+// not use s afterwards except through the Writer, and should call Close when
+// done so that appended changes are saved as one state.
 func NewWriter(b Backend, s *state.State) *Writer { return &Writer{b: b, s: s} }
 
-// Update applies fn to the state under the Writer's mutex, then makes the
-// result durable. fn must not keep s or call the Writer; it must not change
-// Serial or Lineage. A nil return means this change (and every earlier one)
-// was saved. After a failed save the change stays in memory and the next
-// Update retries the save.
-func (w *Writer) Update(ctx context.Context, fn func(s *state.State)) error {
+// Update calls fn with the current state, applies the Change it returns under
+// the Writer's mutex, then makes the result durable. fn must not change s or
+// keep it, and must not call the Writer. A nil return means this change (and
+// every earlier one) is durable. After a failed save the change stays in
+// memory and the next Update retries it.
+func (w *Writer) Update(ctx context.Context, fn func(s *state.State) state.Change) error {
 	w.mu.Lock()
-	fn(w.s)
+	c := fn(w.s)
+	if c.Empty() {
+		gen := w.gen
+		w.mu.Unlock()
+		return w.flush(ctx, gen)
+	}
+	w.s.Apply(c)
 	w.gen++
 	mine := w.gen
+	if _, ok := w.b.(Appender); ok {
+		w.pending = append(w.pending, c)
+	}
 	w.mu.Unlock()
 	return w.flush(ctx, mine)
 }
 
-// Flush saves any change not yet saved, e.g. after a failed Update.
+// Flush makes any change not yet durable durable, e.g. after a failed Update.
 func (w *Writer) Flush(ctx context.Context) error {
 	w.mu.Lock()
 	gen := w.gen
@@ -60,7 +74,26 @@ func (w *Writer) Flush(ctx context.Context) error {
 	return w.flush(ctx, gen)
 }
 
-// flush returns once generation gen is durable, saving it unless a save
+// Close makes every change durable and, when changes were appended, saves the
+// whole state once (for a journaling backend, its compaction). The Writer
+// may still be used afterwards; Close may be called again.
+func (w *Writer) Close(ctx context.Context) error {
+	if err := w.Flush(ctx); err != nil {
+		return err
+	}
+	w.saveMu.Lock()
+	defer w.saveMu.Unlock()
+	if !w.appended {
+		return nil
+	}
+	if err := w.save(ctx); err != nil {
+		return err
+	}
+	w.appended = false
+	return nil
+}
+
+// flush returns once generation gen is durable, writing it unless a write
 // that started later already covered it.
 func (w *Writer) flush(ctx context.Context, gen uint64) error {
 	w.saveMu.Lock()
@@ -68,19 +101,42 @@ func (w *Writer) flush(ctx context.Context, gen uint64) error {
 	if w.saved >= gen {
 		return nil
 	}
-	if wait := time.Until(w.lastEnd.Add(w.lastDur)); wait > 0 {
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+	a, appends := w.b.(Appender)
+	if !appends {
+		if wait := time.Until(w.lastEnd.Add(w.lastDur)); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			}
 		}
+		return w.save(ctx)
 	}
+	w.mu.Lock()
+	batch := w.pending
+	base := &state.State{Version: w.s.Version, Serial: w.s.Serial, Lineage: w.s.Lineage, Target: w.s.Target, Manifest: w.s.Manifest}
+	batchGen := w.gen
+	w.mu.Unlock()
+	if err := a.Append(ctx, base, batch); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.pending = w.pending[len(batch):]
+	w.mu.Unlock()
+	w.saved = batchGen
+	w.appended = true
+	return nil
+}
+
+// save stores the whole current state. saveMu must be held.
+func (w *Writer) save(ctx context.Context) error {
 	start := time.Now()
 	w.mu.Lock()
 	snap := w.s.Clone()
 	snapGen := w.gen
+	npending := len(w.pending)
 	w.mu.Unlock()
 
 	err := w.b.Save(ctx, snap)
@@ -91,6 +147,7 @@ func (w *Writer) flush(ctx context.Context, gen uint64) error {
 	}
 	w.mu.Lock()
 	w.s.Serial = snap.Serial
+	w.pending = w.pending[npending:]
 	w.mu.Unlock()
 	w.saved = snapGen
 	return nil

@@ -28,13 +28,13 @@ func TestWriterConcurrentUpdates(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			addr := fmt.Sprintf("/upload/%02d.mov", i)
-			errs <- w.Update(ctx, func(s *state.State) {
-				s.Entries[addr] = &state.Entry{
+			errs <- w.Update(ctx, func(*state.State) state.Change {
+				return state.PutEntry(addr, &state.Entry{
 					Source:     source.OfURL("https://example.com/" + addr),
 					FileID:     fmt.Sprint("file-", i),
 					Status:     state.StatusComplete,
 					UploadedAt: time.Date(2026, 11, 26, 12, 0, i, 0, time.UTC),
-				}
+				})
 			})
 			// A successful Update means durable: the entry is on disk now.
 			loaded, err := NewFile(f.Path()).Load(ctx)
@@ -93,7 +93,7 @@ func TestWriterRetriesAfterFailedSave(t *testing.T) {
 	if err := NewFile(f.Path()).Save(ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	err = w.Update(ctx, func(s *state.State) { s.Folders["/X"] = "x" })
+	err = w.Update(ctx, func(*state.State) state.Change { return state.PutFolders(map[string]string{"/X": "x"}) })
 	if !errors.Is(err, ErrStale) {
 		t.Fatalf("Update error %v, want ErrStale", err)
 	}
@@ -144,8 +144,8 @@ func TestWriterBoundsSaveDutyCycle(t *testing.T) {
 			defer wg.Done()
 			for i := range each {
 				addr := fmt.Sprintf("/w%d/%d.mov", g, i)
-				if err := w.Update(ctx, func(s *state.State) {
-					s.Entries[addr] = &state.Entry{Source: source.OfURL("https://example.com" + addr), FileID: addr, Status: state.StatusComplete}
+				if err := w.Update(ctx, func(*state.State) state.Change {
+					return state.PutEntry(addr, &state.Entry{Source: source.OfURL("https://example.com" + addr), FileID: addr, Status: state.StatusComplete})
 				}); err != nil {
 					t.Error(err)
 				}
