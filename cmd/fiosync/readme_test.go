@@ -50,9 +50,11 @@ func TestReadmeTour(t *testing.T) {
 	}
 
 	dir := t.TempDir()
+	// The tour stops its emulator at the end; should a step fail first, the trap stops it,
+	// so that its open stdout does not keep the test waiting.
 	txt := "# The README's tour, run as written.\n" +
 		"exec bash -eu tour.sh\n" + checks.String() + "! stderr .\n" +
-		"-- tour.sh --\n" + script.String()
+		"-- tour.sh --\n" + "trap 'kill $(jobs -p) 2>/dev/null' EXIT\n" + script.String()
 	if err := os.WriteFile(filepath.Join(dir, "tour.txtar"), []byte(txt), 0o644); err != nil {
 		t.Fatal(err)
 	}
