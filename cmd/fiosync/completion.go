@@ -253,7 +253,7 @@ func firstLine(s string) string {
 	return s
 }
 
-// shQuote quotes s for sh: single quotes, with each ' written as '\”.
+// shQuote quotes s for sh: in single quotes, each quote inside closed, escaped and reopened.
 func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // fishQuote quotes s for fish: single quotes, with \ and ' escaped.
