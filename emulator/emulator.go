@@ -50,6 +50,10 @@ type Options struct {
 	Now func() time.Time
 	// FaultSeed seeds the fault dice; 0 picks a random seed.
 	FaultSeed uint64
+	// Token fixes the static bearer token (see ValidToken for its form). "" means a token
+	// kept in DataDir's token file when DataDir is set (made on first start, so it survives
+	// restarts), and a fresh random token otherwise.
+	Token string
 }
 
 // Faults are the switches that SetFaults changes while the emulator runs.
@@ -181,7 +185,12 @@ func New(opts Options) (*Emulator, error) {
 	if !loaded {
 		e.seedStore()
 	}
-	e.seed.Token = "emu_" + newID()
+	token, err := e.staticToken()
+	if err != nil {
+		e.cleanup()
+		return nil, err
+	}
+	e.seed.Token = token
 	e.tokens.add(e.seed.Token, e.userID(), time.Time{})
 	e.routes()
 	e.startIMS()
@@ -196,6 +205,9 @@ func validate(o *Options) error {
 		if r.v < 0 || r.v > 1 || math.IsNaN(r.v) {
 			return fmt.Errorf("check options: %s %v is outside [0, 1]", r.name, r.v)
 		}
+	}
+	if err := ValidToken(o.Token); o.Token != "" && err != nil {
+		return fmt.Errorf("check options: %w", err)
 	}
 	if o.RateLimitScale < 0 || math.IsNaN(o.RateLimitScale) || math.IsInf(o.RateLimitScale, 0) {
 		return fmt.Errorf("check options: rate limit scale %v is negative", o.RateLimitScale)

@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -60,10 +63,21 @@ func TestSnapshotSurvivesRestart(t *testing.T) {
 
 	second := start()
 	defer stop(second)
-	if second.seed.Token == oldSeed.Token {
-		t.Error("the token survived the restart; it must not be stored")
+	// The token survives the restart (the user sourced it once), kept apart from the
+	// snapshot, which holds no secrets, in a file only its owner can read.
+	if second.seed.Token != oldSeed.Token {
+		t.Errorf("the token changed across a restart with a data directory: %q, then %q", oldSeed.Token, second.seed.Token)
 	}
-	oldSeed.Token = second.seed.Token
+	snap, err := os.ReadFile(filepath.Join(dir, snapshotName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(snap), oldSeed.Token) {
+		t.Error("the snapshot holds the token")
+	}
+	if fi, err := os.Stat(filepath.Join(dir, tokenName)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("token file: %v, %v; want mode 0600", fi, err)
+	}
 	if diff := cmp.Diff(oldSeed, second.seed); diff != "" {
 		t.Errorf("seed after restart (-want +got):\n%s", diff)
 	}
@@ -73,7 +87,7 @@ func TestSnapshotSurvivesRestart(t *testing.T) {
 	if got, _ := second.emu.FileInfo(done["id"].(string)); got != wantInfo {
 		t.Errorf("FileInfo after restart = %+v, want %+v", got, wantInfo)
 	}
-	second.mustStatus(second.callToken("GET", "/v4/me", nil, first.seed.Token), http.StatusUnauthorized)
+	second.mustStatus(second.callToken("GET", "/v4/me", nil, first.seed.Token), http.StatusOK)
 	// URLs signed before the restart are refused; the pending file can be recreated.
 	old, err := url.Parse(uploadURLs(t, pending)[0].URL)
 	if err != nil {
@@ -87,5 +101,47 @@ func TestSnapshotSurvivesRestart(t *testing.T) {
 	got := children(second)
 	if got[len(got)-1] != "file:later.mov" {
 		t.Errorf("a file created after the restart lists at %v, want last", got)
+	}
+}
+
+func TestFixedToken(t *testing.T) {
+	dir := t.TempDir()
+	start := func(token string) (*env, error) {
+		opts := DefaultOptions()
+		opts.RateLimitScale = 0
+		opts.DataDir = dir
+		opts.Token = token
+		emu, err := New(opts)
+		if err != nil {
+			return nil, err
+		}
+		e := &env{t: t, emu: emu, srv: httptest.NewServer(emu), seed: emu.Seed()}
+		t.Cleanup(func() { e.srv.Close(); _ = e.emu.Close() })
+		return e, nil
+	}
+	e, err := start("tok_fixed.for-tests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.seed.Token != "tok_fixed.for-tests" {
+		t.Fatalf("seed token %q, want the one given", e.seed.Token)
+	}
+	e.mustStatus(e.callToken("GET", "/v4/me", nil, "tok_fixed.for-tests"), http.StatusOK)
+	e.srv.Close()
+	_ = e.emu.Close()
+
+	// A restart without --token keeps the token given before.
+	again, err := start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.seed.Token != "tok_fixed.for-tests" {
+		t.Errorf("after a restart without a token: %q, want the fixed token kept", again.seed.Token)
+	}
+
+	for _, bad := range []string{"short", "has space in it", "quote'token", "new\nline-token"} {
+		if _, err := start(bad); err == nil || !strings.Contains(err.Error(), "token") {
+			t.Errorf("token %q: error %v, want a token error", bad, err)
+		}
 	}
 }

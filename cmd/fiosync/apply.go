@@ -16,6 +16,7 @@ import (
 )
 
 type applyCmd struct {
+	APIFlags
 	manifestFlag
 	stateFlags
 	selectFlags

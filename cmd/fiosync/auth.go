@@ -26,6 +26,7 @@ FRAMEIO_SCOPE, default openid,AdobeID,frame.s2s.all), then the login cached by
 }
 
 type authLoginCmd struct {
+	APIFlags
 	ClientID  string        `name:"client-id" placeholder:"ID" help:"Client id of a public IMS credential (OAuth Single Page App); default FRAMEIO_CLIENT_ID."`
 	NoBrowser bool          `name:"no-browser" help:"Only print the login URL; do not open a browser."`
 	Timeout   time.Duration `default:"5m" help:"How long to wait for the browser to come back."`
@@ -109,7 +110,9 @@ func openBrowser(browser, u string) error {
 	return cmd.Process.Release()
 }
 
-type authStatusCmd struct{}
+type authStatusCmd struct {
+	APIFlags
+}
 
 func (c *authStatusCmd) Help() string {
 	return `Shows which credential fiosync would use, the Frame.io user it belongs to (GET /v4/me) and

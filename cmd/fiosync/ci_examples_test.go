@@ -49,7 +49,7 @@ func checkFiosyncLine(t *testing.T, where, line string) bool {
 	}
 	var root cli
 	root.getenv = func(string) string { return "" }
-	parser, err := kong.New(&root, kong.Name("fiosync"), kong.Vars{"version": "test"},
+	parser, err := kong.New(&root, kong.Name("fiosync"), kong.Vars{"version": "test"}, kong.Bind(&root.Globals),
 		kong.Exit(func(int) { t.Fatalf("%s: fiosync %v exits while parsing", where, args) }))
 	if err != nil {
 		t.Fatal(err)

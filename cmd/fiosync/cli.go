@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -32,6 +33,8 @@ type cli struct {
 	Globals
 
 	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and exit."`
+	Verbose     bool             `short:"v" help:"Log every API call, part PUT and download to stderr: method, path, status, attempt, time; never tokens, headers or URL queries."`
+	LogFile     string           `name:"log-file" type:"path" placeholder:"FILE" help:"Append that log to FILE (created with mode 0600) instead of stderr."`
 
 	Init     initCmd     `cmd:"" help:"Write a commented starter fiosync.yaml."`
 	Validate validateCmd `cmd:"" help:"Check the manifest offline."`
@@ -43,15 +46,33 @@ type cli struct {
 	Emulator emulatorCmd `cmd:"" help:"Serve the local Frame.io V4 emulator."`
 	Schema   schemaCmd   `cmd:"" help:"Print the JSON Schema of fiosync.yaml, for editors."`
 	Version  versionCmd  `cmd:"" help:"Print the version, commit and Go version."`
+
+	Completion completionCmd `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 }
 
-// Globals are the flags every command shares. Secrets (tokens, client secrets) are read from
-// the environment only, never from flags, so they stay out of shell history and ps output.
+// Globals is what every command can reach: the origins the command's APIFlags chose, and the
+// environment. Secrets (tokens, client secrets) are read from the environment only, never
+// from flags, so they stay out of shell history and ps output.
 type Globals struct {
-	APIURL string `name:"api-url" env:"FRAMEIO_API_URL" default:"https://api.frame.io" help:"Frame.io API origin (${env})."`
-	IMSURL string `name:"ims-url" env:"FRAMEIO_IMS_URL" default:"https://ims-na1.adobelogin.com" help:"Adobe IMS origin (${env})."`
+	APIURL string `kong:"-"`
+	IMSURL string `kong:"-"`
 
 	getenv func(string) string
+	log    *slog.Logger // the debug log of -v or --log-file; nil without them
+}
+
+// APIFlags are the flags of the commands that talk to Frame.io or Adobe IMS; the others
+// (validate, init, emulator, state list...) do not show them. The type is exported so that
+// kong, which looks into exported embedded fields only, runs its AfterApply hook.
+type APIFlags struct {
+	APIURL string `name:"api-url" env:"FRAMEIO_API_URL" default:"https://api.frame.io" help:"Frame.io API origin (${env})."`
+	IMSURL string `name:"ims-url" env:"FRAMEIO_IMS_URL" default:"https://ims-na1.adobelogin.com" help:"Adobe IMS origin (${env})."`
+}
+
+// AfterApply hands the chosen origins to Globals, where the client is built.
+func (f *APIFlags) AfterApply(g *Globals) error {
+	g.APIURL, g.IMSURL = f.APIURL, f.IMSURL
+	return nil
 }
 
 // stdio is where a command reads and writes; tests replace it.
@@ -101,7 +122,7 @@ func run(ctx context.Context, args []string, io stdio) (code int) {
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.UsageOnError(),
 		kong.BindTo(ctx, (*context.Context)(nil)),
-		kong.Bind(&io),
+		kong.Bind(&io, &root.Globals), // APIFlags.AfterApply fills Globals during Parse
 	)
 	if err != nil {
 		fmt.Fprintf(io.Err, "Error: internal error: %v\n", err)
@@ -119,10 +140,52 @@ func run(ctx context.Context, args []string, io stdio) (code int) {
 	kctx, err := parser.Parse(args)
 	if err != nil {
 		fmt.Fprintf(io.Err, "Error: %v\n", err)
-		fmt.Fprintln(io.Err, "Run 'fiosync --help' for usage.")
+		fmt.Fprintf(io.Err, "Run '%s --help' for usage.\n", usagePath(err))
 		return exitError
 	}
-	return report(ctx, kctx.Run(&root.Globals), io.Err)
+	closeLog, err := root.openLog(io.Err)
+	if err != nil {
+		return report(ctx, err, io.Err)
+	}
+	defer closeLog()
+	return report(ctx, kctx.Run(), io.Err)
+}
+
+// openLog sets up the debug log that -v and --log-file ask for. Lines go through the same
+// scrubber as the rest of the output, so a credential that reached a message is masked in
+// the file too.
+func (c *cli) openLog(stderr io.Writer) (closeLog func(), err error) {
+	if !c.Verbose && c.LogFile == "" {
+		return func() {}, nil
+	}
+	var w io.Writer = stderr
+	var f *os.File
+	if c.LogFile != "" {
+		f, err = os.OpenFile(c.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open log file: %w", err)
+		}
+		w = held.writer(f)
+	}
+	c.Globals.log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return func() {
+		if f != nil {
+			w.(*scrubWriter).Flush()
+			f.Close()
+		}
+	}, nil
+}
+
+// usagePath names the command whose help fits a usage error: the subcommand the arguments
+// reached ("fiosync state rm"), or fiosync itself.
+func usagePath(err error) string {
+	var pe *kong.ParseError
+	if errors.As(err, &pe) && pe.Context != nil {
+		if n := pe.Context.Selected(); n != nil {
+			return "fiosync " + n.FullPath()[len("fiosync "):]
+		}
+	}
+	return "fiosync"
 }
 
 // remedy returns what to do about a domain error, in the CLI's words: the domain packages

@@ -54,7 +54,8 @@ func (g *Globals) credential(ctx context.Context) (*auth.Credential, error) {
 func (g *Globals) clientFor(cred *auth.Credential) (*frameio.Client, error) {
 	c, err := frameio.New(g.APIURL, cred.Client(),
 		frameio.WithUserAgent("fiosync/"+version),
-		frameio.WithTokenRefresh(cred.Refresh))
+		frameio.WithTokenRefresh(cred.Refresh),
+		frameio.WithLogger(g.log))
 	if err != nil {
 		return nil, err
 	}

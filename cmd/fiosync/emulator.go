@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/sourcegraph/conc"
@@ -26,12 +28,19 @@ type emulatorCmd struct {
 	PartSize       int64         `default:"20971520" help:"Target part size in bytes (even split)."`
 	NoRetryAfter   bool          `help:"Send 429 without Retry-After."`
 	TokenTTL       time.Duration `default:"1h" help:"Lifetime of the tokens its IMS endpoints issue."`
+	Token          string        `placeholder:"TOKEN" help:"Answer to this bearer token (8 to 512 letters, digits or - . _ ~ + / =). With --data it is kept for later starts; without --token a started --data emulator keeps the token it made first."`
+	EnvFile        string        `type:"path" placeholder:"PATH" help:"When ready, write FRAMEIO_API_URL and FRAMEIO_TOKEN exports to PATH (mode 0600) for the shell to source; removed when the emulator stops."`
 }
 
 func (c *emulatorCmd) Help() string {
 	return `Serves a local Frame.io V4 API for tests, demos and trying fiosync without an account.
 When ready it prints one JSON line with api_url, token and the seeded ids; point fiosync at it
-with FRAMEIO_API_URL and FRAMEIO_TOKEN. It serves until interrupted.`
+with FRAMEIO_API_URL and FRAMEIO_TOKEN, or let it write them for you:
+
+  fiosync emulator --data .emulator --env-file .emulator/env &
+  sleep 1; . .emulator/env
+
+It serves until interrupted.`
 }
 
 // Validate checks the switches before anything starts.
@@ -53,6 +62,11 @@ func (c *emulatorCmd) Validate() error {
 	if c.URLTTL <= 0 || c.TokenTTL <= 0 {
 		return errors.New("--url-ttl and --token-ttl must be positive durations such as 24h")
 	}
+	if c.Token != "" {
+		if err := emulator.ValidToken(c.Token); err != nil {
+			return fmt.Errorf("--token: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -68,6 +82,7 @@ func (c *emulatorCmd) Run(ctx context.Context, io *stdio) error {
 	opts.PartSize = c.PartSize
 	opts.NoRetryAfter = c.NoRetryAfter
 	opts.TokenTTL = c.TokenTTL
+	opts.Token = c.Token
 	emu, err := emulator.New(opts)
 	if err != nil {
 		return fmt.Errorf("start emulator: %w", err)
@@ -91,6 +106,14 @@ func (c *emulatorCmd) Run(ctx context.Context, io *stdio) error {
 	if readyOut == nil {
 		readyOut = io.Out
 	}
+	if c.EnvFile != "" {
+		if err := writeEnvFile(c.EnvFile, ready.APIURL, ready.Token); err != nil {
+			srv.Close()
+			wg.Wait()
+			return err
+		}
+		defer os.Remove(c.EnvFile)
+	}
 	if err := json.NewEncoder(readyOut).Encode(ready); err != nil {
 		srv.Close()
 		wg.Wait()
@@ -109,6 +132,30 @@ func (c *emulatorCmd) Run(ctx context.Context, io *stdio) error {
 	wg.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// writeEnvFile writes the shell exports that point fiosync at the emulator to path, atomically
+// (a shell that sources it sees all of it or nothing) and readable by its owner only, as it
+// holds the token. The values need no escaping inside single quotes: the URL is made here and
+// the token's alphabet (emulator.ValidToken) has no quote.
+func writeEnvFile(path, apiURL, token string) error {
+	content := fmt.Sprintf("# Written by fiosync emulator when ready; removed when it stops.\nexport FRAMEIO_API_URL='%s'\nexport FRAMEIO_TOKEN='%s'\n", apiURL, token)
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // mode 0600
+	if err != nil {
+		return fmt.Errorf("write env file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(content); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write env file %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write env file %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write env file %s: %w", path, err)
 	}
 	return nil
 }

@@ -4,8 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/sourcegraph/conc"
@@ -66,5 +71,57 @@ func TestEmulatorCommand(t *testing.T) {
 	wg.Wait()
 	if code != exitOK {
 		t.Fatalf("emulator exited %d after interrupt, want 0", code)
+	}
+}
+
+// TestEmulatorEnvFile starts `fiosync emulator --token T --env-file F`: when the ready line
+// is out, F holds exports a shell can source that point at the emulator with T, readable by
+// its owner only; F is gone once the emulator stops.
+func TestEmulatorEnvFile(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh to source the env file with")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	envFile := filepath.Join(t.TempDir(), "emulator.env")
+	outR, outW := io.Pipe()
+	var wg conc.WaitGroup
+	code := -1
+	wg.Go(func() {
+		code = run(ctx, []string{"emulator", "--token", "fixed_token-1234", "--env-file", envFile}, stdio{Out: outW, Err: io.Discard})
+		outW.Close()
+	})
+	var ready struct {
+		APIURL string `json:"api_url"`
+		Token  string `json:"token"`
+	}
+	line, err := bufio.NewReader(outR).ReadBytes('\n')
+	if err != nil {
+		t.Fatalf("read ready line: %v", err)
+	}
+	if err := json.Unmarshal(line, &ready); err != nil {
+		t.Fatalf("ready line %q: %v", line, err)
+	}
+	if ready.Token != "fixed_token-1234" {
+		t.Errorf("ready token %q, want the --token value", ready.Token)
+	}
+	if fi, err := os.Stat(envFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("env file: %v, %v; want it written with mode 0600 before the ready line", fi, err)
+	}
+	out, err := exec.Command(sh, "-c", `. "$1" && printf '%s %s' "$FRAMEIO_API_URL" "$FRAMEIO_TOKEN"`, "sh", envFile).Output()
+	if err != nil {
+		t.Fatalf("source env file: %v", err)
+	}
+	if want := ready.APIURL + " fixed_token-1234"; string(out) != want {
+		t.Errorf("sourced env file gives %q, want %q", out, want)
+	}
+	cancel()
+	wg.Wait()
+	if code != exitOK {
+		t.Fatalf("emulator exited %d after interrupt, want 0", code)
+	}
+	if _, err := os.Stat(envFile); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("env file after the emulator stopped: %v, want it removed", err)
 	}
 }

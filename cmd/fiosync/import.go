@@ -20,6 +20,7 @@ import (
 )
 
 type importCmd struct {
+	APIFlags
 	manifestFlag
 	stateFlags
 

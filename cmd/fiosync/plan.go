@@ -8,6 +8,7 @@ import (
 )
 
 type planCmd struct {
+	APIFlags
 	manifestFlag
 	stateFlags
 	selectFlags
