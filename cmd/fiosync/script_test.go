@@ -410,8 +410,8 @@ func cmdFileID(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[0], e.FileID)
 }
 
-// cmdOldState rewrites a state file as the fiosync before format 2 wrote it, which did not
-// record the manifest that writes a state:
+// cmdOldState rewrites a state file (format 3, nothing verified) as the fiosync before format
+// 2 wrote it, which did not record the manifest that writes a state:
 //
 //	oldstate STATEFILE
 func cmdOldState(ts *testscript.TestScript, neg bool, args []string) {
@@ -423,10 +423,11 @@ func cmdOldState(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	doc := string(data)
 	i := strings.LastIndex(doc, ",\n  \"checksum\": ")
-	if i < 0 || !strings.HasPrefix(doc, "{\n  \"version\": 2,\n") {
-		ts.Fatalf("%s is not a format 2 state file", args[0])
+	head := "{\n  \"version\": 3,\n"
+	if i < 0 || !strings.HasPrefix(doc, head) || strings.Contains(doc, `"verified_at": `) || strings.Contains(doc, `"verify_failed_at": `) {
+		ts.Fatalf("%s is not a format 3 state file without verify results", args[0])
 	}
-	prefix := "{\n  \"version\": 1,\n" + doc[len("{\n  \"version\": 2,\n"):i]
+	prefix := "{\n  \"version\": 1,\n" + doc[len(head):i]
 	lines := strings.Split(prefix, "\n")
 	lines = slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, `  "manifest": `) })
 	prefix = strings.Join(lines, "\n")
