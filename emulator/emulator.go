@@ -29,6 +29,9 @@ type Options struct {
 	PartFaultRate float64
 	// ResetRate is the share of part PUTs whose connection is cut mid-body.
 	ResetRate float64
+	// DownloadResetRate is the share of original downloads whose connection is cut after
+	// half of the answer's bytes (an answer of one byte is never cut).
+	DownloadResetRate float64
 	// Latency is added to every request (the request's context cuts it short).
 	Latency time.Duration
 	// URLTTL is the lifetime of part URLs (24h by default; 0 means the default).
@@ -56,10 +59,11 @@ type Options struct {
 type Faults struct {
 	APIFaultRate   float64
 	PartFaultRate  float64
-	ResetRate      float64
-	Latency        time.Duration
-	NoRetryAfter   bool
-	RateLimitScale float64
+	ResetRate         float64
+	DownloadResetRate float64
+	Latency           time.Duration
+	NoRetryAfter      bool
+	RateLimitScale    float64
 }
 
 // Seed names what a new emulator starts with: its static bearer token and the ids of the one
@@ -123,6 +127,8 @@ type Emulator struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	downloads downloadLog
+
 	// mu guards the store below. It is never held during disk or network I/O.
 	mu      sync.Mutex
 	st      store
@@ -148,8 +154,9 @@ func New(opts Options) (*Emulator, error) {
 	e.faults.Store(&Faults{
 		APIFaultRate:   opts.APIFaultRate,
 		PartFaultRate:  opts.PartFaultRate,
-		ResetRate:      opts.ResetRate,
-		Latency:        opts.Latency,
+		ResetRate:         opts.ResetRate,
+		DownloadResetRate: opts.DownloadResetRate,
+		Latency:           opts.Latency,
 		NoRetryAfter:   opts.NoRetryAfter,
 		RateLimitScale: opts.RateLimitScale,
 	})
@@ -192,7 +199,7 @@ func validate(o *Options) error {
 	for _, r := range []struct {
 		name string
 		v    float64
-	}{{"api fault rate", o.APIFaultRate}, {"part fault rate", o.PartFaultRate}, {"reset rate", o.ResetRate}} {
+	}{{"api fault rate", o.APIFaultRate}, {"part fault rate", o.PartFaultRate}, {"reset rate", o.ResetRate}, {"download reset rate", o.DownloadResetRate}} {
 		if r.v < 0 || r.v > 1 || math.IsNaN(r.v) {
 			return fmt.Errorf("check options: %s %v is outside [0, 1]", r.name, r.v)
 		}
@@ -260,6 +267,7 @@ func (e *Emulator) SetFaults(f Faults) {
 	f.APIFaultRate = clamp01(f.APIFaultRate)
 	f.PartFaultRate = clamp01(f.PartFaultRate)
 	f.ResetRate = clamp01(f.ResetRate)
+	f.DownloadResetRate = clamp01(f.DownloadResetRate)
 	f.RateLimitScale = max(0, f.RateLimitScale)
 	f.Latency = max(0, f.Latency)
 	e.faults.Store(&f)

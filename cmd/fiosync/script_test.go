@@ -203,11 +203,13 @@ func exitcodeMain() {
 //	emu live N                  the emulator holds N files (created minus deleted)
 //	emu stats                   print /_emulator/stats as JSON to stdout
 //	emu faults KEY=VALUE...     change fault switches at run time: latency=DURATION,
-//	                            api=P, part=P, reset=P (P a share between 0 and 1)
+//	                            api=P, part=P, reset=P, download=P (P a share between 0 and 1)
 //	emu await N                 wait (up to 20 s) until the emulator has created N files
 //	emu content FILE_ID PATH    the file is uploaded, and its size and BLAKE3 match PATH
 //	emu rm FILE_ID              delete the file through the API, as a person would
 //	emu mkdir /A/B              create the folder path through the API, as a person would
+//	emu corrupt FILE_ID         flip one stored byte of the file, as --corrupt does
+//	emu downloads FILE_ID       print the Range header of each download of the file, one a line
 func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 	se := envOf(ts)
 	if len(args) == 0 {
@@ -216,7 +218,7 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 	if neg && args[0] != "live" && args[0] != "content" {
 		ts.Fatalf("unsupported: ! emu %s", args[0])
 	}
-	argc := map[string]int{"live": 2, "stats": 1, "await": 2, "content": 3, "rm": 2, "mkdir": 2}
+	argc := map[string]int{"live": 2, "stats": 1, "await": 2, "content": 3, "rm": 2, "mkdir": 2, "corrupt": 2, "downloads": 2}
 	if n, ok := argc[args[0]]; ok && len(args) != n {
 		ts.Fatalf("emu %s takes %d arguments", args[0], n-1)
 	}
@@ -252,6 +254,15 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(se.api(http.MethodDelete, "/files/"+url.PathEscape(args[1]), nil, nil))
 	case "mkdir":
 		ts.Check(se.mkdir(args[1]))
+	case "corrupt":
+		_, err := se.emu.Corrupt(args[1])
+		ts.Check(err)
+	case "downloads":
+		for _, d := range se.emu.Downloads() {
+			if d.FileID == args[1] {
+				fmt.Fprintf(ts.Stdout(), "range=%q cut=%v\n", d.Range, d.Cut)
+			}
+		}
 	default:
 		ts.Fatalf("unknown emu subcommand %q", args[0])
 	}
@@ -275,8 +286,10 @@ func (se *scriptEnv) setFaults(kvs []string) error {
 			f.PartFaultRate, err = strconv.ParseFloat(v, 64)
 		case "reset":
 			f.ResetRate, err = strconv.ParseFloat(v, 64)
+		case "download":
+			f.DownloadResetRate, err = strconv.ParseFloat(v, 64)
 		default:
-			return fmt.Errorf("unknown fault %q (latency, api, part, reset)", k)
+			return fmt.Errorf("unknown fault %q (latency, api, part, reset, download)", k)
 		}
 		if err != nil {
 			return fmt.Errorf("fault %q: %w", kv, err)
