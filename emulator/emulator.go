@@ -57,8 +57,8 @@ type Options struct {
 
 // Faults are the switches that SetFaults changes while the emulator runs.
 type Faults struct {
-	APIFaultRate   float64
-	PartFaultRate  float64
+	APIFaultRate      float64
+	PartFaultRate     float64
 	ResetRate         float64
 	DownloadResetRate float64
 	Latency           time.Duration
@@ -152,13 +152,13 @@ func New(opts Options) (*Emulator, error) {
 	}
 	e.dice.r = mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	e.faults.Store(&Faults{
-		APIFaultRate:   opts.APIFaultRate,
-		PartFaultRate:  opts.PartFaultRate,
+		APIFaultRate:      opts.APIFaultRate,
+		PartFaultRate:     opts.PartFaultRate,
 		ResetRate:         opts.ResetRate,
 		DownloadResetRate: opts.DownloadResetRate,
 		Latency:           opts.Latency,
-		NoRetryAfter:   opts.NoRetryAfter,
-		RateLimitScale: opts.RateLimitScale,
+		NoRetryAfter:      opts.NoRetryAfter,
+		RateLimitScale:    opts.RateLimitScale,
 	})
 	e.limits.buckets = make(map[bucketKey]*bucket)
 	e.stats.requests = make(map[string]map[string]int64)
