@@ -73,8 +73,12 @@ const (
 	OutcomeError Outcome = "error"
 )
 
+// OutcomePresent: Check found the file in Frame.io and did not download it, having no
+// content to compare with.
+const OutcomePresent Outcome = "present"
+
 // OK reports whether o is a success.
-func (o Outcome) OK() bool { return o == OutcomeMatch || o == OutcomeRecorded }
+func (o Outcome) OK() bool { return o == OutcomeMatch || o == OutcomeRecorded || o == OutcomePresent }
 
 // Result is the verify of one address.
 type Result struct {
@@ -122,51 +126,82 @@ func (r *Report) Failed() []Result {
 // state (pending, or no file id): there is nothing delivered to verify yet.
 var ErrNotDelivered = errors.New("not delivered yet: the state records no complete upload")
 
+// Item is one file to check: Frame.io's FileID at Address should hold WantSize bytes hashing
+// to Want (when Known).
+type Item struct {
+	Address  string
+	FileID   string
+	Want     source.Digest
+	WantSize int64
+	// Known says Want and WantSize are known. Run downloads an unknown one to record it;
+	// Check only looks that the file is there (OutcomePresent).
+	Known bool
+	// Delivered is false for an address whose upload is not complete (ErrNotDelivered).
+	Delivered bool
+}
+
 // Run verifies the addresses of the state held by opts.State, several at once, and records
 // each result in the state as it finishes. An address the state does not have is an error.
 // Run returns an error only for a cancelled ctx or a failed save; a file that does not verify
 // is a Result.
 func Run(ctx context.Context, addresses []string, opts Options) (*Report, error) {
+	if opts.State == nil {
+		return nil, errors.New("verify: no state writer")
+	}
+	snap := opts.State.Snapshot()
+	items := make([]Item, len(addresses))
+	for i, a := range addresses {
+		e := snap.Entries[a]
+		if e == nil {
+			return nil, fmt.Errorf("verify %q: %w", a, state.ErrNoEntry)
+		}
+		want, size, known := e.Expected()
+		items[i] = Item{Address: a, FileID: e.FileID, Want: want, WantSize: size, Known: known,
+			Delivered: e.FileID != "" && e.Status == state.StatusComplete}
+	}
+	return check(ctx, snap.Target.AccountID, items, opts, true)
+}
+
+// Check verifies items of Frame.io account against what they say, as Run does, without a
+// state: for `verify --receipt`. opts.State is not used. An item that does not know its
+// content is only looked up (OutcomePresent).
+func Check(ctx context.Context, account string, items []Item, opts Options) (*Report, error) {
+	return check(ctx, account, items, opts, false)
+}
+
+func check(ctx context.Context, account string, items []Item, opts Options, record bool) (*Report, error) {
 	if err := opts.normalize(); err != nil {
 		return nil, err
 	}
-	snap := opts.State.Snapshot()
-	for _, a := range addresses {
-		if snap.Entries[a] == nil {
-			return nil, fmt.Errorf("verify %q: %w", a, state.ErrNoEntry)
-		}
-	}
-	v := &verifier{opts: opts, account: snap.Target.AccountID, budget: semaphore.NewWeighted(opts.Budget)}
+	v := &verifier{opts: opts, account: account, budget: semaphore.NewWeighted(opts.Budget), recordUnknown: record}
 	start := opts.Now()
 	var total int64
-	for _, a := range addresses {
-		e := snap.Entries[a]
-		if _, size, ok := e.Expected(); ok {
-			total += size
-		}
+	for _, it := range items {
+		total += it.WantSize
 	}
-	v.emit(Event{Type: EventStart, Files: len(addresses), Total: total})
-	rep := &Report{Results: make([]Result, len(addresses))}
+	v.emit(Event{Type: EventStart, Files: len(items), Total: total})
+	rep := &Report{Results: make([]Result, len(items))}
 	p := pool.New().WithMaxGoroutines(opts.Parallel)
 	var (
 		mu      sync.Mutex
 		saveErr error
 	)
-	for i, a := range addresses {
-		e := snap.Entries[a]
+	for i, it := range items {
 		p.Go(func() {
 			if ctx.Err() != nil {
-				rep.Results[i] = Result{Address: a, FileID: e.FileID, Outcome: OutcomeError, Err: ctx.Err()}
+				rep.Results[i] = Result{Address: it.Address, FileID: it.FileID, Outcome: OutcomeError, Err: ctx.Err()}
 				return
 			}
-			res := v.file(ctx, a, e)
+			res := v.file(ctx, it)
 			rep.Results[i] = res
-			if err := v.record(ctx, res); err != nil {
-				mu.Lock()
-				saveErr = cmp.Or(saveErr, err)
-				mu.Unlock()
+			if record {
+				if err := v.record(ctx, res); err != nil {
+					mu.Lock()
+					saveErr = cmp.Or(saveErr, err)
+					mu.Unlock()
+				}
 			}
-			v.emit(Event{Type: EventFileDone, Address: a, Result: &rep.Results[i]})
+			v.emit(Event{Type: EventFileDone, Address: it.Address, Result: &rep.Results[i]})
 		})
 	}
 	p.Wait()
@@ -187,8 +222,6 @@ func (o *Options) normalize() error {
 	switch {
 	case o.Client == nil:
 		return errors.New("verify: no frameio client")
-	case o.State == nil:
-		return errors.New("verify: no state writer")
 	case o.Parallel < 0 || o.PartConcurrency < 0 || o.PartSize < 0 || o.Budget < 0:
 		return errors.New("verify: parallel, part size, part concurrency and budget must not be negative")
 	}
@@ -214,6 +247,9 @@ type verifier struct {
 	opts    Options
 	account string
 	budget  *semaphore.Weighted
+	// recordUnknown downloads an item whose content is unknown, to record it (Run); without
+	// it such an item is only looked up (Check).
+	recordUnknown bool
 }
 
 func (v *verifier) emit(e Event) {
@@ -222,28 +258,32 @@ func (v *verifier) emit(e Event) {
 	}
 }
 
-// file verifies one address.
-func (v *verifier) file(ctx context.Context, address string, e *state.Entry) Result {
-	res := Result{Address: address, FileID: e.FileID}
-	want, wantSize, known := e.Expected()
+// file verifies one item.
+func (v *verifier) file(ctx context.Context, it Item) Result {
+	address, want, wantSize, known := it.Address, it.Want, it.WantSize, it.Known
+	res := Result{Address: address, FileID: it.FileID}
 	if known {
 		res.Want, res.WantSize = want, wantSize
 	}
-	if e.FileID == "" || e.Status != state.StatusComplete {
+	if !it.Delivered || it.FileID == "" {
 		res.Outcome, res.Err = OutcomeError, ErrNotDelivered
 		return res
 	}
-	link := &link{client: v.opts.Client, account: v.account, fileID: e.FileID}
+	link := &link{client: v.opts.Client, account: v.account, fileID: it.FileID}
 	f, err := link.refresh(ctx)
 	switch {
 	case frameio.IsNotFound(err):
-		res.Outcome, res.Err = OutcomeMissing, fmt.Errorf("file %s is not in Frame.io (deleted?)", e.FileID)
+		res.Outcome, res.Err = OutcomeMissing, fmt.Errorf("file %s is not in Frame.io (deleted?)", it.FileID)
 		return res
 	case err != nil:
 		res.Outcome, res.Err = OutcomeError, err
 		return res
 	}
 	res.RemoteSize = f.FileSize
+	if !known && !v.recordUnknown {
+		res.Outcome = OutcomePresent
+		return res
+	}
 	v.emit(Event{Type: EventFileStart, Address: address, Total: f.FileSize})
 
 	h := source.NewHasher()

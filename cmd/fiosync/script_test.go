@@ -137,6 +137,7 @@ func TestScript(t *testing.T) {
 			"json":      cmdJSON,
 			"oldstate":  cmdOldState,
 			"mkfile":    cmdMkfile,
+			"edit":      cmdEdit,
 			"statelock": cmdStateLock,
 		},
 	})
@@ -645,4 +646,20 @@ func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
 	_, err = x.Digest().Read(data)
 	ts.Check(err)
 	ts.Check(os.WriteFile(path, data, 0o644))
+}
+
+// cmdEdit replaces the first occurrence of OLD in FILE by NEW, as a person editing it would:
+//
+//	edit FILE OLD NEW
+func cmdEdit(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: edit FILE OLD NEW")
+	}
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	if !bytes.Contains(data, []byte(args[1])) {
+		ts.Fatalf("%s has no %q", args[0], args[1])
+	}
+	ts.Check(os.WriteFile(path, bytes.Replace(data, []byte(args[1]), []byte(args[2]), 1), 0o644))
 }

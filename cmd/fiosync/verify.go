@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +18,8 @@ import (
 	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/receipt"
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state/store"
 	"github.com/fiosync/fiosync/verify"
 )
@@ -28,6 +32,7 @@ type verifyCmd struct {
 	Seed     string   `name:"seed" placeholder:"N" help:"Seed of --sample, to repeat an earlier sample."`
 	JSON     bool     `name:"json" help:"Print one JSON object with every result instead of text."`
 	Parallel int      `default:"4" help:"Files downloaded at once."`
+	Receipt  string   `name:"receipt" placeholder:"FILE" help:"Check a receipt written by fiosync receipt (JSON) against Frame.io instead of the state: its checksum, then each file's presence, id and size, and its content where the receipt has a BLAKE3."`
 	Globs    []string `arg:"" optional:"" name:"ADDRESS_GLOB" help:"Verify only addresses matching these globs, or below a folder they match (as --target of plan)."`
 }
 
@@ -68,6 +73,9 @@ func (c *verifyCmd) Validate() error {
 }
 
 func (c *verifyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
+	if c.Receipt != "" {
+		return c.checkReceipt(ctx, io, g)
+	}
 	b, err := c.backend(c.File)
 	if err != nil {
 		return err
@@ -87,28 +95,12 @@ func (c *verifyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if len(c.Globs) > 0 && len(addrs) == 0 {
 		return fmt.Errorf("no address of the state matches %s; 'fiosync state list' shows them", escape.Text(fmt.Sprint(c.Globs)))
 	}
-	var sample *sampleInfo
-	if c.Sample != "" {
-		sample = &sampleInfo{of: len(addrs)}
-		sample.percent, _ = verify.ParsePercent(c.Sample)
-		if c.Seed != "" {
-			sample.seed, _ = strconv.ParseUint(c.Seed, 10, 64)
-		} else {
-			var b [8]byte
-			rand.Read(b[:])
-			sample.seed = binary.BigEndian.Uint64(b[:]) >> 11 // 53 bits: exact in JSON numbers
-		}
-		addrs = verify.Sample(addrs, sample.percent, sample.seed)
-	}
+	addrs, sample := c.sample(addrs)
 	client, err := g.client(ctx)
 	if err != nil {
 		return err
 	}
-	view := &verifyView{out: io.Out, json: c.JSON, start: time.Now(), lastReport: time.Now()}
-	if !c.JSON && sample != nil {
-		fmt.Fprintf(io.Out, "Sample: %g%% of %s, seed %d (repeat it with --sample %s --seed %d).\n",
-			sample.percent, display.Count(sample.of, "file", "files"), sample.seed, c.Sample, sample.seed)
-	}
+	view := c.newView(io, sample)
 	rep, err := verify.Run(ctx, addrs, verify.Options{
 		Client:   client,
 		State:    store.NewWriter(b, st),
@@ -118,6 +110,88 @@ func (c *verifyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if err != nil {
 		return err
 	}
+	return c.finish(io, view, rep, sample)
+}
+
+// sample applies --sample to addrs.
+func (c *verifyCmd) sample(addrs []string) ([]string, *sampleInfo) {
+	if c.Sample == "" {
+		return addrs, nil
+	}
+	sample := &sampleInfo{of: len(addrs)}
+	sample.percent, _ = verify.ParsePercent(c.Sample)
+	if c.Seed != "" {
+		sample.seed, _ = strconv.ParseUint(c.Seed, 10, 64)
+	} else {
+		var b [8]byte
+		rand.Read(b[:])
+		sample.seed = binary.BigEndian.Uint64(b[:]) >> 11 // 53 bits: exact in JSON numbers
+	}
+	return verify.Sample(addrs, sample.percent, sample.seed), sample
+}
+
+// newView returns the progress view, having printed the sample's seed.
+func (c *verifyCmd) newView(io *stdio, sample *sampleInfo) *verifyView {
+	if !c.JSON && sample != nil {
+		fmt.Fprintf(io.Out, "Sample: %g%% of %s, seed %d (repeat it with --sample %s --seed %d).\n",
+			sample.percent, display.Count(sample.of, "file", "files"), sample.seed, c.Sample, sample.seed)
+	}
+	return &verifyView{out: io.Out, json: c.JSON, start: time.Now(), lastReport: time.Now()}
+}
+
+// checkReceipt is verify --receipt: the receipt's checksum, then its files against Frame.io.
+func (c *verifyCmd) checkReceipt(ctx context.Context, io *stdio, g *Globals) error {
+	data, err := os.ReadFile(c.Receipt)
+	if err != nil {
+		return fmt.Errorf("read receipt: %w", err)
+	}
+	r, err := receipt.Decode(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Receipt, err)
+	}
+	byAddr := map[string]verify.Item{}
+	var addrs []string
+	sel := plan.Selection{Targets: c.Globs}
+	for _, f := range r.Files {
+		it := verify.Item{Address: f.Address, FileID: f.FileID, WantSize: f.Size, Delivered: true}
+		if f.BLAKE3 != "" {
+			if it.Want, err = source.ParseDigest(f.BLAKE3); err != nil {
+				return fmt.Errorf("%s: %s: %w", c.Receipt, escape.Text(f.Address), err)
+			}
+			it.Known = true
+		}
+		if _, dup := byAddr[f.Address]; dup {
+			return fmt.Errorf("%s: address %s listed twice", c.Receipt, escape.Text(f.Address))
+		}
+		byAddr[f.Address] = it
+		if sel.Includes(f.Address) {
+			addrs = append(addrs, f.Address)
+		}
+	}
+	slices.Sort(addrs)
+	addrs, sample := c.sample(addrs)
+	items := make([]verify.Item, len(addrs))
+	for i, a := range addrs {
+		items[i] = byAddr[a]
+	}
+	client, err := g.client(ctx)
+	if err != nil {
+		return err
+	}
+	if !c.JSON {
+		fmt.Fprintf(io.Out, "Receipt %s: checksum OK (state lineage %s, serial %d, %s).\n", escape.Text(c.Receipt),
+			escape.Text(r.State.Lineage), r.State.Serial, display.Count(len(r.Files), "file", "files"))
+	}
+	view := c.newView(io, sample)
+	rep, err := verify.Check(ctx, r.Target.AccountID, items, verify.Options{Client: client, Parallel: c.Parallel, Observer: view})
+	if err != nil {
+		return err
+	}
+	return c.finish(io, view, rep, sample)
+}
+
+// finish prints the summary (or the JSON document) and chooses the exit code.
+func (c *verifyCmd) finish(io *stdio, view *verifyView, rep *verify.Report, sample *sampleInfo) error {
 	if c.JSON {
 		if err := writeVerifyJSON(io.Out, rep, sample); err != nil {
 			return err
@@ -169,6 +243,8 @@ func (v *verifyView) Event(e verify.Event) {
 		switch r.Outcome {
 		case verify.OutcomeMatch:
 			fmt.Fprintf(v.out, "  ok        %s  %s\n", addr, display.Bytes(r.GotSize))
+		case verify.OutcomePresent:
+			fmt.Fprintf(v.out, "  present   %s  (in Frame.io, %s; no BLAKE3 to compare)\n", addr, display.Bytes(r.RemoteSize))
 		case verify.OutcomeRecorded:
 			fmt.Fprintf(v.out, "  recorded  %s  %s  (first verify of a remote source: %s recorded)\n", addr, display.Bytes(r.GotSize), r.Got)
 		case verify.OutcomeMismatch:
@@ -199,7 +275,7 @@ func (v *verifyView) summary(rep *verify.Report) {
 	for _, c := range []struct {
 		o    verify.Outcome
 		what string
-	}{{verify.OutcomeMatch, "matched"}, {verify.OutcomeRecorded, "recorded"}, {verify.OutcomeMismatch, "mismatched"}, {verify.OutcomeMissing, "missing"}, {verify.OutcomeError, "failed"}} {
+	}{{verify.OutcomeMatch, "matched"}, {verify.OutcomeRecorded, "recorded"}, {verify.OutcomePresent, "present"}, {verify.OutcomeMismatch, "mismatched"}, {verify.OutcomeMissing, "missing"}, {verify.OutcomeError, "failed"}} {
 		if n := counts[c.o]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, c.what))
 		}
