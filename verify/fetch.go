@@ -114,9 +114,9 @@ func (v *verifier) parts(ctx context.Context, l *link, size int64, w io.Writer) 
 			if err := v.budget.Acquire(ctx, weight); err != nil {
 				return err
 			}
-			p := &part{buf: make([]byte, 0, n), weight: weight, done: make(chan error, 1)}
+			p := &part{buf: v.getBuf(), weight: weight, done: make(chan error, 1)}
 			g.Go(func() error {
-				bw := &bufWriter{b: p.buf}
+				bw := &bufWriter{b: p.buf[:0], limit: int(n)}
 				r, err := l.fetch(ctx, off, n, bw)
 				p.buf, p.resumed = bw.b, r
 				p.done <- err
@@ -145,6 +145,7 @@ func (v *verifier) parts(ctx context.Context, l *link, size int64, w io.Writer) 
 		} else {
 			<-p.done
 		}
+		v.putBuf(p.buf)
 		v.budget.Release(p.weight)
 	}
 	if gerr := g.Wait(); err == nil && gerr != nil && !errors.Is(gerr, context.Canceled) {
@@ -156,11 +157,29 @@ func (v *verifier) parts(ctx context.Context, l *link, size int64, w io.Writer) 
 	return resumed, err
 }
 
-// bufWriter appends to a slice whose capacity is the part's size.
-type bufWriter struct{ b []byte }
+// getBuf returns a part buffer of capacity PartSize, reusing one a finished part gave back:
+// fresh 16 MiB buffers for every part made verify a third slower than a plain download
+// (zeroing, page faults and the collector). The pool holds at most what the budget admits.
+func (v *verifier) getBuf() []byte {
+	if b, ok := v.bufs.Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, 0, v.opts.PartSize)
+}
+
+func (v *verifier) putBuf(b []byte) {
+	b = b[:0]
+	v.bufs.Put(&b)
+}
+
+// bufWriter appends to a slice, up to limit bytes (the part's size).
+type bufWriter struct {
+	b     []byte
+	limit int
+}
 
 func (w *bufWriter) Write(p []byte) (int, error) {
-	if len(w.b)+len(p) > cap(w.b) {
+	if len(w.b)+len(p) > w.limit {
 		return 0, errors.New("the server sent more bytes than the range asked for")
 	}
 	w.b = append(w.b, p...)

@@ -182,10 +182,7 @@ func check(ctx context.Context, account string, items []Item, opts Options, reco
 	v.emit(Event{Type: EventStart, Files: len(items), Total: total})
 	rep := &Report{Results: make([]Result, len(items))}
 	p := pool.New().WithMaxGoroutines(opts.Parallel)
-	var (
-		mu      sync.Mutex
-		saveErr error
-	)
+	rec := &recorder{v: v, last: time.Now()}
 	for i, it := range items {
 		p.Go(func() {
 			if ctx.Err() != nil {
@@ -195,16 +192,13 @@ func check(ctx context.Context, account string, items []Item, opts Options, reco
 			res := v.file(ctx, it)
 			rep.Results[i] = res
 			if record {
-				if err := v.record(ctx, res); err != nil {
-					mu.Lock()
-					saveErr = cmp.Or(saveErr, err)
-					mu.Unlock()
-				}
+				rec.add(ctx, res)
 			}
 			v.emit(Event{Type: EventFileDone, Address: it.Address, Result: &rep.Results[i]})
 		})
 	}
 	p.Wait()
+	saveErr := rec.flush(ctx)
 	for _, r := range rep.Results {
 		rep.Bytes += r.GotSize
 	}
@@ -247,6 +241,7 @@ type verifier struct {
 	opts    Options
 	account string
 	budget  *semaphore.Weighted
+	bufs    sync.Pool // of *[]byte with capacity PartSize
 	// recordUnknown downloads an item whose content is unknown, to record it (Run); without
 	// it such an item is only looked up (Check).
 	recordUnknown bool
@@ -316,27 +311,75 @@ func (v *verifier) file(ctx context.Context, it Item) Result {
 	return res
 }
 
-// record saves what res found in the address's entry, if the entry still names the file
-// that was verified. A success sets the Verified fields and clears VerifyFailedAt; a
-// mismatch or a missing file sets VerifyFailedAt and keeps what an earlier verify confirmed;
-// an error records nothing.
-func (v *verifier) record(ctx context.Context, res Result) error {
+// saveEvery is how long verify results may wait in memory before they are saved: a result
+// lost to a crash costs only its download again, so results are saved in batches rather
+// than with a durable write (an fsync) per file, which on a busy disk took longer than the
+// download of a small file.
+const saveEvery = 10 * time.Second
+
+// recorder batches results into state saves.
+type recorder struct {
+	v *verifier
+
+	mu      sync.Mutex // guards pending, last and err; held across a save
+	pending []recorded
+	last    time.Time
+	err     error
+}
+
+type recorded struct {
+	res Result
+	at  time.Time
+}
+
+// add queues res and saves the queue once saveEvery has passed since the last save.
+func (r *recorder) add(ctx context.Context, res Result) {
 	if res.Outcome == OutcomeError {
-		return nil
+		return
 	}
-	now := v.opts.Now().UTC()
-	return v.opts.State.Update(context.WithoutCancel(ctx), func(s *state.State) {
-		e := s.Entries[res.Address]
-		if e == nil || e.FileID != res.FileID {
-			return
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pending = append(r.pending, recorded{res, r.v.opts.Now().UTC()})
+	if time.Since(r.last) >= saveEvery {
+		r.saveLocked(ctx)
+	}
+}
+
+// flush saves what is queued and returns the first save error.
+func (r *recorder) flush(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.saveLocked(ctx)
+	return r.err
+}
+
+// saveLocked records the queued results in their entries, each only if its entry still
+// names the file that was verified. A success sets the Verified fields and clears
+// VerifyFailedAt; a mismatch or a missing file sets VerifyFailedAt and keeps what an earlier
+// verify confirmed. It saves even while ctx is cancelled: what was verified is kept.
+func (r *recorder) saveLocked(ctx context.Context) {
+	r.last = time.Now()
+	if len(r.pending) == 0 {
+		return
+	}
+	batch := r.pending
+	r.pending = nil
+	err := r.v.opts.State.Update(context.WithoutCancel(ctx), func(s *state.State) {
+		for _, p := range batch {
+			res := p.res
+			e := s.Entries[res.Address]
+			if e == nil || e.FileID != res.FileID {
+				continue
+			}
+			if res.Outcome.OK() {
+				e.VerifiedAt, e.VerifiedFileID, e.VerifiedSize, e.VerifiedHash = p.at, res.FileID, res.GotSize, res.Got
+				e.VerifyFailedAt = time.Time{}
+				continue
+			}
+			e.VerifyFailedAt = p.at
 		}
-		if res.Outcome.OK() {
-			e.VerifiedAt, e.VerifiedFileID, e.VerifiedSize, e.VerifiedHash = now, res.FileID, res.GotSize, res.Got
-			e.VerifyFailedAt = time.Time{}
-			return
-		}
-		e.VerifyFailedAt = now
 	})
+	r.err = cmp.Or(r.err, err)
 }
 
 // Select returns the addresses of st that include accepts (all when include is nil), sorted.
