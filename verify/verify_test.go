@@ -176,3 +176,16 @@ func TestVerifyTee(t *testing.T) {
 		t.Errorf("the tee'd SHA-256 is not that of the file")
 	}
 }
+
+// TestVerifyTightBudget: with a buffer budget of one part (or less) and several files at
+// once, every file still verifies: parts wait for the budget, and a part larger than the
+// budget runs alone, so no file waits for a buffer that its own later part holds.
+func TestVerifyTightBudget(t *testing.T) {
+	d := deliver(t, testOptions(), map[string]int64{"a.mov": 300 << 10, "b.mov": 260 << 10, "c.mov": 200 << 10}, nil)
+	for _, budget := range []int64{64 << 10, 1000} {
+		rep := d.verify(verify.Options{PartSize: 64 << 10, PartConcurrency: 4, Parallel: 3, Budget: budget})
+		if failed := rep.Failed(); len(failed) > 0 {
+			t.Errorf("budget %d: %+v", budget, failed)
+		}
+	}
+}
