@@ -1,13 +1,16 @@
 package verify_test
 
 import (
+	"context"
 	"crypto/sha256"
+	"errors"
 	"hash"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fiosync/fiosync/emulator"
+	"github.com/fiosync/fiosync/state/store"
 	"github.com/fiosync/fiosync/verify"
 )
 
@@ -187,5 +190,32 @@ func TestVerifyTightBudget(t *testing.T) {
 		if failed := rep.Failed(); len(failed) > 0 {
 			t.Errorf("budget %d: %+v", budget, failed)
 		}
+	}
+}
+
+// TestVerifyInterruptKeepsResults: a verify interrupted after some files saves what it
+// verified before returning, and names the rest as not checked.
+func TestVerifyInterruptKeepsResults(t *testing.T) {
+	d := deliver(t, testOptions(), map[string]int64{"a.mov": 100, "b.mov": 100, "c.mov": 100}, nil)
+	st := d.state()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := verify.Options{Client: d.env.Client, State: store.NewWriter(store.NewFile(d.statePath), st), Parallel: 1,
+		Observer: verify.ObserverFunc(func(e verify.Event) {
+			if e.Type == verify.EventFileDone {
+				cancel()
+			}
+		})}
+	rep, err := verify.Run(ctx, verify.Select(st, nil), opts)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v, want context.Canceled", err)
+	}
+	if got := outcomes(rep); got["/Day/a.mov"] != verify.OutcomeMatch || got["/Day/c.mov"] != verify.OutcomeError {
+		t.Fatalf("outcomes %v", got)
+	}
+	after := d.state()
+	if !after.Entries["/Day/a.mov"].Verified() || after.Entries["/Day/c.mov"].Verified() {
+		t.Errorf("after the interrupt: a verified %v, c verified %v; want true, false",
+			after.Entries["/Day/a.mov"].Verified(), after.Entries["/Day/c.mov"].Verified())
 	}
 }
