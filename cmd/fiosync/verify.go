@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/fiosync/fiosync/internal/display"
@@ -101,6 +100,7 @@ func (c *verifyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		return err
 	}
 	view := c.newView(io, sample)
+	defer view.close()
 	rep, err := verify.Run(ctx, addrs, verify.Options{
 		Client:   client,
 		State:    store.NewWriter(b, st),
@@ -136,7 +136,7 @@ func (c *verifyCmd) newView(io *stdio, sample *sampleInfo) *verifyView {
 		fmt.Fprintf(io.Out, "Sample: %g%% of %s, seed %d (repeat it with --sample %s --seed %d).\n",
 			sample.percent, display.Count(sample.of, "file", "files"), sample.seed, c.Sample, sample.seed)
 	}
-	return &verifyView{out: io.Out, json: c.JSON, start: time.Now(), lastReport: time.Now()}
+	return newVerifyView(io, c.JSON)
 }
 
 // checkReceipt is verify --receipt: the receipt's checksum, then its files against Frame.io.
@@ -183,6 +183,7 @@ func (c *verifyCmd) checkReceipt(ctx context.Context, io *stdio, g *Globals) err
 			escape.Text(r.State.Lineage), r.State.Serial, display.Count(len(r.Files), "file", "files"))
 	}
 	view := c.newView(io, sample)
+	defer view.close()
 	rep, err := verify.Check(ctx, r.Target.AccountID, items, verify.Options{Client: client, Parallel: c.Parallel, Observer: view})
 	if err != nil {
 		return err
@@ -212,16 +213,25 @@ type sampleInfo struct {
 	of      int
 }
 
-// verifyView prints verify's progress as plain lines: one per finished file (a mismatch
-// with both digests and sizes), and a progress line every summaryEvery. Under --json it
-// prints nothing until the end.
+// verifyView prints verify's progress: one line per finished file (a mismatch with both
+// digests and sizes); on a terminal above a live display of a bar per file being downloaded
+// and a total bar, as apply's view does, otherwise with a progress line every summaryEvery.
+// Under --json it prints nothing until the end.
 type verifyView struct {
-	mu                sync.Mutex
-	out               io.Writer
+	liveView
 	json              bool
 	files, done       int
 	failed            int
 	start, lastReport time.Time
+}
+
+func newVerifyView(io *stdio, asJSON bool) *verifyView {
+	v := &verifyView{liveView: liveView{out: io.Out, final: io.Out, bars: map[string]*fileBar{}}, json: asJSON, start: time.Now(), lastReport: time.Now()}
+	if !asJSON && isTerminal(io.Out) {
+		v.live = newLive(io.Out)
+		v.out = v.live
+	}
+	return v
 }
 
 // Event implements verify.Observer. Addresses and errors carry names from the state and
@@ -236,9 +246,24 @@ func (v *verifyView) Event(e verify.Event) {
 	case verify.EventStart:
 		v.files = e.Files
 		fmt.Fprintf(v.out, "Verifying %s (%s) against Frame.io.\n", display.Count(e.Files, "file", "files"), display.Bytes(e.Total))
+		if v.live != nil {
+			v.total = addTotalBar(v.live, e.Total)
+		}
+	case verify.EventFileStart:
+		if v.live != nil && e.Total > 0 {
+			v.bars[e.Address] = addFileBar(v.live, escape.Text(e.Address), e.Total)
+		}
+	case verify.EventProgress:
+		if fb := v.bars[e.Address]; fb != nil {
+			advance(v.total, fb, e.Bytes)
+		}
 	case verify.EventFileDone:
 		v.done++
 		r := e.Result
+		if fb := v.bars[r.Address]; fb != nil {
+			delete(v.bars, r.Address)
+			fb.bar.SetTotal(-1, true)
+		}
 		addr := escape.Text(r.Address)
 		switch r.Outcome {
 		case verify.OutcomeMatch:
@@ -260,14 +285,16 @@ func (v *verifyView) Event(e verify.Event) {
 			fmt.Fprintf(v.out, "  FAILED    %s: %s\n", addr, escape.Text(r.Err.Error()))
 		}
 	}
-	if now := time.Now(); now.Sub(v.lastReport) >= summaryEvery {
+	if now := time.Now(); v.live == nil && now.Sub(v.lastReport) >= summaryEvery {
 		v.lastReport = now
 		fmt.Fprintf(v.out, "  ... %d of %d files done, %d failed, %s elapsed\n", v.done, v.files, v.failed, now.Sub(v.start).Round(time.Second))
 	}
 }
 
-// summary prints the closing line, naming only the counts that are not zero.
+// summary closes the live display and prints the closing line, naming only the counts
+// that are not zero.
 func (v *verifyView) summary(rep *verify.Report) {
+	v.close()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	counts := countOutcomes(rep)
@@ -287,7 +314,7 @@ func (v *verifyView) summary(rep *verify.Report) {
 	if len(rep.Failed()) > 0 {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(v.out, "Verify %s: %s. %s downloaded.\n", verdict, strings.Join(parts, ", "), display.Bytes(rep.Bytes))
+	fmt.Fprintf(v.final, "Verify %s: %s. %s downloaded.\n", verdict, strings.Join(parts, ", "), display.Bytes(rep.Bytes))
 }
 
 func countOutcomes(rep *verify.Report) map[verify.Outcome]int {
