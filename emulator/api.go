@@ -46,6 +46,7 @@ func (e *Emulator) routes() {
 	m.HandleFunc("GET /_emulator/files/{id}", e.handleTestFile)
 	m.HandleFunc("GET /_emulator/stats", e.handleTestStats)
 	m.HandleFunc("POST /_emulator/files/{id}/corrupt", e.handleTestCorrupt)
+	m.HandleFunc("GET /_emulator/downloads", e.handleTestDownloads)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errStatus(http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path))
 	})

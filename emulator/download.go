@@ -8,7 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -133,9 +136,92 @@ func (e *Emulator) handleOriginal(rw http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Disposition", d)
 	}
 	h.Set("ETag", `"`+id+`"`)
+	rec := Download{FileID: id, Range: r.Header.Get("Range")}
+	cw := &countWriter{statusWriter: w}
+	if e.dice.roll(e.faults.Load().DownloadResetRate) {
+		cw.cut = -1 // set from Content-Length at the first write
+	}
+	defer func() {
+		rec.Status, rec.Sent, rec.Cut = w.status, cw.n, cw.didCut
+		e.downloads.add(rec)
+	}()
 	// ServeContent answers Range requests with 206 and Content-Range, and 416 when no range
 	// fits, as S3 does.
-	http.ServeContent(w, r, "", modTime, io.NewSectionReader(content, 0, content.size))
+	http.ServeContent(cw, r, "", modTime, io.NewSectionReader(content, 0, content.size))
+}
+
+// Download is one GET of a file's original bytes, as the emulator saw it: for tests that
+// check how a client fetched (by range, resumed where a cut left it).
+type Download struct {
+	FileID string `json:"file_id"`
+	// Range is the request's Range header, "" for none.
+	Range  string `json:"range"`
+	Status int    `json:"status"`
+	// Sent counts the body bytes written.
+	Sent int64 `json:"sent"`
+	// Cut is true when the emulator cut the connection on purpose (DownloadResetRate).
+	Cut bool `json:"cut"`
+}
+
+// maxDownloadLog bounds the downloads remembered; older ones are forgotten first.
+const maxDownloadLog = 10000
+
+type downloadLog struct {
+	mu   sync.Mutex
+	list []Download
+}
+
+func (l *downloadLog) add(d Download) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.list) == maxDownloadLog {
+		l.list = slices.Delete(l.list, 0, 1)
+	}
+	l.list = append(l.list, d)
+}
+
+// Downloads returns the original downloads served so far, oldest first (at most the last
+// 10,000); GET /_emulator/downloads answers the same list.
+func (e *Emulator) Downloads() []Download {
+	e.downloads.mu.Lock()
+	defer e.downloads.mu.Unlock()
+	return slices.Clone(e.downloads.list)
+}
+
+func (e *Emulator) handleTestDownloads(w http.ResponseWriter, _ *http.Request) {
+	list := e.Downloads()
+	if list == nil {
+		list = []Download{}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// countWriter counts the body bytes of a download and, when cut is set, cuts the connection
+// once half of the answer's Content-Length is written.
+type countWriter struct {
+	*statusWriter
+	n      int64
+	cut    int64 // 0: never; -1: from Content-Length at the first write; else the byte to cut at
+	didCut bool
+}
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	if c.cut < 0 {
+		c.cut = 0
+		if n, err := strconv.ParseInt(c.Header().Get("Content-Length"), 10, 64); err == nil && n > 1 {
+			c.cut = n / 2
+		}
+	}
+	if c.cut > 0 && c.n+int64(len(b)) >= c.cut {
+		m, _ := c.statusWriter.Write(b[:c.cut-c.n])
+		c.n += int64(m)
+		_ = http.NewResponseController(c.statusWriter).Flush()
+		c.didCut = true
+		panic(http.ErrAbortHandler) // net/http closes the connection without logging
+	}
+	m, err := c.statusWriter.Write(b)
+	c.n += int64(m)
+	return m, err
 }
 
 // partsFile reads a file's stored parts as one sequence of bytes.

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -162,5 +163,49 @@ func TestDownloadOriginal(t *testing.T) {
 
 	if got := e.emu.Stats().Requests[routeOriginal]; got["200"] == 0 || got["206"] == 0 || got["403"] == 0 {
 		t.Errorf("stats for downloads = %v, want 200, 206 and 403 counted", got)
+	}
+}
+
+// TestDownloadReset: with DownloadResetRate 1 a download is cut after half of its answer,
+// and the download log shows what each GET asked for and got.
+func TestDownloadReset(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.PartSize = 1000 })
+	src := randomBytes(3000, 5)
+	id := e.upload(e.seed.RootFolderID, "a.mov", src)
+	download, _ := e.originalLinks(id)["download_url"].(string)
+	e.emu.SetFaults(Faults{DownloadResetRate: 1})
+	fetch := func(rng string) ([]byte, error) {
+		req, _ := http.NewRequest(http.MethodGet, download, nil)
+		if rng != "" {
+			req.Header.Set("Range", rng)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		return io.ReadAll(resp.Body)
+	}
+	if got, err := fetch(""); err == nil || len(got) != 1500 || string(got) != string(src[:1500]) {
+		t.Fatalf("cut download: read %d bytes, err %v; want the first 1500 and an error", len(got), err)
+	}
+	if got, err := fetch("bytes=1500-2999"); err == nil || string(got) != string(src[1500:2250]) {
+		t.Fatalf("cut ranged download: read %d bytes, err %v; want 750 and an error", len(got), err)
+	}
+	if got, err := fetch("bytes=2000-2000"); err != nil || string(got) != string(src[2000:2001]) {
+		t.Fatalf("a one-byte answer: read %q, err %v; want it whole", got, err)
+	}
+	e.emu.SetFaults(Faults{})
+	if got, err := fetch(""); err != nil || string(got) != string(src) {
+		t.Fatalf("download without the fault: read %d bytes, err %v", len(got), err)
+	}
+	want := []Download{
+		{FileID: id, Status: 200, Sent: 1500, Cut: true},
+		{FileID: id, Range: "bytes=1500-2999", Status: 206, Sent: 750, Cut: true},
+		{FileID: id, Range: "bytes=2000-2000", Status: 206, Sent: 1},
+		{FileID: id, Status: 200, Sent: 3000},
+	}
+	if diff := cmp.Diff(want, e.emu.Downloads()); diff != "" {
+		t.Errorf("download log (-want +got):\n%s", diff)
 	}
 }

@@ -29,6 +29,9 @@ type Options struct {
 	PartFaultRate float64
 	// ResetRate is the share of part PUTs whose connection is cut mid-body.
 	ResetRate float64
+	// DownloadResetRate is the share of original downloads whose connection is cut after
+	// half of the answer's bytes (an answer of one byte is never cut).
+	DownloadResetRate float64
 	// Latency is added to every request (the request's context cuts it short).
 	Latency time.Duration
 	// URLTTL is the lifetime of part URLs (24h by default; 0 means the default).
@@ -58,12 +61,13 @@ type Options struct {
 
 // Faults are the switches that SetFaults changes while the emulator runs.
 type Faults struct {
-	APIFaultRate   float64
-	PartFaultRate  float64
-	ResetRate      float64
-	Latency        time.Duration
-	NoRetryAfter   bool
-	RateLimitScale float64
+	APIFaultRate      float64
+	PartFaultRate     float64
+	ResetRate         float64
+	DownloadResetRate float64
+	Latency           time.Duration
+	NoRetryAfter      bool
+	RateLimitScale    float64
 }
 
 // Seed names what a new emulator starts with: its static bearer token and the ids of the one
@@ -127,6 +131,8 @@ type Emulator struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	downloads downloadLog
+
 	// mu guards the store below. It is never held during disk or network I/O.
 	mu      sync.Mutex
 	st      store
@@ -150,12 +156,13 @@ func New(opts Options) (*Emulator, error) {
 	}
 	e.dice.r = mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	e.faults.Store(&Faults{
-		APIFaultRate:   opts.APIFaultRate,
-		PartFaultRate:  opts.PartFaultRate,
-		ResetRate:      opts.ResetRate,
-		Latency:        opts.Latency,
-		NoRetryAfter:   opts.NoRetryAfter,
-		RateLimitScale: opts.RateLimitScale,
+		APIFaultRate:      opts.APIFaultRate,
+		PartFaultRate:     opts.PartFaultRate,
+		ResetRate:         opts.ResetRate,
+		DownloadResetRate: opts.DownloadResetRate,
+		Latency:           opts.Latency,
+		NoRetryAfter:      opts.NoRetryAfter,
+		RateLimitScale:    opts.RateLimitScale,
 	})
 	e.limits.buckets = make(map[bucketKey]*bucket)
 	e.stats.requests = make(map[string]map[string]int64)
@@ -201,7 +208,7 @@ func validate(o *Options) error {
 	for _, r := range []struct {
 		name string
 		v    float64
-	}{{"api fault rate", o.APIFaultRate}, {"part fault rate", o.PartFaultRate}, {"reset rate", o.ResetRate}} {
+	}{{"api fault rate", o.APIFaultRate}, {"part fault rate", o.PartFaultRate}, {"reset rate", o.ResetRate}, {"download reset rate", o.DownloadResetRate}} {
 		if r.v < 0 || r.v > 1 || math.IsNaN(r.v) {
 			return fmt.Errorf("check options: %s %v is outside [0, 1]", r.name, r.v)
 		}
@@ -272,6 +279,7 @@ func (e *Emulator) SetFaults(f Faults) {
 	f.APIFaultRate = clamp01(f.APIFaultRate)
 	f.PartFaultRate = clamp01(f.PartFaultRate)
 	f.ResetRate = clamp01(f.ResetRate)
+	f.DownloadResetRate = clamp01(f.DownloadResetRate)
 	f.RateLimitScale = max(0, f.RateLimitScale)
 	f.Latency = max(0, f.Latency)
 	e.faults.Store(&f)

@@ -54,6 +54,14 @@ echo "== apply throughput vs a raw concurrent PUT loop (2 GiB, same emulator, al
 apply/testdata/bench.sh 3 | tee "$work/apply.txt"
 grep -E '^ratio' "$work/apply.txt" | sed 's/^ratio apply\/raw:/apply throughput vs raw PUT loop:/' >>"$results" || true
 
+echo "== verify throughput vs a plain sequential ranged GET loop (128 MiB in 4 files, same emulator)"
+go test -run '^$' -bench '^BenchmarkVerifyVsDownload$' -benchtime 5x ./verify/ | tee "$work/verify.txt" | grep '^Benchmark' || true
+p=$(mbs "$work/verify.txt" 'VerifyVsDownload/plain-[0-9]+$')
+for v in verify verify-serial; do
+	m=$(mbs "$work/verify.txt" "VerifyVsDownload/$v-[0-9]+$")
+	say "$v throughput vs plain download: $m MB/s vs $p MB/s = $(ratio "$m" "$p")x"
+done
+
 # The CLI against a separate emulator process: small-file rate under the real rate limits,
 # and the peak RSS of fiosync apply alone.
 start_emulator() {

@@ -12,8 +12,9 @@ import (
 
 // FormatVersion is the version of the state file format this package writes.
 // Files with a lower version are upgraded on load; files with a higher one are
-// refused. Version 2 added Manifest.
-const FormatVersion = 2
+// refused. Version 2 added Manifest; version 3 the verify results of an Entry
+// (VerifiedAt and the fields beside it).
+const FormatVersion = 3
 
 // State is the record of what fiosync delivered to one Frame.io project. It
 // is plain data: reading and writing it is the job of a Backend, and
@@ -81,6 +82,39 @@ type Entry struct {
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	// UploadedAt is when the upload completed; zero while pending.
 	UploadedAt time.Time `json:"uploaded_at,omitzero"`
+
+	// VerifiedAt is when `fiosync verify` last downloaded VerifiedFileID from Frame.io and
+	// found VerifiedSize bytes hashing to VerifiedHash, the content the entry expects (see
+	// Expected). A remote entry has no content hash of its own (Frame.io fetched the URL,
+	// fiosync never read it): its first verify records what it downloaded, and later ones
+	// compare with that. Zero until a verify matched.
+	VerifiedAt     time.Time     `json:"verified_at,omitzero"`
+	VerifiedFileID string        `json:"verified_file_id,omitempty"`
+	VerifiedSize   int64         `json:"verified_size,omitzero"`
+	VerifiedHash   source.Digest `json:"verified_hash,omitzero"`
+	// VerifyFailedAt is when the last verify found the file missing from Frame.io or its
+	// content different; zero when the last verify matched. The Verified fields keep what
+	// an earlier verify confirmed, so a remote entry never takes damaged bytes as its
+	// reference.
+	VerifyFailedAt time.Time `json:"verify_failed_at,omitzero"`
+}
+
+// Expected returns the content Frame.io should hold for e: the source's BLAKE3 and size for
+// a local entry, what the first verify recorded for a remote one. ok is false when nothing
+// is known yet (a remote entry never verified).
+func (e *Entry) Expected() (hash source.Digest, size int64, ok bool) {
+	if e.Source.Kind == source.Local && !e.Source.Hash.IsZero() {
+		return e.Source.Hash, e.Source.Size, true
+	}
+	if e.FileID != "" && e.VerifiedFileID == e.FileID && !e.VerifiedHash.IsZero() {
+		return e.VerifiedHash, e.VerifiedSize, true
+	}
+	return source.Digest{}, 0, false
+}
+
+// Verified reports whether the last verify of e's current file found it as expected.
+func (e *Entry) Verified() bool {
+	return e.FileID != "" && e.VerifiedFileID == e.FileID && !e.VerifiedAt.IsZero() && e.VerifyFailedAt.IsZero()
 }
 
 // Followup is an on_change step to run on an earlier file once its

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/internal/display"
+	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/partjournal"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state/store"
@@ -27,6 +28,7 @@ type applyCmd struct {
 	MaxDelete       int    `name:"max-delete" default:"20" help:"Fail when the plan would delete more files than this (-1: no limit)."`
 	Adopt           bool   `help:"Record files already in Frame.io (same name and size in the destination folder) instead of uploading them again; see plan --adopt."`
 	AllowDuplicates bool   `name:"allow-duplicates" help:"Upload a new address even when its Frame.io folder already holds an untracked file of that name (a second copy beside it)."`
+	Receipt         string `name:"receipt" placeholder:"FILE" help:"After a successful apply, write the delivery receipt to FILE (markdown for a .md name, else JSON); see fiosync receipt."`
 	PlanFile        string `arg:"" optional:"" name:"PLANFILE" help:"A plan saved by 'fiosync plan --out': apply exactly it, or nothing if it is stale."`
 }
 
@@ -44,6 +46,11 @@ func (c *applyCmd) Validate() error {
 	if c.Adopt && c.PlanFile != "" {
 		return errors.New("--adopt decides how a plan is made; a saved plan already says what it adopts (make it with plan --adopt --out)")
 	}
+	if c.Receipt != "" {
+		if err := held.refuse("--receipt", c.Receipt); err != nil {
+			return err
+		}
+	}
 	if !c.selection().IsZero() && c.PlanFile != "" {
 		return errors.New("--target and --exclude decide how a plan is made; a saved plan already remembers its targeting (make it with plan --target --out)")
 	}
@@ -56,8 +63,27 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		return err
 	}
 	defer s.close()
+	if err := c.deliver(ctx, io, g, s); err != nil {
+		return err
+	}
+	if c.Receipt == "" {
+		return nil
+	}
+	if err := writeReceipt(ctx, g, s.backend, receiptFormat(c.Receipt), c.Receipt, io.Out); err != nil {
+		return fmt.Errorf("apply succeeded; writing the receipt failed: %w", err)
+	}
+	if !c.JSON {
+		fmt.Fprintf(io.Out, "Receipt written to %s.\n", escape.Text(c.Receipt))
+	}
+	return nil
+}
 
-	var p *plan.Plan
+// deliver plans (or checks the saved plan) and applies it.
+func (c *applyCmd) deliver(ctx context.Context, io *stdio, g *Globals, s *session) error {
+	var (
+		p   *plan.Plan
+		err error
+	)
 	if c.PlanFile != "" {
 		if p, err = plan.ReadFile(c.PlanFile); err != nil {
 			return err

@@ -42,6 +42,8 @@ type cli struct {
 	Apply    applyCmd    `cmd:"" help:"Upload what the plan says, saving state after every file."`
 	State    stateCmd    `cmd:"" help:"Inspect and edit the state."`
 	Import   importCmd   `cmd:"" help:"Record an existing Frame.io file for an address."`
+	Verify   verifyCmd   `cmd:"" help:"Download what Frame.io holds and compare it with the state's BLAKE3."`
+	Receipt  receiptCmd  `cmd:"" help:"Print a delivery receipt of the state, ending with its own BLAKE3."`
 	Auth     authCmd     `cmd:"" help:"Log in to Adobe IMS, show or forget the credential."`
 	Emulator emulatorCmd `cmd:"" help:"Serve the local Frame.io V4 emulator."`
 	Schema   schemaCmd   `cmd:"" help:"Print the JSON Schema of fiosync.yaml, for editors."`

@@ -23,6 +23,8 @@ type emulatorCmd struct {
 	APIFaultRate   float64       `name:"api-fault-rate" help:"Answer this share of API calls with 500 or 503."`
 	PartFaultRate  float64       `help:"Answer this share of part PUTs with 500."`
 	ResetRate      float64       `help:"Cut this share of part PUTs mid-body."`
+	DownloadReset  float64       `name:"download-reset-rate" help:"Cut this share of original downloads after half of their bytes (for verify tests)."`
+	Corrupt        []string      `name:"corrupt" placeholder:"FILE_ID" help:"Before serving, flip one byte of this stored file's content (from --data), as bit rot would, so that fiosync verify must fail; repeatable. A running emulator does the same on POST /_emulator/files/FILE_ID/corrupt."`
 	Latency        time.Duration `help:"Add this delay to every request."`
 	URLTTL         time.Duration `name:"url-ttl" default:"24h" help:"Lifetime of part upload URLs."`
 	PartSize       int64         `default:"20971520" help:"Target part size in bytes (even split)."`
@@ -48,10 +50,13 @@ func (c *emulatorCmd) Validate() error {
 	for _, r := range []struct {
 		name string
 		v    float64
-	}{{"--api-fault-rate", c.APIFaultRate}, {"--part-fault-rate", c.PartFaultRate}, {"--reset-rate", c.ResetRate}} {
+	}{{"--api-fault-rate", c.APIFaultRate}, {"--part-fault-rate", c.PartFaultRate}, {"--reset-rate", c.ResetRate}, {"--download-reset-rate", c.DownloadReset}} {
 		if r.v < 0 || r.v > 1 {
 			return fmt.Errorf("%s must be between 0 and 1, got %g", r.name, r.v)
 		}
+	}
+	if len(c.Corrupt) > 0 && c.Data == "" {
+		return errors.New("--corrupt changes a file stored by an earlier run: pass that run's --data directory too")
 	}
 	if c.RateLimitScale < 0 {
 		return fmt.Errorf("--rate-limit-scale must be 0 or more, got %g", c.RateLimitScale)
@@ -77,6 +82,7 @@ func (c *emulatorCmd) Run(ctx context.Context, io *stdio) error {
 	opts.APIFaultRate = c.APIFaultRate
 	opts.PartFaultRate = c.PartFaultRate
 	opts.ResetRate = c.ResetRate
+	opts.DownloadResetRate = c.DownloadReset
 	opts.Latency = c.Latency
 	opts.URLTTL = c.URLTTL
 	opts.PartSize = c.PartSize
@@ -88,6 +94,13 @@ func (c *emulatorCmd) Run(ctx context.Context, io *stdio) error {
 		return fmt.Errorf("start emulator: %w", err)
 	}
 	defer emu.Close()
+	for _, id := range c.Corrupt {
+		off, err := emu.Corrupt(id)
+		if err != nil {
+			return fmt.Errorf("emulator --corrupt: %w", err)
+		}
+		fmt.Fprintf(io.Err, "emulator: flipped the byte at offset %d of file %s\n", off, id)
+	}
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {

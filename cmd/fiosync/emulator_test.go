@@ -2,6 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"net/http/httptest"
+	"strings"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +17,9 @@ import (
 	"testing"
 
 	"github.com/sourcegraph/conc"
+
+	"github.com/fiosync/fiosync/emulator"
+	"github.com/fiosync/fiosync/internal/emutest"
 )
 
 // TestEmulatorCommand starts `fiosync emulator`, reads its ready line, calls the API it
@@ -123,5 +129,74 @@ func TestEmulatorEnvFile(t *testing.T) {
 	}
 	if _, err := os.Stat(envFile); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("env file after the emulator stopped: %v, want it removed", err)
+	}
+}
+
+// TestEmulatorCorruptFlag: `fiosync emulator --data DIR --corrupt ID` flips one stored byte
+// of a file an earlier run stored, so the BLAKE3 it reports no longer matches the upload.
+func TestEmulatorCorruptFlag(t *testing.T) {
+	dir := t.TempDir()
+	opts := emulator.DefaultOptions()
+	opts.DataDir, opts.RateLimitScale = dir, 0
+	emu, err := emulator.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	seed := emu.Seed()
+	client := emutest.NewClient(t, srv.URL, seed.Token)
+	data := bytes.Repeat([]byte("frame "), 100)
+	f, err := client.CreateLocalUpload(t.Context(), seed.AccountID, seed.RootFolderID, "a.mov", int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, u := range f.UploadURLs {
+		off := int64(i) * f.UploadURLs[0].Size
+		if err := client.UploadPart(t.Context(), u, f.MediaType, bytes.NewReader(data[off:off+u.Size])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, _ := emu.FileInfo(f.ID)
+	srv.Close()
+	if err := emu.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	var errOut bytes.Buffer
+	var wg conc.WaitGroup
+	code := -1
+	wg.Go(func() {
+		code = run(ctx, []string{"emulator", "--data", dir, "--corrupt", f.ID}, stdio{Out: outW, Err: &errOut})
+		outW.Close()
+	})
+	var ready struct {
+		APIURL string `json:"api_url"`
+	}
+	line, err := bufio.NewReader(outR).ReadBytes('\n')
+	if err != nil || json.Unmarshal(line, &ready) != nil {
+		cancel()
+		wg.Wait()
+		t.Fatalf("ready line %q: %v; stderr %s", line, err, errOut.String())
+	}
+	resp, err := http.Get(ready.APIURL + "/_emulator/files/" + f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var after struct {
+		Size   int64  `json:"size"`
+		BLAKE3 string `json:"blake3"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&after)
+	resp.Body.Close()
+	cancel()
+	wg.Wait()
+	if err != nil || after.Size != int64(len(data)) || after.BLAKE3 == before.BLAKE3 || before.BLAKE3 == "" {
+		t.Fatalf("after --corrupt: %+v (%v), before %+v", after, err, before)
+	}
+	if code != exitOK || !strings.Contains(errOut.String(), "flipped the byte at offset 300 of file "+f.ID) {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
 	}
 }

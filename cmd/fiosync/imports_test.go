@@ -30,6 +30,8 @@ func TestImportDirection(t *testing.T) {
 		"plan":             {"manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape", "partjournal"},
 		"apply":            {"plan", "manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape", "partjournal"},
 		"partjournal":      {"source"},
+		"verify":           {"frameio", "state", "state/statefile", "state/store", "source"},
+		"receipt":          {"frameio", "state", "source", "internal/escape"},
 
 		"state/statetest":       {"state", "source"},
 		"state/store/storetest": {"state", "state/store", "state/statefile", "source"},

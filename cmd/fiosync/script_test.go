@@ -137,6 +137,7 @@ func TestScript(t *testing.T) {
 			"json":      cmdJSON,
 			"oldstate":  cmdOldState,
 			"mkfile":    cmdMkfile,
+			"edit":      cmdEdit,
 			"statelock": cmdStateLock,
 		},
 	})
@@ -203,11 +204,13 @@ func exitcodeMain() {
 //	emu live N                  the emulator holds N files (created minus deleted)
 //	emu stats                   print /_emulator/stats as JSON to stdout
 //	emu faults KEY=VALUE...     change fault switches at run time: latency=DURATION,
-//	                            api=P, part=P, reset=P (P a share between 0 and 1)
+//	                            api=P, part=P, reset=P, download=P (P a share between 0 and 1)
 //	emu await N                 wait (up to 20 s) until the emulator has created N files
 //	emu content FILE_ID PATH    the file is uploaded, and its size and BLAKE3 match PATH
 //	emu rm FILE_ID              delete the file through the API, as a person would
 //	emu mkdir /A/B              create the folder path through the API, as a person would
+//	emu corrupt FILE_ID         flip one stored byte of the file, as --corrupt does
+//	emu downloads FILE_ID       print the Range header of each download of the file, one a line
 func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 	se := envOf(ts)
 	if len(args) == 0 {
@@ -216,7 +219,7 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 	if neg && args[0] != "live" && args[0] != "content" {
 		ts.Fatalf("unsupported: ! emu %s", args[0])
 	}
-	argc := map[string]int{"live": 2, "stats": 1, "await": 2, "content": 3, "rm": 2, "mkdir": 2}
+	argc := map[string]int{"live": 2, "stats": 1, "await": 2, "content": 3, "rm": 2, "mkdir": 2, "corrupt": 2, "downloads": 2}
 	if n, ok := argc[args[0]]; ok && len(args) != n {
 		ts.Fatalf("emu %s takes %d arguments", args[0], n-1)
 	}
@@ -252,6 +255,15 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(se.api(http.MethodDelete, "/files/"+url.PathEscape(args[1]), nil, nil))
 	case "mkdir":
 		ts.Check(se.mkdir(args[1]))
+	case "corrupt":
+		_, err := se.emu.Corrupt(args[1])
+		ts.Check(err)
+	case "downloads":
+		for _, d := range se.emu.Downloads() {
+			if d.FileID == args[1] {
+				fmt.Fprintf(ts.Stdout(), "range=%q cut=%v\n", d.Range, d.Cut)
+			}
+		}
 	default:
 		ts.Fatalf("unknown emu subcommand %q", args[0])
 	}
@@ -275,8 +287,10 @@ func (se *scriptEnv) setFaults(kvs []string) error {
 			f.PartFaultRate, err = strconv.ParseFloat(v, 64)
 		case "reset":
 			f.ResetRate, err = strconv.ParseFloat(v, 64)
+		case "download":
+			f.DownloadResetRate, err = strconv.ParseFloat(v, 64)
 		default:
-			return fmt.Errorf("unknown fault %q (latency, api, part, reset)", k)
+			return fmt.Errorf("unknown fault %q (latency, api, part, reset, download)", k)
 		}
 		if err != nil {
 			return fmt.Errorf("fault %q: %w", kv, err)
@@ -410,8 +424,8 @@ func cmdFileID(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[0], e.FileID)
 }
 
-// cmdOldState rewrites a state file as the fiosync before format 2 wrote it, which did not
-// record the manifest that writes a state:
+// cmdOldState rewrites a state file (format 3, nothing verified) as the fiosync before format
+// 2 wrote it, which did not record the manifest that writes a state:
 //
 //	oldstate STATEFILE
 func cmdOldState(ts *testscript.TestScript, neg bool, args []string) {
@@ -423,10 +437,11 @@ func cmdOldState(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	doc := string(data)
 	i := strings.LastIndex(doc, ",\n  \"checksum\": ")
-	if i < 0 || !strings.HasPrefix(doc, "{\n  \"version\": 2,\n") {
-		ts.Fatalf("%s is not a format 2 state file", args[0])
+	head := "{\n  \"version\": 3,\n"
+	if i < 0 || !strings.HasPrefix(doc, head) || strings.Contains(doc, `"verified_at": `) || strings.Contains(doc, `"verify_failed_at": `) {
+		ts.Fatalf("%s is not a format 3 state file without verify results", args[0])
 	}
-	prefix := "{\n  \"version\": 1,\n" + doc[len("{\n  \"version\": 2,\n"):i]
+	prefix := "{\n  \"version\": 1,\n" + doc[len(head):i]
 	lines := strings.Split(prefix, "\n")
 	lines = slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, `  "manifest": `) })
 	prefix = strings.Join(lines, "\n")
@@ -631,4 +646,20 @@ func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
 	_, err = x.Digest().Read(data)
 	ts.Check(err)
 	ts.Check(os.WriteFile(path, data, 0o644))
+}
+
+// cmdEdit replaces the first occurrence of OLD in FILE by NEW, as a person editing it would:
+//
+//	edit FILE OLD NEW
+func cmdEdit(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: edit FILE OLD NEW")
+	}
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	if !bytes.Contains(data, []byte(args[1])) {
+		ts.Fatalf("%s has no %q", args[0], args[1])
+	}
+	ts.Check(os.WriteFile(path, bytes.Replace(data, []byte(args[1]), []byte(args[2]), 1), 0o644))
 }

@@ -74,6 +74,12 @@ func describeEntry(w io.Writer, s *state.State, address string) error {
 		row("  url", src.URL+" (query string not recorded)")
 		row("  url hash", src.URLHash.String())
 	}
+	if !e.VerifiedAt.IsZero() {
+		row("verified", fmt.Sprintf("%s: file %s, %d bytes, %s", formatTime(e.VerifiedAt), e.VerifiedFileID, e.VerifiedSize, e.VerifiedHash))
+	}
+	if !e.VerifyFailedAt.IsZero() {
+		row("verify failed", formatTime(e.VerifyFailedAt)+" (missing or different in Frame.io; run fiosync verify)")
+	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("describe %q: %w", address, err)
 	}

@@ -25,18 +25,24 @@ import (
 //   - otherwise (CI logs, pipes): one plain line per finished file and a progress line every
 //     summaryEvery.
 type applyView struct {
-	mu   sync.Mutex
-	out  io.Writer // where lines go: the terminal's progress container, or the output itself
+	liveView
 	json *json.Encoder
 
-	live    *mpb.Progress
-	total   *mpb.Bar
 	planned int64 // the total bar's total: bytes planned, less what failed files did not send
-	bars    map[string]*fileBar
 
 	done, failed, files int
 	start, lastReport   time.Time
-	final               io.Writer // the output itself, for the closing summary
+}
+
+// liveView is what apply's and verify's views share: where lines go and, on a terminal, the
+// live display with its bars. Its mu guards the embedding view too.
+type liveView struct {
+	mu    sync.Mutex
+	out   io.Writer // where lines go: the terminal's progress container, or the output itself
+	final io.Writer // the output itself, for the closing summary
+	live  *mpb.Progress
+	total *mpb.Bar
+	bars  map[string]*fileBar
 }
 
 // fileBar is one file's bar, its size and the bytes it has counted into the total.
@@ -48,21 +54,62 @@ type fileBar struct {
 const summaryEvery = 10 * time.Second
 
 func newApplyView(io *stdio, g *Globals, asJSON bool) *applyView {
-	v := &applyView{out: io.Out, final: io.Out, start: time.Now(), bars: map[string]*fileBar{}}
+	v := &applyView{liveView: liveView{out: io.Out, final: io.Out, bars: map[string]*fileBar{}}, start: time.Now()}
 	v.lastReport = v.start
 	switch {
 	case asJSON:
 		v.json = json.NewEncoder(io.Out)
 	case isTerminal(io.Out):
-		// The display writes through the scrubber, and draws as on the terminal beneath it.
-		cw := cupwriter.New(io.Out, false)
-		if sw, ok := io.Out.(*scrubWriter); ok && sw.file() != nil {
-			cw.SetTermFd(int(sw.file().Fd()))
-		}
-		v.live = mpb.New(mpb.WithOutput(io.Out), mpb.WithConsoleWriter(cw), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
+		v.live = newLive(io.Out)
 		v.out = v.live
 	}
 	return v
+}
+
+// newLive returns the live display apply and verify draw on a terminal. It writes through
+// the scrubber, and draws as on the terminal beneath it.
+func newLive(out io.Writer) *mpb.Progress {
+	cw := cupwriter.New(out, false)
+	if sw, ok := out.(*scrubWriter); ok && sw.file() != nil {
+		cw.SetTermFd(int(sw.file().Fd()))
+	}
+	return mpb.New(mpb.WithOutput(out), mpb.WithConsoleWriter(cw), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
+}
+
+// addTotalBar adds the total bar of total bytes, with rate and ETA. Built with total 0 and
+// sized afterwards, the bar does not complete by itself when the bytes are in: the container
+// must stay up for the last lines, until the view closes.
+func addTotalBar(live *mpb.Progress, total int64) *mpb.Bar {
+	bar := live.AddBar(0, mpb.BarPriority(1<<30),
+		mpb.PrependDecorators(decor.Name("total ", decor.WCSyncWidth), decor.CountersKibiByte("% .1f / % .1f")),
+		mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), " % .1f"), decor.Name("  ETA "), decor.AverageETA(decor.ET_STYLE_GO)))
+	bar.SetTotal(total, false)
+	return bar
+}
+
+// addFileBar adds the bar of one file of size bytes, named by its escaped address.
+func addFileBar(live *mpb.Progress, addr string, size int64) *fileBar {
+	return &fileBar{size: size, bar: live.AddBar(size, mpb.BarRemoveOnComplete(),
+		mpb.PrependDecorators(decor.Name(shorten(addr, 40)+" ", decor.WCSyncWidth), decor.CountersKibiByte("% .1f / % .1f")),
+		mpb.AppendDecorators(decor.Percentage()))}
+}
+
+// advance moves a file's bar to bytes and the total bar with it.
+func advance(total *mpb.Bar, fb *fileBar, bytes int64) {
+	fb.bar.SetCurrent(bytes)
+	total.IncrInt64(bytes - fb.sent)
+	fb.sent = bytes
+}
+
+// stopBars aborts the bars of files still in flight and completes the total bar, so that
+// the live display can end whatever state its bars are in.
+func stopBars(total *mpb.Bar, bars map[string]*fileBar) {
+	for _, fb := range bars {
+		fb.bar.Abort(true)
+	}
+	if total != nil {
+		total.SetTotal(-1, true)
+	}
 }
 
 // Event implements apply.Observer. Addresses, notes and errors carry names from the
@@ -84,25 +131,15 @@ func (v *applyView) Event(e apply.Event) {
 		fmt.Fprintf(v.out, "Applying %s (%s to upload).\n", display.Count(e.Files, "change", "changes"), display.Bytes(e.Total))
 		if v.live != nil {
 			v.planned = e.Total
-			// Built with total 0 and sized afterwards, the bar does not complete by
-			// itself when the bytes are in: the container must stay up for the last
-			// "done" lines, until finish.
-			v.total = v.live.AddBar(0, mpb.BarPriority(1<<30),
-				mpb.PrependDecorators(decor.Name("total ", decor.WCSyncWidth), decor.CountersKibiByte("% .1f / % .1f")),
-				mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), " % .1f"), decor.Name("  ETA "), decor.AverageETA(decor.ET_STYLE_GO)))
-			v.total.SetTotal(e.Total, false)
+			v.total = addTotalBar(v.live, e.Total)
 		}
 	case apply.EventFileStart:
 		if v.live != nil && e.Total > 0 {
-			v.bars[e.Address] = &fileBar{size: e.Total, bar: v.live.AddBar(e.Total, mpb.BarRemoveOnComplete(),
-				mpb.PrependDecorators(decor.Name(shorten(addr, 40)+" ", decor.WCSyncWidth), decor.CountersKibiByte("% .1f / % .1f")),
-				mpb.AppendDecorators(decor.Percentage()))}
+			v.bars[e.Address] = addFileBar(v.live, addr, e.Total)
 		}
 	case apply.EventProgress:
 		if fb := v.bars[e.Address]; fb != nil {
-			fb.bar.SetCurrent(e.Bytes)
-			v.total.IncrInt64(e.Bytes - fb.sent)
-			fb.sent = e.Bytes
+			advance(v.total, fb, e.Bytes)
 		}
 	case apply.EventFileDone:
 		v.done++
@@ -193,18 +230,13 @@ func (v *applyView) finish(res *apply.Result) {
 }
 
 // close stops the live display, whatever state its bars are in.
-func (v *applyView) close() {
+func (v *liveView) close() {
 	v.mu.Lock()
 	live := v.live
 	v.live = nil
 	if live != nil {
-		for _, fb := range v.bars {
-			fb.bar.Abort(true)
-		}
+		stopBars(v.total, v.bars)
 		v.bars = map[string]*fileBar{}
-		if v.total != nil {
-			v.total.SetTotal(-1, true)
-		}
 		v.out = v.final
 	}
 	v.mu.Unlock()

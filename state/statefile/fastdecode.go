@@ -416,6 +416,21 @@ func (d *fastDecoder) entry() *state.Entry {
 		case "followup":
 			seen.once(d, 8)
 			e.Followup = d.followup()
+		case "verified_at":
+			seen.once(d, 9)
+			e.VerifiedAt = d.time()
+		case "verified_file_id":
+			seen.once(d, 10)
+			e.VerifiedFileID = d.str()
+		case "verified_size":
+			seen.once(d, 11)
+			e.VerifiedSize = d.int(math.MinInt64, math.MaxInt64)
+		case "verified_hash":
+			seen.once(d, 12)
+			e.VerifiedHash = d.digest()
+		case "verify_failed_at":
+			seen.once(d, 13)
+			e.VerifyFailedAt = d.time()
 		default:
 			d.bad = true
 		}

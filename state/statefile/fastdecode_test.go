@@ -30,7 +30,9 @@ func trickyState() *state.State {
 			ModTime: frac, Inode: 1<<64 - 1, Ctime: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), Hash: source.Digest{0xff, 1}},
 		FileID: "file-1", ParentID: "f-1", VersionStackID: "vs-1", Previous: []string{"old-1", "old-2"},
 		Status: state.StatusComplete, CreatedAt: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), UploadedAt: frac,
-		Followup: &state.Followup{Step: state.StepStack, FileID: "old-2"},
+		Followup:   &state.Followup{Step: state.StepStack, FileID: "old-2"},
+		VerifiedAt: frac, VerifiedFileID: "file-1", VerifiedSize: -1, VerifiedHash: source.Digest{0xfe},
+		VerifyFailedAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
 	}
 	s.Entries["/remote.mp4"] = &state.Entry{
 		Source: source.OfURL("https://cdn.example.com/a.mp4?X-Amz-Signature=secret"),

@@ -91,6 +91,8 @@ func normalize(s *state.State, v int) (*state.State, error) {
 		}
 		e.CreatedAt = utc(e.CreatedAt)
 		e.UploadedAt = utc(e.UploadedAt)
+		e.VerifiedAt = utc(e.VerifiedAt)
+		e.VerifyFailedAt = utc(e.VerifyFailedAt)
 		e.Source.ModTime = utc(e.Source.ModTime)
 		e.Source.Ctime = utc(e.Source.Ctime)
 	}
@@ -263,6 +265,7 @@ func corrupt(format string, args ...any) error {
 // checksum included. Each verifies its input by that version's rules first.
 var upgraders = map[int]func(raw []byte) ([]byte, error){
 	1: upgrade1,
+	2: upgrade2,
 }
 
 // upgrade1 brings a format 1 document to format 2, which added the optional
@@ -281,6 +284,26 @@ func upgrade1(raw []byte) ([]byte, error) {
 		return nil, err
 	}
 	data, _, err := encodeAs(&doc.State, 2)
+	return data, err
+}
+
+// upgrade2 brings a format 2 document to format 3, which added the optional verify results
+// of an entry ("verified_at" and the members beside it): a format 2 document is a format 3
+// one in which nothing was verified, so only the version and the checksum change.
+func upgrade2(raw []byte) ([]byte, error) {
+	doc, err := decodeJSON(string(raw))
+	if err != nil {
+		return nil, err
+	}
+	for addr, e := range doc.Entries {
+		if e != nil && (!e.VerifiedAt.IsZero() || e.VerifiedFileID != "" || e.VerifiedSize != 0 || !e.VerifiedHash.IsZero() || !e.VerifyFailedAt.IsZero()) {
+			return nil, corrupt("entry %q: verify results in a format 2 state (format 2 has none)", addr)
+		}
+	}
+	if err := verifySum(string(raw), doc.Checksum); err != nil {
+		return nil, err
+	}
+	data, _, err := encodeAs(&doc.State, 3)
 	return data, err
 }
 

@@ -95,9 +95,9 @@ func TestDecodeRefuses(t *testing.T) {
 		{"truncated", good[:len(good)/2], ErrCorrupt, "parse JSON"},
 		{"empty", nil, ErrCorrupt, "parse JSON"},
 		{"not JSON", []byte("version = 1\n"), ErrCorrupt, "parse JSON"},
-		{"newer version", replace(`"version": 2,`, `"version": 3,`), ErrNewerFormat, "written by a newer fiosync (format 3, this fiosync reads up to 2); upgrade fiosync"},
-		{"version zero", replace(`"version": 2,`, `"version": 0,`), ErrCorrupt, "unknown format version 0"},
-		{"no version", replace(`"version": 2,`, ``), ErrCorrupt, `no "version" field`},
+		{"newer version", replace(`"version": 3,`, `"version": 4,`), ErrNewerFormat, "written by a newer fiosync (format 4, this fiosync reads up to 3); upgrade fiosync"},
+		{"version zero", replace(`"version": 3,`, `"version": 0,`), ErrCorrupt, "unknown format version 0"},
+		{"no version", replace(`"version": 3,`, ``), ErrCorrupt, `no "version" field`},
 		{"unknown top-level field", replace(`"serial": 0,`, `"serial": 0, "owner": "x",`), ErrCorrupt, `unknown field "owner"`},
 		{"unknown entry field", replace(`"file_id": "file-1",`, `"file_id": "file-1", "token": "t",`), ErrCorrupt, `unknown field "token"`},
 		{"no checksum", replace(`"checksum"`, `"checksun"`), ErrCorrupt, `unknown field "checksun"`},
@@ -146,13 +146,51 @@ func TestUpgradeFormat1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(again, []byte("{\n  \"version\": 2,\n")) {
+	if !bytes.HasPrefix(again, []byte("{\n  \"version\": 3,\n")) {
 		t.Errorf("an upgraded state is written as:\n%s", again)
 	}
 	for name, bad := range map[string][]byte{
 		"checksum mismatch": bytes.Replace(v1, []byte(`"file-1"`), []byte(`"file-9"`), 1),
 		"manifest member":   bytes.Replace(v1, []byte(`"serial": 0,`), []byte(`"serial": 0, "manifest": "x.yaml",`), 1),
 	} {
+		if _, err := Decode(bad); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: Decode error %v, want ErrCorrupt", name, err)
+		}
+	}
+}
+
+// TestUpgradeFormat2: a state written before verify recorded its results (format 2) loads as
+// the same state with nothing verified and is written back as format 3; a format 2 document
+// holding verify results, or damaged, is refused as damaged.
+func TestUpgradeFormat2(t *testing.T) {
+	v2, err := os.ReadFile(filepath.Join("testdata", "state.v2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(v2, []byte("{\n  \"version\": 2,\n")) {
+		t.Fatalf("testdata/state.v2.json is not a format 2 state:\n%s", v2)
+	}
+	got, err := Decode(v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(statetest.Sample(), got); diff != "" {
+		t.Errorf("format 2 decoded (-want +got):\n%s", diff)
+	}
+	again, err := Encode(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(again, []byte("{\n  \"version\": 3,\n")) {
+		t.Errorf("an upgraded state is written as:\n%s", again)
+	}
+	for name, bad := range map[string][]byte{
+		"checksum mismatch": bytes.Replace(v2, []byte(`"file-1"`), []byte(`"file-9"`), 1),
+		"verify member":     bytes.Replace(v2, []byte(`"file_id": "file-1",`), []byte(`"file_id": "file-1", "verified_at": "2026-12-01T00:00:00Z",`), 1),
+	} {
+		if !bytes.Contains(v2, []byte(`"file_id": "file-1",`)) {
+			t.Fatal("testdata/state.v2.json has no file-1")
+		}
 		if _, err := Decode(bad); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: Decode error %v, want ErrCorrupt", name, err)
 		}
