@@ -82,7 +82,10 @@ func TestMoves(t *testing.T) {
 	sent := after.Requests
 	for _, bad := range []func() error{
 		func() error { _, err := e.client.MoveFiles(ctx, a, root, nil); return err },
-		func() error { _, err := e.client.MoveFiles(ctx, a, root, make([]string, frameio.MaxMoveFiles+1)); return err },
+		func() error {
+			_, err := e.client.MoveFiles(ctx, a, root, make([]string, frameio.MaxMoveFiles+1))
+			return err
+		},
 		func() error { _, err := e.client.MoveFile(ctx, a, f1.ID, ""); return err },
 		func() error { _, err := e.client.RenameFile(ctx, a, f1.ID, ""); return err },
 	} {
