@@ -304,7 +304,7 @@ func (r *run) saveEntry(ctx context.Context, address string, e *state.Entry) err
 }
 
 func (r *run) execute(ctx context.Context) (*Result, error) {
-	var uploads, adopts, deletes []int
+	var uploads, adopts, deletes, moves []int
 	var total int64
 	for i, ch := range r.plan.Changes {
 		switch ch.Action {
@@ -315,6 +315,8 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 			adopts = append(adopts, i)
 		case plan.Delete:
 			deletes = append(deletes, i)
+		case plan.Move:
+			moves = append(moves, i)
 		}
 	}
 	r.emit(Event{Type: EventStart, Files: len(r.plan.Changes), Total: total})
@@ -322,15 +324,18 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	results := make([]FileResult, len(r.plan.Changes))
 	for i, ch := range r.plan.Changes {
 		results[i] = FileResult{Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Outcome: Skipped}
-		if !slices.Contains([]plan.Action{plan.Create, plan.Update, plan.Finish, plan.Delete, plan.Adopt}, ch.Action) {
+		if !slices.Contains([]plan.Action{plan.Create, plan.Update, plan.Finish, plan.Delete, plan.Adopt, plan.Move}, ch.Action) {
 			results[i].Outcome = Failed
 			results[i].Err = fmt.Errorf("apply %q: unknown action %q", ch.Address, ch.Action)
 		}
 	}
 
-	if len(uploads) > 0 || len(adopts) > 0 {
+	if len(uploads) > 0 || len(adopts) > 0 || len(moves) > 0 {
 		r.ensureFolders(ctx)
 	}
+
+	// Moves first: a few calls each, and they free the old addresses before anything else.
+	r.moveAll(ctx, moves, results)
 
 	// Files: a bounded pool; each task writes only its own slot of results. Adopts share it:
 	// each hashes one local file.
@@ -349,7 +354,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	files.Wait()
 
 	uploadsOK := true
-	for _, i := range slices.Concat(uploads, adopts) {
+	for _, i := range slices.Concat(uploads, adopts, moves) {
 		if results[i].Outcome != Done && results[i].Outcome != Adopted {
 			uploadsOK = false
 		}

@@ -55,6 +55,10 @@ func moveSources(files []manifest.Desired, st *state.State, sel Selection, m Mov
 	if st == nil || !m.Enabled {
 		return nil
 	}
+	if !slices.IsSortedFunc(files, byAddress) {
+		files = slices.Clone(files)
+		slices.SortStableFunc(files, byAddress)
+	}
 	var out []string
 	for addr, e := range st.Entries {
 		if _, found := slices.BinarySearchFunc(files, addr, addressCmp); found || !sel.Includes(addr) || !m.qualifies(e) {
