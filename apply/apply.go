@@ -146,6 +146,8 @@ type Result struct {
 	Failed  int `json:"failed"`
 	Skipped int `json:"skipped"`
 	Deleted int `json:"deleted"`
+	// Moved counts the moves among Done: files moved (and renamed) in Frame.io, not uploaded.
+	Moved int `json:"moved,omitempty"`
 	// Bytes is the bytes sent to Frame.io.
 	Bytes int64 `json:"bytes"`
 	// Restated counts the unchanged files whose new stat was recorded (Plan.Restat).
@@ -386,8 +388,11 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		switch f.Outcome {
 		case Done:
 			res.Done++
-			if f.Action == plan.Delete {
+			switch f.Action {
+			case plan.Delete:
 				res.Deleted++
+			case plan.Move:
+				res.Moved++
 			}
 		case Adopted:
 			res.Adopted++

@@ -42,6 +42,8 @@ type harness struct {
 	now func() time.Time
 	// moves is what plans move (plan.MovesFor); the zero value moves nothing.
 	moves plan.Moves
+	// before is a state a test keeps to compare with.
+	before *state.State
 }
 
 // testEmulatorOptions are fast defaults for tests: small parts, no rate limits, a fixed seed.

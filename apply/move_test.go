@@ -64,7 +64,13 @@ func renameDay(h *harness) []manifest.Desired {
 // stackParent asks the emulator for a version stack's parent folder.
 func (h *harness) stackParent(id string) string {
 	h.t.Helper()
-	req, _ := http.NewRequest("GET", h.env.URL+"/v4/accounts/"+h.seed.AccountID+"/version_stacks/"+id, nil)
+	return h.stackParentVia(h.env.URL, id)
+}
+
+// stackParentVia is stackParent through the server at url.
+func (h *harness) stackParentVia(url, id string) string {
+	h.t.Helper()
+	req, _ := http.NewRequest("GET", url+"/v4/accounts/"+h.seed.AccountID+"/version_stacks/"+id, nil)
 	req.Header.Set("Authorization", "Bearer "+h.seed.Token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
