@@ -42,6 +42,7 @@ const (
 	ReasonAbandoned   = "interrupted upload no longer in the manifest"
 	ReasonConflict    = "a file of this name is already in Frame.io, not tracked"
 	ReasonNotDeleted  = "replaced file not deleted yet"
+	ReasonNotMoved    = "move not finished"
 )
 
 // ErrTooManyDeletes matches (errors.Is) the *DeleteLimitError Build returns when a plan
@@ -317,8 +318,11 @@ func diff(d manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string
 		}
 	case e.Followup != nil:
 		c.Action, c.Size, c.Reason = Finish, 0, ReasonNotStacked
-		if e.Followup.Step == state.StepDelete {
+		switch e.Followup.Step {
+		case state.StepDelete:
 			c.Reason = ReasonNotDeleted
+		case state.StepMove:
+			c.Reason = ReasonNotMoved
 		}
 	default:
 		return Change{}, false

@@ -209,3 +209,28 @@ func TestIdentifyMovesReadsOnlyCandidates(t *testing.T) {
 		t.Errorf("moves off: %d reads, %v", reads.Load(), err)
 	}
 }
+
+// TestBuildUnfinishedMove: an entry whose move was written ahead and never confirmed is a
+// finish, and a dropped one whose move was not finished can still move on.
+func TestBuildUnfinishedMove(t *testing.T) {
+	n := local("/New/a.mov", 9<<20, t0)
+	e := entry(localSource(n, "a"), "f-a")
+	e.Followup = &state.Followup{Step: state.StepMove, FileID: "f-a"}
+	p, err := Build(Inputs{Files: []manifest.Desired{withSource(n, localSource(n, "a"))}, Prune: true,
+		State: newState(map[string]*state.Entry{n.Address: e}), Moves: MovesFor(true, false, false, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Changes) != 1 || p.Changes[0].Action != Finish || p.Changes[0].Reason != ReasonNotMoved || p.Changes[0].Size != 0 {
+		t.Fatalf("changes %+v, want one finish %q", p.Changes, ReasonNotMoved)
+	}
+	back := local("/Old/a.mov", 9<<20, t0)
+	p, err = Build(Inputs{Files: []manifest.Desired{withSource(back, localSource(back, "a"))}, Prune: true,
+		State: newState(map[string]*state.Entry{n.Address: e}), Moves: MovesFor(true, false, false, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := moveLines(p); !slices.Equal(got, []string{"move /Old/a.mov <- /New/a.mov"}) {
+		t.Errorf("changes %v, want the file moved back", got)
+	}
+}
