@@ -64,25 +64,42 @@ func (e *Emulator) place(n, p *node) {
 }
 
 func (e *Emulator) handleMoveFile(w http.ResponseWriter, r *http.Request) *apiError {
+	return e.moveOne(w, r, e.fileFor, true)
+}
+
+func (e *Emulator) handleMoveStack(w http.ResponseWriter, r *http.Request) *apiError {
+	return e.moveOne(w, r, e.stackFor, false)
+}
+
+// moveOne answers files.move and version_stacks.move: lookup finds the path's file or stack,
+// which moves into the body's parent_id (a version stack too when intoStack).
+func (e *Emulator) moveOne(w http.ResponseWriter, r *http.Request, lookup func(*http.Request) (*node, *apiError), intoStack bool) *apiError {
 	var body moveBody
 	if err := decodeData(r, &body); err != nil {
 		return err
 	}
-	e.mu.Lock()
-	n, err := e.fileFor(r)
+	out, err := func() (any, *apiError) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		n, err := lookup(r)
+		if err != nil {
+			return nil, err
+		}
+		p, err := e.moveTarget(body.ParentID, n.ProjectID, intoStack)
+		if err != nil {
+			return nil, err
+		}
+		e.place(n, p)
+		if n.Kind == kindStack {
+			e.st.filesMoved += int64(len(n.members))
+		} else {
+			e.st.filesMoved++
+		}
+		return e.render(r, n), nil
+	}()
 	if err != nil {
-		e.mu.Unlock()
 		return err
 	}
-	p, err := e.moveTarget(body.ParentID, n.ProjectID, true)
-	if err != nil {
-		e.mu.Unlock()
-		return err
-	}
-	e.place(n, p)
-	e.st.filesMoved++
-	out := e.renderFile(r, n)
-	e.mu.Unlock()
 	writeData(w, http.StatusOK, out)
 	return nil
 }
@@ -125,30 +142,6 @@ func (e *Emulator) handleBulkMove(w http.ResponseWriter, r *http.Request) *apiEr
 		e.st.filesMoved++
 		out = append(out, e.renderFile(r, n))
 	}
-	writeData(w, http.StatusOK, out)
-	return nil
-}
-
-func (e *Emulator) handleMoveStack(w http.ResponseWriter, r *http.Request) *apiError {
-	var body moveBody
-	if err := decodeData(r, &body); err != nil {
-		return err
-	}
-	e.mu.Lock()
-	n, err := e.stackFor(r)
-	if err != nil {
-		e.mu.Unlock()
-		return err
-	}
-	p, err := e.moveTarget(body.ParentID, n.ProjectID, false)
-	if err != nil {
-		e.mu.Unlock()
-		return err
-	}
-	e.place(n, p)
-	e.st.filesMoved += int64(len(n.members))
-	out := e.render(r, n)
-	e.mu.Unlock()
 	writeData(w, http.StatusOK, out)
 	return nil
 }

@@ -366,11 +366,16 @@ type parentBody struct {
 // MoveFile moves a file into folder (or version stack) parentID, keeping its id, comments and
 // versions. It is limited to 100 calls a minute.
 func (cl *Client) MoveFile(ctx context.Context, accountID, fileID, parentID string) (*File, error) {
-	if err := checkIDs("move file", accountID, fileID, parentID); err != nil {
+	return cl.moveTo(ctx, "move file", routeMoveFile, accountID, fileID, parentID)
+}
+
+// moveTo sends one move of id (a file or a version stack) into parentID.
+func (cl *Client) moveTo(ctx context.Context, what, route, accountID, id, parentID string) (*File, error) {
+	if err := checkIDs(what, accountID, id, parentID); err != nil {
 		return nil, err
 	}
 	var env one[File]
-	if err := patch(ctx, cl, routeMoveFile, expand(routeMoveFile, accountID, fileID), parentBody{parentID}, &env); err != nil {
+	if err := patch(ctx, cl, route, expand(route, accountID, id), parentBody{parentID}, &env); err != nil {
 		return nil, err
 	}
 	return &env.Data, nil
@@ -402,14 +407,7 @@ func (cl *Client) MoveFiles(ctx context.Context, accountID, parentID string, fil
 // MoveVersionStack moves a version stack, with every version in it, into folder parentID. It
 // is limited to 10 calls a minute.
 func (cl *Client) MoveVersionStack(ctx context.Context, accountID, stackID, parentID string) (*File, error) {
-	if err := checkIDs("move version stack", accountID, stackID, parentID); err != nil {
-		return nil, err
-	}
-	var env one[File]
-	if err := patch(ctx, cl, routeMoveStack, expand(routeMoveStack, accountID, stackID), parentBody{parentID}, &env); err != nil {
-		return nil, err
-	}
-	return &env.Data, nil
+	return cl.moveTo(ctx, "move version stack", routeMoveStack, accountID, stackID, parentID)
 }
 
 // RenameFile gives a file a new name (files.update), keeping its id. It is limited to 100
