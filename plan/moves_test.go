@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -232,5 +233,73 @@ func TestBuildUnfinishedMove(t *testing.T) {
 	}
 	if got := moveLines(p); !slices.Equal(got, []string{"move /Old/a.mov <- /New/a.mov"}) {
 		t.Errorf("changes %v, want the file moved back", got)
+	}
+}
+
+// TestVerifyMoves holds a saved plan's moves to what the manifest and the state allow now: a
+// move from another address, a move turned into a create, or other moves settings are
+// refused; the plan file round trip keeps the move.
+func TestVerifyMoves(t *testing.T) {
+	build := func(m Moves) *Plan {
+		files, st := renamedDay()
+		p, err := Build(Inputs{Files: files, Prune: true, State: st, Moves: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	on := MovesFor(true, false, false, 0)
+	data, err := Encode(build(on))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(saved, build(on)); err != nil {
+		t.Fatalf("Verify of the decoded plan: %v", err)
+	}
+	if saved.Changes[0].Action != Move || saved.Changes[0].From != "/Day 01/A001.mov" || !slices.Equal(saved.Emptied, []string{"/Day 01"}) {
+		t.Fatalf("decoded %+v, emptied %v", saved.Changes[0], saved.Emptied)
+	}
+	for name, tt := range map[string]struct {
+		tamper func(p *Plan)
+		want   string
+	}{
+		"another from":   {func(p *Plan) { p.Changes[0].From = "/Day 01/notes.txt" }, "moves the file of"},
+		"moves off":      {func(p *Plan) { p.Moves.Enabled = false }, "made with moves"},
+		"a lower bound":  {func(p *Plan) { p.Moves.MinSize = 1 }, "made with moves"},
+		"create to move": {func(p *Plan) { p.Changes[2].Action, p.Changes[2].From = Move, "/Day 01/notes.txt" }, "the action now is create"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := build(on)
+			tt.tamper(p)
+			if err := Verify(p, build(on)); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Verify = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	// A plan file whose move names no other address is refused when read.
+	bad := build(on)
+	bad.Changes[0].From = bad.Changes[0].Address
+	if data, err := Encode(bad); err != nil {
+		t.Fatal(err)
+	} else if _, err := Decode(data); err == nil || !strings.Contains(err.Error(), "names no other address") {
+		t.Errorf("Decode of a move from itself: %v", err)
+	}
+}
+
+// TestCheckStaleMove: a saved move is stale once its old address is in the manifest again.
+func TestCheckStaleMove(t *testing.T) {
+	files, st := renamedDay()
+	p, err := Build(Inputs{Files: files, Prune: true, State: st, Moves: MovesFor(true, false, false, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := local("/Day 01/A001.mov", 20<<20, t0)
+	err = CheckStale(p, st, append(files, back))
+	if !errors.Is(err, ErrStale) || !strings.Contains(err.Error(), "/Day 01/A001.mov, which the plan moves away, is in the manifest again") {
+		t.Errorf("CheckStale = %v", err)
 	}
 }
