@@ -97,7 +97,7 @@ type ConflictError struct {
 
 // Error implements error.
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("Frame.io already has a file at %s (id %s) that the state does not track; uploading would put a second copy beside it", e.Address, e.FileID)
+	return fmt.Sprintf("Frame.io already has a file at %s (id %s) that the state does not track; delivering it there would put a second copy beside it", e.Address, e.FileID)
 }
 
 // Outcome is what happened to one change.

@@ -61,6 +61,21 @@ func (r *run) moveInto(ctx context.Context, dir string, idx []int, results []Fil
 			fail(i, err)
 			continue
 		}
+		if !r.opts.AllowDuplicates {
+			// As for a create: an untracked file of the name already there would get a
+			// twin. Checked here whatever the plan saw (a plan made with --refresh=false).
+			id := ""
+			if ch.Conflict != nil {
+				id = ch.Conflict.ID
+			} else if id, err = r.conflictAt(ctx, folderID, ch.Name); err != nil {
+				fail(i, err)
+				continue
+			}
+			if id != "" {
+				fail(i, &ConflictError{Address: ch.Address, FileID: id})
+				continue
+			}
+		}
 		ready = append(ready, i)
 	}
 

@@ -3,6 +3,7 @@ package apply_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -197,5 +198,44 @@ func TestMoveOff(t *testing.T) {
 				t.Errorf("files in Frame.io: %d, want %d", got, tt.wantLive)
 			}
 		})
+	}
+}
+
+// TestMoveConflict: a move into a folder that already holds an untracked file of its name is
+// refused like a create (the old file stays where it was, nothing is doubled), and goes
+// through with AllowDuplicates.
+func TestMoveConflict(t *testing.T) {
+	h := newHarness(t, testEmulatorOptions())
+	h.moves = plan.MovesFor(true, false, false, moveMinSize)
+	dayBefore(h)
+	old := h.loadState()
+	files := renameDay(h)
+	day, err := h.client.CreateFolder(context.Background(), h.seed.AccountID, h.seed.RootFolderID, "2026-11-26")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stray := h.uploadOutside(day.ID, "2026-11-26/A001.mov")
+	p := h.plan(files, true)
+	if p.Changes[0].Action != plan.Move || p.Changes[0].Conflict == nil || p.Changes[0].Conflict.ID != stray {
+		t.Fatalf("plan %+v, want the move of A001.mov in conflict with %s", p.Changes[0], stray)
+	}
+	res, err := h.apply(context.Background(), p, files, apply.Options{})
+	var conflict *apply.ConflictError
+	if err == nil || !errors.As(res.Files[0].Err, &conflict) || conflict.FileID != stray {
+		t.Fatalf("apply: %v; %+v", err, res.Files[0])
+	}
+	st := h.loadState()
+	if e := st.Entries["/Day 01/A001.mov"]; e == nil || e.FileID != old.Entries["/Day 01/A001.mov"].FileID {
+		t.Errorf("the refused move changed the state: %+v", e)
+	}
+	if info, _ := h.emu.FileInfo(old.Entries["/Day 01/A001.mov"].FileID); info.ParentID == day.ID {
+		t.Error("the refused move moved the file")
+	}
+	p = h.plan(files, true)
+	if _, err := h.apply(context.Background(), p, files, apply.Options{AllowDuplicates: true}); err != nil {
+		t.Fatal(err)
+	}
+	if e := h.loadState().Entries["/2026-11-26/A001.mov"]; e == nil || e.FileID != old.Entries["/Day 01/A001.mov"].FileID {
+		t.Errorf("with AllowDuplicates: %+v, want the file moved", e)
 	}
 }

@@ -187,6 +187,10 @@ func Build(in Inputs) (*Plan, error) {
 		}
 		if e == nil {
 			if c, ok := moves.take(d); ok {
+				if in.Remote != nil {
+					// A move there would put the file beside an untracked one of its name.
+					c.Conflict = conflictOf(d, in.Remote.Listed[d.Folder], taken)
+				}
 				movedFrom[c.From] = true
 				p.Changes = append(p.Changes, c)
 				continue

@@ -158,7 +158,7 @@ type Change struct {
 	Existing *RemoteFile `json:",omitempty"`
 
 	// Conflict is a file the refresh found at the address that the state does not track
-	// (creates only): apply refuses to upload a second copy beside it unless told to. It is
+	// (creates and moves only): apply refuses to put a second copy beside it unless told to. It is
 	// what a lost state or a `state rm` leaves; plan --adopt records such a file instead.
 	Conflict *RemoteFile `json:",omitempty"`
 }

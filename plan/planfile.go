@@ -218,8 +218,8 @@ func validChange(fc fileChange) error {
 		return fmt.Errorf("adopt of %q names no Frame.io file", fc.Address)
 	case fc.Action == Adopt && fc.Prior != nil:
 		return fmt.Errorf("adopt of %q has a prior entry; only untracked addresses are adopted", fc.Address)
-	case fc.Action != Create && fc.Conflict != nil:
-		return fmt.Errorf("%s of %q names a conflicting file; only creates do", fc.Action, fc.Address)
+	case fc.Action != Create && fc.Action != Move && fc.Conflict != nil:
+		return fmt.Errorf("%s of %q names a conflicting file; only creates and moves do", fc.Action, fc.Address)
 	case fc.Action != Adopt && fc.Existing != nil:
 		return fmt.Errorf("%s of %q names an existing file; only adopts do", fc.Action, fc.Address)
 	case fc.Action != Create && fc.Action != Adopt && fc.Prior == nil:

@@ -20,7 +20,7 @@ type Summary struct {
 	Adopt     int   `json:"adopt"`
 	Finish    int   `json:"finish"`
 	Move      int   `json:"move"`
-	Conflict  int   `json:"conflict"` // creates that would put a second copy beside an untracked file
+	Conflict  int   `json:"conflict"` // creates and moves that would put a second copy beside an untracked file
 	Reread    int   `json:"reread"`   // unchanged files read because their stat moved (Plan.Restat)
 	Unchanged int   `json:"unchanged"`
 	Excluded  int   `json:"excluded"` // addresses left out by the selection (Plan.Excluded)
@@ -110,6 +110,9 @@ func rowOf(c Change) row {
 		r.kind = "move"
 		if c.Prior != nil && c.Prior.VersionStackID != "" {
 			r.why = "with its versions"
+		}
+		if c.Conflict != nil {
+			r.why = fmt.Sprintf("conflict: %s (file %s)", ReasonConflict, escape.Text(c.Conflict.ID))
 		}
 		return r
 	case c.Action == Delete:
