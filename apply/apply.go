@@ -87,12 +87,14 @@ type Options struct {
 	AllowDuplicates bool
 }
 
-// ConflictError is the failure of a create whose destination folder already holds a file of
-// the same name that the state does not track.
+// ConflictError is the failure of a create or a move whose destination folder already holds
+// a file of the same name that the state does not track.
 type ConflictError struct {
 	Address string
 	// FileID is the file already there.
 	FileID string
+	// Move says the change was a move (of a tracked file), not a create.
+	Move bool
 }
 
 // Error implements error.

@@ -72,7 +72,7 @@ func (r *run) moveInto(ctx context.Context, dir string, idx []int, results []Fil
 				continue
 			}
 			if id != "" {
-				fail(i, &ConflictError{Address: ch.Address, FileID: id})
+				fail(i, &ConflictError{Address: ch.Address, FileID: id, Move: true})
 				continue
 			}
 		}

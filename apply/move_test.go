@@ -221,7 +221,7 @@ func TestMoveConflict(t *testing.T) {
 	}
 	res, err := h.apply(context.Background(), p, files, apply.Options{})
 	var conflict *apply.ConflictError
-	if err == nil || !errors.As(res.Files[0].Err, &conflict) || conflict.FileID != stray {
+	if err == nil || !errors.As(res.Files[0].Err, &conflict) || conflict.FileID != stray || !conflict.Move {
 		t.Fatalf("apply: %v; %+v", err, res.Files[0])
 	}
 	st := h.loadState()

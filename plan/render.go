@@ -162,7 +162,7 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 	for _, r := range rows {
 		mark, color := symbol(r.action)
 		cols := []string{pad(r.address, wAddr), pad(r.kind, wKind)}
-		if r.detail != "" || r.why != "" {
+		if (r.detail != "" || r.why != "") && r.action != Move { // a move has no size column
 			cols = append(cols, pad(r.detail, wDetail))
 		}
 		if r.why != "" {
