@@ -219,19 +219,23 @@ func (r *run) checkMoveSource(ch plan.Change) error {
 
 // finishMove runs a StepMove followup that an interrupted apply wrote ahead: it moves e's
 // file (its version stack when it has one) into e.ParentID and gives it the address's name.
-// Both calls are idempotent, so it does not matter whether they ran before.
+// It looks first, and skips a plain file's move that already happened; the calls are
+// idempotent anyway, so it does not matter whether they ran before.
 func (r *run) finishMove(ctx context.Context, address string, e *state.Entry) error {
 	name := path.Base(address)
-	if e.VersionStackID != "" {
-		if _, err := r.client.MoveVersionStack(ctx, r.account, e.VersionStackID, e.ParentID); err != nil {
-			return fmt.Errorf("move %s with its versions: %w", address, err)
-		}
-	} else if _, err := r.client.MoveFile(ctx, r.account, e.FileID, e.ParentID); err != nil {
-		return fmt.Errorf("move %s: %w", address, err)
-	}
 	f, err := r.client.File(ctx, r.account, e.FileID)
 	if err != nil {
 		return fmt.Errorf("move %s: %w", address, err)
+	}
+	switch {
+	case e.VersionStackID != "":
+		if _, err := r.client.MoveVersionStack(ctx, r.account, e.VersionStackID, e.ParentID); err != nil {
+			return fmt.Errorf("move %s with its versions: %w", address, err)
+		}
+	case f.ParentID != e.ParentID:
+		if _, err := r.client.MoveFile(ctx, r.account, e.FileID, e.ParentID); err != nil {
+			return fmt.Errorf("move %s: %w", address, err)
+		}
 	}
 	if f.Name != name {
 		if _, err := r.client.RenameFile(ctx, r.account, e.FileID, name); err != nil {
