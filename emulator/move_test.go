@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -146,5 +147,48 @@ func TestMoveRateLimits(t *testing.T) {
 				t.Errorf("call %d: %d, limit %q; want 429 at %d/min", tt.limit+1, r.status, r.header.Get("x-ratelimit-limit"), tt.limit)
 			}
 		})
+	}
+}
+
+// TestMovesSurviveRestart: a moved file and a moved stack are where they were moved to after
+// a restart from the data directory, and files_moved is kept.
+func TestMovesSurviveRestart(t *testing.T) {
+	opts := DefaultOptions()
+	opts.RateLimitScale = 0
+	opts.DataDir = t.TempDir()
+	start := func() *env {
+		emu, err := New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &env{t: t, emu: emu, srv: httptest.NewServer(emu), seed: emu.Seed()}
+	}
+	stop := func(e *env) {
+		e.srv.Close()
+		if err := e.emu.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := start()
+	root := e.seed.RootFolderID
+	to := e.createFolder(root, "To")
+	f := e.upload(root, "a.mov", []byte("abc"))
+	v1, v2 := e.upload(root, "v1.mov", []byte("1")), e.upload(root, "v2.mov", []byte("22"))
+	stack := e.mustStatus(e.call("POST", e.folderPath(root)+"/version_stacks",
+		map[string]any{"data": map[string]any{"file_ids": []string{v1, v2}}}), http.StatusCreated).json(t)["data"].(map[string]any)["id"].(string)
+	e.mustStatus(e.call("PATCH", e.acct()+"/files/"+f+"/move", map[string]any{"data": map[string]any{"parent_id": to}}), http.StatusOK)
+	e.mustStatus(e.call("PATCH", e.acct()+"/version_stacks/"+stack+"/move", map[string]any{"data": map[string]any{"parent_id": to}}), http.StatusOK)
+	stop(e)
+
+	e = start()
+	defer stop(e)
+	if l := ids(t, e.call("GET", e.folderPath(to)+"/children", nil)); !slices.Equal(l, []string{f, stack}) {
+		t.Errorf("after a restart the folder lists %v, want the file and the stack", l)
+	}
+	if l := ids(t, e.call("GET", e.acct()+"/version_stacks/"+stack+"/children", nil)); !slices.Equal(l, []string{v1, v2}) {
+		t.Errorf("after a restart the stack holds %v", l)
+	}
+	if n := e.emu.Stats().FilesMoved; n != 3 {
+		t.Errorf("files_moved after a restart: %d, want 3", n)
 	}
 }
