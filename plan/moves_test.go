@@ -303,3 +303,22 @@ func TestCheckStaleMove(t *testing.T) {
 		t.Errorf("CheckStale = %v", err)
 	}
 }
+
+// TestRenderMoveEscapes: a move line names two addresses from the disk and the state; neither
+// can add a line or a control sequence to the plan.
+func TestRenderMoveEscapes(t *testing.T) {
+	p := &Plan{Changes: []Change{{Address: "/New/a\x1b[2J.mov", Action: Move, Kind: source.Local, Folder: "/New", Name: "a\x1b[2J.mov",
+		From: "/Old/a\n  - /fake.mov", Prior: &state.Entry{FileID: "f"}}}, Emptied: []string{"/Old\r"}}
+	var text, md strings.Builder
+	if err := WriteText(&text, p, Style{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMarkdown(&md, p); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String()} {
+		if strings.ContainsAny(out, "\x1b\r") || strings.Contains(out, "\n  - /fake.mov") {
+			t.Errorf("%s output lets a name through unescaped:\n%q", name, out)
+		}
+	}
+}
