@@ -87,17 +87,19 @@ type Options struct {
 	AllowDuplicates bool
 }
 
-// ConflictError is the failure of a create whose destination folder already holds a file of
-// the same name that the state does not track.
+// ConflictError is the failure of a create or a move whose destination folder already holds
+// a file of the same name that the state does not track.
 type ConflictError struct {
 	Address string
 	// FileID is the file already there.
 	FileID string
+	// Move says the change was a move (of a tracked file), not a create.
+	Move bool
 }
 
 // Error implements error.
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("Frame.io already has a file at %s (id %s) that the state does not track; uploading would put a second copy beside it", e.Address, e.FileID)
+	return fmt.Sprintf("Frame.io already has a file at %s (id %s) that the state does not track; delivering it there would put a second copy beside it", e.Address, e.FileID)
 }
 
 // Outcome is what happened to one change.
@@ -146,6 +148,8 @@ type Result struct {
 	Failed  int `json:"failed"`
 	Skipped int `json:"skipped"`
 	Deleted int `json:"deleted"`
+	// Moved counts the moves among Done: files moved (and renamed) in Frame.io, not uploaded.
+	Moved int `json:"moved,omitempty"`
 	// Bytes is the bytes sent to Frame.io.
 	Bytes int64 `json:"bytes"`
 	// Restated counts the unchanged files whose new stat was recorded (Plan.Restat).
@@ -313,7 +317,7 @@ func (r *run) saveEntry(ctx context.Context, address string, e *state.Entry) err
 }
 
 func (r *run) execute(ctx context.Context) (*Result, error) {
-	var uploads, adopts, deletes []int
+	var uploads, adopts, deletes, moves []int
 	var total int64
 	for i, ch := range r.plan.Changes {
 		switch ch.Action {
@@ -324,6 +328,8 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 			adopts = append(adopts, i)
 		case plan.Delete:
 			deletes = append(deletes, i)
+		case plan.Move:
+			moves = append(moves, i)
 		}
 	}
 	r.emit(Event{Type: EventStart, Files: len(r.plan.Changes), Total: total})
@@ -331,15 +337,18 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	results := make([]FileResult, len(r.plan.Changes))
 	for i, ch := range r.plan.Changes {
 		results[i] = FileResult{Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Outcome: Skipped}
-		if !slices.Contains([]plan.Action{plan.Create, plan.Update, plan.Finish, plan.Delete, plan.Adopt}, ch.Action) {
+		if !slices.Contains([]plan.Action{plan.Create, plan.Update, plan.Finish, plan.Delete, plan.Adopt, plan.Move}, ch.Action) {
 			results[i].Outcome = Failed
 			results[i].Err = fmt.Errorf("apply %q: unknown action %q", ch.Address, ch.Action)
 		}
 	}
 
-	if len(uploads) > 0 || len(adopts) > 0 {
+	if len(uploads) > 0 || len(adopts) > 0 || len(moves) > 0 {
 		r.ensureFolders(ctx)
 	}
+
+	// Moves first: a few calls each, and they free the old addresses before anything else.
+	r.moveAll(ctx, moves, results)
 
 	// Files: a bounded pool; each task writes only its own slot of results. Adopts share it:
 	// each hashes one local file.
@@ -358,7 +367,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	files.Wait()
 
 	uploadsOK := true
-	for _, i := range slices.Concat(uploads, adopts) {
+	for _, i := range slices.Concat(uploads, adopts, moves) {
 		if results[i].Outcome != Done && results[i].Outcome != Adopted {
 			uploadsOK = false
 		}
@@ -390,8 +399,11 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		switch f.Outcome {
 		case Done:
 			res.Done++
-			if f.Action == plan.Delete {
+			switch f.Action {
+			case plan.Delete:
 				res.Deleted++
+			case plan.Move:
+				res.Moved++
 			}
 		case Adopted:
 			res.Adopted++

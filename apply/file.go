@@ -197,6 +197,10 @@ func (r *run) followup(ctx context.Context, address, folderID string, e *state.E
 		default:
 			stepErr = fmt.Errorf("stack version on %s: %w", f.FileID, err)
 		}
+	case state.StepMove:
+		if stepErr = r.finishMove(ctx, address, e); stepErr == nil {
+			note = "move finished"
+		}
 	default:
 		stepErr = fmt.Errorf("on_change step %q of %s: unknown step", f.Step, address)
 	}

@@ -40,6 +40,10 @@ type harness struct {
 	parts *partjournal.Journal
 	// now is the clock plans use for it; nil means time.Now.
 	now func() time.Time
+	// moves is what plans move (plan.MovesFor); the zero value moves nothing.
+	moves plan.Moves
+	// before is a state a test keeps to compare with.
+	before *state.State
 }
 
 // testEmulatorOptions are fast defaults for tests: small parts, no rate limits, a fixed seed.
@@ -151,6 +155,9 @@ func (h *harness) buildPlan(files []manifest.Desired, prune, adopt bool) *plan.P
 	if err := plan.Identify(ctx, files, st, 2); err != nil {
 		h.t.Fatal(err)
 	}
+	if err := plan.IdentifyMoves(ctx, files, st, plan.Selection{}, h.moves, 2); err != nil {
+		h.t.Fatal(err)
+	}
 	m := &manifest.Manifest{Target: manifest.Target{Project: h.seed.Project}, Prune: prune}
 	remote, err := plan.Refresh(ctx, h.client, m, files, st)
 	if err != nil {
@@ -160,7 +167,7 @@ func (h *harness) buildPlan(files []manifest.Desired, prune, adopt bool) *plan.P
 	if h.now != nil {
 		now = h.now
 	}
-	p, err := plan.Build(plan.Inputs{Files: files, Target: m.Target, Prune: prune, State: st, Remote: remote, Adopt: adopt,
+	p, err := plan.Build(plan.Inputs{Files: files, Target: m.Target, Prune: prune, State: st, Remote: remote, Adopt: adopt, Moves: h.moves,
 		Parts: plan.Resumable(h.parts, files, st, now())})
 	if err != nil {
 		h.t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/partjournal"
+	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state"
 )
 
@@ -29,15 +31,22 @@ const envChildRemote = "FIOSYNC_APPLY_CHILD_REMOTE" // the remote source's URL
 
 // matrixFiles is the second delivery of the kill matrix: a.mov changed (on_change replace),
 // b.mov changed (version), c.mov dropped (prune), d.mov new (three parts), reel.mp4 new
-// (remote).
+// (remote), and three moves to /Moved: e.mov renamed to e2.mov and f.mov (one bulk move and
+// a rename), and g.mov with its two versions (a stack move).
 func matrixFiles(h *harness, remote string) []manifest.Desired {
 	return h.desired(
 		spec{local: "a.mov", to: "/Day", onChange: manifest.OnChangeReplace},
 		spec{local: "b.mov", to: "/Day", onChange: manifest.OnChangeVersion},
 		spec{local: "d.mov", to: "/Day"},
 		spec{url: remote, name: "reel.mp4", to: "/Reels"},
+		spec{local: "moved/e2.mov", to: "/Moved"},
+		spec{local: "moved/f.mov", to: "/Moved"},
+		spec{local: "moved/g.mov", to: "/Moved"},
 	)
 }
+
+// matrixMoves is what the kill matrix's plans move: every file, whatever its size.
+var matrixMoves = plan.MovesFor(true, false, false, 1)
 
 // TestKillMatrixChild is the body of the child process of TestKillMatrix: it plans and
 // applies the matrix's second delivery, with the part journal, and stops on SIGINT as the CLI
@@ -53,6 +62,7 @@ func TestKillMatrixChild(t *testing.T) {
 	h.seed.Project = "Sandbox"
 	h.statePath = filepath.Join(h.dir, "fiosync.state.json")
 	h.parts = partjournal.Open(os.Getenv(envChildParts))
+	h.moves = matrixMoves
 	files := matrixFiles(h, os.Getenv(envChildRemote))
 	h.apply(ctx, h.plan(files, true), files, apply.Options{Parts: h.parts, Parallel: 2, PollInterval: 5 * time.Millisecond})
 }
@@ -122,10 +132,30 @@ func TestKillMatrix(t *testing.T) {
 		h.writeFile("a.mov", 2*64<<10, 1)
 		h.writeFile("b.mov", 2*64<<10, 2)
 		h.writeFile("c.mov", 64<<10, 3)
-		first := h.desired(spec{local: "a.mov", to: "/Day", onChange: manifest.OnChangeReplace},
-			spec{local: "b.mov", to: "/Day", onChange: manifest.OnChangeVersion}, spec{local: "c.mov", to: "/Day"})
-		if _, err := h.apply(context.Background(), h.plan(first, true), first, apply.Options{}); err != nil {
+		h.writeFile("e.mov", 64<<10, 4)
+		h.writeFile("f.mov", 64<<10, 5)
+		h.writeFile("g.mov", 64<<10, 6)
+		h.moves = matrixMoves
+		first := func() []manifest.Desired {
+			return h.desired(spec{local: "a.mov", to: "/Day", onChange: manifest.OnChangeReplace},
+				spec{local: "b.mov", to: "/Day", onChange: manifest.OnChangeVersion}, spec{local: "c.mov", to: "/Day"},
+				spec{local: "e.mov", to: "/Day"}, spec{local: "f.mov", to: "/Day"}, spec{local: "g.mov", to: "/Day"})
+		}
+		if _, err := h.apply(context.Background(), h.plan(first(), true), first(), apply.Options{}); err != nil {
 			t.Fatal(err)
+		}
+		h.writeFile("g.mov", 64<<10+1, 16) // g.mov gets a second version before it moves
+		if _, err := h.apply(context.Background(), h.plan(first(), true), first(), apply.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		h.before = h.loadState()
+		for from, to := range map[string]string{"e.mov": "moved/e2.mov", "f.mov": "moved/f.mov", "g.mov": "moved/g.mov"} {
+			if err := os.MkdirAll(filepath.Join(h.dir, "moved"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(filepath.Join(h.dir, from), filepath.Join(h.dir, to)); err != nil {
+				t.Fatal(err)
+			}
 		}
 		h.writeFile("a.mov", 3*64<<10, 11)
 		h.writeFile("b.mov", 3*64<<10, 12)
@@ -204,9 +234,25 @@ func TestKillMatrix(t *testing.T) {
 				}
 				h.verify(files, map[string][]byte{remote: reel})
 				st := h.loadState()
-				if got := h.live(); got != 5 { // a, b and its old version, d, reel
+				if got := h.live(); got != 9 { // a, b and its old version, d, reel, e2, f, g and its old version
 					s := h.emu.Stats()
-					t.Errorf("files in Frame.io = %d (created %d, deleted %d), want 5", got, s.FilesCreated, s.FilesDeleted)
+					t.Errorf("files in Frame.io = %d (created %d, deleted %d), want 9", got, s.FilesCreated, s.FilesDeleted)
+				}
+				moved := st.Folders["/Moved"]
+				for from, to := range map[string]string{"/Day/e.mov": "/Moved/e2.mov", "/Day/f.mov": "/Moved/f.mov", "/Day/g.mov": "/Moved/g.mov"} {
+					was, e := h.before.Entries[from], st.Entries[to]
+					if e == nil || e.FileID != was.FileID || e.VersionStackID != was.VersionStackID {
+						t.Errorf("%s -> %s: entry %+v, want file %s moved", from, to, e, was.FileID)
+						continue
+					}
+					info, _ := h.emu.FileInfo(e.FileID)
+					parent := info.ParentID
+					if e.VersionStackID != "" {
+						parent = h.stackParentVia(srv.URL, e.VersionStackID)
+					}
+					if info.Name != path.Base(to) || parent != moved {
+						t.Errorf("%s -> %s: Frame.io has %q in %s, want %q in %s", from, to, info.Name, parent, path.Base(to), moved)
+					}
 				}
 				b := st.Entries["/Day/b.mov"]
 				if info, _ := h.emu.FileInfo(b.FileID); b.VersionStackID == "" || info.ParentID != b.VersionStackID || len(b.Previous) != 1 {

@@ -54,6 +54,14 @@
 // the file upload_failed in /files/{id}/status. Close waits for such fetches (cutting them off
 // after 10 s).
 //
+// # Moves and renames
+//
+// PATCH /files/{id}/move (100/min), the bulk PATCH /files/move of 1 to 100 ids into one folder
+// (60/min), PATCH /version_stacks/{id}/move (10/min) and PATCH /files/{id} (rename, 100/min)
+// re-parent or rename the node itself: its id, versions and stored bytes stay, nothing is
+// uploaded, and the stats count each moved file (a stack's move counts its versions) under
+// files_moved. move.go says what the emulator decides where the reference is silent.
+//
 // # Downloads
 //
 // GET /files/{id}?include=media_links.original adds media_links.original: a download_url and an

@@ -96,6 +96,8 @@ const (
 	maxParts = 10000
 	// maxLocalSize is the documented 5 TB ceiling for local uploads.
 	maxLocalSize = 5_000_000_000_000
+	// maxBulkMove is the bulk move's documented ceiling of file ids per call.
+	maxBulkMove = 100
 	// maxRemoteSize is the documented 50 GB ceiling for remote uploads.
 	maxRemoteSize = 50_000_000_000
 )

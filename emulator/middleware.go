@@ -23,6 +23,7 @@ var (
 	classFolder  = limitClass{3, time.Second}
 	classListing = limitClass{100, time.Minute}
 	classStack   = limitClass{10, time.Minute}
+	classBulk    = limitClass{60, time.Minute} // the bulk file move
 )
 
 // tokenTable knows the bearer tokens the emulator accepts and the account user each acts for.

@@ -33,6 +33,7 @@ type snapshot struct {
 	Nodes         []snapNode   `json:"nodes"`
 	FilesCreated  int64        `json:"files_created"`
 	FilesDeleted  int64        `json:"files_deleted"`
+	FilesMoved    int64        `json:"files_moved,omitempty"`
 	BytesReceived int64        `json:"bytes_received"`
 }
 
@@ -56,6 +57,7 @@ func (e *Emulator) saveSnapshot() error {
 		Workspaces:    e.st.wsOrder,
 		FilesCreated:  e.st.filesCreated,
 		FilesDeleted:  e.st.filesDeleted,
+		FilesMoved:    e.st.filesMoved,
 		BytesReceived: e.st.bytesReceived,
 	}
 	s.Seed.Token, s.Seed.IMSClientSecret = "", ""
@@ -127,6 +129,7 @@ func (e *Emulator) loadSnapshot() (bool, error) {
 	st.userID, st.accountID, st.accountName, st.seq = s.UserID, s.AccountID, s.AccountName, s.Seq
 	st.accountCreatedAt = s.AccountAt
 	st.filesCreated, st.filesDeleted, st.bytesReceived = s.FilesCreated, s.FilesDeleted, s.BytesReceived
+	st.filesMoved = s.FilesMoved
 	e.seed = s.Seed
 	e.seed.IMSPublicClientID, e.seed.IMSClientID, e.seed.IMSClientSecret = PublicClientID, ServerClientID, ServerClientSecret
 	for _, ws := range s.Workspaces {

@@ -74,6 +74,10 @@ func TestSchema(t *testing.T) {
 		opCreateStack    = "POST /v4/accounts/{account_id}/folders/{folder_id}/version_stacks"
 		opStack          = "GET /v4/accounts/{account_id}/version_stacks/{version_stack_id}"
 		opStackChildren  = "GET /v4/accounts/{account_id}/version_stacks/{version_stack_id}/children"
+		opMoveFile       = "PATCH /v4/accounts/{account_id}/files/{file_id}/move"
+		opBulkMove       = "PATCH /v4/accounts/{account_id}/files/move"
+		opMoveStack      = "PATCH /v4/accounts/{account_id}/version_stacks/{version_stack_id}/move"
+		opUpdateFile     = "PATCH /v4/accounts/{account_id}/files/{file_id}"
 		statusOK         = http.StatusOK
 		statusBadRequest = http.StatusBadRequest
 	)
@@ -133,6 +137,20 @@ func TestSchema(t *testing.T) {
 			path: a + "/version_stacks/" + stack + "/children?page_size=500", status: statusBadRequest},
 		{name: "version stacks of a folder", op: opStacks, path: e.folderPath(stacked) + "/version_stacks", status: statusOK},
 		{name: "version stacks of a folder page_size 500", op: opStacks, path: e.folderPath(stacked) + "/version_stacks?page_size=500", status: statusOK},
+		{name: "move file", op: opMoveFile, path: a + "/files/" + file + "/move", body: data("parent_id", withFolder), status: statusOK},
+		{name: "move file to an unknown folder", op: opMoveFile, path: a + "/files/" + file + "/move", body: data("parent_id", "nope"),
+			status: http.StatusNotFound},
+		{name: "move file without parent_id", op: opMoveFile, path: a + "/files/" + file + "/move", body: data(),
+			status: http.StatusUnprocessableEntity},
+		{name: "bulk move", op: opBulkMove, path: a + "/files/move", body: data("parent_id", plain, "file_ids", []string{file}), status: statusOK},
+		{name: "bulk move of no files", op: opBulkMove, path: a + "/files/move", body: data("parent_id", plain, "file_ids", []string{}),
+			status: http.StatusUnprocessableEntity},
+		{name: "bulk move of an unknown file", op: opBulkMove, path: a + "/files/move", body: data("parent_id", plain, "file_ids", []string{"nope"}),
+			status: http.StatusNotFound},
+		{name: "move version stack", op: opMoveStack, path: a + "/version_stacks/" + stack + "/move", body: data("parent_id", withFolder),
+			status: statusOK, want: []string{"data.head_version"}},
+		{name: "rename file", op: opUpdateFile, path: a + "/files/" + file, body: data("name", "renamed.wav"), status: statusOK},
+		{name: "rename file to a slash", op: opUpdateFile, path: a + "/files/" + file, body: data("name", "a/b"), status: http.StatusUnprocessableEntity},
 		{name: "no token", op: opMe, path: "/v4/me", token: "-", status: http.StatusUnauthorized},
 	}
 	for _, tt := range tests {

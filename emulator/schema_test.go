@@ -80,6 +80,33 @@ func loadSpec(t testing.TB) *specDoc {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("decode the OpenAPI extract: %v", err)
 	}
+	// The move and rename operations, which the shared extract lacks (see testdata/README.md),
+	// join it; neither file may redefine what the other has.
+	b, err = os.ReadFile("testdata/frameio-v4-openapi-moves.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var moves specDoc
+	if err := json.Unmarshal(b, &moves); err != nil {
+		t.Fatalf("decode the move operations: %v", err)
+	}
+	for path, ops := range moves.Paths {
+		if doc.Paths[path] == nil {
+			doc.Paths[path] = map[string]json.RawMessage{}
+		}
+		for m, raw := range ops {
+			if _, dup := doc.Paths[path][m]; dup {
+				t.Fatalf("%s %s is in both OpenAPI files", m, path)
+			}
+			doc.Paths[path][m] = raw
+		}
+	}
+	for name, sch := range moves.Components.Schemas {
+		if _, dup := doc.Components.Schemas[name]; dup {
+			t.Fatalf("schema %s is in both OpenAPI files", name)
+		}
+		doc.Components.Schemas[name] = sch
+	}
 	return &doc
 }
 

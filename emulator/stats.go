@@ -30,6 +30,7 @@ type FileInfo struct {
 type Stats struct {
 	FilesCreated  int64                       `json:"files_created"`
 	FilesDeleted  int64                       `json:"files_deleted"`
+	FilesMoved    int64                       `json:"files_moved"` // files moved (a stack's move counts its versions)
 	BytesReceived int64                       `json:"bytes_received"`
 	Requests      map[string]map[string]int64 `json:"requests"`
 }
@@ -87,6 +88,7 @@ func (e *Emulator) Stats() Stats {
 	st := Stats{
 		FilesCreated:  e.st.filesCreated,
 		FilesDeleted:  e.st.filesDeleted,
+		FilesMoved:    e.st.filesMoved,
 		BytesReceived: e.st.bytesReceived,
 	}
 	e.mu.Unlock()

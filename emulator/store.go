@@ -35,6 +35,7 @@ type store struct {
 
 	filesCreated  int64
 	filesDeleted  int64
+	filesMoved    int64
 	bytesReceived int64
 }
 

@@ -157,7 +157,8 @@ type call struct {
 // do sends c with pacing, retries and the one-time token refresh, and decodes the answer.
 // Errors start with the method and the path without its query.
 func (cl *Client) do(ctx context.Context, c call) error {
-	idempotent := c.method == http.MethodGet || c.method == http.MethodDelete
+	// PATCH here only sets a parent or a name: sending it twice has the effect of sending it once.
+	idempotent := c.method == http.MethodGet || c.method == http.MethodDelete || c.method == http.MethodPatch
 	var body []byte
 	if c.body != nil {
 		var err error

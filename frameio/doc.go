@@ -1,7 +1,8 @@
 // Package frameio is a typed client for the parts of the Frame.io V4 API that fiosync uses:
 // the user, accounts, workspaces and projects; listing a folder's children, subfolders and
 // files; creating folders, local and remote uploads and version stacks; showing, checking and
-// deleting files; PUTting the parts of a local upload to their presigned URLs; and downloading
+// deleting files; moving files and version stacks (one at a time or up to 100 files in one
+// call) and renaming files; PUTting the parts of a local upload to their presigned URLs; and downloading
 // a file's original bytes.
 //
 // # Shape
@@ -18,8 +19,9 @@
 // Every API call goes through one loop that decides, per answer, whether sending the request
 // again is safe and useful:
 //
-//   - Reads and DELETE are idempotent, so they are retried on 408, 429, 5xx and network
-//     errors.
+//   - Reads, DELETE and PATCH (a move or a rename sets a parent or a name, so sending it twice
+//     does what sending it once does) are idempotent, so they are retried on 408, 429, 5xx and
+//     network errors.
 //   - Creates (POST) are not. A 5xx or a connection cut mid-request may come after the server
 //     created the resource, and a blind retry would create a duplicate (Frame.io allows two
 //     files of one name in a folder). So a create is retried only on 429, which the server

@@ -27,7 +27,13 @@ const (
 	routeFile         = "/v4/accounts/{a}/files/{id}"
 	routeFileStatus   = "/v4/accounts/{a}/files/{id}/status"
 	routeVersionStack = "/v4/accounts/{a}/folders/{f}/version_stacks"
+	routeMoveFile     = "/v4/accounts/{a}/files/{id}/move"
+	routeMoveFiles    = "/v4/accounts/{a}/files/move"
+	routeMoveStack    = "/v4/accounts/{a}/version_stacks/{id}/move"
 )
+
+// MaxMoveFiles is how many file ids one bulk move may carry.
+const MaxMoveFiles = 100
 
 // Page sizes of asset lists (a folder's children, files and folders). The spec allows up to
 // 500 (AssetRequestPageSize), so a walk of a large tree costs as few rate-limited calls as
@@ -87,6 +93,12 @@ func get[T any](ctx context.Context, cl *Client, route, path string) (*T, error)
 		return nil, err
 	}
 	return &env.Data, nil
+}
+
+// patch sends body with PATCH and decodes the answer into out. A PATCH that sets a parent or a
+// name is idempotent, so it is retried like a read.
+func patch(ctx context.Context, cl *Client, route, path string, body, out any) error {
+	return cl.do(ctx, call{method: http.MethodPatch, route: route, path: path, body: body, out: out})
 }
 
 // create posts body and returns the created resource.
@@ -344,4 +356,75 @@ func (cl *Client) CreateVersionStack(ctx context.Context, accountID, folderID st
 		FileIDs []string `json:"file_ids"`
 	}{fileIDs}
 	return create[File](ctx, cl, routeVersionStack, expand(routeVersionStack, accountID, folderID), body)
+}
+
+// parentBody is the body of the move endpoints.
+type parentBody struct {
+	ParentID string `json:"parent_id"`
+}
+
+// MoveFile moves a file into folder (or version stack) parentID, keeping its id, comments and
+// versions. It is limited to 100 calls a minute.
+func (cl *Client) MoveFile(ctx context.Context, accountID, fileID, parentID string) (*File, error) {
+	return cl.moveTo(ctx, "move file", routeMoveFile, accountID, fileID, parentID)
+}
+
+// moveTo sends one move of id (a file or a version stack) into parentID.
+func (cl *Client) moveTo(ctx context.Context, what, route, accountID, id, parentID string) (*File, error) {
+	if err := checkIDs(what, accountID, id, parentID); err != nil {
+		return nil, err
+	}
+	var env one[File]
+	if err := patch(ctx, cl, route, expand(route, accountID, id), parentBody{parentID}, &env); err != nil {
+		return nil, err
+	}
+	return &env.Data, nil
+}
+
+// MoveFiles moves 1 to MaxMoveFiles files into folder parentID in one call and returns them as
+// moved. It is limited to 60 calls a minute.
+func (cl *Client) MoveFiles(ctx context.Context, accountID, parentID string, fileIDs []string) ([]File, error) {
+	if err := checkIDs("move files", accountID, parentID); err != nil {
+		return nil, err
+	}
+	if len(fileIDs) == 0 || len(fileIDs) > MaxMoveFiles {
+		return nil, fmt.Errorf("move files: %d ids, want 1 to %d", len(fileIDs), MaxMoveFiles)
+	}
+	if err := checkIDs("move files", fileIDs...); err != nil {
+		return nil, err
+	}
+	body := struct {
+		FileIDs  []string `json:"file_ids"`
+		ParentID string   `json:"parent_id"`
+	}{fileIDs, parentID}
+	var env one[[]File]
+	if err := patch(ctx, cl, routeMoveFiles, expand(routeMoveFiles, accountID), body, &env); err != nil {
+		return nil, err
+	}
+	return env.Data, nil
+}
+
+// MoveVersionStack moves a version stack, with every version in it, into folder parentID. It
+// is limited to 10 calls a minute.
+func (cl *Client) MoveVersionStack(ctx context.Context, accountID, stackID, parentID string) (*File, error) {
+	return cl.moveTo(ctx, "move version stack", routeMoveStack, accountID, stackID, parentID)
+}
+
+// RenameFile gives a file a new name (files.update), keeping its id. It is limited to 100
+// calls a minute.
+func (cl *Client) RenameFile(ctx context.Context, accountID, fileID, name string) (*File, error) {
+	if err := checkIDs("rename file", accountID, fileID); err != nil {
+		return nil, err
+	}
+	if name == "" {
+		return nil, errors.New("rename file: empty name")
+	}
+	body := struct {
+		Name string `json:"name"`
+	}{name}
+	var env one[File]
+	if err := patch(ctx, cl, routeFile, expand(routeFile, accountID, fileID), body, &env); err != nil {
+		return nil, err
+	}
+	return &env.Data, nil
 }

@@ -28,6 +28,10 @@ var documentedLimits = map[string]struct {
 	"DELETE " + routeFile:       {100, time.Minute},
 	"GET " + routeAccounts:      {100, time.Minute},
 	"POST " + routeVersionStack: {10, time.Minute},
+	"PATCH " + routeFile:        {100, time.Minute},
+	"PATCH " + routeMoveFile:    {100, time.Minute},
+	"PATCH " + routeMoveFiles:   {60, time.Minute},
+	"PATCH " + routeMoveStack:   {10, time.Minute},
 }
 
 // pacer holds one limiter per rate-limit class. It is shared by every goroutine that uses the

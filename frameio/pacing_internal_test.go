@@ -67,3 +67,50 @@ func TestPacingFollowsHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestMovePacing holds that the client starts pacing each move endpoint at its documented
+// limit and that the emulator announces the same limit (100, 60 and 10 a minute; renames 100),
+// so a run of moves is paced from its first call rather than learning from a 429.
+func TestMovePacing(t *testing.T) {
+	o := emulator.DefaultOptions()
+	emu, err := emulator.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	defer func() {
+		srv.Close()
+		emu.Close()
+	}()
+	s := emu.Seed()
+	cl, err := New(srv.URL, &http.Client{Transport: staticBearer(s.Token)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, tt := range []struct {
+		route string
+		call  func() error
+		n     int
+	}{
+		{routeMoveFile, func() error { _, err := cl.MoveFile(ctx, s.AccountID, "nope", s.RootFolderID); return err }, 100},
+		{routeMoveFiles, func() error { _, err := cl.MoveFiles(ctx, s.AccountID, s.RootFolderID, []string{"nope"}); return err }, 60},
+		{routeMoveStack, func() error { _, err := cl.MoveVersionStack(ctx, s.AccountID, "nope", s.RootFolderID); return err }, 10},
+		{routeFile, func() error { _, err := cl.RenameFile(ctx, s.AccountID, "nope", "x.mov"); return err }, 100},
+	} {
+		key := "PATCH " + tt.route
+		if c := cl.pace.class(key); c.n != tt.n || c.window != time.Minute {
+			t.Errorf("%s: paced at %d per %s before any answer, want %d per minute", key, c.n, c.window, tt.n)
+		}
+		if err := tt.call(); !IsNotFound(err) {
+			t.Fatalf("%s: %v, want a 404 for the unknown id", key, err)
+		}
+		c := cl.pace.class(key)
+		c.mu.Lock()
+		n, window := c.n, c.window
+		c.mu.Unlock()
+		if n != tt.n || window != time.Minute {
+			t.Errorf("%s: the emulator announced %d per %s, want %d per minute", key, n, window, tt.n)
+		}
+	}
+}

@@ -42,6 +42,7 @@ const (
 	ReasonAbandoned   = "interrupted upload no longer in the manifest"
 	ReasonConflict    = "a file of this name is already in Frame.io, not tracked"
 	ReasonNotDeleted  = "replaced file not deleted yet"
+	ReasonNotMoved    = "move not finished"
 )
 
 // ErrTooManyDeletes matches (errors.Is) the *DeleteLimitError Build returns when a plan
@@ -108,6 +109,10 @@ type Inputs struct {
 	// outside it, desired or tracked, are left as they are and listed in Plan.Excluded: in
 	// particular a tracked address outside it is never deleted.
 	Select Selection
+
+	// Moves says whether a tracked file whose content reappears at a new address is moved
+	// (MovesFor). Identify and IdentifyMoves must have hashed the candidates.
+	Moves Moves
 }
 
 // Build derives the Plan from in. It is pure: the same inputs always give the same Plan, and
@@ -126,6 +131,7 @@ func Build(in Inputs) (*Plan, error) {
 		Untracked: []string{},
 		Warnings:  []string{},
 		Select:    in.Select,
+		Moves:     in.Moves,
 	}
 	if in.Remote != nil {
 		p.Target = in.Remote.Target
@@ -156,6 +162,11 @@ func Build(in Inputs) (*Plan, error) {
 	}
 	tracked := 0 // addresses of files that the state has an entry for
 	var empty []string
+	var moves *mover
+	if in.Moves.Enabled {
+		moves = newMover(files, st, in.Select, in.Moves, in.Remote)
+	}
+	movedFrom := map[string]bool{}
 	for i, d := range files {
 		if i > 0 && files[i-1].Address == d.Address {
 			return nil, fmt.Errorf("build plan: address %q is desired twice", d.Address)
@@ -173,6 +184,17 @@ func Build(in Inputs) (*Plan, error) {
 			// It stays desired, so a tracked file that became empty is not pruned either.
 			empty = append(empty, d.Address)
 			continue
+		}
+		if e == nil {
+			if c, ok := moves.take(d); ok {
+				if in.Remote != nil {
+					// A move there would put the file beside an untracked one of its name.
+					c.Conflict = conflictOf(d, in.Remote.Listed[d.Folder], taken)
+				}
+				movedFrom[c.From] = true
+				p.Changes = append(p.Changes, c)
+				continue
+			}
 		}
 		if in.Adopt && e == nil {
 			c, warnings, ok := adoption(d, in.Remote.Listed[d.Folder], taken)
@@ -210,6 +232,9 @@ func Build(in Inputs) (*Plan, error) {
 	}
 	var deletes []string
 	for _, addr := range gone {
+		if movedFrom[addr] {
+			continue // its file moves to a new address
+		}
 		if !in.Select.Includes(addr) {
 			// Outside the selection: not this plan's to prune, whatever the manifest says.
 			p.Excluded = append(p.Excluded, addr)
@@ -251,6 +276,7 @@ func Build(in Inputs) (*Plan, error) {
 	slices.SortFunc(p.Changes, func(a, b Change) int { return cmp.Compare(a.Address, b.Address) })
 	slices.Sort(p.Warnings)
 	slices.Sort(p.Excluded)
+	p.Emptied = emptied(p, files, st)
 
 	for _, c := range p.Changes {
 		if c.Action == Delete {
@@ -296,8 +322,11 @@ func diff(d manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string
 		}
 	case e.Followup != nil:
 		c.Action, c.Size, c.Reason = Finish, 0, ReasonNotStacked
-		if e.Followup.Step == state.StepDelete {
+		switch e.Followup.Step {
+		case state.StepDelete:
 			c.Reason = ReasonNotDeleted
+		case state.StepMove:
+			c.Reason = ReasonNotMoved
 		}
 	default:
 		return Change{}, false

@@ -45,6 +45,8 @@
 // Build compares each desired file with its state entry and the Snapshot:
 //
 //	no entry                                 create  "new"
+//	no entry, the content of a dropped address, moves on
+//	                                         move    "same content as an address no longer in the manifest"
 //	no entry, --adopt, a fitting file there  adopt   "already in Frame.io"
 //	entry still pending (interrupted apply)  create  "resume interrupted upload"
 //	refresh did not find the file            create  "missing in Frame.io"
@@ -58,6 +60,16 @@
 // change that creates or updates a file also enters its folder and the folder's ancestors
 // into Plan.Folders, with the folder's id or "" for apply to create. Changes that replace or
 // resume a state entry carry it as Prior, so apply can stack onto, delete or reconcile it.
+//
+// # Moves
+//
+// With Inputs.Moves enabled (MovesFor: prune: true or --moves, not --no-moves), an address the
+// state does not track whose local content (BLAKE3) is that of a tracked address the manifest
+// dropped is planned as a move from it, when that entry is complete and at least
+// Moves.MinSize bytes or in a version stack; the dropped address is then neither deleted nor
+// reported. IdentifyMoves hashes the candidates beforehand: only new files of a dropped
+// address's size. Both addresses must be in the selection, and with a refresh the file must
+// still be in Frame.io. Plan.Emptied names the folders the moves leave with nothing in them.
 //
 // # Adoption
 //

@@ -8,13 +8,16 @@ import (
 
 // FormatVersion is the version of the JSON plan output (plan --json). Version 2 added the
 // finish action and the summary's finish and reread counts; within the same unshipped version
-// 2, the targeting (select) and what it left out (excluded, and the summary's count).
-const FormatVersion = "2"
+// 2, the targeting (select) and what it left out (excluded, and the summary's count). Version
+// 3 added the move action with its from, the summary's move count and the folders the moves
+// empty (emptied).
+const FormatVersion = "3"
 
 // FileFormatVersion is the version of plan files (plan --out). Version 2 added the manifest's
 // name, a checksum of the content, the finish action, the entries' followups and the restats;
 // within the same unshipped version 2, the targeting (select) and what it left out (excluded).
-const FileFormatVersion = "2"
+// Version 3 added the move action with its from, the moves setting and the emptied folders.
+const FileFormatVersion = "3"
 
 // Action is what apply does for one address.
 type Action string
@@ -38,6 +41,11 @@ const (
 	// destination folder with the address's name, uploaded, of the same size (local sources)
 	// and tracked by no other address.
 	Adopt Action = "adopt"
+	// Move moves (and, when the name changed, renames) a tracked file in Frame.io to the
+	// address its content now has, keeping its id, comments and versions, instead of
+	// uploading it again. From is the old address, which the manifest no longer lists; Prior
+	// is its entry. Nothing is uploaded.
+	Move Action = "move"
 )
 
 // Plan is the ordered list of changes that apply will make, with what it was computed from.
@@ -86,6 +94,14 @@ type Plan struct {
 	// nothing for them. Sorted.
 	Excluded []string
 
+	// Moves is whether and from what size the plan moves files (MovesFor); a saved plan is
+	// re-derived with it.
+	Moves Moves
+
+	// Emptied lists the folders the plan's moves leave without any file fiosync tracks or
+	// the manifest lists, sorted. They are reported, never deleted.
+	Emptied []string
+
 	// Refreshed says whether the plan looked at Frame.io (false with --refresh=false).
 	Refreshed bool
 
@@ -132,14 +148,17 @@ type Change struct {
 	// manifest and checks it against the hash.
 	Source source.Identity
 
-	// Prior is the state entry this change replaces or deletes, if any.
+	// From is the address a move takes the file from (moves only).
+	From string `json:",omitempty"`
+
+	// Prior is the state entry this change replaces, deletes or moves, if any.
 	Prior *state.Entry `json:",omitempty"`
 
 	// Existing is the Frame.io file an adopt records for the address (adopts only).
 	Existing *RemoteFile `json:",omitempty"`
 
 	// Conflict is a file the refresh found at the address that the state does not track
-	// (creates only): apply refuses to upload a second copy beside it unless told to. It is
+	// (creates and moves only): apply refuses to put a second copy beside it unless told to. It is
 	// what a lost state or a `state rm` leaves; plan --adopt records such a file instead.
 	Conflict *RemoteFile `json:",omitempty"`
 }

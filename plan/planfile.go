@@ -36,6 +36,8 @@ type document struct {
 	Select        Selection         `json:"select"`
 	Excluded      []string          `json:"excluded"`
 	Restat        []Restat          `json:"restat"`
+	Moves         Moves             `json:"moves"`
+	Emptied       []string          `json:"emptied"`
 	Warnings      []string          `json:"warnings"`
 	Changes       []fileChange      `json:"changes"`
 }
@@ -52,6 +54,7 @@ type fileChange struct {
 	Reason   string            `json:"reason"`
 	OnChange manifest.OnChange `json:"on_change,omitempty"`
 	Source   source.Identity   `json:"source"`
+	From     string            `json:"from,omitempty"`
 	Prior    *state.Entry      `json:"prior,omitempty"`
 	Existing *RemoteFile       `json:"existing,omitempty"`
 	Conflict *RemoteFile       `json:"conflict,omitempty"`
@@ -74,6 +77,8 @@ func Encode(p *Plan) ([]byte, error) {
 		Select:        Selection{Targets: nonNil(p.Select.Targets), Excludes: nonNil(p.Select.Excludes)},
 		Excluded:      nonNil(p.Excluded),
 		Restat:        restats(p.Restat),
+		Moves:         p.Moves,
+		Emptied:       nonNil(p.Emptied),
 		Warnings:      nonNil(p.Warnings),
 		Changes:       make([]fileChange, 0, len(p.Changes)),
 	}
@@ -154,6 +159,10 @@ func Decode(data []byte) (*Plan, error) {
 		Unchanged: doc.Unchanged,
 		Untracked: nonNil(doc.Untracked),
 		Warnings:  nonNil(doc.Warnings),
+		Moves:     doc.Moves,
+	}
+	if len(doc.Emptied) > 0 {
+		p.Emptied = doc.Emptied
 	}
 	if len(doc.Select.Targets) > 0 {
 		p.Select.Targets = doc.Select.Targets
@@ -192,7 +201,7 @@ func Decode(data []byte) (*Plan, error) {
 
 func validChange(fc fileChange) error {
 	switch fc.Action {
-	case Create, Update, Delete, Adopt, Finish:
+	case Create, Update, Delete, Adopt, Finish, Move:
 	default:
 		return fmt.Errorf("unknown action %q", fc.Action)
 	}
@@ -209,14 +218,18 @@ func validChange(fc fileChange) error {
 		return fmt.Errorf("adopt of %q names no Frame.io file", fc.Address)
 	case fc.Action == Adopt && fc.Prior != nil:
 		return fmt.Errorf("adopt of %q has a prior entry; only untracked addresses are adopted", fc.Address)
-	case fc.Action != Create && fc.Conflict != nil:
-		return fmt.Errorf("%s of %q names a conflicting file; only creates do", fc.Action, fc.Address)
+	case fc.Action != Create && fc.Action != Move && fc.Conflict != nil:
+		return fmt.Errorf("%s of %q names a conflicting file; only creates and moves do", fc.Action, fc.Address)
 	case fc.Action != Adopt && fc.Existing != nil:
 		return fmt.Errorf("%s of %q names an existing file; only adopts do", fc.Action, fc.Address)
 	case fc.Action != Create && fc.Action != Adopt && fc.Prior == nil:
 		return fmt.Errorf("%s of %q has no prior entry", fc.Action, fc.Address)
 	case fc.Action == Finish && fc.Prior.Followup == nil:
 		return fmt.Errorf("finish of %q has nothing to finish", fc.Address)
+	case fc.Action == Move && (fc.Kind != source.Local || !strings.HasPrefix(fc.From, "/") || fc.From == fc.Address):
+		return fmt.Errorf("move to %q names no other address to move from", fc.Address)
+	case fc.Action != Move && fc.From != "":
+		return fmt.Errorf("%s of %q names an address to move from; only moves do", fc.Action, fc.Address)
 	}
 	return nil
 }
@@ -294,6 +307,8 @@ func CheckStale(p *Plan, st *state.State, files []manifest.Desired) error {
 		case c.Action == Delete && d != nil:
 			problems = append(problems, c.Address+" is in the manifest again")
 		case c.Action == Delete:
+		case c.Action == Move && byAddr[c.From] != nil:
+			problems = append(problems, c.From+", which the plan moves away, is in the manifest again")
 		case d == nil:
 			problems = append(problems, c.Address+" is no longer in the manifest")
 		default:

@@ -19,7 +19,8 @@ type Summary struct {
 	Delete    int   `json:"delete"`
 	Adopt     int   `json:"adopt"`
 	Finish    int   `json:"finish"`
-	Conflict  int   `json:"conflict"` // creates that would put a second copy beside an untracked file
+	Move      int   `json:"move"`
+	Conflict  int   `json:"conflict"` // creates and moves that would put a second copy beside an untracked file
 	Reread    int   `json:"reread"`   // unchanged files read because their stat moved (Plan.Restat)
 	Unchanged int   `json:"unchanged"`
 	Excluded  int   `json:"excluded"` // addresses left out by the selection (Plan.Excluded)
@@ -42,6 +43,8 @@ func (p *Plan) Summary() Summary {
 			s.Adopt++
 		case Finish:
 			s.Finish++
+		case Move:
+			s.Move++
 		}
 		if c.Conflict != nil {
 			s.Conflict++
@@ -83,6 +86,8 @@ func symbol(a Action) (string, string) {
 		return "=", ansiCyan
 	case Finish:
 		return "~", ansiYellow
+	case Move:
+		return ">", ansiCyan
 	default:
 		return "-", ansiRed
 	}
@@ -99,6 +104,17 @@ type row struct {
 func rowOf(c Change) row {
 	r := row{action: c.Action, address: escape.Text(c.Address), kind: string(c.Kind)}
 	switch {
+	case c.Action == Move:
+		// product.md: "> /old -> /new  move".
+		r.address = escape.Text(c.From) + " -> " + r.address
+		r.kind = "move"
+		if c.Prior != nil && c.Prior.VersionStackID != "" {
+			r.why = "with its versions"
+		}
+		if c.Conflict != nil {
+			r.why = fmt.Sprintf("conflict: %s (file %s)", ReasonConflict, escape.Text(c.Conflict.ID))
+		}
+		return r
 	case c.Action == Delete:
 		r.kind = "prune"
 	case c.Action == Finish: // nothing to upload
@@ -146,7 +162,7 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 	for _, r := range rows {
 		mark, color := symbol(r.action)
 		cols := []string{pad(r.address, wAddr), pad(r.kind, wKind)}
-		if r.detail != "" || r.why != "" {
+		if (r.detail != "" || r.why != "") && r.action != Move { // a move has no size column
 			cols = append(cols, pad(r.detail, wDetail))
 		}
 		if r.why != "" {
@@ -172,6 +188,12 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 			fmt.Fprintf(bw, "  %s\n", escape.Text(a))
 		}
 	}
+	if n := len(p.Emptied); n > 0 {
+		fmt.Fprintf(bw, "\nNote: the moves leave %s empty; fiosync does not delete folders:\n", display.Count(n, "folder", "folders"))
+		for _, dir := range p.Emptied {
+			fmt.Fprintf(bw, "  %s\n", escape.Text(dir))
+		}
+	}
 	if n := len(p.Excluded); n > 0 {
 		fmt.Fprintf(bw, "\nNote: %s outside the targeting (%s); this plan leaves %s as %s.\n",
 			display.Count(n, "file is", "files are"), p.Select.describe(), display.Pick(n, "it", "them"), display.Pick(n, "it is", "they are"))
@@ -185,6 +207,9 @@ func (s Summary) counts() string {
 	adopt := ""
 	if s.Adopt > 0 {
 		adopt = fmt.Sprintf(", %d to adopt", s.Adopt)
+	}
+	if s.Move > 0 {
+		adopt += fmt.Sprintf(", %d to move", s.Move)
 	}
 	if s.Finish > 0 {
 		adopt += fmt.Sprintf(", %d to finish", s.Finish)
@@ -220,6 +245,8 @@ type jsonPlan struct {
 	// Select and Excluded are the targeting and what it left out (Plan.Select, Excluded).
 	Select   Selection `json:"select"`
 	Excluded []string  `json:"excluded"`
+	// Emptied are the folders the moves leave empty (Plan.Emptied).
+	Emptied []string `json:"emptied"`
 }
 
 type jsonChange struct {
@@ -232,6 +259,8 @@ type jsonChange struct {
 	FileID string `json:"file_id,omitempty"`
 	// ConflictID is the untracked file already at the address of a create in conflict.
 	ConflictID string `json:"conflict_file_id,omitempty"`
+	// From is the address a move takes the file from (moves only).
+	From string `json:"from,omitempty"`
 }
 
 // WriteJSON writes p as the one JSON object of `fiosync plan --json` (schema in product.md),
@@ -239,9 +268,9 @@ type jsonChange struct {
 func WriteJSON(w io.Writer, p *Plan) error {
 	doc := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Summary: p.Summary(),
 		Select:   Selection{Targets: nonNil(p.Select.Targets), Excludes: nonNil(p.Select.Excludes)},
-		Excluded: nonNil(p.Excluded)}
+		Excluded: nonNil(p.Excluded), Emptied: nonNil(p.Emptied)}
 	for _, c := range p.Changes {
-		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c)}
+		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c), From: c.From}
 		if c.Conflict != nil {
 			jc.ConflictID = c.Conflict.ID
 		}
@@ -324,6 +353,9 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	if n := len(p.Untracked); n > 0 {
 		fmt.Fprintf(&b, "\n%s no longer in the manifest and left in Frame.io (no `prune: true`).\n", display.Count(n, "file is", "files are"))
 	}
+	if n := len(p.Emptied); n > 0 {
+		fmt.Fprintf(&b, "\nThe moves leave %s empty.\n", display.Count(n, "folder", "folders"))
+	}
 	if n := len(p.Excluded); n > 0 {
 		fmt.Fprintf(&b, "\n%s outside the targeting and left as they are.\n", display.Count(n, "file is", "files are"))
 	}
@@ -349,6 +381,8 @@ func markdownRow(c Change) string {
 		reason = fmt.Sprintf("conflict: %s (file %s)", c.Reason, escape.Markdown(c.Conflict.ID))
 	case c.Action == Update && c.OnChange != "":
 		reason = fmt.Sprintf("%s (%s)", c.Reason, c.OnChange)
+	case c.Action == Move:
+		reason = "moved from " + escape.Markdown(c.From)
 	}
 	return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mark, escape.Markdown(c.Address), c.Kind, size, reason)
 }

@@ -34,6 +34,9 @@ func Verify(saved, fresh *Plan) error {
 	if why := targetDiff(saved.Target, fresh.Target); why != "" {
 		return fmt.Errorf("%w: %s", ErrMismatch, why)
 	}
+	if saved.Moves != fresh.Moves {
+		return fmt.Errorf("%w: the plan was made with moves %+v, the check with %+v", ErrMismatch, saved.Moves, fresh.Moves)
+	}
 	if !saved.Select.Equal(fresh.Select) {
 		// The caller derives fresh with the saved plan's selection; anything else would let a
 		// plan made for a few addresses be checked against, and so vouched for by, another.
@@ -98,6 +101,8 @@ func changeDiff(c, f Change) string {
 		return fmt.Sprintf("size %d, now %d", c.Size, f.Size)
 	case c.OnChange != f.OnChange:
 		return fmt.Sprintf("on_change %q, the manifest now says %q", c.OnChange, f.OnChange)
+	case c.From != f.From:
+		return fmt.Sprintf("it moves the file of %q, the state and the manifest now say %q", c.From, f.From)
 	}
 	if c.Action != Delete { // a delete reads no source
 		if why := identityDiff(c.Source, f.Source); why != "" {

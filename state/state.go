@@ -120,7 +120,7 @@ func (e *Entry) Verified() bool {
 // Followup is an on_change step to run on an earlier file once its
 // replacement is uploaded.
 type Followup struct {
-	// Step is StepStack or StepDelete.
+	// Step is StepStack, StepDelete or StepMove.
 	Step Step `json:"step"`
 	// FileID is the earlier file the step applies to.
 	FileID string `json:"file_id"`
@@ -135,6 +135,11 @@ const (
 	StepStack Step = "stack"
 	// StepDelete deletes the earlier file (on_change: replace).
 	StepDelete Step = "delete"
+	// StepMove moves the entry's own file (FileID; its version stack when it has one) into
+	// the entry's ParentID under the address's name. Written ahead by apply when it re-keys
+	// an entry to the address its content moved to, before it calls Frame.io, so an
+	// interrupted move is finished by the next apply.
+	StepMove Step = "move"
 )
 
 // Status is the delivery status of an Entry.

@@ -21,6 +21,7 @@ type applyCmd struct {
 	manifestFlag
 	stateFlags
 	selectFlags
+	moveFlags
 
 	AutoApprove     bool   `name:"auto-approve" help:"Apply without asking for confirmation."`
 	Parallel        int    `default:"4" help:"Files uploaded at once."`
@@ -34,7 +35,9 @@ type applyCmd struct {
 
 func (c *applyCmd) Help() string {
 	return `Uploads what the plan says: creates missing folders, uploads new and changed files (local
-files in parts, remote URLs fetched by Frame.io), and, with prune: true, deletes dropped ones.
+files in parts, remote URLs fetched by Frame.io), moves files whose content sits at a new
+address (prune: true or --moves; not with --no-moves), and, with prune: true, deletes dropped
+ones.
 State is saved after every file, so an interrupted apply loses nothing: run it again to finish.
 Without --auto-approve or a PLANFILE it shows the plan and asks for 'yes' on a terminal.`
 }
@@ -53,6 +56,12 @@ func (c *applyCmd) Validate() error {
 	}
 	if !c.selection().IsZero() && c.PlanFile != "" {
 		return errors.New("--target and --exclude decide how a plan is made; a saved plan already remembers its targeting (make it with plan --target --out)")
+	}
+	if c.PlanFile != "" && (c.Moves || c.NoMoves || c.MoveMinSize != plan.DefaultMoveMinSize) {
+		return errors.New("--moves, --no-moves and --move-min-size decide how a plan is made; a saved plan already remembers its moves (make it with plan --out)")
+	}
+	if err := c.moveFlags.check(); err != nil {
+		return err
 	}
 	return c.selectFlags.check()
 }
@@ -93,7 +102,8 @@ func (c *applyCmd) deliver(ctx context.Context, io *stdio, g *Globals, s *sessio
 		}
 		// A plan file is input from whoever could write it: derive what the manifest and the
 		// locked state allow now, and apply the saved plan only if it asks for nothing else.
-		fresh, err := s.plan(ctx, g, planOptions{refresh: p.Refreshed, maxDelete: plan.NoDeleteLimit, parallel: c.Parallel, adopt: p.Summary().Adopt > 0, sel: p.Select}, io.Err)
+		fresh, err := s.plan(ctx, g, planOptions{refresh: p.Refreshed, maxDelete: plan.NoDeleteLimit, parallel: c.Parallel, adopt: p.Summary().Adopt > 0, sel: p.Select,
+			moves: func(bool) plan.Moves { return p.Moves }}, io.Err)
 		if err != nil {
 			return err
 		}
@@ -101,7 +111,7 @@ func (c *applyCmd) deliver(ctx context.Context, io *stdio, g *Globals, s *sessio
 			return err
 		}
 	} else {
-		p, err = s.plan(ctx, g, planOptions{refresh: true, maxDelete: c.MaxDelete, parallel: c.Parallel, adopt: c.Adopt, sel: c.selection()}, io.Err)
+		p, err = s.plan(ctx, g, planOptions{refresh: true, maxDelete: c.MaxDelete, parallel: c.Parallel, adopt: c.Adopt, sel: c.selection(), moves: c.movesOf}, io.Err)
 		if err != nil {
 			return err
 		}

@@ -209,6 +209,9 @@ func remedy(err error) string {
 		return manifestRemedy(owner)
 	case errors.As(err, &lost):
 		return fmt.Sprintf("\nrestore it from the backup, one save behind (then run fiosync plan): cp %q %q\nor, to start a new state on purpose, pass --state with another path", lost.Backup, lost.Path)
+	case errors.As(err, &conflict) && conflict.Move:
+		// Adopting the file there would leave the moved file to be pruned, with its comments.
+		return "\nremove or rename the untracked file in Frame.io and apply again, or apply --allow-duplicates to move the file beside it"
 	case errors.As(err, &conflict):
 		return "\nto record the files already there, run fiosync plan --adopt and apply that plan; to upload beside them, apply --allow-duplicates"
 	case errors.As(err, &locked):

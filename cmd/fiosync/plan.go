@@ -12,6 +12,7 @@ type planCmd struct {
 	manifestFlag
 	stateFlags
 	selectFlags
+	moveFlags
 
 	Out              string `placeholder:"PLANFILE" help:"Save the plan to this file for 'fiosync apply PLANFILE'."`
 	JSON             bool   `name:"json" help:"Print the plan as one JSON object."`
@@ -28,7 +29,9 @@ func (c *planCmd) Help() string {
 what apply would upload, update or delete. It changes nothing. With --out the plan is saved so
 that 'fiosync apply PLANFILE' does exactly that or nothing. With --adopt, an address the state
 does not track whose file is already in its Frame.io folder is planned as "adopt": applying the
-saved plan records that file without uploading it.`
+saved plan records that file without uploading it. With prune: true (or --moves), a tracked
+file whose content now sits at a new address is planned as a move ("> /old -> /new  move"):
+apply moves it in Frame.io, keeping its id, comments and versions, instead of uploading it.`
 }
 
 func (c *planCmd) Validate() error {
@@ -44,6 +47,9 @@ func (c *planCmd) Validate() error {
 	if err := c.selectFlags.check(); err != nil {
 		return err
 	}
+	if err := c.moveFlags.check(); err != nil {
+		return err
+	}
 	if c.Adopt && !c.Refresh {
 		return fmt.Errorf("--adopt looks for the files already in Frame.io, which --refresh=false forbids; choose one")
 	}
@@ -56,7 +62,7 @@ func (c *planCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		return err
 	}
 	defer s.close()
-	p, err := s.plan(ctx, g, planOptions{refresh: c.Refresh, maxDelete: c.MaxDelete, parallel: c.Parallel, adopt: c.Adopt, sel: c.selection()}, io.Err)
+	p, err := s.plan(ctx, g, planOptions{refresh: c.Refresh, maxDelete: c.MaxDelete, parallel: c.Parallel, adopt: c.Adopt, sel: c.selection(), moves: c.movesOf}, io.Err)
 	if err != nil {
 		return err
 	}

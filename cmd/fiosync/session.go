@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
@@ -150,6 +151,44 @@ type planOptions struct {
 	parallel  int
 	adopt     bool // plan --adopt: match untracked addresses to files already in Frame.io
 	sel       plan.Selection
+	// moves says what the plan moves, given the manifest's prune (nil: nothing).
+	moves func(prune bool) plan.Moves
+}
+
+// moveFlags are --moves, --no-moves and --move-min-size of plan and apply.
+type moveFlags struct {
+	Moves       bool     `help:"Move tracked files whose content now sits at a new address even without prune: true (the old place loses the file)."`
+	NoMoves     bool     `name:"no-moves" help:"Never move files in Frame.io: upload them again at their new address."`
+	MoveMinSize byteSize `name:"move-min-size" default:"8MiB" placeholder:"SIZE" help:"Move only files at least this big (or with versions); smaller ones upload again."`
+}
+
+// movesOf is the plan's moves for the manifest's prune.
+func (f *moveFlags) movesOf(prune bool) plan.Moves {
+	return plan.MovesFor(prune, f.Moves, f.NoMoves, int64(f.MoveMinSize))
+}
+
+// check refuses --moves with --no-moves.
+func (f *moveFlags) check() error {
+	if f.Moves && f.NoMoves {
+		return errors.New("--moves and --no-moves contradict each other; choose one")
+	}
+	if f.MoveMinSize < 1 {
+		return errors.New("--move-min-size must be at least 1 byte")
+	}
+	return nil
+}
+
+// byteSize is a flag that reads sizes such as 8MiB (display.ParseBytes).
+type byteSize int64
+
+// UnmarshalText implements encoding.TextUnmarshaler, which kong uses for flags.
+func (b *byteSize) UnmarshalText(text []byte) error {
+	n, err := display.ParseBytes(string(text))
+	if err != nil {
+		return fmt.Errorf("size %q: want a whole number of bytes with an optional unit, such as 8MiB or 512K", text)
+	}
+	*b = byteSize(n)
+	return nil
 }
 
 // selectFlags are --target and --exclude of plan and apply.
@@ -186,6 +225,13 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 	if err := plan.Identify(ctx, s.files, s.st, opts.parallel); err != nil {
 		return nil, err
 	}
+	var moves plan.Moves
+	if opts.moves != nil {
+		moves = opts.moves(s.m.Prune)
+	}
+	if err := plan.IdentifyMoves(ctx, s.files, s.st, opts.sel, moves, opts.parallel); err != nil {
+		return nil, err
+	}
 	in := plan.Inputs{
 		Parts:     plan.Resumable(partJournal(io.Discard), s.files, s.st, time.Now()),
 		Manifest:  filepath.Base(s.m.Path),
@@ -196,6 +242,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		MaxDelete: opts.maxDelete,
 		Adopt:     opts.adopt,
 		Select:    opts.sel,
+		Moves:     moves,
 	}
 	if opts.maxDelete == 0 {
 		in.MaxDelete = plan.NoDeletes // --max-delete 0; plan.Inputs reads 0 as the default

@@ -15,6 +15,7 @@ import (
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/internal/escape"
+	"github.com/fiosync/fiosync/plan"
 )
 
 // applyView renders apply's events in one of three forms:
@@ -144,6 +145,10 @@ func (v *applyView) Event(e apply.Event) {
 	case apply.EventFileDone:
 		v.done++
 		v.endBar(e.Address, true)
+		if e.Action == plan.Move {
+			fmt.Fprintf(v.out, "  moved   %s%s\n", addr, noteSuffix(e.Note))
+			break
+		}
 		fmt.Fprintf(v.out, "  done    %s  %s%s\n", addr, display.Bytes(e.Bytes), noteSuffix(e.Note))
 	case apply.EventFileFailed:
 		v.failed++
@@ -209,7 +214,7 @@ func (v *applyView) finish(res *apply.Result) {
 	for _, c := range []struct {
 		n    int
 		what string
-	}{{res.Done - res.Deleted, "uploaded"}, {res.Adopted, "adopted"}, {res.Deleted, "deleted"}, {res.Failed, "failed"}, {res.Skipped, "skipped"}} {
+	}{{res.Done - res.Deleted - res.Moved, "uploaded"}, {res.Moved, "moved"}, {res.Adopted, "adopted"}, {res.Deleted, "deleted"}, {res.Failed, "failed"}, {res.Skipped, "skipped"}} {
 		if c.n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
 		}

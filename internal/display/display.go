@@ -49,3 +49,35 @@ func Pick(n int, one, many string) string {
 	}
 	return many
 }
+
+// ParseBytes reads a size as users type it: a whole number with an optional unit, "8MiB",
+// "8 MiB", "8M", "512k", "2G", "100" (bytes). K, M, G and T (with or without "iB" or "B")
+// are powers of 1024, as rclone reads them, and as Bytes prints them.
+func ParseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, strconv.ErrSyntax
+	}
+	n, err := strconv.ParseInt(t[:i], 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	unit := strings.ToLower(strings.TrimSpace(t[i:]))
+	shift := 0
+	if unit != "" && unit != "b" {
+		p := strings.IndexByte("kmgt", unit[0])
+		rest := unit[1:]
+		if p < 0 || (rest != "" && rest != "b" && rest != "ib") {
+			return 0, strconv.ErrSyntax
+		}
+		shift = 10 * (p + 1)
+	}
+	if n > (1<<63-1)>>shift {
+		return 0, strconv.ErrRange
+	}
+	return n << shift, nil
+}

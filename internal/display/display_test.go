@@ -44,3 +44,17 @@ func TestCount(t *testing.T) {
 		t.Errorf("Count(1) = %q", got)
 	}
 }
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "100": 100, "8MiB": 8 << 20, "8 MiB": 8 << 20, "8M": 8 << 20, "8mb": 8 << 20,
+		"512k": 512 << 10, "2G": 2 << 30, "1TiB": 1 << 40, "7B": 7} {
+		if got, err := ParseBytes(in); err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "M", "-1", "1.5M", "8 MiBs", "8X", "9999999999999T"} {
+		if got, err := ParseBytes(in); err == nil {
+			t.Errorf("ParseBytes(%q) = %d, want an error", in, got)
+		}
+	}
+}

@@ -39,6 +39,8 @@ func trickyState() *state.State {
 		FileID: "file-2", ParentID: "r", Status: state.StatusPending,
 	}
 	s.Entries["/empty.mov"] = &state.Entry{Source: source.Identity{Kind: source.Local, Path: "empty.mov"}, Status: state.StatusComplete}
+	s.Entries["/moved/here.mov"] = &state.Entry{Source: source.Identity{Kind: source.Local, Path: "moved/here.mov", Size: 9},
+		FileID: "file-3", ParentID: "f-2", Status: state.StatusComplete, Followup: &state.Followup{Step: state.StepMove, FileID: "file-3"}}
 	return s
 }
 

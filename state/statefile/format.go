@@ -352,7 +352,7 @@ func validate(s *state.State) error {
 			return fmt.Errorf("entry %q: unknown source kind %q", addr, e.Source.Kind)
 		}
 		if f := e.Followup; f != nil {
-			if f.Step != state.StepStack && f.Step != state.StepDelete {
+			if f.Step != state.StepStack && f.Step != state.StepDelete && f.Step != state.StepMove {
 				return fmt.Errorf("entry %q: unknown followup step %q", addr, f.Step)
 			}
 			if f.FileID == "" {
