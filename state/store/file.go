@@ -51,6 +51,7 @@ type File struct {
 
 	// Hooks for tests; zero values mean the defaults.
 	beforeRename func()           // called after the temp file is durable, before it is renamed into place
+	beforeDrop   func()           // called after a save is durable, before the journal is removed
 	pollInterval time.Duration    // how often Lock retries while waiting
 	now          func() time.Time // clock for LockInfo.Created
 }
@@ -359,6 +360,9 @@ func (f *File) Save(ctx context.Context, s *state.State) error {
 // step. A failure to remove it leaves a journal whose records the state file already holds,
 // which Load recognises and the next save removes; the save itself has succeeded.
 func (f *File) dropJournal() {
+	if f.beforeDrop != nil {
+		f.beforeDrop()
+	}
 	f.closeJournal()
 	f.jSeen = nil
 	if err := os.Remove(f.JournalPath()); err == nil {
