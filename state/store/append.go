@@ -44,7 +44,7 @@ func (f *File) Append(ctx context.Context, base *state.State, changes []state.Ch
 		}
 		return fmt.Errorf("append to state journal %q: %w", f.JournalPath(), err)
 	}
-	if err := f.jfd.Sync(); err != nil {
+	if err := datasync(f.jfd); err != nil {
 		// After a failed fsync the kernel may have dropped the pages: nothing written since
 		// the last good sync can be trusted, and the next Append verifies from scratch.
 		f.closeJournal()
