@@ -9,9 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
@@ -256,21 +258,35 @@ func (f *File) journalSeen() (bool, error) {
 }
 
 // readString reads the file at path into a string, without the full-size copy converting a
-// []byte would make: the decoded state's strings are substrings of it.
+// []byte would make: the decoded state's strings are substrings of it. The bytes are read
+// straight into the string's memory; copying them through a buffer, as io.Copy into a
+// strings.Builder does, was a sixth of a no-op plan's CPU at 100,000 entries (45 MB).
 func readString(path string) (string, error) {
 	file, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer file.Close()
-	var b strings.Builder
+	size := 0
 	if fi, err := file.Stat(); err == nil && fi.Size() > 0 && fi.Size() < 1<<30 {
-		b.Grow(int(fi.Size()) + 1) // +1: reading to EOF takes one more read
+		size = int(fi.Size())
 	}
-	if _, err := io.Copy(&b, file); err != nil {
-		return "", err
+	buf := make([]byte, 0, size+1) // +1: reading to EOF takes one more read
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, len(buf)/2+512) // the file grew meanwhile
+		}
+		n, err := file.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
 	}
-	return b.String(), nil
+	// buf is never used again, so the string may own its memory.
+	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
 }
 
 // decode decodes data read from f.path, naming the file in errors.
