@@ -44,6 +44,8 @@ type harness struct {
 	moves plan.Moves
 	// before is a state a test keeps to compare with.
 	before *state.State
+	// backend, when set, is the state backend apply writes to instead of the state file.
+	backend store.Backend
 }
 
 // testEmulatorOptions are fast defaults for tests: small parts, no rate limits, a fixed seed.
@@ -185,7 +187,11 @@ func (h *harness) apply(ctx context.Context, p *plan.Plan, files []manifest.Desi
 		st = state.New(p.Target)
 	}
 	opts.Client = h.client
-	opts.State = store.NewWriter(store.NewFile(h.statePath), st)
+	var b store.Backend = store.NewFile(h.statePath)
+	if h.backend != nil {
+		b = h.backend
+	}
+	opts.State = store.NewWriter(b, st)
 	m := &manifest.Manifest{Dir: h.dir}
 	for _, d := range files {
 		if d.Source.Kind == source.Remote {

@@ -258,3 +258,61 @@ func median(d []time.Duration) time.Duration {
 	slices.Sort(d)
 	return d[len(d)/2]
 }
+
+// TestMakeBenchTree writes, for make bench, a tree of FIOSYNC_BENCH_TREE_FILES small files
+// (default 100,000) under $FIOSYNC_BENCH_TREE with its manifest and a state that tracks every
+// file as delivered, so that `fiosync plan --refresh=false` there is a no-op over that many
+// tracked files without delivering them through an emulator first. It does nothing without
+// the variable.
+func TestMakeBenchTree(t *testing.T) {
+	dir := os.Getenv("FIOSYNC_BENCH_TREE")
+	if dir == "" {
+		t.Skip("writes a benchmark tree for scripts/bench.sh; set FIOSYNC_BENCH_TREE")
+	}
+	n := 100_000
+	if v := os.Getenv("FIOSYNC_BENCH_TREE_FILES"); v != "" {
+		if _, err := fmt.Sscan(v, &n); err != nil {
+			t.Fatalf("FIOSYNC_BENCH_TREE_FILES: %v", err)
+		}
+	}
+	mpath := makeTree(t, dir, n)
+	_, files := expand(t, mpath)
+	st := trackAll(t, files)
+	st.Manifest = filepath.Base(mpath)
+	if err := store.NewFile(filepath.Join(dir, "fiosync.state.json")).Save(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkNoopPlanTree is the fiosync part of BenchmarkNoopPlan10k over the tree
+// TestMakeBenchTree wrote in $FIOSYNC_BENCH_TREE (100,000 files by default), to profile:
+//
+//	FIOSYNC_BENCH_TREE=/tmp/tree go test -run '^$' -bench NoopPlanTree -cpuprofile cpu.out ./plan/
+func BenchmarkNoopPlanTree(b *testing.B) {
+	dir := os.Getenv("FIOSYNC_BENCH_TREE")
+	if dir == "" {
+		b.Skip("set FIOSYNC_BENCH_TREE to a tree written by TestMakeBenchTree")
+	}
+	backend := store.NewFile(filepath.Join(dir, "fiosync.state.json"))
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := manifest.Load(filepath.Join(dir, "fiosync.yaml"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		exp, st, err := Read(context.Background(), m, backend)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := Identify(context.Background(), exp.Files, st, 4); err != nil {
+			b.Fatal(err)
+		}
+		p, err := Build(Inputs{Files: exp.Files, Target: m.Target, State: st})
+		if err != nil || !p.Empty() {
+			b.Fatalf("no-op plan: %v", err)
+		}
+		if err := WriteText(io.Discard, p, Style{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -2,7 +2,8 @@
 # make bench: every performance claim of fiosync measured beside its reference in one run,
 # printed as ratios (absolute numbers move with the machine; ratios measured side by side do
 # not). Generates its own data, installs what it needs (Debian's b3sum and time when missing),
-# and takes a few minutes on 2 cores.
+# and takes a few minutes on 2 cores, plus the 10,000-file apply with whole-state saves (3 to 30
+# minutes, by how busy the machine is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
@@ -49,6 +50,17 @@ echo "== no-op plan of 10,000 tracked files vs git status on the same tree"
 go test -run '^$' -bench '^BenchmarkNoopPlan10k$' -benchtime 20x -v ./plan/ | tee "$work/noop.txt" | grep -E '^Benchmark' || true
 line=$(grep -o 'no-op plan of 10,000 files: .*' "$work/noop.txt" || true)
 [ -n "$line" ] && say "$line"
+
+echo "== 10,000 small files applied with the emulator's limits scaled up 1000x: whole-state saves vs the journal"
+go test -run '^$' -bench '^BenchmarkApplySmallFiles$' -benchtime 1x -timeout 60m ./apply/ | tee "$work/small10k.txt" | grep '^Benchmark' || true
+# metric BENCH-OUTPUT NAME-REGEX UNIT: the value before UNIT on the matching benchmark line.
+metric() { awk -v re="$2" -v u="$3" '$1 ~ re { for (i = 1; i < NF; i++) if ($(i+1) == u) { print $i; exit } }' "$1"; }
+before=$(metric "$work/small10k.txt" 'whole-state-saves' files/s)
+after=$(metric "$work/small10k.txt" '/journal' files/s)
+if [ -n "$before" ] && [ -n "$after" ]; then
+	say "10,000-file apply: journal $after files/s vs whole-state saves $before files/s = $(ratio "$after" "$before")x (goal >= 5)"
+	say "  share of CPU in the state backend: journal $(metric "$work/small10k.txt" '/journal' state-cpu-%)% (goal < 10), whole-state saves $(metric "$work/small10k.txt" 'whole-state-saves' state-cpu-%)%"
+fi
 
 echo "== apply throughput vs a raw concurrent PUT loop (2 GiB, same emulator, alternating rounds)"
 apply/testdata/bench.sh 3 | tee "$work/apply.txt"
@@ -127,6 +139,39 @@ median() { awk -v c="$1" '$1 == c { print $2 }' "$work/cli-times" | sort -n | aw
 pm=$(median plan)
 gm=$(median git)
 say "CLI no-op plan of 10,000 files: $pm ms vs git status $gm ms (medians of 40 alternate runs) = $(ratio "$pm" "$gm")x (goal <= 3)"
+
+echo "== the CLI: fiosync plan --refresh=false vs git status, as processes, on 100,000 tracked files"
+# The tree and a state tracking every file are written directly (TestMakeBenchTree): delivering
+# 100,000 files through the emulator first would take most of the bench's time.
+FIOSYNC_BENCH_TREE="$work/tree100k" go test -count=1 -run '^TestMakeBenchTree$' ./plan/ >/dev/null
+(cd "$work/tree100k" && git init -q && git add -A && git -c user.email=b@b -c user.name=b commit -qm tree && git status --porcelain >/dev/null)
+cd "$work/tree100k"
+: >"$work/cli-times"
+: >"$work/rss"
+for _ in $(seq 11); do
+	for cmd in plan git; do
+		s=$(date +%s%N)
+		if [ "$cmd" = plan ]; then
+			if [ -n "$have_time" ]; then
+				/usr/bin/time -f '%M' -o "$work/rss.one" "$bin" plan --refresh=false --detailed-exitcode >/dev/null
+				cat "$work/rss.one" >>"$work/rss"
+			else
+				"$bin" plan --refresh=false --detailed-exitcode >/dev/null
+			fi
+		else
+			git status >/dev/null
+		fi
+		e=$(date +%s%N)
+		echo "$cmd $(((e - s) / 1000))" >>"$work/cli-times"
+	done
+done
+cd - >/dev/null
+pm=$(median plan)
+gm=$(median git)
+say "CLI no-op plan of 100,000 files: $pm ms vs git status $gm ms (medians of 11 alternate runs) = $(ratio "$pm" "$gm")x (goal <= 2)"
+if [ -s "$work/rss" ]; then
+	say "  peak RSS of that plan: $(($(sort -n "$work/rss" | tail -1) / 1024)) MiB (goal < 500 MiB)"
+fi
 
 echo
 echo "== summary"

@@ -162,7 +162,8 @@ func ignoredFiles(b store.Backend, planFiles ...string) manifest.Ignore {
 	if f, ok := b.(*store.File); ok {
 		// The link's own family too: a fiosync before links were saved through kept its
 		// backup and lock beside the link.
-		ig.Paths = append(ig.Paths, f.Path(), f.Path()+".backup", f.Path()+".lock", f.Target(), f.BackupPath(), f.LockPath())
+		ig.Paths = append(ig.Paths, f.Path(), f.Path()+".backup", f.Path()+".lock", f.Path()+".journal",
+			f.Target(), f.BackupPath(), f.LockPath(), f.JournalPath())
 	}
 	for _, p := range planFiles {
 		if p != "" {

@@ -56,9 +56,12 @@ type Backend interface {
 //     fields only: no entries or folders). Otherwise it fails with an error
 //     matching ErrStale or ErrLineage and stores nothing. It leaves the
 //     serial alone: a run of appends ends in one Save, one serial.
+//     When nothing is stored yet, base's serial must be 0 (the first apply of
+//     a delivery appends before anything was saved).
 //   - Load returns the stored state with every appended change applied, so
 //     a process that died between Append and Save loses nothing that Append
-//     returned for.
+//     returned for; when only appended changes are stored, it returns them
+//     applied to an empty state with base's header.
 //   - Save succeeds on the stored state with appended changes (its serial is
 //     the one they were appended on), and afterwards Load no longer depends
 //     on them.

@@ -19,6 +19,14 @@
 // (`fiosync state unlock`) exists for file systems where flock does not
 // work. Locks are advisory: Save does not check them.
 //
+// File is also an Appender: during apply, each batch of changes is one checksummed record
+// appended to "<state>.journal" and synced, in time that does not grow with the state; Save
+// writes the whole state as above and then removes the journal (compaction). Load replays
+// a journal a crash left behind: a torn record at its end was never synced and is ignored,
+// damage before its end or records of another state give *JournalError, and nothing is
+// dropped silently. The next Lock compacts such a journal, so every locked run starts from
+// one state file (the layout is in journal.go).
+//
 // Apply finishes files on many goroutines and records each as it finishes.
 // Writer is the one writer they share: Update changes the state under a
 // mutex and returns once the change is durable, coalescing saves that

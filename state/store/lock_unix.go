@@ -44,7 +44,7 @@ func (f *File) Lock(ctx context.Context, info LockInfo, timeout time.Duration) (
 	for {
 		l, err := f.tryLock(info)
 		if err == nil {
-			f.removeStaleTemps()
+			f.recover(ctx)
 			return l, nil
 		}
 		if !errors.Is(err, errBusy) {
@@ -59,7 +59,7 @@ func (f *File) Lock(ctx context.Context, info LockInfo, timeout time.Duration) (
 		case <-expired:
 			// One last try, so a lock released just now is not missed.
 			if l, err := f.tryLock(info); err == nil {
-				f.removeStaleTemps()
+				f.recover(ctx)
 				return l, nil
 			}
 			return nil, &LockedError{State: f.path, Holder: f.readHolder()}

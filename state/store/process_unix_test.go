@@ -55,6 +55,41 @@ func runChild(mode, path string) int {
 			fmt.Println("error", err)
 		}
 		return 1
+	case "append-loop":
+		// Appends one entry per record, forever, reporting each once Append returned.
+		s, err := f.Load(ctx)
+		if err != nil {
+			fmt.Println("error", err)
+			return 1
+		}
+		base := &state.State{Version: s.Version, Serial: s.Serial, Lineage: s.Lineage, Target: s.Target}
+		for i := 0; ; i++ {
+			c := state.PutEntry(fmt.Sprintf("/k/%d.mov", i), &state.Entry{Source: source.OfURL(fmt.Sprintf("https://x/%d", i)), FileID: fmt.Sprint(i), Status: state.StatusComplete})
+			if err := f.Append(ctx, base, []state.Change{c}); err != nil {
+				fmt.Println("error", err)
+				return 1
+			}
+			fmt.Println("synced", i)
+		}
+	case "compact-and-hang", "compact-hang-before-drop":
+		s, err := f.Load(ctx)
+		if err != nil {
+			fmt.Println("error", err)
+			return 1
+		}
+		hang := func() {
+			fmt.Println("ready")
+			select {} // until killed
+		}
+		if mode == "compact-and-hang" {
+			f.beforeRename = hang
+		} else {
+			f.beforeDrop = hang
+		}
+		if err := f.Save(ctx, s); err != nil {
+			fmt.Println("error", err)
+		}
+		return 1
 	case "lock":
 		u, err := f.Lock(ctx, LockInfo{Operation: "apply"}, 0)
 		var le *LockedError
@@ -262,5 +297,100 @@ func TestStaleLockRecovery(t *testing.T) {
 	holder := NewFile(f.Path()).readHolder()
 	if holder.PID != os.Getpid() {
 		t.Errorf("lock file names pid %d, want this process %d", holder.PID, os.Getpid())
+	}
+}
+
+// killedAppender runs a child appending to f's journal and kills it -9 after it reported
+// at least n synced records; it returns the last record it reported synced.
+func killedAppender(t *testing.T, f *File, n int) int {
+	t.Helper()
+	c := startChild(t, "append-loop", f.Path())
+	last := -1
+	for last < n {
+		event, arg := c.next(t)
+		if event != "synced" {
+			t.Fatalf("child reported %q", event)
+		}
+		last, _ = strconv.Atoi(arg)
+	}
+	c.kill(t)
+	return last
+}
+
+// TestKill9DuringAppends: a writer killed -9 while appending loses no record it reported
+// synced, and the state loads.
+func TestKill9DuringAppends(t *testing.T) {
+	ctx := context.Background()
+	for round := range 3 {
+		f := newFile(t)
+		saveNew(t, f)
+		last := killedAppender(t, f, 20+round*17)
+		s, err := NewFile(f.Path()).Load(ctx)
+		if err != nil {
+			t.Fatalf("Load after kill -9 during appends: %v", err)
+		}
+		for i := 0; i <= last; i++ {
+			if s.Entries[fmt.Sprintf("/k/%d.mov", i)] == nil {
+				t.Fatalf("record %d was reported synced, but the state after the kill lacks it", i)
+			}
+		}
+		t.Logf("round %d: %d records reported, %d loaded", round, last+1, len(s.Entries)-2)
+	}
+}
+
+// TestKill9DuringCompaction: a save killed -9 before its rename leaves the old state and the
+// journal (both load, with every record); killed after it and before the journal is removed,
+// it leaves the new state and a journal it holds (loaded once). Either way the next lock
+// finishes the compaction.
+func TestKill9DuringCompaction(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range []string{"compact-and-hang", "compact-hang-before-drop"} {
+		t.Run(mode, func(t *testing.T) {
+			f := newFile(t)
+			saveNew(t, f)
+			last := killedAppender(t, f, 10)
+			want, err := NewFile(f.Path()).Load(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := startChild(t, mode, f.Path())
+			if event, _ := c.next(t); event != "ready" {
+				t.Fatalf("child reported %q, want ready", event)
+			}
+			c.kill(t)
+			got, err := NewFile(f.Path()).Load(ctx)
+			if err != nil {
+				t.Fatalf("Load after a compaction killed -9: %v", err)
+			}
+			wantSerial := want.Serial
+			if mode == "compact-hang-before-drop" {
+				wantSerial++
+			}
+			if got.Serial != wantSerial {
+				t.Errorf("serial %d, want %d", got.Serial, wantSerial)
+			}
+			got.Serial = want.Serial
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("state after the killed compaction (-want +got):\n%s", diff)
+			}
+			for i := 0; i <= last; i++ {
+				if got.Entries[fmt.Sprintf("/k/%d.mov", i)] == nil {
+					t.Fatalf("record %d lost", i)
+				}
+			}
+			g := NewFile(f.Path())
+			u, err := g.Lock(ctx, LockInfo{Operation: "apply"}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer u.Unlock()
+			if _, err := os.Stat(f.JournalPath()); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("journal after the next lock: stat error %v", err)
+			}
+			after, err := NewFile(f.Path()).Load(ctx)
+			if err != nil || len(after.Entries) != len(want.Entries) {
+				t.Fatalf("after the next lock: %v", err)
+			}
+		})
 	}
 }

@@ -94,6 +94,10 @@ func Run(t *testing.T, f Factory) {
 		}
 	})
 
+	if _, ok := f.New(t).(store.Appender); ok {
+		runAppender(t, f, target)
+	}
+
 	t.Run("lock", func(t *testing.T) {
 		b := f.New(t)
 		other := f.Reopen(t, b)
@@ -125,5 +129,135 @@ func Run(t *testing.T, f Factory) {
 		}
 		u2.Unlock()
 		u3.Unlock()
+	})
+}
+
+// header returns s's header only: what the Writer passes Append as base.
+func header(s *state.State) *state.State {
+	return &state.State{Version: s.Version, Serial: s.Serial, Lineage: s.Lineage, Target: s.Target, Manifest: s.Manifest}
+}
+
+func entry(id string) *state.Entry {
+	return &state.Entry{Source: source.OfURL("https://example.com/" + id), FileID: id, Status: state.StatusComplete,
+		UploadedAt: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
+}
+
+// runAppender holds an Appender to its contract (store.Appender).
+func runAppender(t *testing.T, f Factory, target state.Target) {
+	ctx := context.Background()
+	appender := func(b store.Backend) store.Appender { return b.(store.Appender) }
+	load := func(t *testing.T, b store.Backend) *state.State {
+		t.Helper()
+		s, err := f.Reopen(t, b).Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	t.Run("append, load, save", func(t *testing.T) {
+		b := f.New(t)
+		s := state.New(target)
+		s.Entries["/old.mov"] = entry("old")
+		s.Entries["/gone.mov"] = entry("gone")
+		if err := b.Save(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		a := appender(b)
+		batches := [][]state.Change{
+			{state.PutEntry("/a.mov", entry("a"))},
+			{state.PutFolders(map[string]string{"/F": "folder-f"}), state.RemoveEntry("/gone.mov")},
+			{state.PutEntry("/a.mov", entry("a2")), state.PutEntry("/b.mov", entry("b"))},
+		}
+		for i, batch := range batches {
+			if err := a.Append(ctx, header(s), batch); err != nil {
+				t.Fatalf("append %d: %v", i, err)
+			}
+			// Durable when Append returns: another process sees it.
+			if got := load(t, b); got.Serial != 1 {
+				t.Fatalf("serial after append %d is %d, want 1: Append must not bump it", i, got.Serial)
+			}
+		}
+		got := load(t, b)
+		want := map[string]string{"/old.mov": "old", "/a.mov": "a2", "/b.mov": "b"}
+		if len(got.Entries) != len(want) || got.Folders["/F"] != "folder-f" {
+			t.Errorf("loaded %d entries, folders %v; want %v and /F", len(got.Entries), got.Folders, want)
+		}
+		for addr, id := range want {
+			if e := got.Entries[addr]; e == nil || e.FileID != id {
+				t.Errorf("entry %s = %+v, want file %s", addr, e, id)
+			}
+		}
+		// Save folds the appended changes into one new serial...
+		if err := f.Reopen(t, b).Save(ctx, got); err != nil {
+			t.Fatalf("save of the state with appended changes: %v", err)
+		}
+		if got.Serial != 2 {
+			t.Fatalf("serial after the save %d, want 2", got.Serial)
+		}
+		again := load(t, b)
+		if again.Serial != 2 || len(again.Entries) != 3 || again.Entries["/a.mov"].FileID != "a2" {
+			t.Errorf("after the save: serial %d, %d entries", again.Serial, len(again.Entries))
+		}
+		// ...and appending goes on on top of it.
+		if err := a.Append(ctx, header(again), []state.Change{state.RemoveEntry("/old.mov")}); err != nil {
+			t.Fatalf("append after the save: %v", err)
+		}
+		if _, ok := load(t, b).Entries["/old.mov"]; ok {
+			t.Error("a removal appended after the save did not load")
+		}
+	})
+
+	t.Run("append before the first save", func(t *testing.T) {
+		// The first apply of a delivery appends on a state nothing stores yet.
+		b := f.New(t)
+		s := state.New(target)
+		s.Manifest = "fiosync.yaml"
+		if err := appender(b).Append(ctx, header(s), []state.Change{state.PutEntry("/a.mov", entry("a"))}); err != nil {
+			t.Fatal(err)
+		}
+		got := load(t, b)
+		if got.Lineage != s.Lineage || got.Serial != 0 || got.Target != target || got.Manifest != "fiosync.yaml" || got.Entries["/a.mov"] == nil {
+			t.Fatalf("loaded %+v, want the appended entry on the new state's header", got)
+		}
+		if err := b.Save(ctx, got); err != nil || got.Serial != 1 {
+			t.Fatalf("first save after appends: serial %d, error %v", got.Serial, err)
+		}
+		if load(t, b).Entries["/a.mov"] == nil {
+			t.Error("the entry appended before the first save is gone after it")
+		}
+	})
+
+	t.Run("append refuses a stale base", func(t *testing.T) {
+		b := f.New(t)
+		s := state.New(target)
+		if err := b.Save(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		a := appender(b)
+		if err := a.Append(ctx, header(s), []state.Change{state.PutEntry("/a.mov", entry("a"))}); err != nil {
+			t.Fatal(err)
+		}
+		// Another process saves (with the appended change) and moves the serial on.
+		other := f.Reopen(t, b)
+		cur, err := other.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := other.Save(ctx, cur); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Append(ctx, header(s), []state.Change{state.PutEntry("/b.mov", entry("b"))}); !errors.Is(err, store.ErrStale) {
+			t.Errorf("append on an old serial: error %v, want ErrStale", err)
+		}
+		foreign := state.New(target)
+		foreign.Serial = cur.Serial
+		if err := a.Append(ctx, header(foreign), []state.Change{state.PutEntry("/c.mov", entry("c"))}); !errors.Is(err, store.ErrLineage) {
+			t.Errorf("append on another lineage: error %v, want ErrLineage", err)
+		}
+		got := load(t, b)
+		if got.Entries["/b.mov"] != nil || got.Entries["/c.mov"] != nil || got.Entries["/a.mov"] == nil || got.Serial != 2 {
+			t.Errorf("after refused appends: %d entries at serial %d, want only /a.mov at serial 2", len(got.Entries), got.Serial)
+		}
 	})
 }

@@ -1,0 +1,143 @@
+//go:build linux
+
+package apply_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/fiosync/fiosync/apply"
+	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/store"
+)
+
+// BenchmarkApplySmallFiles applies a delivery of many small files (10,000 of 1 KiB, or
+// FIOSYNC_BENCH_SMALL_FILES) with the emulator's rate limits scaled up 1000x, twice in one
+// run: once with the state saved whole for every batch of finished files (what fiosync did
+// before the journal; a wrapper that hides the file backend's Append), once with the journal.
+// Besides files/s it reports the share of the process's CPU time spent in the state backend
+// (state-cpu-%, measured on the calling thread around every Save and Append; the in-process
+// emulator's CPU counts in the whole, so the share of fiosync alone is somewhat higher) and
+// the share of the run's wall time (state-wall-%, fsync waits included).
+//
+//	go test -run '^$' -bench '^BenchmarkApplySmallFiles$' -benchtime 1x ./apply/
+func BenchmarkApplySmallFiles(b *testing.B) {
+	n := 10000
+	if v, err := strconv.Atoi(os.Getenv("FIOSYNC_BENCH_SMALL_FILES")); err == nil && v > 0 {
+		n = v
+	}
+	dir := smallFilesDir(b, n)
+	for _, mode := range []string{"whole-state-saves", "journal"} {
+		b.Run(mode, func(b *testing.B) {
+			b.StopTimer()
+			for range b.N {
+				opts := benchEmulator(b) // part bytes in memory: Frame.io's disk is not this machine's
+				opts.PartSize = 64 << 10
+				opts.RateLimitScale = 1000
+				h := newHarness(b, opts)
+				h.dir = dir
+				h.statePath = filepath.Join(b.TempDir(), "fiosync.state.json")
+				tb := &timedBackend{Backend: store.NewFile(h.statePath)}
+				h.backend = tb
+				if mode == "journal" {
+					h.backend = &timedAppender{timedBackend: tb}
+				}
+				var srcs []spec
+				for i := range n {
+					srcs = append(srcs, spec{local: smallFile(i), to: fmt.Sprintf("/Bench/s%02d", i%20)})
+				}
+				files := h.desired(srcs...)
+				p := h.plan(files, false)
+				cpu0, wall0 := processCPU(), time.Now()
+				b.StartTimer()
+				res, err := h.apply(context.Background(), p, files, apply.Options{Parallel: 16})
+				b.StopTimer()
+				cpu, wall := processCPU()-cpu0, time.Since(wall0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Done != n {
+					b.Fatalf("delivered %d files, want %d", res.Done, n)
+				}
+				b.ReportMetric(float64(n)/wall.Seconds(), "files/s")
+				b.ReportMetric(100*float64(tb.cpu.Load())/float64(cpu), "state-cpu-%")
+				b.ReportMetric(100*float64(tb.wall.Load())/float64(wall), "state-wall-%")
+				if ta, ok := h.backend.(*timedAppender); ok {
+					b.ReportMetric(float64(ta.changes.Load())/float64(ta.appends.Load()), "changes/append")
+				}
+				h.env.Close()
+			}
+		})
+	}
+}
+
+// smallFile is the path of the ith small file, in 20 shot folders.
+func smallFile(i int) string { return fmt.Sprintf("s%02d/f%06d.exr", i%20, i) }
+
+// smallFilesDir returns a directory of n small files, written once per machine.
+func smallFilesDir(b *testing.B, n int) string {
+	b.Helper()
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("fiosync-apply-small-%d", n))
+	if _, err := os.Stat(filepath.Join(dir, smallFile(n-1))); err == nil {
+		return dir
+	}
+	h := &harness{t: b, dir: dir}
+	for i := range n {
+		h.writeFile(smallFile(i), 1<<10, uint64(i+1))
+	}
+	return dir
+}
+
+// timedBackend measures the time its Save calls take: CPU on the calling thread, and wall.
+// It does not implement store.Appender, so a Writer over it saves the whole state.
+type timedBackend struct {
+	store.Backend
+	cpu, wall atomic.Int64
+}
+
+func (t *timedBackend) Save(ctx context.Context, s *state.State) error {
+	return t.timed(func() error { return t.Backend.Save(ctx, s) })
+}
+
+func (t *timedBackend) timed(fn func() error) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0, wall0 := threadCPU(), time.Now()
+	err := fn()
+	t.cpu.Add(int64(threadCPU() - cpu0))
+	t.wall.Add(int64(time.Since(wall0)))
+	return err
+}
+
+// timedAppender is timedBackend with the file backend's journal.
+type timedAppender struct {
+	*timedBackend
+	appends, changes atomic.Int64
+}
+
+func (t *timedAppender) Append(ctx context.Context, base *state.State, changes []state.Change) error {
+	t.appends.Add(1)
+	t.changes.Add(int64(len(changes)))
+	return t.timed(func() error { return t.Backend.(store.Appender).Append(ctx, base, changes) })
+}
+
+func threadCPU() time.Duration { return rusage(unix.RUSAGE_THREAD) }
+
+func processCPU() time.Duration { return rusage(unix.RUSAGE_SELF) }
+
+func rusage(who int) time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(who, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
