@@ -73,7 +73,7 @@ func entry(src source.Identity, fileID string) *state.Entry {
 	return &state.Entry{Source: src, FileID: fileID, ParentID: "folder-" + fileID, Status: state.StatusComplete}
 }
 
-var testTarget = state.Target{AccountID: "acc", WorkspaceID: "ws", ProjectID: "proj", RootFolderID: "root", Project: "Dailies"}
+var testTarget = state.Target{AccountID: "acc", WorkspaceID: "ws", ProjectID: "proj", RootFolderID: "root", Project: "Dailies", Account: "Acme Post", Workspace: "Post"}
 
 func newState(entries map[string]*state.Entry) *state.State {
 	return &state.State{

@@ -14,7 +14,8 @@ const FormatVersion = "2"
 // FileFormatVersion is the version of plan files (plan --out). Version 2 added the manifest's
 // name, a checksum of the content, the finish action, the entries' followups and the restats;
 // within the same unshipped version 2, the targeting (select) and what it left out (excluded).
-const FileFormatVersion = "2"
+// Version 3 added the account's and workspace's names to the target.
+const FileFormatVersion = "3"
 
 // Action is what apply does for one address.
 type Action string

@@ -331,10 +331,10 @@ func ResolveTarget(ctx context.Context, c *frameio.Client, t manifest.Target) (s
 	if err != nil {
 		return out, err
 	}
-	out.AccountID = account
+	out.AccountID, out.Account = account.ID, account.DisplayName
 
 	var workspaces []frameio.Workspace
-	for ws, err := range c.Workspaces(ctx, account) {
+	for ws, err := range c.Workspaces(ctx, account.ID) {
 		if err != nil {
 			return out, fmt.Errorf("list workspaces: %w", err)
 		}
@@ -354,7 +354,7 @@ func ResolveTarget(ctx context.Context, c *frameio.Client, t manifest.Target) (s
 	}
 	var byID, byName []found
 	for _, ws := range workspaces {
-		for p, err := range c.Projects(ctx, account, ws.ID) {
+		for p, err := range c.Projects(ctx, account.ID, ws.ID) {
 			if err != nil {
 				return out, fmt.Errorf("list projects of workspace %q: %w", ws.Name, err)
 			}
@@ -387,20 +387,21 @@ func ResolveTarget(ctx context.Context, c *frameio.Client, t manifest.Target) (s
 	out.ProjectID = m.p.ID
 	out.RootFolderID = m.p.RootFolderID
 	out.Project = m.p.Name
+	out.Workspace = m.ws.Name
 	if out.RootFolderID == "" {
 		return out, fmt.Errorf("resolve target: project %q (id %s) has no root folder", m.p.Name, m.p.ID)
 	}
 	return out, nil
 }
 
-func resolveAccount(ctx context.Context, c *frameio.Client, want string) (string, error) {
+func resolveAccount(ctx context.Context, c *frameio.Client, want string) (frameio.Account, error) {
 	var accounts []frameio.Account
 	for a, err := range c.Accounts(ctx) {
 		if err != nil {
-			return "", fmt.Errorf("list accounts: %w", err)
+			return frameio.Account{}, fmt.Errorf("list accounts: %w", err)
 		}
 		if want != "" && a.ID == want {
-			return a.ID, nil
+			return a, nil
 		}
 		accounts = append(accounts, a)
 	}
@@ -410,15 +411,15 @@ func resolveAccount(ctx context.Context, c *frameio.Client, want string) (string
 	}
 	switch {
 	case want != "" && len(accounts) == 0:
-		return "", fmt.Errorf("resolve target: account %s not found: the token sees no account", want)
+		return frameio.Account{}, fmt.Errorf("resolve target: account %s not found: the token sees no account", want)
 	case want != "":
-		return "", fmt.Errorf("resolve target: account %s not found; the token sees %s", want, strings.Join(seen, ", "))
+		return frameio.Account{}, fmt.Errorf("resolve target: account %s not found; the token sees %s", want, strings.Join(seen, ", "))
 	case len(accounts) == 1:
-		return accounts[0].ID, nil
+		return accounts[0], nil
 	case len(accounts) == 0:
-		return "", fmt.Errorf("resolve target: the token sees no account")
+		return frameio.Account{}, fmt.Errorf("resolve target: the token sees no account")
 	default:
-		return "", fmt.Errorf("resolve target: the token sees %d accounts, set target.account to one of %s", len(accounts), strings.Join(seen, ", "))
+		return frameio.Account{}, fmt.Errorf("resolve target: the token sees %d accounts, set target.account to one of %s", len(accounts), strings.Join(seen, ", "))
 	}
 }
 

@@ -52,6 +52,11 @@ type Target struct {
 	RootFolderID string `json:"root_folder_id"`
 	// Project is the project's name, kept for messages only.
 	Project string `json:"project,omitempty"`
+	// Account and Workspace are the account's display name and the workspace's name, kept
+	// for messages only (plan output, apply's prompt). Empty in states written before
+	// fiosync recorded them.
+	Account   string `json:"account,omitempty"`
+	Workspace string `json:"workspace,omitempty"`
 }
 
 // Entry records the file fiosync delivered at one address.

@@ -142,7 +142,7 @@ func (c *applyCmd) confirm(io *stdio, g *Globals, p *plan.Plan) error {
 	if err := plan.WriteText(io.Out, p, plan.Style{Color: g.color(io.Out)}); err != nil {
 		return fmt.Errorf("print plan: %w", err)
 	}
-	fmt.Fprint(io.Out, "\nDo you want to perform these actions? Only 'yes' will be accepted: ")
+	fmt.Fprintf(io.Out, "\nDo you want to perform these actions on %s?\nOnly 'yes' will be accepted: ", plan.DescribeTarget(p.Target))
 	answer, _ := bufio.NewReader(io.In).ReadString('\n')
 	if strings.TrimSpace(answer) != "yes" {
 		return errors.New("apply cancelled; nothing was changed")

@@ -349,6 +349,12 @@ func (d *fastDecoder) target(t *state.Target) {
 		case "project":
 			seen.once(d, 4)
 			t.Project = d.str()
+		case "account":
+			seen.once(d, 5)
+			t.Account = d.str()
+		case "workspace":
+			seen.once(d, 6)
+			t.Workspace = d.str()
 		default:
 			d.bad = true
 		}

@@ -18,7 +18,8 @@ import (
 // and non-ASCII strings, remote and pending entries, version stacks, previous ids, zero and
 // fractional times, numbers at their limits.
 func trickyState() *state.State {
-	s := state.New(state.Target{AccountID: "a", WorkspaceID: "w", ProjectID: "p", RootFolderID: "r", Project: `Smith & Jones "Dailies" <2026>`})
+	s := state.New(state.Target{AccountID: "a", WorkspaceID: "w", ProjectID: "p", RootFolderID: "r", Project: `Smith & Jones "Dailies" <2026>`,
+		Account: "Acme \u00e9 \\ Post", Workspace: "Post\tHouse"})
 	s.Serial = 1<<64 - 1
 	s.Manifest = `../dé livery/"day 04".yaml`
 	s.Folders["/Été/caf\u00e9"] = "f-1"
