@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 
+	"github.com/fiosync/fiosync/internal/display"
+	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/internal/sequence"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/source"
@@ -109,4 +111,36 @@ func folderPrefix(folder string) string {
 		return "/"
 	}
 	return folder + "/"
+}
+
+// ListAddresses writes addrs (sorted) for a list in a message, one line per address or
+// sequence (`/VFX/shot010.[1001-3000].exr (2000 files)`), with at most perFolder lines for
+// one folder and at most limit lines in all, the last saying how many it left out (limit
+// <= 0: no bound). Addresses are escaped for the terminal.
+func ListAddresses(addrs []string, perFolder, limit int) []string {
+	cs := make([]Change, len(addrs))
+	for i, a := range addrs {
+		folder, name := splitAddress(a)
+		cs[i] = Change{Address: a, Action: Delete, Folder: folder, Name: name}
+	}
+	var out []string
+	left := 0
+	for _, l := range lines(cs, perFolder) {
+		if limit > 0 && len(out) == limit-1 {
+			left += len(l.Changes)
+			continue
+		}
+		s := escape.Text(l.Address)
+		switch {
+		case l.Summary:
+			s += " (" + display.Count(len(l.Changes), "more file", "more files") + ")"
+		case len(l.Changes) > 1:
+			s += " (" + display.Count(len(l.Changes), "file", "files") + ")"
+		}
+		out = append(out, s)
+	}
+	if left > 0 {
+		out = append(out, "... and "+display.Count(left, "more file", "more files"))
+	}
+	return out
 }

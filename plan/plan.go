@@ -8,8 +8,10 @@ import (
 
 // FormatVersion is the version of the JSON plan output (plan --json). Version 2 added the
 // finish action and the summary's finish and reread counts; within the same unshipped version
-// 2, the targeting (select) and what it left out (excluded, and the summary's count).
-const FormatVersion = "2"
+// 2, the targeting (select) and what it left out (excluded, and the summary's count). Version
+// 3 added the target, each change's source, on_change, file_id (updates, deletes, finishes)
+// and drop (deletes), and the untracked addresses with their drop.
+const FormatVersion = "3"
 
 // FileFormatVersion is the version of plan files (plan --out). Version 2 added the manifest's
 // name, a checksum of the content, the finish action, the entries' followups and the restats;
@@ -78,6 +80,10 @@ type Plan struct {
 	// Untracked lists addresses that fiosync uploaded and the manifest no longer lists, when
 	// the manifest does not set prune: true. They are reported, never touched.
 	Untracked []string
+
+	// Deleted lists the addresses of Untracked whose manifest entry still lists them: their
+	// local file was deleted on disk, rather than dropped from the manifest. Sorted.
+	Deleted []string
 
 	// Select is the selection the plan was made with (plan --target, --exclude); a saved
 	// plan is re-derived with it.

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/internal/escape"
+	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
@@ -138,9 +140,6 @@ func rowOfLine(l line) row {
 	if r.detail != "" && l.Changes[0].Kind == source.Local {
 		r.detail = display.Bytes(l.Size())
 	}
-	if l.Changes[0].Action == Delete {
-		r.detail = display.Bytes(l.Size())
-	}
 	count := display.Count(len(l.Changes), "file", "files")
 	if l.Summary {
 		count = "and " + display.Count(len(l.Changes), "more file", "more files")
@@ -201,11 +200,19 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 	if n := len(p.Restat); n > 0 {
 		fmt.Fprintf(bw, "\nNote: %s re-read, unchanged; apply records their new stat.\n", display.Count(n, "file", "files"))
 	}
-	if n := len(p.Untracked); n > 0 {
+	dropped, deleted := p.untracked()
+	if n := len(dropped); n > 0 {
 		fmt.Fprintf(bw, "\nNote: %s no longer in the manifest; fiosync leaves %s in Frame.io (set prune: true to delete %s):\n",
 			display.Count(n, "file is", "files are"), display.Pick(n, "it", "them"), display.Pick(n, "it", "them"))
-		for _, a := range p.Untracked {
-			fmt.Fprintf(bw, "  %s\n", escape.Text(a))
+		for _, a := range ListAddresses(dropped, TextLinesPerFolder, 0) {
+			fmt.Fprintf(bw, "  %s\n", a)
+		}
+	}
+	if n := len(deleted); n > 0 {
+		fmt.Fprintf(bw, "\nNote: %s deleted on disk, and the manifest still lists %s; fiosync leaves %s in Frame.io (set prune: true to delete %s):\n",
+			display.Count(n, "file was", "files were"), display.Pick(n, "it", "them"), display.Pick(n, "it", "them"), display.Pick(n, "it", "them"))
+		for _, a := range ListAddresses(deleted, TextLinesPerFolder, 0) {
+			fmt.Fprintf(bw, "  %s\n", a)
 		}
 	}
 	if n := len(p.Excluded); n > 0 {
@@ -213,6 +220,17 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 			display.Count(n, "file is", "files are"), p.Select.describe(), display.Pick(n, "it", "them"), display.Pick(n, "it is", "they are"))
 	}
 	return bw.Flush()
+}
+
+// untracked splits p.Untracked into the addresses dropped from the manifest and those
+// deleted on disk (p.Deleted).
+func (p *Plan) untracked() (dropped, deleted []string) {
+	for _, a := range p.Untracked {
+		if _, ok := slices.BinarySearch(p.Deleted, a); !ok {
+			dropped = append(dropped, a)
+		}
+	}
+	return dropped, p.Deleted
 }
 
 // counts is the summary line's body: "3 to upload (2.1 GiB), 1 to delete, 14 unchanged", with
@@ -250,13 +268,24 @@ func pad(s string, width int) string {
 
 // jsonPlan is the documented schema of `fiosync plan --json`.
 type jsonPlan struct {
-	FormatVersion string       `json:"format_version"`
-	Changes       []jsonChange `json:"changes"`
-	Summary       Summary      `json:"summary"`
+	FormatVersion string `json:"format_version"`
+	// Target is the account, workspace and project, ids and names (names may be empty in a
+	// plan made with --refresh=false from a state that predates them).
+	Target  state.Target `json:"target"`
+	Changes []jsonChange `json:"changes"`
+	Summary Summary      `json:"summary"`
+	// Untracked are the tracked addresses the plan leaves in Frame.io without prune: true.
+	Untracked []jsonUntracked `json:"untracked"`
 	// Select and Excluded are the targeting and what it left out (Plan.Select, Excluded).
 	Select   Selection `json:"select"`
 	Excluded []string  `json:"excluded"`
 }
+
+// The drop values of the JSON output: why a tracked address left the desired files.
+const (
+	dropManifest = "removed_from_manifest"
+	dropDisk     = "deleted_on_disk"
+)
 
 type jsonChange struct {
 	Address string      `json:"address"`
@@ -264,24 +293,66 @@ type jsonChange struct {
 	Kind    source.Kind `json:"kind"`
 	Size    int64       `json:"size"`
 	Reason  string      `json:"reason"`
-	// FileID is the Frame.io file an adopt records (adopts only).
+	// Source is where the content comes from: the local path relative to the manifest's
+	// directory, or the URL without its query; for a delete, where it came from.
+	Source string `json:"source"`
+	// OnChange is the manifest's on_change for an update.
+	OnChange manifest.OnChange `json:"on_change,omitempty"`
+	// FileID is the Frame.io file the change acts on: the one an adopt records, an update
+	// replaces or stacks onto, a delete removes or a finish completes.
 	FileID string `json:"file_id,omitempty"`
 	// ConflictID is the untracked file already at the address of a create in conflict.
 	ConflictID string `json:"conflict_file_id,omitempty"`
+	// Drop says why a delete's address left the desired files: dropManifest or dropDisk.
+	Drop string `json:"drop,omitempty"`
+}
+
+type jsonUntracked struct {
+	Address string `json:"address"`
+	Drop    string `json:"drop"`
 }
 
 // WriteJSON writes p as the one JSON object of `fiosync plan --json` (schema in product.md),
 // followed by a newline.
 func WriteJSON(w io.Writer, p *Plan) error {
-	doc := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Summary: p.Summary(),
-		Select:   Selection{Targets: nonNil(p.Select.Targets), Excludes: nonNil(p.Select.Excludes)},
-		Excluded: nonNil(p.Excluded)}
+	doc := jsonPlan{FormatVersion: FormatVersion, Target: p.Target, Changes: []jsonChange{}, Summary: p.Summary(),
+		Untracked: []jsonUntracked{},
+		Select:    Selection{Targets: nonNil(p.Select.Targets), Excludes: nonNil(p.Select.Excludes)},
+		Excluded:  nonNil(p.Excluded)}
 	for _, c := range p.Changes {
-		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c)}
+		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c),
+			OnChange: c.OnChange}
+		src := c.Source
+		if c.Prior != nil {
+			if jc.FileID == "" {
+				jc.FileID = c.Prior.FileID
+			}
+			if src.Kind == "" {
+				src = c.Prior.Source
+			}
+		}
+		jc.Source = cmp.Or(src.Path, src.URL)
 		if c.Conflict != nil {
 			jc.ConflictID = c.Conflict.ID
 		}
+		if c.Action == Delete {
+			jc.Drop = dropManifest
+			if c.Reason == ReasonDeletedDisk {
+				jc.Drop = dropDisk
+			}
+		}
 		doc.Changes = append(doc.Changes, jc)
+	}
+	deleted := map[string]bool{}
+	for _, a := range p.Deleted {
+		deleted[a] = true
+	}
+	for _, a := range p.Untracked {
+		u := jsonUntracked{Address: a, Drop: dropManifest}
+		if deleted[a] {
+			u.Drop = dropDisk
+		}
+		doc.Untracked = append(doc.Untracked, u)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -375,8 +446,12 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 		more()
 		b.WriteString(detailsClose)
 	}
-	if n := len(p.Untracked); n > 0 {
+	dropped, deleted := p.untracked()
+	if n := len(dropped); n > 0 {
 		fmt.Fprintf(&b, "\n%s no longer in the manifest and left in Frame.io (no `prune: true`).\n", display.Count(n, "file is", "files are"))
+	}
+	if n := len(deleted); n > 0 {
+		fmt.Fprintf(&b, "\n%s deleted on disk, still listed by the manifest, and left in Frame.io (no `prune: true`).\n", display.Count(n, "file was", "files were"))
 	}
 	if n := len(p.Excluded); n > 0 {
 		fmt.Fprintf(&b, "\n%s outside the targeting and left as they are.\n", display.Count(n, "file is", "files are"))

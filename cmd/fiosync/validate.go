@@ -36,6 +36,43 @@ func (f *manifestFlag) load(w io.Writer) (*manifest.Manifest, *manifest.Expansio
 	return m, exp, nil
 }
 
+// loadAll is load for validate, which reports every problem in one run: the entries that
+// parsed cleanly are expanded even when others did not parse, and the files that expanded
+// are checked for secrets even when other entries failed to expand.
+func (f *manifestFlag) loadAll(w io.Writer) (*manifest.Manifest, *manifest.Expansion, error) {
+	var partial *manifest.Manifest
+	var problems manifest.ErrorList
+	m, err := loadManifest(f.File, manifest.WithPartial(&partial))
+	if err != nil {
+		if !errors.As(err, &problems) || partial == nil {
+			return nil, nil, manifestError(w, err)
+		}
+		m = partial
+	}
+	m.Ignore = ignoredFiles(nil)
+	exp, err := m.ExpandAll()
+	var more manifest.ErrorList
+	switch {
+	case errors.As(err, &more):
+		problems = append(problems, more...)
+	case err != nil:
+		return nil, nil, err
+	}
+	if exp != nil {
+		if errors.As(refuseSecrets(m, exp.Files), &more) {
+			problems = append(problems, more...)
+		}
+		for _, warn := range exp.Warnings {
+			fmt.Fprintf(w, "warning: %v\n", warn)
+		}
+	}
+	if len(problems) > 0 {
+		problems.Sort()
+		return nil, nil, manifestError(w, problems)
+	}
+	return m, exp, nil
+}
+
 // manifestError prints a manifest's error list one problem per line (the format editors and
 // CI annotations understand) and turns it into a silent exit 1. Other errors pass through.
 func manifestError(w io.Writer, err error) error {
@@ -58,7 +95,7 @@ func (c *validateCmd) Help() string {
 }
 
 func (c *validateCmd) Run(io *stdio) error {
-	m, exp, err := c.load(io.Err)
+	m, exp, err := c.loadAll(io.Err)
 	if err != nil {
 		return err
 	}
