@@ -475,7 +475,7 @@ type folderTotals struct {
 func folderTable(cs []Change, budget int) string {
 	deepest := 0
 	for _, c := range cs {
-		deepest = max(deepest, depth(c.Folder))
+		deepest = max(deepest, depth(folderOf(c)))
 	}
 	for level := deepest; ; level-- {
 		t := renderFolders(cs, level, level < deepest)
@@ -483,6 +483,15 @@ func folderTable(cs []Change, budget int) string {
 			return t
 		}
 	}
+}
+
+// folderOf is c's destination folder, from its address when the change does not say.
+func folderOf(c Change) string {
+	if c.Folder != "" {
+		return c.Folder
+	}
+	folder, _ := splitAddress(c.Address)
+	return folder
 }
 
 // depth is how many folders deep path is: 0 for "/", 1 for "/A".
@@ -509,8 +518,8 @@ func renderFolders(cs []Change, level int, rolled bool) string {
 	totals := map[string]*folderTotals{}
 	rolledInto := map[string]bool{}
 	for _, c := range cs {
-		f := ancestorAt(c.Folder, level)
-		if f != c.Folder {
+		f := ancestorAt(folderOf(c), level)
+		if f != folderOf(c) {
 			rolledInto[f] = true
 		}
 		t := totals[f]

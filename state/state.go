@@ -67,6 +67,10 @@ type Entry struct {
 	FileID string `json:"file_id"`
 	// ParentID is the id of the folder the file was created in.
 	ParentID string `json:"parent_id"`
+	// ViewURL is the Frame.io page of the file, as the API returned it when the file was
+	// created (what a producer clicks); empty for adopted and imported files and in states
+	// written before fiosync recorded it.
+	ViewURL string `json:"view_url,omitempty"`
 	// VersionStackID is set when on_change=version stacked the file onto an
 	// earlier upload.
 	VersionStackID string `json:"version_stack_id,omitempty"`

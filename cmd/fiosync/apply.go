@@ -10,6 +10,7 @@ import (
 
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/internal/display"
+	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/partjournal"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state/store"
@@ -119,7 +120,39 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	opts.Observer = view
 	res, err := apply.Run(ctx, p, opts)
 	view.finish(res)
+	if !c.JSON {
+		writeViewURLs(io.Out, res)
+	}
 	return err
+}
+
+// maxViewURLs bounds the Frame.io links apply's summary lists; `fiosync state show ADDRESS`
+// has every file's.
+const maxViewURLs = 10
+
+// writeViewURLs lists where the delivered files can be seen in Frame.io (their view_url),
+// at most maxViewURLs of them.
+func writeViewURLs(w io.Writer, res *apply.Result) {
+	if res == nil {
+		return
+	}
+	var rows []apply.FileResult
+	for _, f := range res.Files {
+		if f.ViewURL != "" && (f.Outcome == apply.Done || f.Outcome == apply.Adopted) && f.Action != plan.Delete {
+			rows = append(rows, f)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "View in Frame.io:")
+	for i, f := range rows {
+		if i == maxViewURLs {
+			fmt.Fprintf(w, "  ... and %s more ('fiosync state show ADDRESS' prints each one's view url)\n", display.Count(len(rows)-i, "file", "files"))
+			break
+		}
+		fmt.Fprintf(w, "  %s  %s\n", escape.Text(f.Address), escape.Text(f.ViewURL))
+	}
 }
 
 // partJournal returns this machine's part journal, or nil (with a warning) when there is no

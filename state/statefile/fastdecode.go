@@ -401,6 +401,9 @@ func (d *fastDecoder) entry() *state.Entry {
 		case "file_id":
 			seen.once(d, 1)
 			e.FileID = d.str()
+		case "view_url":
+			seen.once(d, 9)
+			e.ViewURL = d.str()
 		case "parent_id":
 			seen.once(d, 2)
 			e.ParentID = d.str()
