@@ -41,3 +41,12 @@ uploads:
 		}
 	}
 }
+
+func TestSuggestName(t *testing.T) {
+	names := []string{"Sandbox", "Dailies", "Post", "VFX Pulls"}
+	for want, got := range map[string]string{"Dailes": "Dailies", "dailies": "Dailies", "Pre": "", "vfx pull": "VFX Pulls", "Sanbox": "Sandbox", "Marketing": ""} {
+		if s := SuggestName(want, names); s != got {
+			t.Errorf("SuggestName(%q) = %q, want %q", want, s, got)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/state"
 )
@@ -353,11 +354,13 @@ func ResolveTarget(ctx context.Context, c *frameio.Client, t manifest.Target) (s
 		p  frameio.Project
 	}
 	var byID, byName []found
+	var names []string // every project seen, for the error when none matches
 	for _, ws := range workspaces {
 		for p, err := range c.Projects(ctx, account.ID, ws.ID) {
 			if err != nil {
 				return out, fmt.Errorf("list projects of workspace %q: %w", ws.Name, err)
 			}
+			names = append(names, p.Name)
 			switch t.Project {
 			case p.ID:
 				byID = append(byID, found{ws, p})
@@ -372,7 +375,11 @@ func ResolveTarget(ctx context.Context, c *frameio.Client, t manifest.Target) (s
 	}
 	switch len(matches) {
 	case 0:
-		return out, fmt.Errorf("resolve target: no project %q in %s", t.Project, describeWorkspaces(workspaces))
+		if len(workspaces) == 0 {
+			return out, fmt.Errorf("resolve target: no project %q: the account has no workspace", t.Project)
+		}
+		return out, fmt.Errorf("resolve target: no project %q in %s, which %s", t.Project, describeWorkspaces(workspaces),
+			noneNamed("project", "projects", t.Project, names))
 	case 1:
 	default:
 		var names []string
@@ -437,7 +444,11 @@ func pickWorkspace(all []frameio.Workspace, want string) (frameio.Workspace, err
 	case 1:
 		return byName[0], nil
 	case 0:
-		return frameio.Workspace{}, fmt.Errorf("resolve target: no workspace %q; the account has %s", want, describeWorkspaces(all))
+		var names []string
+		for _, ws := range all {
+			names = append(names, ws.Name)
+		}
+		return frameio.Workspace{}, fmt.Errorf("resolve target: no workspace %q; the account %s", want, noneNamed("workspace", "workspaces", want, names))
 	default:
 		var ids []string
 		for _, ws := range byName {
@@ -446,6 +457,34 @@ func pickWorkspace(all []frameio.Workspace, want string) (frameio.Workspace, err
 		return frameio.Workspace{}, fmt.Errorf("resolve target: %d workspaces are named %q (ids %s); set target.workspace to an id",
 			len(byName), want, strings.Join(ids, ", "))
 	}
+}
+
+// maxNamesListed bounds the names a "no such workspace or project" error lists.
+const maxNamesListed = 20
+
+// noneNamed is the one way a target error lists what there is instead of want and suggests
+// the closest name: `has projects "Dailies", "Sandbox"; did you mean "Dailies"?` (for
+// several workspaces, "have" would read better; "has" is kept for one rule). Names come
+// from Frame.io: report escapes the error for the terminal.
+func noneNamed(one, many, want string, names []string) string {
+	names = slices.Clone(names)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	if len(names) == 0 {
+		return "has no " + one
+	}
+	quoted := make([]string, 0, min(len(names), maxNamesListed))
+	for _, n := range names[:min(len(names), maxNamesListed)] {
+		quoted = append(quoted, fmt.Sprintf("%q", n))
+	}
+	msg := "has " + display.Pick(len(names), one, many) + " " + strings.Join(quoted, ", ")
+	if n := len(names) - maxNamesListed; n > 0 {
+		msg += fmt.Sprintf(" and %d more", n)
+	}
+	if s := manifest.SuggestName(want, names); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return msg
 }
 
 func describeWorkspaces(all []frameio.Workspace) string {

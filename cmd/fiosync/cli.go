@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/fiosync/fiosync/apply"
+	"github.com/fiosync/fiosync/auth"
 	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/plan"
@@ -52,6 +54,9 @@ type Globals struct {
 	IMSURL string `name:"ims-url" env:"FRAMEIO_IMS_URL" default:"https://ims-na1.adobelogin.com" help:"Adobe IMS origin (${env})."`
 
 	getenv func(string) string
+	// credKind is the kind of credential the command's client uses, once it has one: a
+	// rejected token's advice names its source (remedy).
+	credKind auth.Kind
 }
 
 // stdio is where a command reads and writes; tests replace it.
@@ -122,12 +127,13 @@ func run(ctx context.Context, args []string, io stdio) (code int) {
 		fmt.Fprintln(io.Err, "Run 'fiosync --help' for usage.")
 		return exitError
 	}
-	return report(ctx, kctx.Run(&root.Globals), io.Err)
+	return report(ctx, kctx.Run(&root.Globals), io.Err, &root.Globals)
 }
 
 // remedy returns what to do about a domain error, in the CLI's words: the domain packages
-// describe what went wrong, and only the CLI names its flags and commands.
-func remedy(err error) string {
+// describe what went wrong, and only the CLI names its flags and commands. g says which
+// credential was in use (nil: unknown).
+func remedy(err error, g *Globals) string {
 	var locked *store.LockedError
 	var target *plan.TargetError
 	var conflict *apply.ConflictError
@@ -135,7 +141,10 @@ func remedy(err error) string {
 	var owner *state.ManifestError
 	var unreachable *frameio.UnreachableError
 	var badURL *frameio.BaseURLError
+	var api *frameio.APIError
 	switch {
+	case errors.As(err, &api) && api.StatusCode == http.StatusUnauthorized && g != nil && g.credKind != 0:
+		return "\n" + rejectedToken(g)
 	case errors.As(err, &unreachable):
 		return fmt.Sprintf("\ncheck FRAMEIO_API_URL=%s (or --api-url): is the API, or fiosync emulator, running there?", unreachable.Origin)
 	case errors.As(err, &badURL):
@@ -169,9 +178,24 @@ func (e *codedError) Error() string {
 }
 func (e *codedError) Unwrap() error { return e.err }
 
+// rejectedToken says which credential the API refused and what to do about it.
+func rejectedToken(g *Globals) string {
+	api := fmt.Sprintf("FRAMEIO_API_URL=%s", g.APIURL)
+	switch g.credKind {
+	case auth.KindToken:
+		return "the API refused the access token in FRAMEIO_TOKEN (used as is, never renewed): set it to a current token for " +
+			api + ", or unset it to use FRAMEIO_CLIENT_ID/FRAMEIO_CLIENT_SECRET or the login of fiosync auth login"
+	case auth.KindClientCredentials:
+		return fmt.Sprintf("the API refused the token IMS issued for FRAMEIO_CLIENT_ID=%s (server to server), even renewed: "+
+			"check that the credential has Frame.io access and FRAMEIO_SCOPE, and that %s is the API it is for", g.getenv("FRAMEIO_CLIENT_ID"), api)
+	default:
+		return "the API refused the token of the cached login (fiosync auth login), even renewed: run fiosync auth login again, and check " + api
+	}
+}
+
 // report prints err for people and maps it to an exit code. It is the only place that
 // decides how an error looks and what the process returns.
-func report(ctx context.Context, err error, w io.Writer) int {
+func report(ctx context.Context, err error, w io.Writer, g *Globals) int {
 	if err == nil {
 		return exitOK
 	}
@@ -180,11 +204,11 @@ func report(ctx context.Context, err error, w io.Writer) int {
 		return coded.code
 	}
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		fmt.Fprintln(w, "fiosync: interrupted; work done so far is saved in the state. Run the same command again to continue.")
+		fmt.Fprintln(w, "Error: interrupted; work done so far is saved in the state. Run the same command again to continue.")
 		return exitInterrupt
 	}
 	// An error may quote names from anywhere; each of its lines is escaped for the terminal.
-	lines := strings.Split(err.Error()+remedy(err), "\n")
+	lines := strings.Split(err.Error()+remedy(err, g), "\n")
 	for i, l := range lines {
 		lines[i] = escape.Text(l)
 	}
