@@ -51,6 +51,9 @@ func (c *applyCmd) Validate() error {
 }
 
 func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
+	if c.JSON {
+		g.jsonOut = io.Out // an error ends the event stream as an event too
+	}
 	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "apply", c.PlanFile, io.Err)
 	if err != nil {
 		return err

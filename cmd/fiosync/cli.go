@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kong"
 	"golang.org/x/term"
@@ -15,7 +17,9 @@ import (
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/auth"
 	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/internal/escape"
+	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state"
 	"github.com/fiosync/fiosync/state/store"
@@ -57,6 +61,9 @@ type Globals struct {
 	// credKind is the kind of credential the command's client uses, once it has one: a
 	// rejected token's advice names its source (remedy).
 	credKind auth.Kind
+	// jsonOut is set by a command run with --json: report writes its error there too, as
+	// one JSON event, so a CI log of the JSON stream is never silently empty.
+	jsonOut io.Writer
 }
 
 // stdio is where a command reads and writes; tests replace it.
@@ -165,9 +172,12 @@ func remedy(err error, g *Globals) string {
 }
 
 // codedError is an error that chooses the exit code; without an error nothing is printed.
+// printed marks an error already shown on stderr in its own form (manifest problems, one
+// line each): report then only adds its JSON event.
 type codedError struct {
-	code int
-	err  error
+	code    int
+	err     error
+	printed bool
 }
 
 func (e *codedError) Error() string {
@@ -203,9 +213,28 @@ func report(ctx context.Context, err error, w io.Writer, g *Globals) int {
 	if errors.As(err, &coded) && coded.err == nil {
 		return coded.code
 	}
+	code := exitError
+	if coded != nil {
+		code = coded.code
+	}
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		fmt.Fprintln(w, "Error: interrupted; work done so far is saved in the state. Run the same command again to continue.")
+		const msg = "interrupted; work done so far is saved in the state. Run the same command again to continue."
+		fmt.Fprintln(w, "Error: "+msg)
+		writeJSONError(g, msg, nil, exitInterrupt)
 		return exitInterrupt
+	}
+	var list manifest.ErrorList
+	if errors.As(err, &list) {
+		problems := make([]string, len(list))
+		for i, e := range list {
+			problems[i] = e.Error()
+		}
+		writeJSONError(g, fmt.Sprintf("the manifest has %s", display.Count(len(list), "problem", "problems")), problems, code)
+	} else {
+		writeJSONError(g, err.Error()+remedy(err, g), nil, code)
+	}
+	if coded != nil && coded.printed {
+		return code
 	}
 	// An error may quote names from anywhere; each of its lines is escaped for the terminal.
 	lines := strings.Split(err.Error()+remedy(err, g), "\n")
@@ -213,8 +242,28 @@ func report(ctx context.Context, err error, w io.Writer, g *Globals) int {
 		lines[i] = escape.Text(l)
 	}
 	fmt.Fprintf(w, "Error: %s\n", strings.Join(lines, "\n"))
-	if coded != nil {
-		return coded.code
+	return code
+}
+
+// jsonError is the event a --json run ends with when it fails: {"type":"error"}, like
+// apply's events, with the message (remedy included), the manifest's problems one per
+// entry, and the exit code.
+type jsonError struct {
+	Type     string    `json:"type"`
+	Time     time.Time `json:"time"`
+	Error    string    `json:"error"`
+	Problems []string  `json:"problems,omitempty"`
+	ExitCode int       `json:"exit_code"`
+}
+
+// writeJSONError writes the error event of a --json run (g.jsonOut); without --json it does
+// nothing.
+func writeJSONError(g *Globals, msg string, problems []string, code int) {
+	if g == nil || g.jsonOut == nil {
+		return
 	}
-	return exitError
+	enc := json.NewEncoder(g.jsonOut)
+	enc.SetEscapeHTML(false)
+	// Best effort: stdout may be the broken pipe that caused the error.
+	_ = enc.Encode(jsonError{Type: "error", Time: time.Now().UTC(), Error: msg, Problems: problems, ExitCode: code})
 }

@@ -83,7 +83,7 @@ func manifestError(w io.Writer, err error) error {
 	for _, e := range list {
 		fmt.Fprintln(w, e)
 	}
-	return &codedError{code: exitError}
+	return &codedError{code: exitError, err: list, printed: true}
 }
 
 type validateCmd struct {
