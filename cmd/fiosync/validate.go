@@ -15,31 +15,12 @@ type manifestFlag struct {
 	File string `short:"f" default:"fiosync.yaml" help:"Manifest file."`
 }
 
-// load parses and expands the manifest. Manifest problems are printed one per line as
-// FILE:LINE:COL: message, warnings too, and come back as a bare exit-1 error.
+// load parses and expands the manifest for validate, which reports every problem in one
+// run: the entries that parsed cleanly are expanded even when others did not parse, and the
+// files that expanded are checked for secrets even when other entries failed to expand.
+// Problems are printed one per line as FILE:LINE:COL: message, warnings too, and come back
+// as an exit-1 error that report does not print again.
 func (f *manifestFlag) load(w io.Writer) (*manifest.Manifest, *manifest.Expansion, error) {
-	m, err := loadManifest(f.File)
-	if err != nil {
-		return nil, nil, manifestError(w, err)
-	}
-	m.Ignore = ignoredFiles(nil) // validate reads no state: every state file's family by name
-	exp, err := m.Expand()
-	if err == nil {
-		err = refuseSecrets(m, exp.Files)
-	}
-	if err != nil {
-		return nil, nil, manifestError(w, err)
-	}
-	for _, warn := range exp.Warnings {
-		fmt.Fprintf(w, "warning: %v\n", warn)
-	}
-	return m, exp, nil
-}
-
-// loadAll is load for validate, which reports every problem in one run: the entries that
-// parsed cleanly are expanded even when others did not parse, and the files that expanded
-// are checked for secrets even when other entries failed to expand.
-func (f *manifestFlag) loadAll(w io.Writer) (*manifest.Manifest, *manifest.Expansion, error) {
 	var partial *manifest.Manifest
 	var problems manifest.ErrorList
 	m, err := loadManifest(f.File, manifest.WithPartial(&partial))
@@ -95,7 +76,7 @@ func (c *validateCmd) Help() string {
 }
 
 func (c *validateCmd) Run(io *stdio) error {
-	m, exp, err := c.loadAll(io.Err)
+	m, exp, err := c.load(io.Err)
 	if err != nil {
 		return err
 	}
