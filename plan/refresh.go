@@ -51,6 +51,8 @@ type RemoteFile struct {
 	Size      int64     `json:"size"`
 	Status    string    `json:"status"`
 	CreatedAt time.Time `json:"created_at,omitzero"`
+	// ViewURL is the file's Frame.io page, which an adopt records in the state.
+	ViewURL string `json:"view_url,omitempty"`
 }
 
 // Uploaded reports whether every byte of f is in Frame.io: its status is uploaded, or past
@@ -320,7 +322,7 @@ func oldestFirst(a, b RemoteFile) int {
 }
 
 func remoteFile(f frameio.File) RemoteFile {
-	return RemoteFile{ID: f.ID, Name: f.Name, ParentID: f.ParentID, Size: f.FileSize, Status: f.Status, CreatedAt: f.CreatedAt.UTC()}
+	return RemoteFile{ID: f.ID, Name: f.Name, ParentID: f.ParentID, Size: f.FileSize, Status: f.Status, CreatedAt: f.CreatedAt.UTC(), ViewURL: f.ViewURL}
 }
 
 // ResolveTarget finds the account, workspace and project that t names. The account is given
