@@ -37,10 +37,10 @@ func (r *run) adoptFile(ctx context.Context, ch plan.Change) FileResult {
 		return r.failed(ctx, res, err)
 	}
 	res.Outcome = Adopted
-	res.FileID = e.FileID
+	res.FileID, res.ViewURL = e.FileID, e.ViewURL
 	res.Note = "adopted"
 	r.emit(Event{Type: EventFileDone, Address: ch.Address, Action: ch.Action, Kind: ch.Kind,
-		FileID: e.FileID, Bytes: e.Source.Size, Note: res.Note})
+		FileID: e.FileID, ViewURL: e.ViewURL, Bytes: e.Source.Size, Note: res.Note})
 	return res
 }
 
@@ -54,6 +54,7 @@ func adoptEntry(ch plan.Change, o origin, now time.Time) (*state.Entry, error) {
 	e := &state.Entry{
 		FileID:     f.ID,
 		ParentID:   f.ParentID,
+		ViewURL:    f.ViewURL,
 		Status:     state.StatusComplete,
 		CreatedAt:  f.CreatedAt.UTC(),
 		UploadedAt: now.UTC(),

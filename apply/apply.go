@@ -128,6 +128,8 @@ type FileResult struct {
 	Outcome Outcome     `json:"outcome"`
 	// FileID is the Frame.io file delivered (or deleted).
 	FileID string `json:"file_id,omitempty"`
+	// ViewURL is the Frame.io page of the file delivered, when the API gave one.
+	ViewURL string `json:"view_url,omitempty"`
 	// Bytes is the bytes sent for this change.
 	Bytes int64 `json:"bytes,omitempty"`
 	// Note qualifies the outcome ("version stacked", "replaced", "adopted").

@@ -40,6 +40,8 @@ type Event struct {
 	Action  plan.Action `json:"action,omitempty"`
 	Kind    source.Kind `json:"kind,omitempty"`
 	FileID  string      `json:"file_id,omitempty"`
+	// ViewURL is the Frame.io page of the file delivered (file_done), when the API gave one.
+	ViewURL string `json:"view_url,omitempty"`
 	// Bytes is the bytes sent so far (progress), the file's size (file_done), or the run's
 	// bytes sent (summary).
 	Bytes int64 `json:"bytes,omitempty"`

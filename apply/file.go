@@ -81,7 +81,7 @@ func (r *run) applyFile(ctx context.Context, ch plan.Change) FileResult {
 	if err != nil {
 		return r.failed(ctx, res, err)
 	}
-	res.FileID = del.entry.FileID
+	res.FileID, res.ViewURL = del.entry.FileID, del.entry.ViewURL
 	note, err := r.finish(ctx, ch, folderID, del.entry, del.adopted)
 	res.Note = note
 	if del.adopted {
@@ -96,7 +96,7 @@ func (r *run) applyFile(ctx context.Context, ch plan.Change) FileResult {
 		res.Outcome = Done
 	}
 	r.emit(Event{Type: EventFileDone, Address: ch.Address, Action: ch.Action, Kind: ch.Kind,
-		FileID: res.FileID, Bytes: del.entry.Source.Size, Note: res.Note})
+		FileID: res.FileID, ViewURL: res.ViewURL, Bytes: del.entry.Source.Size, Note: res.Note})
 	return res
 }
 
@@ -384,7 +384,7 @@ func (r *run) createFile(ctx context.Context, ch plan.Change, folderID string, s
 	for attempt := 1; ; attempt++ {
 		f, err := create()
 		if err == nil {
-			e.FileID = f.ID
+			e.FileID, e.ViewURL = f.ID, f.ViewURL
 			if err := r.saveEntry(ctx, ch.Address, e); err != nil {
 				r.abandon(ctx, ch, f.ID)
 				return nil, nil, err

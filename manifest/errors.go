@@ -92,6 +92,11 @@ func (l ErrorList) Err() error {
 	return l
 }
 
+// Sort orders l by position; problems at the same place keep the order in which
+// they were found, so output is deterministic. Callers merging lists from several
+// steps (validate) sort the result once.
+func (l ErrorList) Sort() { l.sort() }
+
 // sort orders l by position; problems at the same place keep the order in
 // which they were found, so output is deterministic.
 func (l ErrorList) sort() {

@@ -70,6 +70,17 @@ const maxReports = 10
 // The manifest file itself and the files m.Ignore names are never part of an
 // expansion, so "local: ." does not upload fiosync's own bookkeeping.
 func (m *Manifest) Expand() (*Expansion, error) {
+	x, err := m.ExpandAll()
+	if err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// ExpandAll is Expand for a caller that reports every problem at once: on an ErrorList it
+// also returns the Expansion of what expanded cleanly (the files found, unsorted problems
+// aside), so further checks can run on those files in the same run.
+func (m *Manifest) ExpandAll() (*Expansion, error) {
 	root, err := filepath.EvalSymlinks(m.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("resolve manifest directory: %w", err)
@@ -97,6 +108,9 @@ func (m *Manifest) Expand() (*Expansion, error) {
 	}
 	for i := range m.Uploads {
 		u := &m.Uploads[i]
+		if u.Local == "" && u.Remote == "" {
+			continue // a partial manifest's upload with problems (WithPartial)
+		}
 		if u.IsRemote() {
 			x.add(Desired{
 				Address:  address(u.To, u.Name),
@@ -114,12 +128,13 @@ func (m *Manifest) Expand() (*Expansion, error) {
 	}
 	x.files = slices.Concat(x.blocks...)
 	x.dedupe()
+	ErrorList(x.warns).sort()
+	exp := &Expansion{Files: x.files, Warnings: x.warns}
 	if len(x.errs) > 0 {
 		x.errs.sort()
-		return nil, x.errs
+		return exp, x.errs
 	}
-	ErrorList(x.warns).sort()
-	return &Expansion{Files: x.files, Warnings: x.warns}, nil
+	return exp, nil
 }
 
 type expander struct {

@@ -131,6 +131,16 @@ func WithVarCheck(check func(name, value string) error) Option {
 	return func(p *parser) { p.checkVar = check }
 }
 
+// WithPartial makes a Parse (or Load) that finds problems still set *out to a manifest of
+// what parsed. A
+// caller that reports every problem at once (fiosync validate) expands it too, rather than
+// making the user fix the manifest in rounds; its uploads with problems are left empty
+// (neither local nor remote), and expanding it skips them. *out stays nil when the file is no YAML
+// mapping at all. Plan and apply never use a partial manifest.
+func WithPartial(out **Manifest) Option {
+	return func(p *parser) { p.partial = out }
+}
+
 // Load reads, parses and validates the manifest at path, expanding ${VAR}
 // from the process environment. Problems with the content come back together
 // as an ErrorList; a file that cannot be read is an ordinary error.
@@ -178,6 +188,14 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool), opts
 	m := p.parse()
 	if len(p.errs) > 0 {
 		p.errs.sort()
+		if p.partial != nil && m != nil {
+			m.Path, m.Dir = path, dir
+			for _, i := range p.broken {
+				// Neither local nor remote: Expand skips it.
+				m.Uploads[i] = Upload{Index: m.Uploads[i].Index, Pos: m.Uploads[i].Pos}
+			}
+			*p.partial = m
+		}
 		return nil, p.errs
 	}
 	m.Path = path

@@ -32,6 +32,8 @@ type parser struct {
 	data      []byte
 	lookupEnv func(string) (string, bool)
 	checkVar  func(name, value string) error // nil allows every variable (WithVarCheck)
+	partial   **Manifest                     // WithPartial
+	broken    []int                          // uploads with problems, by index
 	errs      ErrorList
 	aliases   int  // aliases resolved so far, bounded by maxAliases
 	aliasErr  bool // the alias budget error has been reported
@@ -282,7 +284,12 @@ func (p *parser) parse() *Manifest {
 	default:
 		m.Uploads = make([]Upload, 0, len(f.val.Content))
 		for i, item := range f.val.Content {
-			m.Uploads = append(m.Uploads, p.upload(i, item))
+			before := len(p.errs)
+			u := p.upload(i, item)
+			m.Uploads = append(m.Uploads, u)
+			if len(p.errs) > before {
+				p.broken = append(p.broken, i)
+			}
 		}
 	}
 	return m

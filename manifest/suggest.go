@@ -68,3 +68,22 @@ func levenshtein(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// SuggestName returns the name among candidates that the user most likely meant by want (a
+// Frame.io workspace or project name written in target), ignoring case, or "" when none is
+// close: at most one edit in three characters, so "Dailes" finds "Dailies" but "Post" does
+// not find "Pre".
+func SuggestName(want string, candidates []string) string {
+	lower := strings.ToLower(want)
+	best, bestDist := "", 0
+	for _, c := range candidates {
+		d := levenshtein(lower, strings.ToLower(c))
+		if d == 0 {
+			return c // differs in case only
+		}
+		if d <= max(1, len([]rune(c))/3) && (best == "" || d < bestDist) {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}

@@ -36,6 +36,7 @@ const (
 	ReasonContent     = "content changed"
 	ReasonURL         = "source URL changed"
 	ReasonNotInConfig = "no longer in the manifest"
+	ReasonDeletedDisk = "deleted on disk"
 	ReasonAdopt       = "already in Frame.io"
 	ReasonImport      = "imported by id"
 	ReasonNotStacked  = "version not stacked yet"
@@ -105,6 +106,12 @@ type Inputs struct {
 	// its destination folder already holds a matching file (plan --adopt). It needs Remote.
 	Adopt bool
 
+	// Lists says which address the manifest gives a local file at a path relative to its
+	// directory, whether or not the file exists (manifest.Manifest.Lists). A tracked address
+	// that it still lists but Files lacks was deleted on disk (ReasonDeletedDisk, and
+	// Plan.Deleted), not dropped from the manifest. Nil counts every such address as dropped.
+	Lists func(relPath string) (address string, ok bool)
+
 	// Select is the part of the manifest to plan (plan --target, --exclude). Addresses
 	// outside it, desired or tracked, are left as they are and listed in Plan.Excluded: in
 	// particular a tracked address outside it is never deleted.
@@ -129,6 +136,7 @@ func Build(in Inputs) (*Plan, error) {
 		Target:    st.Target,
 		Folders:   map[string]string{},
 		Untracked: []string{},
+		Deleted:   []string{},
 		Warnings:  []string{},
 		Select:    in.Select,
 		Moves:     in.Moves,
@@ -242,8 +250,12 @@ func Build(in Inputs) (*Plan, error) {
 		}
 		e := st.Entries[addr]
 		interrupted := e.Status == state.StatusPending
+		onDisk := deletedOnDisk(in.Lists, addr, e)
 		if !in.Prune && !interrupted {
 			p.Untracked = append(p.Untracked, addr)
+			if onDisk {
+				p.Deleted = append(p.Deleted, addr)
+			}
 			continue
 		}
 		folder, name := splitAddress(addr)
@@ -256,6 +268,9 @@ func Build(in Inputs) (*Plan, error) {
 			Size:    e.Source.Size,
 			Reason:  ReasonNotInConfig,
 			Prior:   e.Clone(),
+		}
+		if onDisk {
+			c.Reason = ReasonDeletedDisk
 		}
 		if interrupted {
 			// Not a delivery but the placeholder of an upload that never finished: it is
@@ -293,6 +308,16 @@ func Build(in Inputs) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// deletedOnDisk reports whether the tracked address addr, which the expanded manifest lacks,
+// is still listed by the manifest: then its local file was deleted (or moved) on disk.
+func deletedOnDisk(lists func(string) (string, bool), addr string, e *state.Entry) bool {
+	if lists == nil || e.Source.Kind != source.Local || e.Source.Path == "" {
+		return false
+	}
+	a, ok := lists(e.Source.Path)
+	return ok && a == addr
 }
 
 func byAddress(a, b manifest.Desired) int { return strings.Compare(a.Address, b.Address) }

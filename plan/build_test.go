@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"slices"
@@ -73,7 +74,7 @@ func entry(src source.Identity, fileID string) *state.Entry {
 	return &state.Entry{Source: src, FileID: fileID, ParentID: "folder-" + fileID, Status: state.StatusComplete}
 }
 
-var testTarget = state.Target{AccountID: "acc", WorkspaceID: "ws", ProjectID: "proj", RootFolderID: "root", Project: "Dailies"}
+var testTarget = state.Target{AccountID: "acc", WorkspaceID: "ws", ProjectID: "proj", RootFolderID: "root", Project: "Dailies", Account: "Acme Post", Workspace: "Post"}
 
 func newState(entries map[string]*state.Entry) *state.State {
 	return &state.State{
@@ -466,5 +467,56 @@ func TestBuildSkipsEmptyFiles(t *testing.T) {
 	if got := SkippedEmptyNote([]string{"/a", "/b", "/c", "/d", "/e", "/f", "/g"}); got !=
 		"skipped 7 empty files (Frame.io does not accept empty files): /a, /b, /c, /d, /e and 2 more" {
 		t.Errorf("note of many = %q", got)
+	}
+}
+
+// TestDeletedOnDisk tells a file deleted on disk (the manifest still lists it) from an
+// address dropped from the manifest, in Plan.Deleted, a delete's reason and the outputs.
+func TestDeletedOnDisk(t *testing.T) {
+	kept := local("/A/kept.mov", 100, t0)
+	entries := map[string]*state.Entry{
+		kept.Address:   entry(localSource(kept, "x"), "f-kept"),
+		"/A/gone.mov":  entry(source.Identity{Kind: source.Local, Path: "media/A/gone.mov", Size: 1}, "f-gone"),
+		"/B/moved.mov": entry(source.Identity{Kind: source.Local, Path: "old/B/moved.mov", Size: 1}, "f-moved"),
+	}
+	lists := func(rel string) (string, bool) {
+		a, ok := strings.CutPrefix(rel, "media")
+		return a, ok
+	}
+	for _, prune := range []bool{false, true} {
+		p, err := Build(Inputs{Files: []manifest.Desired{kept}, State: newState(entries), Lists: lists, Prune: prune})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text, js bytes.Buffer
+		if err := WriteText(&text, p, Style{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteJSON(&js, p); err != nil {
+			t.Fatal(err)
+		}
+		if !prune {
+			if diff := cmp.Diff([]string{"/A/gone.mov"}, p.Deleted); diff != "" {
+				t.Errorf("Deleted (-want +got):\n%s", diff)
+			}
+			for _, want := range []string{"1 file was deleted on disk, and the manifest still lists it", "1 file is no longer in the manifest", `{"address":"/A/gone.mov","drop":"deleted_on_disk"}`} {
+				if !strings.Contains(text.String()+js.String(), want) {
+					t.Errorf("output lacks %q:\n%s%s", want, text.String(), js.String())
+				}
+			}
+			continue
+		}
+		got := map[string]string{}
+		for _, c := range p.Changes {
+			got[c.Address] = c.Reason
+		}
+		if diff := cmp.Diff(map[string]string{"/A/gone.mov": ReasonDeletedDisk, "/B/moved.mov": ReasonNotInConfig}, got); diff != "" {
+			t.Errorf("delete reasons (-want +got):\n%s", diff)
+		}
+		for _, want := range []string{"- /A/gone.mov   prune    deleted on disk", `"drop":"deleted_on_disk"`, `"drop":"removed_from_manifest"`, `"file_id":"f-gone"`, `"source":"media/A/gone.mov"`} {
+			if !strings.Contains(text.String()+js.String(), want) {
+				t.Errorf("output lacks %q:\n%s%s", want, text.String(), js.String())
+			}
+		}
 	}
 }

@@ -54,8 +54,9 @@
 //	remote URL differs                       update  "source URL changed"
 //	otherwise                                unchanged
 //
-// Tracked addresses the manifest no longer lists are deleted ("no longer in the manifest")
-// when the manifest sets prune: true, else listed in Plan.Untracked and left alone; more
+// Tracked addresses the manifest no longer lists are deleted ("no longer in the manifest",
+// or "deleted on disk" when an entry still lists the file's path: Inputs.Lists) when the
+// manifest sets prune: true, else listed in Plan.Untracked and left alone; more
 // deletes than Inputs.MaxDelete fail the plan with a *DeleteLimitError listing them. Every
 // change that creates or updates a file also enters its folder and the folder's ancestors
 // into Plan.Folders, with the folder's id or "" for apply to create. Changes that replace or

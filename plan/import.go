@@ -53,6 +53,7 @@ func Import(d manifest.Desired, f RemoteFile, st *state.State, target state.Targ
 		Changes:   []Change{c},
 		Folders:   map[string]string{},
 		Untracked: []string{},
+		Deleted:   []string{},
 		Warnings:  []string{},
 		Refreshed: true,
 	}

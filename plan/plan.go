@@ -10,13 +10,15 @@ import (
 // finish action and the summary's finish and reread counts; within the same unshipped version
 // 2, the targeting (select) and what it left out (excluded, and the summary's count). Version
 // 3 added the move action with its from, the summary's move count and the folders the moves
-// empty (emptied).
+// empty (emptied); the target, each change's source, on_change, file_id (updates, deletes,
+// finishes) and drop (deletes), and the untracked addresses with their drop.
 const FormatVersion = "3"
 
 // FileFormatVersion is the version of plan files (plan --out). Version 2 added the manifest's
 // name, a checksum of the content, the finish action, the entries' followups and the restats;
 // within the same unshipped version 2, the targeting (select) and what it left out (excluded).
-// Version 3 added the move action with its from, the moves setting and the emptied folders.
+// Version 3 added the move action with its from, the moves setting and the emptied folders,
+// and the account's and workspace's names to the target.
 const FileFormatVersion = "3"
 
 // Action is what apply does for one address.
@@ -85,6 +87,10 @@ type Plan struct {
 	// Untracked lists addresses that fiosync uploaded and the manifest no longer lists, when
 	// the manifest does not set prune: true. They are reported, never touched.
 	Untracked []string
+
+	// Deleted lists the addresses of Untracked whose manifest entry still lists them: their
+	// local file was deleted on disk, rather than dropped from the manifest. Sorted.
+	Deleted []string
 
 	// Select is the selection the plan was made with (plan --target, --exclude); a saved
 	// plan is re-derived with it.

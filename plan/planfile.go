@@ -33,6 +33,7 @@ type document struct {
 	Folders       map[string]string `json:"folders"`
 	Unchanged     int               `json:"unchanged"`
 	Untracked     []string          `json:"untracked"`
+	Deleted       []string          `json:"deleted_on_disk"`
 	Select        Selection         `json:"select"`
 	Excluded      []string          `json:"excluded"`
 	Restat        []Restat          `json:"restat"`
@@ -74,6 +75,7 @@ func Encode(p *Plan) ([]byte, error) {
 		Folders:       nonNilMap(p.Folders),
 		Unchanged:     p.Unchanged,
 		Untracked:     nonNil(p.Untracked),
+		Deleted:       nonNil(p.Deleted),
 		Select:        Selection{Targets: nonNil(p.Select.Targets), Excludes: nonNil(p.Select.Excludes)},
 		Excluded:      nonNil(p.Excluded),
 		Restat:        restats(p.Restat),
@@ -158,6 +160,7 @@ func Decode(data []byte) (*Plan, error) {
 		Folders:   nonNilMap(doc.Folders),
 		Unchanged: doc.Unchanged,
 		Untracked: nonNil(doc.Untracked),
+		Deleted:   nonNil(doc.Deleted),
 		Warnings:  nonNil(doc.Warnings),
 		Moves:     doc.Moves,
 	}

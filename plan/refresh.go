@@ -13,6 +13,7 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/state"
 )
@@ -50,6 +51,8 @@ type RemoteFile struct {
 	Size      int64     `json:"size"`
 	Status    string    `json:"status"`
 	CreatedAt time.Time `json:"created_at,omitzero"`
+	// ViewURL is the file's Frame.io page, which an adopt records in the state.
+	ViewURL string `json:"view_url,omitempty"`
 }
 
 // Uploaded reports whether every byte of f is in Frame.io: its status is uploaded, or past
@@ -319,7 +322,7 @@ func oldestFirst(a, b RemoteFile) int {
 }
 
 func remoteFile(f frameio.File) RemoteFile {
-	return RemoteFile{ID: f.ID, Name: f.Name, ParentID: f.ParentID, Size: f.FileSize, Status: f.Status, CreatedAt: f.CreatedAt.UTC()}
+	return RemoteFile{ID: f.ID, Name: f.Name, ParentID: f.ParentID, Size: f.FileSize, Status: f.Status, CreatedAt: f.CreatedAt.UTC(), ViewURL: f.ViewURL}
 }
 
 // ResolveTarget finds the account, workspace and project that t names. The account is given
@@ -331,10 +334,10 @@ func ResolveTarget(ctx context.Context, c *frameio.Client, t manifest.Target) (s
 	if err != nil {
 		return out, err
 	}
-	out.AccountID = account
+	out.AccountID, out.Account = account.ID, account.DisplayName
 
 	var workspaces []frameio.Workspace
-	for ws, err := range c.Workspaces(ctx, account) {
+	for ws, err := range c.Workspaces(ctx, account.ID) {
 		if err != nil {
 			return out, fmt.Errorf("list workspaces: %w", err)
 		}
@@ -353,11 +356,13 @@ func ResolveTarget(ctx context.Context, c *frameio.Client, t manifest.Target) (s
 		p  frameio.Project
 	}
 	var byID, byName []found
+	var names []string // every project seen, for the error when none matches
 	for _, ws := range workspaces {
-		for p, err := range c.Projects(ctx, account, ws.ID) {
+		for p, err := range c.Projects(ctx, account.ID, ws.ID) {
 			if err != nil {
 				return out, fmt.Errorf("list projects of workspace %q: %w", ws.Name, err)
 			}
+			names = append(names, p.Name)
 			switch t.Project {
 			case p.ID:
 				byID = append(byID, found{ws, p})
@@ -372,7 +377,11 @@ func ResolveTarget(ctx context.Context, c *frameio.Client, t manifest.Target) (s
 	}
 	switch len(matches) {
 	case 0:
-		return out, fmt.Errorf("resolve target: no project %q in %s", t.Project, describeWorkspaces(workspaces))
+		if len(workspaces) == 0 {
+			return out, fmt.Errorf("resolve target: no project %q: the account has no workspace", t.Project)
+		}
+		return out, fmt.Errorf("resolve target: no project %q in %s, which %s", t.Project, describeWorkspaces(workspaces),
+			noneNamed("project", "projects", t.Project, names))
 	case 1:
 	default:
 		var names []string
@@ -387,20 +396,21 @@ func ResolveTarget(ctx context.Context, c *frameio.Client, t manifest.Target) (s
 	out.ProjectID = m.p.ID
 	out.RootFolderID = m.p.RootFolderID
 	out.Project = m.p.Name
+	out.Workspace = m.ws.Name
 	if out.RootFolderID == "" {
 		return out, fmt.Errorf("resolve target: project %q (id %s) has no root folder", m.p.Name, m.p.ID)
 	}
 	return out, nil
 }
 
-func resolveAccount(ctx context.Context, c *frameio.Client, want string) (string, error) {
+func resolveAccount(ctx context.Context, c *frameio.Client, want string) (frameio.Account, error) {
 	var accounts []frameio.Account
 	for a, err := range c.Accounts(ctx) {
 		if err != nil {
-			return "", fmt.Errorf("list accounts: %w", err)
+			return frameio.Account{}, fmt.Errorf("list accounts: %w", err)
 		}
 		if want != "" && a.ID == want {
-			return a.ID, nil
+			return a, nil
 		}
 		accounts = append(accounts, a)
 	}
@@ -410,15 +420,15 @@ func resolveAccount(ctx context.Context, c *frameio.Client, want string) (string
 	}
 	switch {
 	case want != "" && len(accounts) == 0:
-		return "", fmt.Errorf("resolve target: account %s not found: the token sees no account", want)
+		return frameio.Account{}, fmt.Errorf("resolve target: account %s not found: the token sees no account", want)
 	case want != "":
-		return "", fmt.Errorf("resolve target: account %s not found; the token sees %s", want, strings.Join(seen, ", "))
+		return frameio.Account{}, fmt.Errorf("resolve target: account %s not found; the token sees %s", want, strings.Join(seen, ", "))
 	case len(accounts) == 1:
-		return accounts[0].ID, nil
+		return accounts[0], nil
 	case len(accounts) == 0:
-		return "", fmt.Errorf("resolve target: the token sees no account")
+		return frameio.Account{}, fmt.Errorf("resolve target: the token sees no account")
 	default:
-		return "", fmt.Errorf("resolve target: the token sees %d accounts, set target.account to one of %s", len(accounts), strings.Join(seen, ", "))
+		return frameio.Account{}, fmt.Errorf("resolve target: the token sees %d accounts, set target.account to one of %s", len(accounts), strings.Join(seen, ", "))
 	}
 }
 
@@ -436,7 +446,11 @@ func pickWorkspace(all []frameio.Workspace, want string) (frameio.Workspace, err
 	case 1:
 		return byName[0], nil
 	case 0:
-		return frameio.Workspace{}, fmt.Errorf("resolve target: no workspace %q; the account has %s", want, describeWorkspaces(all))
+		var names []string
+		for _, ws := range all {
+			names = append(names, ws.Name)
+		}
+		return frameio.Workspace{}, fmt.Errorf("resolve target: no workspace %q; the account %s", want, noneNamed("workspace", "workspaces", want, names))
 	default:
 		var ids []string
 		for _, ws := range byName {
@@ -445,6 +459,34 @@ func pickWorkspace(all []frameio.Workspace, want string) (frameio.Workspace, err
 		return frameio.Workspace{}, fmt.Errorf("resolve target: %d workspaces are named %q (ids %s); set target.workspace to an id",
 			len(byName), want, strings.Join(ids, ", "))
 	}
+}
+
+// maxNamesListed bounds the names a "no such workspace or project" error lists.
+const maxNamesListed = 20
+
+// noneNamed is the one way a target error lists what there is instead of want and suggests
+// the closest name: `has projects "Dailies", "Sandbox"; did you mean "Dailies"?` (for
+// several workspaces, "have" would read better; "has" is kept for one rule). Names come
+// from Frame.io: report escapes the error for the terminal.
+func noneNamed(one, many, want string, names []string) string {
+	names = slices.Clone(names)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	if len(names) == 0 {
+		return "has no " + one
+	}
+	quoted := make([]string, 0, min(len(names), maxNamesListed))
+	for _, n := range names[:min(len(names), maxNamesListed)] {
+		quoted = append(quoted, fmt.Sprintf("%q", n))
+	}
+	msg := "has " + display.Pick(len(names), one, many) + " " + strings.Join(quoted, ", ")
+	if n := len(names) - maxNamesListed; n > 0 {
+		msg += fmt.Sprintf(" and %d more", n)
+	}
+	if s := manifest.SuggestName(want, names); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return msg
 }
 
 func describeWorkspaces(all []frameio.Workspace) string {

@@ -255,7 +255,7 @@ func TestRefreshAdoptsFolders(t *testing.T) {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 	wantTarget := state.Target{AccountID: e.seed.AccountID, WorkspaceID: e.seed.WorkspaceID, ProjectID: e.seed.ProjectID,
-		RootFolderID: e.seed.RootFolderID, Project: "Sandbox"}
+		RootFolderID: e.seed.RootFolderID, Project: "Sandbox", Account: "Emulator Account", Workspace: "Sandbox"}
 	if diff := cmp.Diff(wantTarget, p.Target); diff != "" {
 		t.Errorf("target (-want +got):\n%s", diff)
 	}
@@ -268,7 +268,7 @@ func TestRefreshTarget(t *testing.T) {
 	e.emu.AddProject(ws2, "Twin")
 	e.emu.AddProject(e.seed.WorkspaceID, "Twin")
 	seedTarget := state.Target{AccountID: e.seed.AccountID, WorkspaceID: e.seed.WorkspaceID, ProjectID: e.seed.ProjectID,
-		RootFolderID: e.seed.RootFolderID, Project: "Sandbox"}
+		RootFolderID: e.seed.RootFolderID, Project: "Sandbox", Account: "Emulator Account", Workspace: "Sandbox"}
 
 	tests := []struct {
 		name    string

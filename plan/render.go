@@ -2,14 +2,18 @@ package plan
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/internal/escape"
+	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/source"
+	"github.com/fiosync/fiosync/state"
 )
 
 // Summary counts a plan's changes.
@@ -137,8 +141,35 @@ func rowOf(c Change) row {
 	return r
 }
 
-// WriteText writes p in the human form of `fiosync plan`: one aligned line per change, a
-// summary line, then a note listing untracked files. It leaves p.Warnings to the caller,
+// TextLinesPerFolder bounds the lines WriteText gives one kind of change in one folder (after
+// sequences are folded into one line each); the rest are summed up in one line.
+const TextLinesPerFolder = 50
+
+// rowOfLine lays out a line of one or more changes: a sequence or a summary shows its
+// pattern, the total size and the count before the first member's note.
+func rowOfLine(l line) row {
+	r := rowOf(l.Changes[0])
+	if len(l.Changes) == 1 && !l.Summary {
+		return r
+	}
+	r.address = escape.Text(l.Address)
+	if r.detail != "" && l.Changes[0].Kind == source.Local {
+		r.detail = display.Bytes(l.Size())
+	}
+	count := display.Count(len(l.Changes), "file", "files")
+	if l.Summary {
+		count = "and " + display.Count(len(l.Changes), "more file", "more files")
+	}
+	if r.why != "" {
+		count += ", " + r.why
+	}
+	r.why = count
+	return r
+}
+
+// WriteText writes p in the human form of `fiosync plan`: the target, then one aligned line per change or
+// sequence of changes (`shot010.[1001-3000].exr`, with their count and size; at most
+// TextLinesPerFolder lines for one kind of change in a folder), a summary line, then a note listing untracked files. It leaves p.Warnings to the caller,
 // which prints diagnostics apart from the plan (on stderr).
 func WriteText(w io.Writer, p *Plan, style Style) error {
 	bw := bufio.NewWriter(w)
@@ -148,14 +179,18 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 		}
 		return color + s + ansiReset
 	}
-	rows := make([]row, len(p.Changes))
+	if t := p.Target; t.ProjectID != "" {
+		fmt.Fprintf(bw, "Target: %s\n\n", DescribeTarget(t))
+	}
+	ls := lines(p.Changes, TextLinesPerFolder)
+	rows := make([]row, len(ls))
 	var wAddr, wKind, wDetail int
-	for i, c := range p.Changes {
-		r := rowOf(c)
+	for i, l := range ls {
+		r := rowOfLine(l)
 		rows[i] = r
 		wAddr = max(wAddr, len([]rune(r.address)))
 		wKind = max(wKind, len(r.kind))
-		if c.Kind == source.Local && c.Action != Delete {
+		if c := l.Changes[0]; c.Kind == source.Local && c.Action != Delete {
 			wDetail = max(wDetail, len(r.detail))
 		}
 	}
@@ -181,11 +216,19 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 	if n := len(p.Restat); n > 0 {
 		fmt.Fprintf(bw, "\nNote: %s re-read, unchanged; apply records their new stat.\n", display.Count(n, "file", "files"))
 	}
-	if n := len(p.Untracked); n > 0 {
+	dropped, deleted := p.untracked()
+	if n := len(dropped); n > 0 {
 		fmt.Fprintf(bw, "\nNote: %s no longer in the manifest; fiosync leaves %s in Frame.io (set prune: true to delete %s):\n",
 			display.Count(n, "file is", "files are"), display.Pick(n, "it", "them"), display.Pick(n, "it", "them"))
-		for _, a := range p.Untracked {
-			fmt.Fprintf(bw, "  %s\n", escape.Text(a))
+		for _, a := range ListAddresses(dropped, TextLinesPerFolder, 0) {
+			fmt.Fprintf(bw, "  %s\n", a)
+		}
+	}
+	if n := len(deleted); n > 0 {
+		fmt.Fprintf(bw, "\nNote: %s deleted on disk, and the manifest still lists %s; fiosync leaves %s in Frame.io (set prune: true to delete %s):\n",
+			display.Count(n, "file was", "files were"), display.Pick(n, "it", "them"), display.Pick(n, "it", "them"), display.Pick(n, "it", "them"))
+		for _, a := range ListAddresses(deleted, TextLinesPerFolder, 0) {
+			fmt.Fprintf(bw, "  %s\n", a)
 		}
 	}
 	if n := len(p.Emptied); n > 0 {
@@ -199,6 +242,17 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 			display.Count(n, "file is", "files are"), p.Select.describe(), display.Pick(n, "it", "them"), display.Pick(n, "it is", "they are"))
 	}
 	return bw.Flush()
+}
+
+// untracked splits p.Untracked into the addresses dropped from the manifest and those
+// deleted on disk (p.Deleted).
+func (p *Plan) untracked() (dropped, deleted []string) {
+	for _, a := range p.Untracked {
+		if _, ok := slices.BinarySearch(p.Deleted, a); !ok {
+			dropped = append(dropped, a)
+		}
+	}
+	return dropped, p.Deleted
 }
 
 // counts is the summary line's body: "3 to upload (2.1 GiB), 1 to delete, 14 unchanged", with
@@ -239,9 +293,14 @@ func pad(s string, width int) string {
 
 // jsonPlan is the documented schema of `fiosync plan --json`.
 type jsonPlan struct {
-	FormatVersion string       `json:"format_version"`
-	Changes       []jsonChange `json:"changes"`
-	Summary       Summary      `json:"summary"`
+	FormatVersion string `json:"format_version"`
+	// Target is the account, workspace and project, ids and names (names may be empty in a
+	// plan made with --refresh=false from a state that predates them).
+	Target  state.Target `json:"target"`
+	Changes []jsonChange `json:"changes"`
+	Summary Summary      `json:"summary"`
+	// Untracked are the tracked addresses the plan leaves in Frame.io without prune: true.
+	Untracked []jsonUntracked `json:"untracked"`
 	// Select and Excluded are the targeting and what it left out (Plan.Select, Excluded).
 	Select   Selection `json:"select"`
 	Excluded []string  `json:"excluded"`
@@ -249,32 +308,80 @@ type jsonPlan struct {
 	Emptied []string `json:"emptied"`
 }
 
+// The drop values of the JSON output: why a tracked address left the desired files.
+const (
+	dropManifest = "removed_from_manifest"
+	dropDisk     = "deleted_on_disk"
+)
+
 type jsonChange struct {
 	Address string      `json:"address"`
 	Action  Action      `json:"action"`
 	Kind    source.Kind `json:"kind"`
 	Size    int64       `json:"size"`
 	Reason  string      `json:"reason"`
-	// FileID is the Frame.io file an adopt records (adopts only).
+	// Source is where the content comes from: the local path relative to the manifest's
+	// directory, or the URL without its query; for a delete, where it came from.
+	Source string `json:"source"`
+	// OnChange is the manifest's on_change for an update.
+	OnChange manifest.OnChange `json:"on_change,omitempty"`
+	// FileID is the Frame.io file the change acts on: the one an adopt records, an update
+	// replaces or stacks onto, a delete removes or a finish completes.
 	FileID string `json:"file_id,omitempty"`
 	// ConflictID is the untracked file already at the address of a create in conflict.
 	ConflictID string `json:"conflict_file_id,omitempty"`
 	// From is the address a move takes the file from (moves only).
 	From string `json:"from,omitempty"`
+	// Drop says why a delete's address left the desired files: dropManifest or dropDisk.
+	Drop string `json:"drop,omitempty"`
+}
+
+type jsonUntracked struct {
+	Address string `json:"address"`
+	Drop    string `json:"drop"`
 }
 
 // WriteJSON writes p as the one JSON object of `fiosync plan --json` (schema in product.md),
 // followed by a newline.
 func WriteJSON(w io.Writer, p *Plan) error {
-	doc := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Summary: p.Summary(),
-		Select:   Selection{Targets: nonNil(p.Select.Targets), Excludes: nonNil(p.Select.Excludes)},
-		Excluded: nonNil(p.Excluded), Emptied: nonNil(p.Emptied)}
+	doc := jsonPlan{FormatVersion: FormatVersion, Target: p.Target, Changes: []jsonChange{}, Summary: p.Summary(),
+		Untracked: []jsonUntracked{},
+		Select:    Selection{Targets: nonNil(p.Select.Targets), Excludes: nonNil(p.Select.Excludes)},
+		Excluded:  nonNil(p.Excluded), Emptied: nonNil(p.Emptied)}
 	for _, c := range p.Changes {
-		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c), From: c.From}
+		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c),
+			OnChange: c.OnChange, From: c.From}
+		src := c.Source
+		if c.Prior != nil {
+			if jc.FileID == "" {
+				jc.FileID = c.Prior.FileID
+			}
+			if src.Kind == "" {
+				src = c.Prior.Source
+			}
+		}
+		jc.Source = cmp.Or(src.Path, src.URL)
 		if c.Conflict != nil {
 			jc.ConflictID = c.Conflict.ID
 		}
+		if c.Action == Delete {
+			jc.Drop = dropManifest
+			if c.Reason == ReasonDeletedDisk {
+				jc.Drop = dropDisk
+			}
+		}
 		doc.Changes = append(doc.Changes, jc)
+	}
+	deleted := map[string]bool{}
+	for _, a := range p.Deleted {
+		deleted[a] = true
+	}
+	for _, a := range p.Untracked {
+		u := jsonUntracked{Address: a, Drop: dropManifest}
+		if deleted[a] {
+			u.Drop = dropDisk
+		}
+		doc.Untracked = append(doc.Untracked, u)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -288,25 +395,40 @@ func WriteJSON(w io.Writer, p *Plan) error {
 // characters GitHub allows in a pull request comment.
 const MarkdownLimit = 60000
 
-// WriteMarkdown writes p as a compact summary for a pull request comment: the counts and
-// bytes, every delete, update and adopt in a table, then the creates in a collapsed block. When the
-// lines would pass MarkdownLimit bytes, it stops and says how many it left out.
+// MarkdownLinesPerFolder bounds the table lines WriteMarkdown gives one kind of change in
+// one folder (after sequences are folded into one line each); the rest are summed up.
+const MarkdownLinesPerFolder = 20
+
+// markdownReserve is the room WriteMarkdown keeps beside the folder table for the title,
+// the target, the counts and the notes, so the folder table always fits.
+const markdownReserve = 4096
+
+// WriteMarkdown writes p as a compact summary for a pull request comment: the target, the
+// counts and bytes, a table of every folder's totals, every delete, update and adopt in a
+// table, then the creates in a collapsed block; sequences take one row each. The folder
+// table always fits: when it would not, folders are rolled up into their ancestors, deepest
+// levels first, and a note says so. When the change rows would pass MarkdownLimit bytes, it
+// stops and says how many files it left out.
 func WriteMarkdown(w io.Writer, p *Plan) error {
 	var b strings.Builder
 	s := p.Summary()
 	b.WriteString("### fiosync plan\n\n")
+	if t := p.Target; t.ProjectID != "" {
+		fmt.Fprintf(&b, "Target: %s\n\n", markdownTarget(t))
+	}
 	if p.Empty() {
 		fmt.Fprintf(&b, "No changes. %s up to date.\n", display.Count(s.Unchanged, "file", "files"))
 	} else {
 		fmt.Fprintf(&b, "**%s.**\n", s.counts())
+		b.WriteString(folderTable(p.Changes, MarkdownLimit-markdownReserve))
 	}
 
-	var first, creates []Change
-	for _, c := range p.Changes {
-		if c.Action == Create {
-			creates = append(creates, c)
+	var first, creates []line
+	for _, l := range lines(p.Changes, MarkdownLinesPerFolder) {
+		if l.Changes[0].Action == Create {
+			creates = append(creates, l)
 		} else {
-			first = append(first, c)
+			first = append(first, l)
 		}
 	}
 	// Each block is a header, rows and a footer; the footer's room is kept free so the
@@ -316,33 +438,36 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	const detailsClose = "\n</details>\n"
 	// moreRoom keeps space for what follows the last row: the "... and N more" line, the
 	// closing of the details block and the note about untracked files.
-	const moreRoom = 256
-	omitted := 0 // rows left out once the budget ran out
-	rows := func(cs []Change) {
-		for _, c := range cs {
-			line := markdownRow(c)
-			if omitted > 0 || b.Len()+len(line)+moreRoom > MarkdownLimit {
-				omitted++
+	const moreRoom = 512
+	omitted := 0 // files left out once the budget ran out
+	rows := func(ls []line) {
+		for _, l := range ls {
+			row := markdownRow(l)
+			if omitted > 0 || b.Len()+len(row)+moreRoom > MarkdownLimit {
+				omitted += len(l.Changes)
 				continue
 			}
-			b.WriteString(line)
+			b.WriteString(row)
 		}
 	}
 	more := func() {
 		if omitted > 0 {
-			fmt.Fprintf(&b, "\n... and %d more not shown.\n", omitted)
+			fmt.Fprintf(&b, "\n... and %s not shown (the folder table counts them; `fiosync plan --json` lists every file).\n",
+				display.Count(omitted, "more file", "more files"))
 		}
 	}
 	if len(first) > 0 {
 		b.WriteString(header)
 		rows(first)
 	}
-	open := fmt.Sprintf(detailsOpen, display.Count(len(creates), "file", "files")) + header
+	open := fmt.Sprintf(detailsOpen, display.Count(s.Create, "file", "files")) + header
 	switch {
 	case len(creates) == 0:
 		more()
 	case omitted > 0 || b.Len()+len(open)+moreRoom > MarkdownLimit:
-		omitted += len(creates)
+		for _, l := range creates {
+			omitted += len(l.Changes)
+		}
 		more()
 	default:
 		b.WriteString(open)
@@ -350,11 +475,15 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 		more()
 		b.WriteString(detailsClose)
 	}
-	if n := len(p.Untracked); n > 0 {
+	dropped, deleted := p.untracked()
+	if n := len(dropped); n > 0 {
 		fmt.Fprintf(&b, "\n%s no longer in the manifest and left in Frame.io (no `prune: true`).\n", display.Count(n, "file is", "files are"))
 	}
 	if n := len(p.Emptied); n > 0 {
 		fmt.Fprintf(&b, "\nThe moves leave %s empty.\n", display.Count(n, "folder", "folders"))
+	}
+	if n := len(deleted); n > 0 {
+		fmt.Fprintf(&b, "\n%s deleted on disk, still listed by the manifest, and left in Frame.io (no `prune: true`).\n", display.Count(n, "file was", "files were"))
 	}
 	if n := len(p.Excluded); n > 0 {
 		fmt.Fprintf(&b, "\n%s outside the targeting and left as they are.\n", display.Count(n, "file is", "files are"))
@@ -365,13 +494,112 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	return nil
 }
 
-// markdownRow is one table row; the address and the file id sit in code spans that nothing
-// in them can break out of (escape.Markdown).
-func markdownRow(c Change) string {
+// folderTotals is one row of the markdown folder table.
+type folderTotals struct {
+	upload, del, other int
+	bytes              int64
+}
+
+// folderTable is the markdown table of every folder's totals, at most budget bytes long:
+// when the table of every folder would be longer, folders deeper than some level are
+// counted in their ancestor at that level (shown as "/A/B/**"), starting from the deepest,
+// and a note under the table says from which level down.
+func folderTable(cs []Change, budget int) string {
+	deepest := 0
+	for _, c := range cs {
+		deepest = max(deepest, depth(folderOf(c)))
+	}
+	for level := deepest; ; level-- {
+		t := renderFolders(cs, level, level < deepest)
+		if len(t) <= budget || level == 0 {
+			return t
+		}
+	}
+}
+
+// folderOf is c's destination folder, from its address when the change does not say.
+func folderOf(c Change) string {
+	if c.Folder != "" {
+		return c.Folder
+	}
+	folder, _ := splitAddress(c.Address)
+	return folder
+}
+
+// depth is how many folders deep path is: 0 for "/", 1 for "/A".
+func depth(path string) int {
+	if path == "/" || path == "" {
+		return 0
+	}
+	return strings.Count(path, "/")
+}
+
+// ancestorAt is the ancestor of path at level (path itself when it is not deeper).
+func ancestorAt(path string, level int) string {
+	if depth(path) <= level {
+		return path
+	}
+	if level == 0 {
+		return "/"
+	}
+	parts := strings.SplitN(path, "/", level+2)
+	return strings.Join(parts[:level+1], "/")
+}
+
+func renderFolders(cs []Change, level int, rolled bool) string {
+	totals := map[string]*folderTotals{}
+	rolledInto := map[string]bool{}
+	for _, c := range cs {
+		f := ancestorAt(folderOf(c), level)
+		if f != folderOf(c) {
+			rolledInto[f] = true
+		}
+		t := totals[f]
+		if t == nil {
+			t = &folderTotals{}
+			totals[f] = t
+		}
+		switch c.Action {
+		case Create, Update:
+			t.upload++
+			t.bytes += c.Size
+		case Delete:
+			t.del++
+		default:
+			t.other++
+		}
+	}
+	folders := make([]string, 0, len(totals))
+	for f := range totals {
+		folders = append(folders, f)
+	}
+	slices.Sort(folders)
+	var b strings.Builder
+	b.WriteString("\n| folder | to upload | size | to delete | other |\n|---|---|---|---|---|\n")
+	for _, f := range folders {
+		t := totals[f]
+		name := f
+		if rolledInto[f] {
+			name = folderPrefix(f) + "**"
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %d | %d |\n", escape.Markdown(name), t.upload, display.Bytes(t.bytes), t.del, t.other)
+	}
+	if rolled {
+		fmt.Fprintf(&b, "\nRolled up: folders more than %s deep are counted in their ancestor (`/**`), so that every folder's totals fit in one comment.\n",
+			display.Count(level, "level", "levels"))
+	}
+	return b.String()
+}
+
+// markdownRow is one table row of a line; the address and the file id sit in code spans that
+// nothing in them can break out of (escape.Markdown). A line of several files shows their
+// pattern, total size and count.
+func markdownRow(l line) string {
+	c := l.Changes[0]
 	mark, _ := symbol(c.Action)
 	size := ""
 	if (c.Kind == source.Local || c.Action == Delete) && c.Action != Finish {
-		size = display.Bytes(c.Size)
+		size = display.Bytes(l.Size())
 	}
 	reason := c.Reason
 	switch {
@@ -384,5 +612,35 @@ func markdownRow(c Change) string {
 	case c.Action == Move:
 		reason = "moved from " + escape.Markdown(c.From)
 	}
-	return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mark, escape.Markdown(c.Address), c.Kind, size, reason)
+	switch {
+	case l.Summary:
+		reason = display.Count(len(l.Changes), "more file", "more files") + ", " + reason
+	case len(l.Changes) > 1:
+		reason = display.Count(len(l.Changes), "file", "files") + ", " + reason
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mark, escape.Markdown(l.Address), c.Kind, size, reason)
+}
+
+// DescribeTarget names the account, workspace and project of t with their ids, for
+// people: `account "Acme" (id a-1), workspace "Post" (id w-1), project "Dailies" (id p-1)`.
+// A name the state or plan does not know (made before fiosync recorded it) is left out,
+// the id stays. Names come from Frame.io and are escaped for the terminal.
+func DescribeTarget(t state.Target) string {
+	return targetWords(t, func(name string) string { return fmt.Sprintf("%q", escape.Text(name)) }, escape.Text)
+}
+
+// markdownTarget is DescribeTarget for markdown: names and ids in code spans.
+func markdownTarget(t state.Target) string {
+	return targetWords(t, escape.Markdown, escape.Markdown)
+}
+
+func targetWords(t state.Target, name, id func(string) string) string {
+	part := func(kind, n, i string) string {
+		if n == "" {
+			return fmt.Sprintf("%s %s", kind, id(i))
+		}
+		return fmt.Sprintf("%s %s (id %s)", kind, name(n), id(i))
+	}
+	return strings.Join([]string{part("account", t.Account, t.AccountID), part("workspace", t.Workspace, t.WorkspaceID),
+		part("project", t.Project, t.ProjectID)}, ", ")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -115,6 +116,14 @@ func TestRender(t *testing.T) {
 		{"example", examplePlan},
 		{"adopt", adoptPlan},
 		{"nochanges", untrackedPlan},
+		{"shootday", func(t testing.TB) *Plan {
+			files, _ := shootDay()
+			p, err := Build(Inputs{Files: files, Remote: &Snapshot{Target: testTarget, Folders: map[string]string{"/": "root"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}},
 		{"empty", func(testing.TB) *Plan {
 			p, err := Build(Inputs{})
 			if err != nil {
@@ -149,29 +158,38 @@ func TestRender(t *testing.T) {
 	}
 }
 
-// TestMarkdownLimit renders a plan far larger than a pull request comment allows.
+// TestMarkdownLimit renders plans far larger than a pull request comment allows: every
+// folder's totals still show, and the change rows plus the count left out add up.
 func TestMarkdownLimit(t *testing.T) {
 	tests := []struct {
-		name             string
-		updates, creates int
-		wantMore         int
+		name    string
+		files   func() ([]manifest.Desired, map[string]*state.Entry)
+		folders []string // that the folder table must name
+		rolled  bool
 	}{
-		{name: "fits", updates: 5, creates: 5},
-		{name: "creates cut", updates: 10, creates: 5000, wantMore: -1},
-		{name: "updates cut, creates all left out", updates: 5000, creates: 10, wantMore: -1},
+		{name: "fits", files: func() ([]manifest.Desired, map[string]*state.Entry) {
+			return spread(5, 5, 1)
+		}, folders: []string{"/U", "/V"}},
+		{name: "creates cut", files: func() ([]manifest.Desired, map[string]*state.Entry) {
+			return spread(10, 5000, 1)
+		}, folders: []string{"/U", "/V"}},
+		{name: "updates cut, creates all left out", files: func() ([]manifest.Desired, map[string]*state.Entry) {
+			return spread(5000, 10, 1)
+		}, folders: []string{"/U", "/V"}},
+		{name: "shoot day: 2000 frames, sound, sidecars", files: shootDay,
+			folders: []string{"/Day01/A-Cam", "/Day01/Sound", "/Day01/VFX/shot010"}},
+		{name: "rolled up: 3000 folders", files: func() ([]manifest.Desired, map[string]*state.Entry) {
+			var files []manifest.Desired
+			for i := range 3000 {
+				files = append(files, local(fmt.Sprintf("/Day01/Cards/card-%s-%04d/clip.mov", strings.Repeat("x", 20), i), 20, t0))
+			}
+			files = append(files, local("/Day01/Sound/take.wav", 20, t0))
+			return files, nil
+		}, folders: []string{"/Day01/Cards/**", "/Day01/Sound"}, rolled: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var files []manifest.Desired
-			entries := map[string]*state.Entry{}
-			for i := range tt.updates {
-				d := local(fmt.Sprintf("/U/%05d-%s.mov", i, strings.Repeat("u", 40)), 20, t0)
-				files = append(files, d)
-				entries[d.Address] = entry(source.Identity{Kind: source.Local, Size: 10}, "f")
-			}
-			for i := range tt.creates {
-				files = append(files, local(fmt.Sprintf("/V/%05d-%s.mov", i, strings.Repeat("c", 40)), 20, t0))
-			}
+			files, entries := tt.files()
 			p, err := Build(Inputs{Files: files, State: newState(entries)})
 			if err != nil {
 				t.Fatal(err)
@@ -184,23 +202,89 @@ func TestMarkdownLimit(t *testing.T) {
 			if b.Len() >= MarkdownLimit {
 				t.Errorf("markdown is %d bytes, want under %d", b.Len(), MarkdownLimit)
 			}
-			rows := strings.Count(out, "\n| ~ |") + strings.Count(out, "\n| + |")
+			shown, tabled := markdownCounts(t, out)
 			var more int
 			if i := strings.Index(out, "... and "); i >= 0 {
-				fmt.Sscanf(out[i:], "... and %d more not shown.", &more)
+				fmt.Sscanf(out[i:], "... and %d more", &more)
 			}
-			if tt.wantMore == 0 && more != 0 {
-				t.Errorf("left out %d rows of a small plan", more)
+			if shown+more != len(p.Changes) {
+				t.Errorf("%d files in rows + %d left out != %d changes", shown, more, len(p.Changes))
 			}
-			if rows+more != len(p.Changes) {
-				t.Errorf("%d rows shown + %d left out != %d changes", rows, more, len(p.Changes))
+			if tabled != len(p.Changes) {
+				t.Errorf("the folder table counts %d files, want %d", tabled, len(p.Changes))
+			}
+			for _, f := range tt.folders {
+				if !strings.Contains(out, "| `"+f+"` |") {
+					t.Errorf("folder table has no row for %s:\n%.3000s", f, out)
+				}
+			}
+			if got := strings.Contains(out, "Rolled up:"); got != tt.rolled {
+				t.Errorf("rolled up = %v, want %v", got, tt.rolled)
 			}
 			if strings.Count(out, "<details>") != strings.Count(out, "</details>") {
 				t.Errorf("unbalanced <details> block")
 			}
-			if tt.updates > 0 && !strings.Contains(out, "| ~ |") {
-				t.Errorf("no update listed")
-			}
 		})
 	}
+}
+
+// spread is a plan's files: updates in /U, creates in /V, names that are no sequence.
+func spread(updates, creates, _ int) ([]manifest.Desired, map[string]*state.Entry) {
+	var files []manifest.Desired
+	entries := map[string]*state.Entry{}
+	for i := range updates {
+		d := local(fmt.Sprintf("/U/%s-%05d-%s.mov", word(i), i, strings.Repeat("u", 40)), 20, t0)
+		files = append(files, d)
+		entries[d.Address] = entry(source.Identity{Kind: source.Local, Size: 10}, "f")
+	}
+	for i := range creates {
+		files = append(files, local(fmt.Sprintf("/V/%s-%05d-%s.mov", word(i), i, strings.Repeat("c", 40)), 20, t0))
+	}
+	return files, entries
+}
+
+// word gives i a distinct prefix, so that names differ in more than their number.
+func word(i int) string { return fmt.Sprintf("%c%c", 'a'+i%26, 'a'+i/26%26) }
+
+// shootDay is the issue's shoot day: camera clips, 2,000 EXR frames with sidecars, sound.
+func shootDay() ([]manifest.Desired, map[string]*state.Entry) {
+	var files []manifest.Desired
+	for i := range 12 {
+		files = append(files, local(fmt.Sprintf("/Day01/A-Cam/A%03dC%03d_261126_R1AB.mov", 1, i+1), 900*mib, t0))
+	}
+	for f := 1001; f <= 3000; f++ {
+		files = append(files, local(fmt.Sprintf("/Day01/VFX/shot010/shot010.%04d.exr", f), 2048, t0))
+		if f%100 == 0 {
+			files = append(files, local(fmt.Sprintf("/Day01/VFX/shot010/shot010.%04d.exr.xmp", f), 100, t0))
+		}
+	}
+	for i := range 6 {
+		files = append(files, local(fmt.Sprintf("/Day01/Sound/%s_T%02d.wav", word(i), i), 80*mib, t0))
+	}
+	slices.SortFunc(files, func(a, b manifest.Desired) int { return strings.Compare(a.Address, b.Address) })
+	return files, nil
+}
+
+// markdownCounts adds up the files the change rows stand for and those the folder table
+// counts (to upload + to delete + other).
+func markdownCounts(t *testing.T, out string) (shown, tabled int) {
+	t.Helper()
+	for _, l := range strings.Split(out, "\n") {
+		cells := strings.Split(l, " | ")
+		switch {
+		case len(cells) == 5 && (strings.HasPrefix(l, "| + |") || strings.HasPrefix(l, "| ~ |") || strings.HasPrefix(l, "| - |") || strings.HasPrefix(l, "| = |")):
+			n := 1
+			if _, err := fmt.Sscanf(cells[4], "%d files", &n); err != nil {
+				fmt.Sscanf(cells[4], "%d more files", &n)
+			}
+			shown += n
+		case len(cells) == 5 && strings.HasPrefix(l, "| `"):
+			var up, del, other int
+			fmt.Sscanf(cells[1], "%d", &up)
+			fmt.Sscanf(cells[3], "%d", &del)
+			fmt.Sscanf(strings.TrimSuffix(cells[4], " |"), "%d", &other)
+			tabled += up + del + other
+		}
+	}
+	return shown, tabled
 }

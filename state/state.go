@@ -53,6 +53,11 @@ type Target struct {
 	RootFolderID string `json:"root_folder_id"`
 	// Project is the project's name, kept for messages only.
 	Project string `json:"project,omitempty"`
+	// Account and Workspace are the account's display name and the workspace's name, kept
+	// for messages only (plan output, apply's prompt). Empty in states written before
+	// fiosync recorded them.
+	Account   string `json:"account,omitempty"`
+	Workspace string `json:"workspace,omitempty"`
 }
 
 // Entry records the file fiosync delivered at one address.
@@ -63,6 +68,10 @@ type Entry struct {
 	FileID string `json:"file_id"`
 	// ParentID is the id of the folder the file was created in.
 	ParentID string `json:"parent_id"`
+	// ViewURL is the Frame.io page of the file, as the API returned it when the file was
+	// created (what a producer clicks); empty for adopted and imported files and in states
+	// written before fiosync recorded it.
+	ViewURL string `json:"view_url,omitempty"`
 	// VersionStackID is set when on_change=version stacked the file onto an
 	// earlier upload.
 	VersionStackID string `json:"version_stack_id,omitempty"`

@@ -67,6 +67,9 @@ func (c *applyCmd) Validate() error {
 }
 
 func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
+	if c.JSON {
+		g.jsonOut = io.Out // an error ends the event stream as an event too
+	}
 	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "apply", c.PlanFile, io.Err)
 	if err != nil {
 		return err
@@ -156,7 +159,39 @@ func (c *applyCmd) deliver(ctx context.Context, io *stdio, g *Globals, s *sessio
 	opts.Observer = view
 	res, err := apply.Run(ctx, p, opts)
 	view.finish(res)
+	if !c.JSON {
+		writeViewURLs(io.Out, res)
+	}
 	return err
+}
+
+// maxViewURLs bounds the Frame.io links apply's summary lists; `fiosync state show ADDRESS`
+// has every file's.
+const maxViewURLs = 10
+
+// writeViewURLs lists where the delivered files can be seen in Frame.io (their view_url),
+// at most maxViewURLs of them.
+func writeViewURLs(w io.Writer, res *apply.Result) {
+	if res == nil {
+		return
+	}
+	var rows []apply.FileResult
+	for _, f := range res.Files {
+		if f.ViewURL != "" && (f.Outcome == apply.Done || f.Outcome == apply.Adopted) && f.Action != plan.Delete {
+			rows = append(rows, f)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "View in Frame.io:")
+	for i, f := range rows {
+		if i == maxViewURLs {
+			fmt.Fprintf(w, "  ... and %s more ('fiosync state show ADDRESS' prints each one's view url)\n", display.Count(len(rows)-i, "file", "files"))
+			break
+		}
+		fmt.Fprintf(w, "  %s  %s\n", escape.Text(f.Address), escape.Text(f.ViewURL))
+	}
 }
 
 // partJournal returns this machine's part journal, or nil (with a warning) when there is no
@@ -179,7 +214,7 @@ func (c *applyCmd) confirm(io *stdio, g *Globals, p *plan.Plan) error {
 	if err := plan.WriteText(io.Out, p, plan.Style{Color: g.color(io.Out)}); err != nil {
 		return fmt.Errorf("print plan: %w", err)
 	}
-	fmt.Fprint(io.Out, "\nDo you want to perform these actions? Only 'yes' will be accepted: ")
+	fmt.Fprintf(io.Out, "\nDo you want to perform these actions on %s?\nOnly 'yes' will be accepted: ", plan.DescribeTarget(p.Target))
 	answer, _ := bufio.NewReader(io.In).ReadString('\n')
 	if strings.TrimSpace(answer) != "yes" {
 		return errors.New("apply cancelled; nothing was changed")

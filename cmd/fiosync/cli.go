@@ -2,19 +2,25 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kong"
 	"golang.org/x/term"
 
 	"github.com/fiosync/fiosync/apply"
+	"github.com/fiosync/fiosync/auth"
 	"github.com/fiosync/fiosync/frameio"
+	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/internal/escape"
+	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/state"
 	"github.com/fiosync/fiosync/state/store"
@@ -61,6 +67,12 @@ type Globals struct {
 
 	getenv func(string) string
 	log    *slog.Logger // the debug log of -v or --log-file; nil without them
+	// credKind is the kind of credential the command's client uses, once it has one: a
+	// rejected token's advice names its source (remedy).
+	credKind auth.Kind
+	// jsonOut is set by a command run with --json: report writes its error there too, as
+	// one JSON event, so a CI log of the JSON stream is never silently empty.
+	jsonOut io.Writer
 }
 
 // APIFlags are the flags of the commands that talk to Frame.io or Adobe IMS; the others
@@ -147,10 +159,10 @@ func run(ctx context.Context, args []string, io stdio) (code int) {
 	}
 	closeLog, err := root.openLog(io.Err)
 	if err != nil {
-		return report(ctx, err, io.Err)
+		return report(ctx, err, io.Err, &root.Globals)
 	}
 	defer closeLog()
-	return report(ctx, kctx.Run(), io.Err)
+	return report(ctx, kctx.Run(), io.Err, &root.Globals)
 }
 
 // openLog sets up the debug log that -v and --log-file ask for. Lines go through the same
@@ -191,8 +203,9 @@ func usagePath(err error) string {
 }
 
 // remedy returns what to do about a domain error, in the CLI's words: the domain packages
-// describe what went wrong, and only the CLI names its flags and commands.
-func remedy(err error) string {
+// describe what went wrong, and only the CLI names its flags and commands. g says which
+// credential was in use (nil: unknown).
+func remedy(err error, g *Globals) string {
 	var locked *store.LockedError
 	var target *plan.TargetError
 	var conflict *apply.ConflictError
@@ -200,7 +213,10 @@ func remedy(err error) string {
 	var owner *state.ManifestError
 	var unreachable *frameio.UnreachableError
 	var badURL *frameio.BaseURLError
+	var api *frameio.APIError
 	switch {
+	case errors.As(err, &api) && api.StatusCode == http.StatusUnauthorized && g != nil && g.credKind != 0:
+		return "\n" + rejectedToken(g)
 	case errors.As(err, &unreachable):
 		return fmt.Sprintf("\ncheck FRAMEIO_API_URL=%s (or --api-url): is the API, or fiosync emulator, running there?", unreachable.Origin)
 	case errors.As(err, &badURL):
@@ -224,9 +240,12 @@ func remedy(err error) string {
 }
 
 // codedError is an error that chooses the exit code; without an error nothing is printed.
+// printed marks an error already shown on stderr in its own form (manifest problems, one
+// line each): report then only adds its JSON event.
 type codedError struct {
-	code int
-	err  error
+	code    int
+	err     error
+	printed bool
 }
 
 func (e *codedError) Error() string {
@@ -237,9 +256,24 @@ func (e *codedError) Error() string {
 }
 func (e *codedError) Unwrap() error { return e.err }
 
+// rejectedToken says which credential the API refused and what to do about it.
+func rejectedToken(g *Globals) string {
+	api := fmt.Sprintf("FRAMEIO_API_URL=%s", g.APIURL)
+	switch g.credKind {
+	case auth.KindToken:
+		return "the API refused the access token in FRAMEIO_TOKEN (used as is, never renewed): set it to a current token for " +
+			api + ", or unset it to use FRAMEIO_CLIENT_ID/FRAMEIO_CLIENT_SECRET or the login of fiosync auth login"
+	case auth.KindClientCredentials:
+		return fmt.Sprintf("the API refused the token IMS issued for FRAMEIO_CLIENT_ID=%s (server to server), even renewed: "+
+			"check that the credential has Frame.io access and FRAMEIO_SCOPE, and that %s is the API it is for", g.getenv("FRAMEIO_CLIENT_ID"), api)
+	default:
+		return "the API refused the token of the cached login (fiosync auth login), even renewed: run fiosync auth login again, and check " + api
+	}
+}
+
 // report prints err for people and maps it to an exit code. It is the only place that
 // decides how an error looks and what the process returns.
-func report(ctx context.Context, err error, w io.Writer) int {
+func report(ctx context.Context, err error, w io.Writer, g *Globals) int {
 	if err == nil {
 		return exitOK
 	}
@@ -247,18 +281,57 @@ func report(ctx context.Context, err error, w io.Writer) int {
 	if errors.As(err, &coded) && coded.err == nil {
 		return coded.code
 	}
+	code := exitError
+	if coded != nil {
+		code = coded.code
+	}
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		fmt.Fprintln(w, "fiosync: interrupted; work done so far is saved in the state. Run the same command again to continue.")
+		const msg = "interrupted; work done so far is saved in the state. Run the same command again to continue."
+		fmt.Fprintln(w, "Error: "+msg)
+		writeJSONError(g, msg, nil, exitInterrupt)
 		return exitInterrupt
 	}
+	var list manifest.ErrorList
+	if errors.As(err, &list) {
+		problems := make([]string, len(list))
+		for i, e := range list {
+			problems[i] = e.Error()
+		}
+		writeJSONError(g, fmt.Sprintf("the manifest has %s", display.Count(len(list), "problem", "problems")), problems, code)
+	} else {
+		writeJSONError(g, err.Error()+remedy(err, g), nil, code)
+	}
+	if coded != nil && coded.printed {
+		return code
+	}
 	// An error may quote names from anywhere; each of its lines is escaped for the terminal.
-	lines := strings.Split(err.Error()+remedy(err), "\n")
+	lines := strings.Split(err.Error()+remedy(err, g), "\n")
 	for i, l := range lines {
 		lines[i] = escape.Text(l)
 	}
 	fmt.Fprintf(w, "Error: %s\n", strings.Join(lines, "\n"))
-	if coded != nil {
-		return coded.code
+	return code
+}
+
+// jsonError is the event a --json run ends with when it fails: {"type":"error"}, like
+// apply's events, with the message (remedy included), the manifest's problems one per
+// entry, and the exit code.
+type jsonError struct {
+	Type     string    `json:"type"`
+	Time     time.Time `json:"time"`
+	Error    string    `json:"error"`
+	Problems []string  `json:"problems,omitempty"`
+	ExitCode int       `json:"exit_code"`
+}
+
+// writeJSONError writes the error event of a --json run (g.jsonOut); without --json it does
+// nothing.
+func writeJSONError(g *Globals, msg string, problems []string, code int) {
+	if g == nil || g.jsonOut == nil {
+		return
 	}
-	return exitError
+	enc := json.NewEncoder(g.jsonOut)
+	enc.SetEscapeHTML(false)
+	// Best effort: stdout may be the broken pipe that caused the error.
+	_ = enc.Encode(jsonError{Type: "error", Time: time.Now().UTC(), Error: msg, Problems: problems, ExitCode: code})
 }

@@ -41,6 +41,7 @@ func (g *Globals) credential(ctx context.Context) (*auth.Credential, error) {
 		return nil, err
 	}
 	held.watch(cred)
+	g.credKind = cred.Kind()
 	// Get the first token now: a wrong secret or a revoked login then fails at once with
 	// IMS's answer, instead of as a transport error that the API client retries with backoff.
 	if _, err := cred.Token(); err != nil {
@@ -50,12 +51,14 @@ func (g *Globals) credential(ctx context.Context) (*auth.Credential, error) {
 }
 
 // clientFor builds a Frame.io client on cred. Its HTTP client comes from oauth2, and a 401
-// makes it renew the token once and try again.
+// makes it renew the token once and try again; a fixed token (FRAMEIO_TOKEN) cannot be
+// renewed, so its 401 is final at once.
 func (g *Globals) clientFor(cred *auth.Credential) (*frameio.Client, error) {
-	c, err := frameio.New(g.APIURL, cred.Client(),
-		frameio.WithUserAgent("fiosync/"+version),
-		frameio.WithTokenRefresh(cred.Refresh),
-		frameio.WithLogger(g.log))
+	opts := []frameio.Option{frameio.WithUserAgent("fiosync/" + version), frameio.WithLogger(g.log)}
+	if cred.Kind() != auth.KindToken {
+		opts = append(opts, frameio.WithTokenRefresh(cred.Refresh))
+	}
+	c, err := frameio.New(g.APIURL, cred.Client(), opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ func (c *importCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if err := c.check(f, d, t, io); err != nil {
 		return err
 	}
-	rf := plan.RemoteFile{ID: f.ID, Name: f.Name, ParentID: f.ParentID, Size: f.FileSize, Status: f.Status, CreatedAt: f.CreatedAt}
+	rf := plan.RemoteFile{ID: f.ID, Name: f.Name, ParentID: f.ParentID, Size: f.FileSize, Status: f.Status, CreatedAt: f.CreatedAt, ViewURL: f.ViewURL}
 	p, err := plan.Import(d, rf, s.st, t, plan.ImportOptions{AnySize: c.Force})
 	if errors.Is(err, plan.ErrSizeMismatch) {
 		return fmt.Errorf("%w; pass --force to record it anyway", err)

@@ -57,6 +57,9 @@ func (c *planCmd) Validate() error {
 }
 
 func (c *planCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
+	if c.JSON {
+		g.jsonOut = io.Out // an error is printed as a JSON object too
+	}
 	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "plan", c.Out, io.Err)
 	if err != nil {
 		return err

@@ -37,7 +37,7 @@ func TestReadmeTour(t *testing.T) {
 		"+ /day01/A001.mov  local  8 B",
 		"No changes. 2 files up to date.",
 		"~ /day01/A001.mov  local  18 B  content changed (version)",
-		"Note: 1 file is no longer in the manifest; fiosync leaves it in Frame.io",
+		"Note: 1 file was deleted on disk, and the manifest still lists it;",
 		"- /day01/A002.mov  prune",
 		"Apply complete: 1 deleted.",
 	}

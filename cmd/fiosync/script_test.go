@@ -113,6 +113,9 @@ func TestScript(t *testing.T) {
 			env.Setenv("FRAMEIO_API_URL", srv.URL)
 			env.Setenv("FRAMEIO_TOKEN", seed.Token)
 			env.Setenv("FRAMEIO_ACCOUNT_ID", seed.AccountID)
+			// For goldens that show the target (cmpenv): the ids are random per emulator.
+			env.Setenv("WORKSPACE_ID", seed.WorkspaceID)
+			env.Setenv("PROJECT_ID", seed.ProjectID)
 			env.Setenv("FRAMEIO_IMS_URL", srv.URL)
 			env.Setenv("FILESERVER", files.URL)
 			env.Setenv("NO_COLOR", "1")
@@ -138,6 +141,7 @@ func TestScript(t *testing.T) {
 			"oldstate":  cmdOldState,
 			"mkfile":    cmdMkfile,
 			"edit":      cmdEdit,
+			"mkframes":  cmdMkframes,
 			"statelock": cmdStateLock,
 		},
 	})
@@ -619,6 +623,31 @@ func jsonAt(v any, path string) (any, error) {
 		}
 	}
 	return v, nil
+}
+
+// cmdMkframes writes numbered files of SIZE bytes each, such as the frames of an image
+// sequence, their content differing by frame:
+//
+//	mkframes PATTERN FIRST LAST STEP SIZE    PATTERN holds one %d verb, such as shot.%04d.exr
+func cmdMkframes(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 5 {
+		ts.Fatalf("usage: mkframes PATTERN FIRST LAST STEP SIZE")
+	}
+	var n [4]int
+	for i, a := range args[1:] {
+		v, err := strconv.Atoi(a)
+		ts.Check(err)
+		n[i] = v
+	}
+	if n[2] < 1 {
+		ts.Fatalf("mkframes: STEP must be at least 1")
+	}
+	for f := n[0]; f <= n[1]; f += n[2] {
+		path := ts.MkAbs(fmt.Sprintf(args[0], f))
+		ts.Check(os.MkdirAll(filepath.Dir(path), 0o755))
+		data := []byte(strings.Repeat(strconv.Itoa(f%10), n[3]))
+		ts.Check(os.WriteFile(path, data, 0o644))
+	}
 }
 
 // cmdMkfile writes a file of pseudo-random bytes, the same for the same path and size, for

@@ -251,8 +251,8 @@ func (s *secrets) partial(b []byte) int {
 }
 
 // loadManifest is manifest.Load with the rule that no ${NAME} expands a credential.
-func loadManifest(path string) (*manifest.Manifest, error) {
-	return manifest.Load(path, manifest.WithVarCheck(held.checkVar))
+func loadManifest(path string, opts ...manifest.Option) (*manifest.Manifest, error) {
+	return manifest.Load(path, append(opts, manifest.WithVarCheck(held.checkVar))...)
 }
 
 // refuseSecrets reports every target and desired file whose names or source contain a

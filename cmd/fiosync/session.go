@@ -238,6 +238,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		Files:     s.files,
 		Target:    s.m.Target,
 		Prune:     s.m.Prune,
+		Lists:     s.m.Lists,
 		State:     s.st,
 		MaxDelete: opts.maxDelete,
 		Adopt:     opts.adopt,
@@ -261,7 +262,10 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 	p, err := plan.Build(in)
 	var le *plan.DeleteLimitError
 	if errors.As(err, &le) {
-		return nil, fmt.Errorf("%w (--max-delete %d); check the manifest, or raise --max-delete if that is intended", err, opts.maxDelete)
+		// The refusal shows what it held back, sequences folded and bounded, so the user can
+		// tell a mistake (a renamed folder) from an intended cleanup.
+		list := "\n  " + strings.Join(plan.ListAddresses(le.Deletes, 10, 20), "\n  ")
+		return nil, fmt.Errorf("%w (--max-delete %d); check the manifest, or raise --max-delete if that is intended. It would delete:%s", err, opts.maxDelete, list)
 	}
 	if err != nil {
 		return nil, err

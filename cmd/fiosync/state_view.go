@@ -51,6 +51,7 @@ func describeEntry(w io.Writer, s *state.State, address string) error {
 	row("address", address)
 	row("status", string(e.Status))
 	row("file id", e.FileID)
+	row("view url", e.ViewURL)
 	row("parent id", e.ParentID)
 	row("version stack id", e.VersionStackID)
 	row("previous file ids", strings.Join(e.Previous, ", "))

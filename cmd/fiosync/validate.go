@@ -15,23 +15,41 @@ type manifestFlag struct {
 	File string `short:"f" default:"fiosync.yaml" help:"Manifest file."`
 }
 
-// load parses and expands the manifest. Manifest problems are printed one per line as
-// FILE:LINE:COL: message, warnings too, and come back as a bare exit-1 error.
+// load parses and expands the manifest for validate, which reports every problem in one
+// run: the entries that parsed cleanly are expanded even when others did not parse, and the
+// files that expanded are checked for secrets even when other entries failed to expand.
+// Problems are printed one per line as FILE:LINE:COL: message, warnings too, and come back
+// as an exit-1 error that report does not print again.
 func (f *manifestFlag) load(w io.Writer) (*manifest.Manifest, *manifest.Expansion, error) {
-	m, err := loadManifest(f.File)
+	var partial *manifest.Manifest
+	var problems manifest.ErrorList
+	m, err := loadManifest(f.File, manifest.WithPartial(&partial))
 	if err != nil {
-		return nil, nil, manifestError(w, err)
+		if !errors.As(err, &problems) || partial == nil {
+			return nil, nil, manifestError(w, err)
+		}
+		m = partial
 	}
-	m.Ignore = ignoredFiles(nil) // validate reads no state: every state file's family by name
-	exp, err := m.Expand()
-	if err == nil {
-		err = refuseSecrets(m, exp.Files)
+	m.Ignore = ignoredFiles(nil)
+	exp, err := m.ExpandAll()
+	var more manifest.ErrorList
+	switch {
+	case errors.As(err, &more):
+		problems = append(problems, more...)
+	case err != nil:
+		return nil, nil, err
 	}
-	if err != nil {
-		return nil, nil, manifestError(w, err)
+	if exp != nil {
+		if errors.As(refuseSecrets(m, exp.Files), &more) {
+			problems = append(problems, more...)
+		}
+		for _, warn := range exp.Warnings {
+			fmt.Fprintf(w, "warning: %v\n", warn)
+		}
 	}
-	for _, warn := range exp.Warnings {
-		fmt.Fprintf(w, "warning: %v\n", warn)
+	if len(problems) > 0 {
+		problems.Sort()
+		return nil, nil, manifestError(w, problems)
 	}
 	return m, exp, nil
 }
@@ -46,7 +64,7 @@ func manifestError(w io.Writer, err error) error {
 	for _, e := range list {
 		fmt.Fprintln(w, e)
 	}
-	return &codedError{code: exitError}
+	return &codedError{code: exitError, err: list, printed: true}
 }
 
 type validateCmd struct {

@@ -349,6 +349,12 @@ func (d *fastDecoder) target(t *state.Target) {
 		case "project":
 			seen.once(d, 4)
 			t.Project = d.str()
+		case "account":
+			seen.once(d, 5)
+			t.Account = d.str()
+		case "workspace":
+			seen.once(d, 6)
+			t.Workspace = d.str()
 		default:
 			d.bad = true
 		}
@@ -395,6 +401,9 @@ func (d *fastDecoder) entry() *state.Entry {
 		case "file_id":
 			seen.once(d, 1)
 			e.FileID = d.str()
+		case "view_url":
+			seen.once(d, 9)
+			e.ViewURL = d.str()
 		case "parent_id":
 			seen.once(d, 2)
 			e.ParentID = d.str()

@@ -18,7 +18,8 @@ import (
 // and non-ASCII strings, remote and pending entries, version stacks, previous ids, zero and
 // fractional times, numbers at their limits.
 func trickyState() *state.State {
-	s := state.New(state.Target{AccountID: "a", WorkspaceID: "w", ProjectID: "p", RootFolderID: "r", Project: `Smith & Jones "Dailies" <2026>`})
+	s := state.New(state.Target{AccountID: "a", WorkspaceID: "w", ProjectID: "p", RootFolderID: "r", Project: `Smith & Jones "Dailies" <2026>`,
+		Account: "Acme \u00e9 \\ Post", Workspace: "Post\tHouse"})
 	s.Serial = 1<<64 - 1
 	s.Manifest = `../dé livery/"day 04".yaml`
 	s.Folders["/Été/caf\u00e9"] = "f-1"
@@ -28,7 +29,7 @@ func trickyState() *state.State {
 	s.Entries["/Été/café/クリップ 🎬.mov"] = &state.Entry{
 		Source: source.Identity{Kind: source.Local, Path: `media/back\slash/"quoted".mov`, Size: 1<<63 - 1,
 			ModTime: frac, Inode: 1<<64 - 1, Ctime: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), Hash: source.Digest{0xff, 1}},
-		FileID: "file-1", ParentID: "f-1", VersionStackID: "vs-1", Previous: []string{"old-1", "old-2"},
+		FileID: "file-1", ParentID: "f-1", ViewURL: "https://next.frame.io/project/p/view/file-1?x=\u00e9&y=\"q\"", VersionStackID: "vs-1", Previous: []string{"old-1", "old-2"},
 		Status: state.StatusComplete, CreatedAt: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), UploadedAt: frac,
 		Followup:   &state.Followup{Step: state.StepStack, FileID: "old-2"},
 		VerifiedAt: frac, VerifiedFileID: "file-1", VerifiedSize: -1, VerifiedHash: source.Digest{0xfe},
