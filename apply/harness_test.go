@@ -146,12 +146,18 @@ func (h *harness) plan(files []manifest.Desired, prune bool) *plan.Plan {
 // untracked addresses and Build adopts what fits.
 func (h *harness) buildPlan(files []manifest.Desired, prune, adopt bool) *plan.Plan {
 	h.t.Helper()
+	return h.planWith(files, func(in *plan.Inputs) { in.Prune, in.Adopt = prune, adopt })
+}
+
+// planWith is plan with the inputs that set changes (prune, adopt, the selection).
+func (h *harness) planWith(files []manifest.Desired, set func(*plan.Inputs)) *plan.Plan {
+	h.t.Helper()
 	ctx := context.Background()
 	st := h.loadState()
 	if err := plan.Identify(ctx, files, st, 2); err != nil {
 		h.t.Fatal(err)
 	}
-	m := &manifest.Manifest{Target: manifest.Target{Project: h.seed.Project}, Prune: prune}
+	m := &manifest.Manifest{Target: manifest.Target{Project: h.seed.Project}}
 	remote, err := plan.Refresh(ctx, h.client, m, files, st)
 	if err != nil {
 		h.t.Fatal(err)
@@ -160,8 +166,9 @@ func (h *harness) buildPlan(files []manifest.Desired, prune, adopt bool) *plan.P
 	if h.now != nil {
 		now = h.now
 	}
-	p, err := plan.Build(plan.Inputs{Files: files, Target: m.Target, Prune: prune, State: st, Remote: remote, Adopt: adopt,
-		Parts: plan.Resumable(h.parts, files, st, now())})
+	in := plan.Inputs{Files: files, Target: m.Target, State: st, Remote: remote, Parts: plan.Resumable(h.parts, files, st, now())}
+	set(&in)
+	p, err := plan.Build(in)
 	if err != nil {
 		h.t.Fatal(err)
 	}

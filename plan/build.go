@@ -42,6 +42,7 @@ const (
 	ReasonAbandoned   = "interrupted upload no longer in the manifest"
 	ReasonConflict    = "a file of this name is already in Frame.io, not tracked"
 	ReasonNotDeleted  = "replaced file not deleted yet"
+	ReasonReplace     = "replace requested"
 )
 
 // ErrTooManyDeletes matches (errors.Is) the *DeleteLimitError Build returns when a plan
@@ -183,7 +184,7 @@ func Build(in Inputs) (*Plan, error) {
 				continue
 			}
 		}
-		c, ok := diff(d, e, in.Remote, in.Parts)
+		c, ok := diff(d, e, in.Remote, in.Parts, in.Select.Replacing(d.Address))
 		if ok && e == nil && in.Remote != nil {
 			if f := conflictOf(d, in.Remote.Listed[d.Folder], taken); f != nil {
 				c.Reason, c.Conflict = ReasonConflict, f
@@ -274,8 +275,9 @@ func byAddress(a, b manifest.Desired) int { return strings.Compare(a.Address, b.
 func addressCmp(d manifest.Desired, addr string) int { return strings.Compare(d.Address, addr) }
 
 // diff compares one desired file with its state entry and the refreshed view. It returns the
-// change to make, or false when the address is up to date.
-func diff(d manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string]PartProgress) (Change, bool) {
+// change to make, or false when the address is up to date. replace (plan --replace) turns an
+// up-to-date delivered address into an update that uploads it again, following on_change.
+func diff(d manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string]PartProgress, replace bool) (Change, bool) {
 	if e != nil && e.Status == state.StatusComplete && d.Source.Kind == source.Local && d.Source.Hash.IsZero() {
 		// Identify did not read the file: the stat cache may still vouch for it.
 		source.Reuse(d.StatRule, &e.Source, &d.Source)
@@ -299,6 +301,8 @@ func diff(d manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string
 		if e.Followup.Step == state.StepDelete {
 			c.Reason = ReasonNotDeleted
 		}
+	case replace:
+		c.Action, c.Reason, c.OnChange = Update, ReasonReplace, d.OnChange
 	default:
 		return Change{}, false
 	}

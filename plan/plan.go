@@ -7,14 +7,16 @@ import (
 )
 
 // FormatVersion is the version of the JSON plan output (plan --json). Version 2 added the
-// finish action and the summary's finish and reread counts; within the same unshipped version
-// 2, the targeting (select) and what it left out (excluded, and the summary's count).
-const FormatVersion = "2"
+// finish action, the summary's finish and reread counts, the targeting (select) and what it
+// left out (excluded). Version 3 added the selection's replaces (--replace), what policy
+// excludes kept from the plan (policy_excluded) and the files still being written (waiting).
+const FormatVersion = "3"
 
 // FileFormatVersion is the version of plan files (plan --out). Version 2 added the manifest's
-// name, a checksum of the content, the finish action, the entries' followups and the restats;
-// within the same unshipped version 2, the targeting (select) and what it left out (excluded).
-const FileFormatVersion = "2"
+// name, a checksum of the content, the finish action, the entries' followups, the restats, the
+// targeting (select) and what it left out (excluded). Version 3 added the selection's replaces,
+// policy_excluded and waiting.
+const FileFormatVersion = "3"
 
 // Action is what apply does for one address.
 type Action string

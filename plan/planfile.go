@@ -71,7 +71,7 @@ func Encode(p *Plan) ([]byte, error) {
 		Folders:       nonNilMap(p.Folders),
 		Unchanged:     p.Unchanged,
 		Untracked:     nonNil(p.Untracked),
-		Select:        Selection{Targets: nonNil(p.Select.Targets), Excludes: nonNil(p.Select.Excludes)},
+		Select:        nonNilSelection(p.Select),
 		Excluded:      nonNil(p.Excluded),
 		Restat:        restats(p.Restat),
 		Warnings:      nonNil(p.Warnings),
@@ -160,6 +160,9 @@ func Decode(data []byte) (*Plan, error) {
 	}
 	if len(doc.Select.Excludes) > 0 {
 		p.Select.Excludes = doc.Select.Excludes
+	}
+	if len(doc.Select.Replaces) > 0 {
+		p.Select.Replaces = doc.Select.Replaces
 	}
 	if err := p.Select.Check(); err != nil {
 		return nil, fmt.Errorf("decode plan: select: %w", err)

@@ -51,8 +51,8 @@ func TestPlanFileRefused(t *testing.T) {
 		name, data, wantErr string
 	}{
 		{"not JSON", "hello", "not a fiosync plan file"},
-		{"older format", `{"format_version":"1"}`, `format version "1" is not "2"`},
-		{"newer format", `{"format_version":"3"}`, `format version "3" is not "2"`},
+		{"older format", `{"format_version":"2"}`, `format version "2" is not "3"`},
+		{"newer format", `{"format_version":"4"}`, `format version "4" is not "3"`},
 		{"edited", strings.Replace(string(good), `"unchanged": 14`, `"unchanged": 15`, 1), "checksum mismatch"},
 		{"no checksum", string(good[:bytes.LastIndex(good, []byte(",\n  \"checksum\""))]) + "\n}\n", "no checksum"},
 		{"trailing data", string(good) + "{}", "the checksum is not the last field"},

@@ -238,7 +238,7 @@ type jsonChange struct {
 // followed by a newline.
 func WriteJSON(w io.Writer, p *Plan) error {
 	doc := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Summary: p.Summary(),
-		Select:   Selection{Targets: nonNil(p.Select.Targets), Excludes: nonNil(p.Select.Excludes)},
+		Select:   nonNilSelection(p.Select),
 		Excluded: nonNil(p.Excluded)}
 	for _, c := range p.Changes {
 		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c)}

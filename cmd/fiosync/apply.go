@@ -44,7 +44,7 @@ func (c *applyCmd) Validate() error {
 		return errors.New("--adopt decides how a plan is made; a saved plan already says what it adopts (make it with plan --adopt --out)")
 	}
 	if !c.selection().IsZero() && c.PlanFile != "" {
-		return errors.New("--target and --exclude decide how a plan is made; a saved plan already remembers its targeting (make it with plan --target --out)")
+		return errors.New("--target, --exclude and --replace decide how a plan is made; a saved plan already remembers its targeting (make it with plan --target --out)")
 	}
 	return c.selectFlags.check()
 }

@@ -152,14 +152,15 @@ type planOptions struct {
 	sel       plan.Selection
 }
 
-// selectFlags are --target and --exclude of plan and apply.
+// selectFlags are --target, --exclude and --replace of plan and apply.
 type selectFlags struct {
 	Target  []string `name:"target" sep:"none" placeholder:"ADDRESS_GLOB" help:"Plan only addresses matching this glob, or below a folder it matches (repeatable); the rest is left as it is."`
 	Exclude []string `name:"exclude" sep:"none" placeholder:"ADDRESS_GLOB" help:"Leave out addresses matching this glob, or below a folder it matches (repeatable)."`
+	Replace []string `name:"replace" sep:"none" placeholder:"ADDRESS_GLOB" help:"Upload the delivered files matching this glob again even when unchanged, following their on_change (version stacks a fresh copy; repeatable)."`
 }
 
 func (f *selectFlags) selection() plan.Selection {
-	return plan.Selection{Targets: f.Target, Excludes: f.Exclude}
+	return plan.Selection{Targets: f.Target, Excludes: f.Exclude, Replaces: f.Replace}
 }
 
 // check refuses a malformed glob or one holding a secret.
@@ -174,8 +175,13 @@ func (f *selectFlags) check() error {
 			return err
 		}
 	}
+	for _, p := range f.Replace {
+		if err := held.refuse("--replace", p); err != nil {
+			return err
+		}
+	}
 	if err := f.selection().Check(); err != nil {
-		return fmt.Errorf("--target, --exclude: %w", err)
+		return fmt.Errorf("--target, --exclude, --replace: %w", err)
 	}
 	return nil
 }
