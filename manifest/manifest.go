@@ -70,6 +70,10 @@ const (
 	OnChangeReplace OnChange = "replace"
 	// OnChangeKeep uploads the new file beside the old one.
 	OnChangeKeep OnChange = "keep"
+	// OnChangeError refuses to update a delivered file whose content changed (camera
+	// originals): plan fails naming it. An explicit plan --replace still uploads it again, as
+	// version does.
+	OnChangeError OnChange = "error"
 )
 
 // Upload is one entry of the uploads list. Exactly one of Local and Remote

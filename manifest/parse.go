@@ -22,7 +22,7 @@ var (
 	targetKeys = []string{"account", "workspace", "project"}
 	uploadKeys = []string{"local", "remote", "to", "name", "exclude", "on_change", "allow_outside", "stat_cache"}
 	statCaches = []string{"full", "size_mtime"}
-	onChanges  = []string{string(OnChangeVersion), string(OnChangeReplace), string(OnChangeKeep)}
+	onChanges  = []string{string(OnChangeVersion), string(OnChangeReplace), string(OnChangeKeep), string(OnChangeError)}
 )
 
 // parser walks the yaml.Node tree of one manifest, collecting every problem
@@ -427,7 +427,7 @@ func (p *parser) upload(i int, use *yaml.Node) Upload {
 	if f, ok := fs["on_change"]; ok {
 		u.OnChangePos = pos(f.use)
 		if f.val.Kind != yaml.ScalarNode || !contains(onChanges, f.val.Value) {
-			msg := "must be " + `"version", "replace" or "keep"`
+			msg := "must be " + `"version", "replace", "keep" or "error"`
 			if f.val.Kind == yaml.ScalarNode {
 				if s := suggest(f.val.Value, onChanges); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)

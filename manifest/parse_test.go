@@ -221,11 +221,11 @@ var parseErrors = []parseError{
 
 	// on_change.
 	{"on_change typo", head + "  - local: a\n    to: /a\n    on_change: versoin\n", nil, []string{
-		`fiosync.yaml:7:16: uploads[0].on_change: must be "version", "replace" or "keep"; did you mean "version"?`}},
+		`fiosync.yaml:7:16: uploads[0].on_change: must be "version", "replace", "keep" or "error"; did you mean "version"?`}},
 	{"on_change unknown", head + "  - local: a\n    to: /a\n    on_change: overwrite\n", nil, []string{
-		`fiosync.yaml:7:16: uploads[0].on_change: must be "version", "replace" or "keep"`}},
+		`fiosync.yaml:7:16: uploads[0].on_change: must be "version", "replace", "keep" or "error"`}},
 	{"on_change list", head + "  - local: a\n    to: /a\n    on_change: [keep]\n", nil, []string{
-		`fiosync.yaml:7:16: uploads[0].on_change: must be "version", "replace" or "keep"`}},
+		`fiosync.yaml:7:16: uploads[0].on_change: must be "version", "replace", "keep" or "error"`}},
 
 	// exclude.
 	{"exclude a string", head + "  - local: a\n    to: /a\n    exclude: \"*.tmp\"\n", nil, []string{
@@ -243,7 +243,7 @@ var parseErrors = []parseError{
 		"  - local: b\n    to: /b\n    on_change: later\n", nil, []string{
 		`fiosync.yaml:5:13: uploads[0].remote: the URL path does not end in a file name (it ends in "/" or an encoded "/"); set name`,
 		`fiosync.yaml:6:9: uploads[0].to: must be an absolute folder path such as "/Dailies/Day 01"`,
-		`fiosync.yaml:9:16: uploads[1].on_change: must be "version", "replace" or "keep"`}},
+		`fiosync.yaml:9:16: uploads[1].on_change: must be "version", "replace", "keep" or "error"`}},
 }
 
 func TestParseErrors(t *testing.T) {

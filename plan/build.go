@@ -157,6 +157,7 @@ func Build(in Inputs) (*Plan, error) {
 	}
 	tracked := 0 // addresses of files that the state has an entry for
 	var empty []string
+	var refused []Refusal // updates that on_change: error forbids
 	for i, d := range files {
 		if i > 0 && files[i-1].Address == d.Address {
 			return nil, fmt.Errorf("build plan: address %q is desired twice", d.Address)
@@ -184,7 +185,15 @@ func Build(in Inputs) (*Plan, error) {
 				continue
 			}
 		}
-		c, ok := diff(d, e, in.Remote, in.Parts, in.Select.Replacing(d.Address))
+		replace := in.Select.Replacing(d.Address)
+		c, ok := diff(d, e, in.Remote, in.Parts, replace)
+		if ok && c.Action == Update && d.OnChange == manifest.OnChangeError {
+			if !replace {
+				refused = append(refused, Refusal{Address: d.Address, Upload: d.Upload, Pos: d.Pos, Reason: c.Reason})
+				continue
+			}
+			c.OnChange = manifest.OnChangeVersion // explicit: the old file stays, as a version
+		}
 		if ok && e == nil && in.Remote != nil {
 			if f := conflictOf(d, in.Remote.Listed[d.Folder], taken); f != nil {
 				c.Reason, c.Conflict = ReasonConflict, f
@@ -198,6 +207,10 @@ func Build(in Inputs) (*Plan, error) {
 			continue
 		}
 		p.Changes = append(p.Changes, c)
+	}
+
+	if len(refused) > 0 {
+		return nil, &RefusedError{Manifest: in.Manifest, Refused: refused}
 	}
 
 	var gone []string
@@ -468,6 +481,44 @@ func splitAddress(addr string) (folder, name string) {
 	}
 	return addr[:i], addr[i+1:]
 }
+
+// ErrRefused matches (errors.Is) the *RefusedError Build returns when the manifest forbids an
+// update the plan would make.
+var ErrRefused = errors.New("update refused by on_change: error")
+
+// Refusal is one update that on_change: error forbids: a delivered file whose content (or
+// source URL) changed.
+type Refusal struct {
+	Address string
+	// Upload and Pos are the manifest entry that sets on_change: error: its index in the
+	// uploads list and its position.
+	Upload int
+	Pos    manifest.Pos
+	// Reason is what changed ("content changed", "source URL changed").
+	Reason string
+}
+
+// RefusedError is the failure of a plan that would update delivered files whose entry says
+// on_change: error. Refused is in address order.
+type RefusedError struct {
+	Manifest string // the manifest's file name, for FILE:LINE:COL
+	Refused  []Refusal
+}
+
+// Error implements error: a line naming the count, then one line per file as
+// "FILE:LINE:COL: uploads[N]: ADDRESS: REASON since it was delivered".
+func (e *RefusedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "plan refused: %s delivered and changed since, and the manifest says on_change: error",
+		display.Count(len(e.Refused), "file was", "files were"))
+	for _, r := range e.Refused {
+		fmt.Fprintf(&b, "\n  %s:%s: uploads[%d]: %s: %s since it was delivered", e.Manifest, r.Pos, r.Upload, r.Address, r.Reason)
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrRefused) true.
+func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
 
 // TargetError is the error of a state made for one project meeting a manifest that targets
 // another: use another state, or fix the manifest's target.

@@ -135,7 +135,11 @@ func remedy(err error) string {
 	var owner *state.ManifestError
 	var unreachable *frameio.UnreachableError
 	var badURL *frameio.BaseURLError
+	var refused *plan.RefusedError
 	switch {
+	case errors.As(err, &refused):
+		return fmt.Sprintf("\nrestore the delivered files; or, if the change is intended, upload them again with --replace %q (the old file stays as a version), or change the entry's on_change",
+			refused.Refused[0].Address)
 	case errors.As(err, &unreachable):
 		return fmt.Sprintf("\ncheck FRAMEIO_API_URL=%s (or --api-url): is the API, or fiosync emulator, running there?", unreachable.Origin)
 	case errors.As(err, &badURL):
