@@ -54,6 +54,10 @@ type Expansion struct {
 	// Warnings are problems that do not stop a plan, such as skipped
 	// sockets, devices and FIFOs.
 	Warnings []*Error
+	// Policy lists what the top-level exclude and DefaultExcludes left out of the walks,
+	// sorted by address, so a plan can tell a tracked file left out by policy (reported,
+	// never pruned) from one the manifest no longer lists.
+	Policy []PolicyHit
 }
 
 // maxReports bounds the errors and warnings one entry adds, so a directory of
@@ -74,7 +78,7 @@ func (m *Manifest) Expand() (*Expansion, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolve manifest directory: %w", err)
 	}
-	x := &expander{m: m, root: root, manifestName: filepath.Base(m.Path)}
+	x := &expander{m: m, root: root, manifestName: filepath.Base(m.Path), policy: compilePolicy(m)}
 	for _, p := range m.Ignore.Names {
 		x.ignoreNames = append(x.ignoreNames, compileName(p))
 	}
@@ -119,7 +123,8 @@ func (m *Manifest) Expand() (*Expansion, error) {
 		return nil, x.errs
 	}
 	ErrorList(x.warns).sort()
-	return &Expansion{Files: x.files, Warnings: x.warns}, nil
+	slices.SortFunc(x.hits, func(a, b PolicyHit) int { return strings.Compare(a.Address, b.Address) })
+	return &Expansion{Files: x.files, Warnings: x.warns, Policy: x.hits}, nil
 }
 
 type expander struct {
@@ -130,6 +135,9 @@ type expander struct {
 	// resolved), so a walk looks a directory up once rather than each file.
 	ignorePaths map[string]map[string]bool
 	ignoreNames []func(name string) bool
+	// policy holds the top-level excludes and the defaults; hits what they left out.
+	policy []policyRule
+	hits   []PolicyHit
 	// blocks hold the files found, in order, until Expand joins them into
 	// files.
 	blocks [][]Desired
@@ -289,6 +297,9 @@ func (x *expander) local(u *Upload) {
 		if w.excluded > 0 {
 			msg += fmt.Sprintf(" (exclude removed %d)", w.excluded)
 		}
+		if w.policyExcluded > 0 {
+			msg += fmt.Sprintf(" (the top-level exclude or the default excludes removed %d)", w.policyExcluded)
+		}
 		if w.ignored > 0 {
 			msg += fmt.Sprintf(" (%d left out: state, lock and plan files are never uploaded)", w.ignored)
 		}
@@ -315,7 +326,7 @@ type walker struct {
 	// buf receives directory entries; one buffer serves the whole walk.
 	buf []byte
 
-	found, excluded, ignored, failed, warned int
+	found, excluded, policyExcluded, ignored, failed, warned int
 }
 
 func (w *walker) fail(msg string) {
@@ -351,6 +362,19 @@ func (w *walker) isExcluded(relNFC string) bool {
 		}
 	}
 	return false
+}
+
+// leftOutByPolicy reports whether a policy exclude (the manifest's top-level exclude or a
+// default) matches the file or directory named name at rel below the base, and records the
+// hit for addr when it does.
+func (w *walker) leftOutByPolicy(addr string, dir bool, name, rel string) bool {
+	r := matchPolicy(w.x.policy, name, rel)
+	if r == nil {
+		return false
+	}
+	w.x.hits = append(w.x.hits, PolicyHit{Address: addr, Dir: dir, Pattern: r.pattern, Default: r.isDef})
+	w.policyExcluded++
+	return true
 }
 
 func joinRel(dir, name string) string {
@@ -429,6 +453,9 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 			w.excluded++
 			continue
 		}
+		if typ.IsDir() && w.leftOutByPolicy(address(folder, nfc), true, nfc, cNFC) {
+			continue
+		}
 		if typ.IsDir() {
 			if cReal == "" {
 				cReal = real + sep + name
@@ -456,6 +483,9 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 			continue
 		}
 		if w.pattern != "" && !matched && !doublestar.MatchUnvalidated(w.pattern, cNFC) {
+			continue
+		}
+		if w.leftOutByPolicy(address(folder, nfc), false, nfc, cNFC) {
 			continue
 		}
 		if !typ.IsRegular() {

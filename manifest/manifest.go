@@ -30,7 +30,13 @@ type Manifest struct {
 	// longer lists.
 	Prune    bool
 	PrunePos Pos
-	Uploads  []Upload
+	// Exclude holds the top-level exclude patterns, applied to every local entry's walk
+	// besides its own (see Policy); ExcludePos their positions.
+	Exclude    []string
+	ExcludePos []Pos
+	// NoDefaultExcludes turns DefaultExcludes off (exclude_defaults: false).
+	NoDefaultExcludes bool
+	Uploads           []Upload
 	// Ignore names the files Expand leaves out besides the manifest itself. Load and
 	// Parse leave it empty; the caller sets it before Expand.
 	Ignore Ignore

@@ -18,7 +18,7 @@ import (
 
 // The keys each mapping allows, in the order messages list them.
 var (
-	topKeys    = []string{"version", "target", "prune", "uploads"}
+	topKeys    = []string{"version", "target", "prune", "exclude", "exclude_defaults", "uploads"}
 	targetKeys = []string{"account", "workspace", "project"}
 	uploadKeys = []string{"local", "remote", "to", "name", "exclude", "on_change", "allow_outside", "stat_cache"}
 	statCaches = []string{"full", "size_mtime"}
@@ -271,6 +271,12 @@ func (p *parser) parse() *Manifest {
 	if f, ok := top["prune"]; ok {
 		m.Prune = p.boolean(f, "prune")
 		m.PrunePos = pos(f.use)
+	}
+	if f, ok := top["exclude"]; ok {
+		m.Exclude, m.ExcludePos = p.exclude(f, "exclude")
+	}
+	if f, ok := top["exclude_defaults"]; ok {
+		m.NoDefaultExcludes = !p.boolean(f, "exclude_defaults")
 	}
 
 	f, ok := top["uploads"]

@@ -86,10 +86,10 @@ var parseErrors = []parseError{
 		"a2: &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]\n" +
 		"a3: &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]\n" +
 		"uploads: *a3\n", nil, []string{
-		`fiosync.yaml:3:1: a0: unknown key; expected one of "version", "target", "prune", "uploads"`,
-		`fiosync.yaml:4:1: a1: unknown key; expected one of "version", "target", "prune", "uploads"`,
-		`fiosync.yaml:5:1: a2: unknown key; expected one of "version", "target", "prune", "uploads"`,
-		`fiosync.yaml:6:1: a3: unknown key; expected one of "version", "target", "prune", "uploads"`,
+		`fiosync.yaml:3:1: a0: unknown key; expected one of "version", "target", "prune", "exclude", "exclude_defaults", "uploads"`,
+		`fiosync.yaml:4:1: a1: unknown key; expected one of "version", "target", "prune", "exclude", "exclude_defaults", "uploads"`,
+		`fiosync.yaml:5:1: a2: unknown key; expected one of "version", "target", "prune", "exclude", "exclude_defaults", "uploads"`,
+		`fiosync.yaml:6:1: a3: unknown key; expected one of "version", "target", "prune", "exclude", "exclude_defaults", "uploads"`,
 		`fiosync.yaml:6:10: uploads[0]: must be a mapping with local or remote, and to; not a list`,
 		`fiosync.yaml:6:15: uploads[1]: must be a mapping with local or remote, and to; not a list`,
 		`fiosync.yaml:6:20: uploads[2]: must be a mapping with local or remote, and to; not a list`,

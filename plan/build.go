@@ -105,6 +105,11 @@ type Inputs struct {
 	// its destination folder already holds a matching file (plan --adopt). It needs Remote.
 	Adopt bool
 
+	// Policy is what the manifest's top-level exclude and the default excludes left out of
+	// the expansion (manifest.Expansion.Policy). A tracked address one of them covers is
+	// listed in Plan.PolicyExcluded and never deleted, whatever prune says.
+	Policy []manifest.PolicyHit
+
 	// Select is the part of the manifest to plan (plan --target, --exclude). Addresses
 	// outside it, desired or tracked, are left as they are and listed in Plan.Excluded: in
 	// particular a tracked address outside it is never deleted.
@@ -231,6 +236,11 @@ func Build(in Inputs) (*Plan, error) {
 		}
 		e := st.Entries[addr]
 		interrupted := e.Status == state.StatusPending
+		if hit, ok := policyHit(in.Policy, addr); ok && !interrupted {
+			// Left out by policy, not by an edit of the entry: reported, never pruned.
+			p.PolicyExcluded = append(p.PolicyExcluded, PolicyExclusion{Address: addr, Pattern: hit.Pattern, Default: hit.Default})
+			continue
+		}
 		if !in.Prune && !interrupted {
 			p.Untracked = append(p.Untracked, addr)
 			continue
@@ -281,6 +291,25 @@ func Build(in Inputs) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// policyHit returns the hit of hits (sorted by address) that covers addr: the file itself,
+// or a directory above it.
+func policyHit(hits []manifest.PolicyHit, addr string) (manifest.PolicyHit, bool) {
+	if len(hits) == 0 {
+		return manifest.PolicyHit{}, false
+	}
+	if i, found := slices.BinarySearchFunc(hits, addr, func(h manifest.PolicyHit, a string) int { return strings.Compare(h.Address, a) }); found && !hits[i].Dir {
+		return hits[i], true
+	}
+	for dir := path.Dir(addr); ; dir = path.Dir(dir) {
+		if i, found := slices.BinarySearchFunc(hits, dir, func(h manifest.PolicyHit, a string) int { return strings.Compare(h.Address, a) }); found && hits[i].Covers(addr) {
+			return hits[i], true
+		}
+		if dir == "/" {
+			return manifest.PolicyHit{}, false
+		}
+	}
 }
 
 func byAddress(a, b manifest.Desired) int { return strings.Compare(a.Address, b.Address) }

@@ -3,6 +3,8 @@ package plan
 import (
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/state"
 )
@@ -59,5 +61,47 @@ func TestBuildReplace(t *testing.T) {
 	fresh, _ := Build(Inputs{Files: files, State: st})
 	if err := Verify(saved, fresh); err == nil {
 		t.Error("Verify accepted a plan with replaces against one without")
+	}
+}
+
+// TestBuildPolicyNeverPrunes: a tracked address that a policy exclude (top-level or default)
+// now leaves out is reported and not deleted, prune or not; one that the manifest simply no
+// longer lists is pruned. A saved plan keeps the report.
+func TestBuildPolicyNeverPrunes(t *testing.T) {
+	keep := local("/A/a.mov", 4, t0)
+	ds := local("/A/.DS_Store", 4, t0)
+	cached := local("/A/cache/c.bin", 4, t0)
+	gone := local("/A/gone.mov", 4, t0)
+	st := newState(map[string]*state.Entry{
+		keep.Address:   entry(localSource(keep, "aaaa"), "f-a"),
+		ds.Address:     entry(localSource(ds, "dddd"), "f-d"),
+		cached.Address: entry(localSource(cached, "cccc"), "f-c"),
+		gone.Address:   entry(localSource(gone, "gggg"), "f-g"),
+	})
+	hits := []manifest.PolicyHit{
+		{Address: "/A/.DS_Store", Pattern: ".DS_Store", Default: true},
+		{Address: "/A/cache", Dir: true, Pattern: "cache"},
+	}
+	p, err := Build(Inputs{Files: []manifest.Desired{withSource(keep, localSource(keep, "aaaa"))}, State: st, Prune: true, Policy: hits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Changes) != 1 || p.Changes[0].Action != Delete || p.Changes[0].Address != gone.Address {
+		t.Errorf("changes = %+v, want only the delete of %s", p.Changes, gone.Address)
+	}
+	want := []PolicyExclusion{{Address: "/A/.DS_Store", Pattern: ".DS_Store", Default: true}, {Address: "/A/cache/c.bin", Pattern: "cache"}}
+	if diff := cmp.Diff(want, p.PolicyExcluded); diff != "" {
+		t.Errorf("PolicyExcluded (-want +got):\n%s", diff)
+	}
+	data, err := Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, back.PolicyExcluded); diff != "" {
+		t.Errorf("PolicyExcluded after a plan file round trip (-want +got):\n%s", diff)
 	}
 }

@@ -88,6 +88,10 @@ type Plan struct {
 	// nothing for them. Sorted.
 	Excluded []string
 
+	// PolicyExcluded lists the tracked addresses that the manifest's top-level exclude or a
+	// default exclude now leaves out: the plan reports them and never deletes them. Sorted.
+	PolicyExcluded []PolicyExclusion
+
 	// Refreshed says whether the plan looked at Frame.io (false with --refresh=false).
 	Refreshed bool
 
@@ -95,6 +99,14 @@ type Plan struct {
 	// folders in Frame.io sharing the name of a destination folder. Sorted. The renderers
 	// leave them out: the caller prints them as diagnostics.
 	Warnings []string
+}
+
+// PolicyExclusion is a tracked address a policy exclude leaves out, and the pattern that
+// does; Default says it is one of manifest.DefaultExcludes.
+type PolicyExclusion struct {
+	Address string `json:"address"`
+	Pattern string `json:"pattern"`
+	Default bool   `json:"default"`
 }
 
 // Restat is the new identity of an unchanged file: its current stat with the recorded hash.

@@ -35,6 +35,7 @@ type document struct {
 	Untracked     []string          `json:"untracked"`
 	Select        Selection         `json:"select"`
 	Excluded      []string          `json:"excluded"`
+	Policy        []PolicyExclusion `json:"policy_excluded"`
 	Restat        []Restat          `json:"restat"`
 	Warnings      []string          `json:"warnings"`
 	Changes       []fileChange      `json:"changes"`
@@ -73,7 +74,8 @@ func Encode(p *Plan) ([]byte, error) {
 		Untracked:     nonNil(p.Untracked),
 		Select:        nonNilSelection(p.Select),
 		Excluded:      nonNil(p.Excluded),
-		Restat:        restats(p.Restat),
+		Policy:        nonNil(p.PolicyExcluded),
+		Restat:        nonNil(p.Restat),
 		Warnings:      nonNil(p.Warnings),
 		Changes:       make([]fileChange, 0, len(p.Changes)),
 	}
@@ -169,6 +171,9 @@ func Decode(data []byte) (*Plan, error) {
 	}
 	if len(doc.Excluded) > 0 {
 		p.Excluded = doc.Excluded
+	}
+	if len(doc.Policy) > 0 {
+		p.PolicyExcluded = doc.Policy
 	}
 	if len(doc.Restat) > 0 {
 		p.Restat = doc.Restat
@@ -365,16 +370,10 @@ func redactSource(s source.Identity) source.Identity {
 }
 
 // restats returns r for the plan file, never nil, so the member is always written.
-func restats(r []Restat) []Restat {
-	if r == nil {
-		return []Restat{}
-	}
-	return r
-}
-
-func nonNil(s []string) []string {
+// nonNil is s, or an empty slice for nil: lists are written as [], never null.
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }

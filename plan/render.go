@@ -172,6 +172,13 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 			fmt.Fprintf(bw, "  %s\n", escape.Text(a))
 		}
 	}
+	if n := len(p.PolicyExcluded); n > 0 {
+		fmt.Fprintf(bw, "\nNote: %s delivered earlier %s now left out by the manifest's top-level exclude or a default exclude; fiosync keeps %s in Frame.io and in the state and never prunes %s:\n",
+			display.Count(n, "file", "files"), display.Pick(n, "is", "are"), display.Pick(n, "it", "them"), display.Pick(n, "it", "them"))
+		for _, x := range p.PolicyExcluded {
+			fmt.Fprintf(bw, "  %s  excluded by policy (%s)\n", escape.Text(x.Address), x.describe())
+		}
+	}
 	if n := len(p.Excluded); n > 0 {
 		fmt.Fprintf(bw, "\nNote: %s outside the targeting (%s); this plan leaves %s as %s.\n",
 			display.Count(n, "file is", "files are"), p.Select.describe(), display.Pick(n, "it", "them"), display.Pick(n, "it is", "they are"))
@@ -194,6 +201,14 @@ func (s Summary) counts() string {
 	}
 	return fmt.Sprintf("%d to upload (%s)%s, %d to delete, %d unchanged",
 		s.Create+s.Update, display.Bytes(s.Bytes), adopt, s.Delete, s.Unchanged)
+}
+
+// describe is x's pattern for the plan: ".DS_Store, a default exclude" or "*.tmp".
+func (x PolicyExclusion) describe() string {
+	if x.Default {
+		return escape.Text(x.Pattern) + ", a default exclude"
+	}
+	return escape.Text(x.Pattern)
 }
 
 // existingID is the id of the Frame.io file an adopt records.
@@ -220,6 +235,9 @@ type jsonPlan struct {
 	// Select and Excluded are the targeting and what it left out (Plan.Select, Excluded).
 	Select   Selection `json:"select"`
 	Excluded []string  `json:"excluded"`
+	// PolicyExcluded lists the tracked addresses a policy exclude leaves out (reported, never
+	// pruned).
+	PolicyExcluded []PolicyExclusion `json:"policy_excluded"`
 }
 
 type jsonChange struct {
@@ -239,7 +257,7 @@ type jsonChange struct {
 func WriteJSON(w io.Writer, p *Plan) error {
 	doc := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Summary: p.Summary(),
 		Select:   nonNilSelection(p.Select),
-		Excluded: nonNil(p.Excluded)}
+		Excluded: nonNil(p.Excluded), PolicyExcluded: nonNil(p.PolicyExcluded)}
 	for _, c := range p.Changes {
 		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c)}
 		if c.Conflict != nil {
@@ -326,6 +344,9 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	}
 	if n := len(p.Excluded); n > 0 {
 		fmt.Fprintf(&b, "\n%s outside the targeting and left as they are.\n", display.Count(n, "file is", "files are"))
+	}
+	if n := len(p.PolicyExcluded); n > 0 {
+		fmt.Fprintf(&b, "\n%s delivered earlier and now excluded by policy, kept in Frame.io (never pruned).\n", display.Count(n, "file is", "files are"))
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write plan as markdown: %w", err)

@@ -66,6 +66,8 @@ type session struct {
 	backend store.Backend
 	unlock  store.Unlocker
 	st      *state.State // nil when no state was saved yet
+	// policy is what the top-level exclude and the default excludes left out of files.
+	policy []manifest.PolicyHit
 	// manifestName is how the state records the manifest (state.State's Manifest).
 	manifestName string
 }
@@ -116,7 +118,7 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op, plan
 	for _, warn := range exp.Warnings {
 		fmt.Fprintf(errw, "warning: %v\n", warn)
 	}
-	s.files, s.st = withoutPlanFiles(exp.Files, st), st
+	s.files, s.st, s.policy = withoutPlanFiles(exp.Files, st), st, exp.Policy
 	return s, nil
 }
 
@@ -202,6 +204,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		MaxDelete: opts.maxDelete,
 		Adopt:     opts.adopt,
 		Select:    opts.sel,
+		Policy:    s.policy,
 	}
 	if opts.maxDelete == 0 {
 		in.MaxDelete = plan.NoDeletes // --max-delete 0; plan.Inputs reads 0 as the default
