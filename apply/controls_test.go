@@ -1,11 +1,16 @@
 package apply_test
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/fiosync/fiosync/apply"
+	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/plan"
 )
 
@@ -61,5 +66,75 @@ func TestReplaceStacksVersion(t *testing.T) {
 	h.verify(files, nil)
 	if again := h.plan(files, false); len(again.Changes) != 0 {
 		t.Errorf("plan after the replace has changes: %+v", again.Changes)
+	}
+}
+
+// TestStableForHoldsBackAFileBeingAppended: a render still being written (a writer appends
+// to it while the plan runs) waits; once the writer is done and stable_for has passed on the
+// plan's clock, the whole file is uploaded.
+func TestStableForHoldsBackAFileBeingAppended(t *testing.T) {
+	h := newHarness(t, testEmulatorOptions())
+	h.writeFile("render.mov", 64<<10, 1)
+	h.writeFile("done.mov", 10<<10, 2)
+	p := filepath.Join(h.dir, "render.mov")
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() { // the renderer
+		defer close(stopped)
+		chunk := bytes.Repeat([]byte("frame"), 2<<10)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := f.Write(chunk); err != nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	stableFor := func(files []manifest.Desired) []manifest.Desired {
+		for i := range files {
+			files[i].StableFor = time.Hour
+		}
+		return files
+	}
+	// done.mov's entry sets no stable_for: it goes now, while render.mov waits.
+	files := append(stableFor(h.desired(spec{local: "render.mov", to: "/R"})), h.desired(spec{local: "done.mov", to: "/R"})...)
+	pl := h.planWith(files, func(in *plan.Inputs) { in.Now = time.Now() })
+	close(stop)
+	<-stopped
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.Waiting) != 1 || pl.Waiting[0].Address != "/R/render.mov" {
+		t.Fatalf("waiting = %+v, want the file being written", pl.Waiting)
+	}
+	if len(pl.Changes) != 1 || pl.Changes[0].Address != "/R/done.mov" {
+		t.Fatalf("changes while the render is written = %+v, want only done.mov", pl.Changes)
+	}
+	res, err := h.apply(context.Background(), pl, files, apply.Options{})
+	if err != nil || res.Bytes != 10<<10 || h.emu.Stats().FilesCreated != 1 {
+		t.Fatalf("applying the plan: %v, %d bytes sent, want done.mov's %d alone", err, res.Bytes, 10<<10)
+	}
+
+	// The writer is done; on the plan's clock, stable_for passes.
+	files = append(stableFor(h.desired(spec{local: "render.mov", to: "/R"})), h.desired(spec{local: "done.mov", to: "/R"})...)
+	later := time.Now().Add(2 * time.Hour)
+	pl = h.planWith(files, func(in *plan.Inputs) { in.Now = later })
+	if len(pl.Waiting) != 0 || len(pl.Changes) != 1 || pl.Changes[0].Address != "/R/render.mov" {
+		t.Fatalf("two hours after the last write: waiting %+v, changes %+v; want render.mov planned", pl.Waiting, pl.Changes)
+	}
+	if _, err := h.apply(context.Background(), pl, files, apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	h.verify(files, nil)
+	if fi, _ := os.Stat(p); fi.Size() <= 64<<10 {
+		t.Errorf("the render did not grow (%d bytes): the writer never ran", fi.Size())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"golang.org/x/text/unicode/norm"
@@ -34,6 +35,11 @@ type Desired struct {
 	Source source.Identity
 	// StatRule is the entry's stat_cache: which stat fields vouch for the file unchanged.
 	StatRule source.StatRule
+	// StableFor is the entry's stable_for: how long the file must go unmodified before a
+	// plan uploads it (0: no wait).
+	StableFor time.Duration
+	// Priority is the entry's priority: higher uploads first.
+	Priority int
 	// Path is the absolute path to read (local only). It goes through any
 	// symlinks the walk followed, so it names the file as the user sees it.
 	Path string
@@ -109,6 +115,7 @@ func (m *Manifest) Expand() (*Expansion, error) {
 				Source:   source.OfURL(u.Remote),
 				URL:      u.Remote,
 				OnChange: u.OnChange,
+				Priority: u.Priority,
 				Upload:   u.Index,
 				Pos:      u.Pos,
 			})
@@ -552,15 +559,17 @@ func (w *walker) file(path, relPath, folder, name string, info fs.FileInfo) {
 	}
 	w.found++
 	w.x.add(Desired{
-		Address:  address(folder, name),
-		Folder:   folder,
-		Name:     name,
-		Source:   source.OfFile(relPath, info),
-		StatRule: w.u.StatRule,
-		Path:     path,
-		OnChange: w.u.OnChange,
-		Upload:   w.u.Index,
-		Pos:      w.u.Pos,
+		Address:   address(folder, name),
+		Folder:    folder,
+		Name:      name,
+		Source:    source.OfFile(relPath, info),
+		StatRule:  w.u.StatRule,
+		StableFor: w.u.StableFor,
+		Priority:  w.u.Priority,
+		Path:      path,
+		OnChange:  w.u.OnChange,
+		Upload:    w.u.Index,
+		Pos:       w.u.Pos,
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/source"
@@ -111,11 +112,17 @@ type Upload struct {
 	// StatRule is how the entry's files are trusted unchanged without being read
 	// (stat_cache: full, the default, or size_mtime).
 	StatRule source.StatRule
+	// StableFor holds back a file whose mtime or ctime (any write, a size change included)
+	// is more recent than this (stable_for): a plan leaves it waiting. 0 waits for nothing.
+	StableFor time.Duration
+	// Priority orders the uploads of apply: files of a higher priority start before those of
+	// a lower one (priority, default 0); apply --order-by orders files of equal priority.
+	Priority int
 
 	// Positions of the values, for messages. A zero Pos means the key is
 	// absent.
-	LocalPos, RemotePos, ToPos, NamePos, OnChangePos Pos
-	ExcludePos                                       []Pos
+	LocalPos, RemotePos, ToPos, NamePos, OnChangePos, StableForPos Pos
+	ExcludePos                                                     []Pos
 }
 
 // IsRemote reports whether u uploads from a URL rather than from disk.

@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/manifest"
@@ -105,6 +106,11 @@ type Inputs struct {
 	// its destination folder already holds a matching file (plan --adopt). It needs Remote.
 	Adopt bool
 
+	// Now is the time the plan is made at: a local file whose entry sets stable_for and whose
+	// mtime or ctime is more recent than Now minus stable_for is left waiting
+	// (Plan.Waiting). Build needs it only when an entry sets stable_for.
+	Now time.Time
+
 	// Policy is what the manifest's top-level exclude and the default excludes left out of
 	// the expansion (manifest.Expansion.Policy). A tracked address one of them covers is
 	// listed in Plan.PolicyExcluded and never deleted, whatever prune says.
@@ -181,6 +187,14 @@ func Build(in Inputs) (*Plan, error) {
 			empty = append(empty, d.Address)
 			continue
 		}
+		wait, held, err := stabilizing(d, in.Now)
+		if err != nil {
+			return nil, err
+		}
+		if held && e == nil {
+			p.Waiting = append(p.Waiting, wait)
+			continue
+		}
 		if in.Adopt && e == nil {
 			c, warnings, ok := adoption(d, in.Remote.Listed[d.Folder], taken)
 			p.Warnings = append(p.Warnings, warnings...)
@@ -198,6 +212,12 @@ func Build(in Inputs) (*Plan, error) {
 				continue
 			}
 			c.OnChange = manifest.OnChangeVersion // explicit: the old file stays, as a version
+		}
+		if ok && held && (c.Action == Create || c.Action == Update) {
+			// Still being written: upload it once it has been left alone for stable_for.
+			// It stays desired, so it is not pruned either.
+			p.Waiting = append(p.Waiting, wait)
+			continue
 		}
 		if ok && e == nil && in.Remote != nil {
 			if f := conflictOf(d, in.Remote.Listed[d.Folder], taken); f != nil {
@@ -291,6 +311,27 @@ func Build(in Inputs) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// stabilizing reports whether d, a local file of an entry with stable_for, changed (mtime
+// or ctime: any write, a size change included) less than stable_for before now, and returns
+// what the plan says of it then.
+func stabilizing(d manifest.Desired, now time.Time) (Waiting, bool, error) {
+	if d.StableFor <= 0 || d.Source.Kind != source.Local {
+		return Waiting{}, false, nil
+	}
+	if now.IsZero() {
+		return Waiting{}, false, fmt.Errorf("build plan: %s: stable_for needs the time the plan is made at", d.Address)
+	}
+	changed := d.Source.ModTime
+	if d.Source.Ctime.After(changed) {
+		changed = d.Source.Ctime
+	}
+	age := now.Sub(changed)
+	if age >= d.StableFor {
+		return Waiting{}, false, nil
+	}
+	return Waiting{Address: d.Address, Changed: changed, Age: age, StableFor: d.StableFor}, true, nil
 }
 
 // policyHit returns the hit of hits (sorted by address) that covers addr: the file itself,

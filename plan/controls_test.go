@@ -1,7 +1,9 @@
 package plan
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -103,5 +105,61 @@ func TestBuildPolicyNeverPrunes(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, back.PolicyExcluded); diff != "" {
 		t.Errorf("PolicyExcluded after a plan file round trip (-want +got):\n%s", diff)
+	}
+}
+
+// TestBuildStableFor, on a fake clock: a file changed within its entry's stable_for waits
+// (neither uploaded nor pruned), by its mtime or its ctime, and is planned once it has been
+// left alone that long. An unchanged delivered file never waits.
+func TestBuildStableFor(t *testing.T) {
+	fresh := local("/A/render.mov", 10, t0)
+	fresh.StableFor = time.Minute
+	byCtime := local("/A/copied.mov", 10, t0.Add(-time.Hour))
+	byCtime.StableFor = time.Minute
+	byCtime.Source.Ctime = t0.Add(-5 * time.Second) // copied with its old mtime kept
+	done := local("/A/done.mov", 10, t0)
+	done.StableFor = time.Minute
+	grown := local("/A/grown.mov", 20, t0.Add(-3*time.Second))
+	grown.StableFor = time.Minute
+	st := newState(map[string]*state.Entry{
+		done.Address:  entry(localSource(done, "dddd"), "f-d"),
+		grown.Address: entry(localSource(local("/A/grown.mov", 10, t0.Add(-time.Hour)), "gggg"), "f-g"),
+	})
+	files := []manifest.Desired{byCtime, withSource(done, localSource(done, "dddd")), withSource(grown, localSource(grown, "gggggggg")), fresh}
+
+	p, err := Build(Inputs{Files: files, State: st, Prune: true, Now: t0.Add(12 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Changes) != 0 || p.Unchanged != 1 {
+		t.Errorf("changes %+v, %d unchanged; want none, 1 unchanged", p.Changes, p.Unchanged)
+	}
+	want := []Waiting{
+		{Address: byCtime.Address, Changed: byCtime.Source.Ctime, Age: 17 * time.Second, StableFor: time.Minute},
+		{Address: grown.Address, Changed: grown.Source.ModTime, Age: 15 * time.Second, StableFor: time.Minute},
+		{Address: fresh.Address, Changed: t0, Age: 12 * time.Second, StableFor: time.Minute},
+	}
+	if diff := cmp.Diff(want, p.Waiting); diff != "" {
+		t.Errorf("Waiting (-want +got):\n%s", diff)
+	}
+	var text strings.Builder
+	if err := WriteText(&text, p, Style{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "  /A/render.mov  waiting: modified 12 s ago (stable_for 1m0s)\n") {
+		t.Errorf("plan text does not say the file waits:\n%s", text.String())
+	}
+
+	// A minute after the last change, each is planned.
+	p, err = Build(Inputs{Files: files, State: st, Prune: true, Now: t0.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Waiting) != 0 || len(p.Changes) != 3 || p.Changes[1].Action != Update {
+		t.Errorf("a minute later: waiting %+v, changes %+v; want 3 changes, grown.mov an update", p.Waiting, p.Changes)
+	}
+
+	if _, err := Build(Inputs{Files: files}); err == nil || !strings.Contains(err.Error(), "stable_for needs the time") {
+		t.Errorf("Build without Now: %v, want an error", err)
 	}
 }

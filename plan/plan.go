@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"time"
+
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
@@ -88,6 +90,11 @@ type Plan struct {
 	// nothing for them. Sorted.
 	Excluded []string
 
+	// Waiting lists the local files left out of this plan because they changed within their
+	// entry's stable_for: still being written, they are uploaded by a later plan. They stay
+	// desired, so nothing is pruned for them. Sorted by address.
+	Waiting []Waiting
+
 	// PolicyExcluded lists the tracked addresses that the manifest's top-level exclude or a
 	// default exclude now leaves out: the plan reports them and never deletes them. Sorted.
 	PolicyExcluded []PolicyExclusion
@@ -99,6 +106,15 @@ type Plan struct {
 	// folders in Frame.io sharing the name of a destination folder. Sorted. The renderers
 	// leave them out: the caller prints them as diagnostics.
 	Warnings []string
+}
+
+// Waiting is a file held back by stable_for: when it last changed (the later of its mtime
+// and ctime), how long before the plan that was, and the entry's stable_for.
+type Waiting struct {
+	Address   string        `json:"address"`
+	Changed   time.Time     `json:"changed"`
+	Age       time.Duration `json:"age_ns"`
+	StableFor time.Duration `json:"stable_for_ns"`
 }
 
 // PolicyExclusion is a tracked address a policy exclude leaves out, and the pattern that

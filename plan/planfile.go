@@ -36,6 +36,7 @@ type document struct {
 	Select        Selection         `json:"select"`
 	Excluded      []string          `json:"excluded"`
 	Policy        []PolicyExclusion `json:"policy_excluded"`
+	Waiting       []Waiting         `json:"waiting"`
 	Restat        []Restat          `json:"restat"`
 	Warnings      []string          `json:"warnings"`
 	Changes       []fileChange      `json:"changes"`
@@ -75,6 +76,7 @@ func Encode(p *Plan) ([]byte, error) {
 		Select:        nonNilSelection(p.Select),
 		Excluded:      nonNil(p.Excluded),
 		Policy:        nonNil(p.PolicyExcluded),
+		Waiting:       nonNil(p.Waiting),
 		Restat:        nonNil(p.Restat),
 		Warnings:      nonNil(p.Warnings),
 		Changes:       make([]fileChange, 0, len(p.Changes)),
@@ -174,6 +176,9 @@ func Decode(data []byte) (*Plan, error) {
 	}
 	if len(doc.Policy) > 0 {
 		p.PolicyExcluded = doc.Policy
+	}
+	if len(doc.Waiting) > 0 {
+		p.Waiting = doc.Waiting
 	}
 	if len(doc.Restat) > 0 {
 		p.Restat = doc.Restat

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/internal/escape"
@@ -23,13 +24,14 @@ type Summary struct {
 	Reread    int   `json:"reread"`   // unchanged files read because their stat moved (Plan.Restat)
 	Unchanged int   `json:"unchanged"`
 	Excluded  int   `json:"excluded"` // addresses left out by the selection (Plan.Excluded)
+	Waiting   int   `json:"waiting"`  // files held back by stable_for (Plan.Waiting)
 	Bytes     int64 `json:"bytes"`    // bytes to upload from local files (remote sizes are unknown)
 }
 
 // Summary counts p's changes by action and adds up the bytes to upload (adopts upload
 // nothing).
 func (p *Plan) Summary() Summary {
-	s := Summary{Unchanged: p.Unchanged, Reread: len(p.Restat), Excluded: len(p.Excluded)}
+	s := Summary{Unchanged: p.Unchanged, Reread: len(p.Restat), Excluded: len(p.Excluded), Waiting: len(p.Waiting)}
 	for _, c := range p.Changes {
 		switch c.Action {
 		case Create:
@@ -172,6 +174,13 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 			fmt.Fprintf(bw, "  %s\n", escape.Text(a))
 		}
 	}
+	if n := len(p.Waiting); n > 0 {
+		fmt.Fprintf(bw, "\nNote: %s changed within %s entry's stable_for; a later plan uploads %s once %s left alone:\n",
+			display.Count(n, "file", "files"), display.Pick(n, "its", "their"), display.Pick(n, "it", "them"), display.Pick(n, "it is", "they are"))
+		for _, w := range p.Waiting {
+			fmt.Fprintf(bw, "  %s  waiting: modified %s (stable_for %s)\n", escape.Text(w.Address), ago(w.Age), w.StableFor)
+		}
+	}
 	if n := len(p.PolicyExcluded); n > 0 {
 		fmt.Fprintf(bw, "\nNote: %s delivered earlier %s now left out by the manifest's top-level exclude or a default exclude; fiosync keeps %s in Frame.io and in the state and never prunes %s:\n",
 			display.Count(n, "file", "files"), display.Pick(n, "is", "are"), display.Pick(n, "it", "them"), display.Pick(n, "it", "them"))
@@ -201,6 +210,20 @@ func (s Summary) counts() string {
 	}
 	return fmt.Sprintf("%d to upload (%s)%s, %d to delete, %d unchanged",
 		s.Create+s.Update, display.Bytes(s.Bytes), adopt, s.Delete, s.Unchanged)
+}
+
+// ago says how long ago a file changed, for people: "12 s ago", "5 min ago", "3 h ago"; a
+// change in the future is a clock that disagrees with the file system's.
+func ago(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "in the future (check the clocks)"
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%d s ago", int(d/time.Second))
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	}
+	return fmt.Sprintf("%d h ago", int(d/time.Hour))
 }
 
 // describe is x's pattern for the plan: ".DS_Store, a default exclude" or "*.tmp".
@@ -236,8 +259,9 @@ type jsonPlan struct {
 	Select   Selection `json:"select"`
 	Excluded []string  `json:"excluded"`
 	// PolicyExcluded lists the tracked addresses a policy exclude leaves out (reported, never
-	// pruned).
+	// pruned); Waiting the files stable_for holds back.
 	PolicyExcluded []PolicyExclusion `json:"policy_excluded"`
+	Waiting        []Waiting         `json:"waiting"`
 }
 
 type jsonChange struct {
@@ -257,7 +281,7 @@ type jsonChange struct {
 func WriteJSON(w io.Writer, p *Plan) error {
 	doc := jsonPlan{FormatVersion: FormatVersion, Changes: []jsonChange{}, Summary: p.Summary(),
 		Select:   nonNilSelection(p.Select),
-		Excluded: nonNil(p.Excluded), PolicyExcluded: nonNil(p.PolicyExcluded)}
+		Excluded: nonNil(p.Excluded), PolicyExcluded: nonNil(p.PolicyExcluded), Waiting: nonNil(p.Waiting)}
 	for _, c := range p.Changes {
 		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c)}
 		if c.Conflict != nil {
@@ -344,6 +368,9 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	}
 	if n := len(p.Excluded); n > 0 {
 		fmt.Fprintf(&b, "\n%s outside the targeting and left as they are.\n", display.Count(n, "file is", "files are"))
+	}
+	if n := len(p.Waiting); n > 0 {
+		fmt.Fprintf(&b, "\n%s still being written (stable_for) and left for a later plan.\n", display.Count(n, "file is", "files are"))
 	}
 	if n := len(p.PolicyExcluded); n > 0 {
 		fmt.Fprintf(&b, "\n%s delivered earlier and now excluded by policy, kept in Frame.io (never pruned).\n", display.Count(n, "file is", "files are"))

@@ -194,8 +194,10 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 	if err := plan.Identify(ctx, s.files, s.st, opts.parallel); err != nil {
 		return nil, err
 	}
+	now := time.Now()
 	in := plan.Inputs{
-		Parts:     plan.Resumable(partJournal(io.Discard), s.files, s.st, time.Now()),
+		Now:       now,
+		Parts:     plan.Resumable(partJournal(io.Discard), s.files, s.st, now),
 		Manifest:  filepath.Base(s.m.Path),
 		Files:     s.files,
 		Target:    s.m.Target,
