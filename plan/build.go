@@ -479,11 +479,12 @@ func conflictOf(d manifest.Desired, listed []RemoteFile, taken map[string]bool) 
 // source has a size to plan: Frame.io learns a remote one's.
 func changeOf(d manifest.Desired) Change {
 	c := Change{
-		Address: d.Address,
-		Kind:    d.Source.Kind,
-		Folder:  d.Folder,
-		Name:    d.Name,
-		Source:  d.Source,
+		Address:  d.Address,
+		Kind:     d.Source.Kind,
+		Folder:   d.Folder,
+		Name:     d.Name,
+		Source:   d.Source,
+		Priority: d.Priority,
 	}
 	if c.Kind == source.Local {
 		c.Size = d.Source.Size

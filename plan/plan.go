@@ -153,6 +153,9 @@ type Change struct {
 	// OnChange is the manifest's on_change for the entry (updates only).
 	OnChange manifest.OnChange
 
+	// Priority is the entry's priority: apply starts the uploads of higher ones first.
+	Priority int
+
 	// Source is the content identity seen at plan time, and what apply reads. A local source
 	// carries its path relative to the manifest's directory, its stat and, when the plan
 	// computed one, its hash; apply opens that path below the manifest's directory (a saved

@@ -53,6 +53,7 @@ type fileChange struct {
 	Size     int64             `json:"size"`
 	Reason   string            `json:"reason"`
 	OnChange manifest.OnChange `json:"on_change,omitempty"`
+	Priority int               `json:"priority,omitempty"`
 	Source   source.Identity   `json:"source"`
 	Prior    *state.Entry      `json:"prior,omitempty"`
 	Existing *RemoteFile       `json:"existing,omitempty"`

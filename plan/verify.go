@@ -98,6 +98,8 @@ func changeDiff(c, f Change) string {
 		return fmt.Sprintf("size %d, now %d", c.Size, f.Size)
 	case c.OnChange != f.OnChange:
 		return fmt.Sprintf("on_change %q, the manifest now says %q", c.OnChange, f.OnChange)
+	case c.Priority != f.Priority:
+		return fmt.Sprintf("priority %d, the manifest now says %d", c.Priority, f.Priority)
 	}
 	if c.Action != Delete { // a delete reads no source
 		if why := identityDiff(c.Source, f.Source); why != "" {
