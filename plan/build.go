@@ -206,12 +206,18 @@ func Build(in Inputs) (*Plan, error) {
 		}
 		replace := in.Select.Replacing(d.Address)
 		c, ok := diff(d, e, in.Remote, in.Parts, replace)
-		if ok && c.Action == Update && d.OnChange == manifest.OnChangeError {
+		if ok && d.OnChange == manifest.OnChangeError && changesDelivered(c, d, e) {
 			if !replace {
-				refused = append(refused, Refusal{Address: d.Address, Upload: d.Upload, Pos: d.Pos, Reason: c.Reason})
+				why := c.Reason + " since it was delivered"
+				if c.Action == Create {
+					why = ReasonContent + " since it was delivered, and that file is gone from Frame.io"
+				}
+				refused = append(refused, Refusal{Address: d.Address, Upload: d.Upload, Pos: d.Pos, Reason: why})
 				continue
 			}
-			c.OnChange = manifest.OnChangeVersion // explicit: the old file stays, as a version
+			if c.Action == Update {
+				c.OnChange = manifest.OnChangeVersion // explicit: the old file stays, as a version
+			}
 		}
 		if ok && held && (c.Action == Create || c.Action == Update) {
 			// Still being written: upload it once it has been left alone for stable_for.
@@ -311,6 +317,19 @@ func Build(in Inputs) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// changesDelivered reports whether c would put other content at a delivered address: an
+// update, or the upload again of a file gone from Frame.io whose content is not the one
+// delivered (then c's reason says both).
+func changesDelivered(c Change, d manifest.Desired, e *state.Entry) bool {
+	switch {
+	case c.Action == Update:
+		return true
+	case c.Action == Create && c.Reason == ReasonMissing && e.Status == state.StatusComplete && !source.SameContent(d.Source, e.Source):
+		return true
+	}
+	return false
 }
 
 // stabilizing reports whether d, a local file of an entry with stable_for, changed (mtime
@@ -565,7 +584,7 @@ type Refusal struct {
 	// uploads list and its position.
 	Upload int
 	Pos    manifest.Pos
-	// Reason is what changed ("content changed", "source URL changed").
+	// Reason says what changed: "content changed since it was delivered".
 	Reason string
 }
 
@@ -577,13 +596,13 @@ type RefusedError struct {
 }
 
 // Error implements error: a line naming the count, then one line per file as
-// "FILE:LINE:COL: uploads[N]: ADDRESS: REASON since it was delivered".
+// "FILE:LINE:COL: uploads[N]: ADDRESS: REASON".
 func (e *RefusedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "plan refused: %s delivered and changed since, and the manifest says on_change: error",
 		display.Count(len(e.Refused), "file was", "files were"))
 	for _, r := range e.Refused {
-		fmt.Fprintf(&b, "\n  %s:%s: uploads[%d]: %s: %s since it was delivered", e.Manifest, r.Pos, r.Upload, r.Address, r.Reason)
+		fmt.Fprintf(&b, "\n  %s:%s: uploads[%d]: %s: %s", e.Manifest, r.Pos, r.Upload, r.Address, r.Reason)
 	}
 	return b.String()
 }

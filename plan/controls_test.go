@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -161,5 +162,61 @@ func TestBuildStableFor(t *testing.T) {
 
 	if _, err := Build(Inputs{Files: files}); err == nil || !strings.Contains(err.Error(), "stable_for needs the time") {
 		t.Errorf("Build without Now: %v, want an error", err)
+	}
+}
+
+// TestBuildOnChangeError: on_change: error refuses an update of a delivered file, and the
+// upload again of one gone from Frame.io when its content is not the one delivered; the same
+// content may go again, and --replace wins (as a version).
+func TestBuildOnChangeError(t *testing.T) {
+	a := local("/A/a.mov", 4, t0)
+	a.OnChange = manifest.OnChangeError
+	a.Pos = manifest.Pos{Line: 7, Column: 5}
+	a.Upload = 1
+	st := newState(map[string]*state.Entry{a.Address: entry(localSource(a, "aaaa"), "f-a")})
+	changed := withSource(a, localSource(a, "bbbb"))
+	same := withSource(a, localSource(a, "aaaa"))
+	present := &Snapshot{Target: testTarget, Files: map[string]RemoteFile{"f-a": {ID: "f-a", Status: "uploaded"}}}
+	gone := &Snapshot{Target: testTarget, Files: map[string]RemoteFile{}}
+
+	for _, tt := range []struct {
+		name   string
+		d      manifest.Desired
+		remote *Snapshot
+		sel    Selection
+		refuse string // "" for no refusal
+		want   Action
+	}{
+		{"changed", changed, present, Selection{}, "fiosync.yaml:7:5: uploads[1]: /A/a.mov: content changed since it was delivered", ""},
+		{"changed and gone", changed, gone, Selection{}, "fiosync.yaml:7:5: uploads[1]: /A/a.mov: content changed since it was delivered, and that file is gone from Frame.io", ""},
+		{"same content, gone", same, gone, Selection{}, "", Create},
+		{"unchanged", same, present, Selection{}, "", ""},
+		{"changed, replaced", changed, present, Selection{Replaces: []string{"/A"}}, "", Update},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Build(Inputs{Manifest: "fiosync.yaml", Files: []manifest.Desired{tt.d}, State: st, Remote: tt.remote, Select: tt.sel})
+			if tt.refuse != "" {
+				var re *RefusedError
+				if !errors.As(err, &re) || !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "\n  "+tt.refuse) {
+					t.Fatalf("Build: %v, want a refusal %q", err, tt.refuse)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == "" {
+				if len(p.Changes) != 0 {
+					t.Errorf("changes %+v, want none", p.Changes)
+				}
+				return
+			}
+			if len(p.Changes) != 1 || p.Changes[0].Action != tt.want {
+				t.Fatalf("changes %+v, want one %s", p.Changes, tt.want)
+			}
+			if c := p.Changes[0]; c.Action == Update && c.OnChange != manifest.OnChangeVersion {
+				t.Errorf("a replace under on_change: error follows %q, want version", c.OnChange)
+			}
+		})
 	}
 }
