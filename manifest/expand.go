@@ -372,14 +372,15 @@ func (w *walker) isExcluded(relNFC string) bool {
 }
 
 // leftOutByPolicy reports whether a policy exclude (the manifest's top-level exclude or a
-// default) matches the file or directory named name at rel below the base, and records the
-// hit for addr when it does.
-func (w *walker) leftOutByPolicy(addr string, dir bool, name, rel string) bool {
+// default) matches the file or directory named name (NFC) at rel below the base, and records
+// the hit at its address in folder when it does. The address is joined only for a hit: this
+// runs for every file of every walk.
+func (w *walker) leftOutByPolicy(folder, name, rel string, dir bool) bool {
 	r := matchPolicy(w.x.policy, name, rel)
 	if r == nil {
 		return false
 	}
-	w.x.hits = append(w.x.hits, PolicyHit{Address: addr, Dir: dir, Pattern: r.pattern, Default: r.isDef})
+	w.x.hits = append(w.x.hits, PolicyHit{Address: address(folder, name), Dir: dir, Pattern: r.pattern, Default: r.isDef})
 	w.policyExcluded++
 	return true
 }
@@ -460,7 +461,7 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 			w.excluded++
 			continue
 		}
-		if typ.IsDir() && w.leftOutByPolicy(address(folder, nfc), true, nfc, cNFC) {
+		if typ.IsDir() && w.leftOutByPolicy(folder, nfc, cNFC, true) {
 			continue
 		}
 		if typ.IsDir() {
@@ -492,7 +493,7 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 		if w.pattern != "" && !matched && !doublestar.MatchUnvalidated(w.pattern, cNFC) {
 			continue
 		}
-		if w.leftOutByPolicy(address(folder, nfc), false, nfc, cNFC) {
+		if w.leftOutByPolicy(folder, nfc, cNFC, false) {
 			continue
 		}
 		if !typ.IsRegular() {
