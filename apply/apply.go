@@ -85,7 +85,42 @@ type Options struct {
 	// it such a create fails with *ConflictError: after a lost state or a `state rm` it
 	// would put a second copy of the delivery beside the first.
 	AllowDuplicates bool
+
+	// BwLimit paces the bytes of every part of the run, shared by all files (apply
+	// --bwlimit); the zero Timetable sends as fast as it can.
+	BwLimit Timetable
+	// Sleep waits for the bandwidth limiter; nil means a timer. Tests pass a fake clock's.
+	Sleep func(context.Context, time.Duration) error
+	// MaxTransfer stops starting files once the bytes of the files started would pass it
+	// (apply --max-transfer); the first file always starts, so every run makes progress.
+	// MaxDuration stops starting files once the run has lasted that long on Now's clock
+	// (apply --max-duration). Files in flight finish. 0 is no limit. Run then returns a
+	// *LimitError when changes are left for the next run.
+	MaxTransfer int64
+	MaxDuration time.Duration
+	// OrderBy orders the uploads that share a priority (apply --order-by); the zero OrderBy
+	// keeps the plan's order, by address. Higher manifest priorities always go first.
+	OrderBy OrderBy
 }
+
+// ErrLimit matches (errors.Is) the *LimitError Run returns when it stopped at MaxTransfer or
+// MaxDuration with changes left.
+var ErrLimit = errors.New("stopped at a limit with changes left")
+
+// LimitError says Run stopped starting files at a limit (Limit is "max-transfer" or
+// "max-duration") and left Left changes, deletes included, for the next run.
+type LimitError struct {
+	Limit string
+	Left  int
+}
+
+// Error implements error.
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("apply stopped at its %s limit with %d changes left for the next apply", e.Limit, e.Left)
+}
+
+// Is makes errors.Is(err, ErrLimit) true.
+func (e *LimitError) Is(target error) bool { return target == ErrLimit }
 
 // ConflictError is the failure of a create or a move whose destination folder already holds
 // a file of the same name that the state does not track.
@@ -158,6 +193,9 @@ type Result struct {
 	Restated int `json:"restated,omitempty"`
 	// Elapsed is the run's duration.
 	Elapsed time.Duration `json:"elapsed_ns"`
+	// Limit is the limit ("max-transfer", "max-duration") that stopped the run from
+	// starting the changes it skipped, or "".
+	Limit string `json:"limit,omitempty"`
 }
 
 // ErrFailed matches (errors.Is) the error Run returns when some changes failed.
@@ -171,6 +209,7 @@ type run struct {
 	plan    *plan.Plan
 	budget  *budget
 	buffers *bufferPool
+	limiter *limiter // nil without a bandwidth limit
 	start   time.Time
 	sent    atomic.Int64
 
@@ -215,6 +254,9 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Result, error) {
 		made:       map[string]bool{},
 		known:      opts.State.Snapshot().FileIDs(),
 		names:      map[string]*folderNames{},
+	}
+	if !opts.BwLimit.IsZero() {
+		r.limiter = newLimiter(opts.BwLimit, opts.Now, opts.Sleep)
 	}
 	restated, err := r.restat(ctx)
 	if err != nil {
@@ -271,6 +313,11 @@ func (o *Options) normalize() error {
 		return fmt.Errorf("apply: part budget must be positive, got %d", o.PartBudget)
 	case o.PartConcurrency < 0:
 		return fmt.Errorf("apply: part concurrency must be at least 1, got %d", o.PartConcurrency)
+	case o.MaxTransfer < 0 || o.MaxDuration < 0:
+		return errors.New("apply: limits must not be negative")
+	}
+	if err := o.OrderBy.check(); err != nil {
+		return err
 	}
 	if o.Parallel == 0 {
 		o.Parallel = DefaultParallel
@@ -353,18 +400,38 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	r.moveAll(ctx, moves, results)
 
 	// Files: a bounded pool; each task writes only its own slot of results. Adopts share it:
-	// each hashes one local file.
-	files := pool.New().WithMaxGoroutines(r.opts.Parallel)
-	for _, i := range slices.Concat(uploads, adopts) {
+	// each hashes one local file. Uploads go by priority, then OrderBy.
+	// A file takes one of Parallel slots before the limits are judged, so they are judged
+	// when it can start, not when it is queued.
+	r.order(uploads)
+	slots := make(chan struct{}, r.opts.Parallel)
+	files := pool.New()
+	var limit string  // the limit reached: no file starts after it
+	var started int64 // bytes of the files started
+	for n, i := range slices.Concat(uploads, adopts) {
 		if ctx.Err() != nil {
 			results[i].Err = ctx.Err()
 			continue
 		}
-		if r.plan.Changes[i].Action == plan.Adopt {
-			files.Go(func() { results[i] = r.adoptFile(ctx, r.plan.Changes[i]) })
+		if limit == "" {
+			slots <- struct{}{}
+			if limit = r.limitReached(r.plan.Changes[i], n, started); limit != "" {
+				<-slots
+			}
+		}
+		if limit != "" {
+			results[i].Err = fmt.Errorf("not started: the %s limit was reached", limit)
+			results[i].Note = "left for the next apply"
+			ch := r.plan.Changes[i]
+			r.emit(Event{Type: EventFileSkipped, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Note: "left for the next apply", Error: limit + " reached"})
 			continue
 		}
-		files.Go(func() { results[i] = r.applyFile(ctx, r.plan.Changes[i]) })
+		started += uploadSize(r.plan.Changes[i])
+		if r.plan.Changes[i].Action == plan.Adopt {
+			files.Go(func() { defer func() { <-slots }(); results[i] = r.adoptFile(ctx, r.plan.Changes[i]) })
+			continue
+		}
+		files.Go(func() { defer func() { <-slots }(); results[i] = r.applyFile(ctx, r.plan.Changes[i]) })
 	}
 	files.Wait()
 
@@ -378,6 +445,8 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		switch {
 		case ctx.Err() != nil:
 			results[i].Err = ctx.Err()
+		case limit != "":
+			results[i].Err = fmt.Errorf("held back: the %s limit left uploads for the next apply, and deletes run only after every upload succeeded", limit)
 		case !uploadsOK:
 			results[i].Err = errors.New("held back: an upload failed, and deletes run only after every upload succeeded")
 		default:
@@ -394,7 +463,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		}
 	}
 
-	res := &Result{Files: results, FoldersCreated: r.created, Bytes: r.sent.Load(), Elapsed: r.opts.Now().Sub(r.start)}
+	res := &Result{Files: results, FoldersCreated: r.created, Bytes: r.sent.Load(), Elapsed: r.opts.Now().Sub(r.start), Limit: limit}
 	slices.SortStableFunc(res.Files, func(a, b FileResult) int { return cmp.Compare(a.Address, b.Address) })
 	var errs []error
 	for _, f := range res.Files {
@@ -425,5 +494,28 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	if res.Failed > 0 {
 		return res, fmt.Errorf("apply: %d of %d %w:\n%w", res.Failed, len(res.Files), ErrFailed, errors.Join(errs...))
 	}
+	if limit != "" && res.Skipped > 0 {
+		return res, &LimitError{Limit: limit, Left: res.Skipped}
+	}
 	return res, nil
+}
+
+// limitReached returns the limit ("max-transfer", "max-duration") that keeps ch, the n-th
+// file to start, from starting when started bytes are under way already, or "".
+func (r *run) limitReached(ch plan.Change, n int, started int64) string {
+	switch {
+	case r.opts.MaxTransfer > 0 && n > 0 && started+uploadSize(ch) > r.opts.MaxTransfer:
+		return "max-transfer"
+	case r.opts.MaxDuration > 0 && r.opts.Now().Sub(r.start) >= r.opts.MaxDuration:
+		return "max-duration"
+	}
+	return ""
+}
+
+// uploadSize is the bytes apply sends for ch: a local create's or update's size.
+func uploadSize(ch plan.Change) int64 {
+	if ch.Kind == source.Local && (ch.Action == plan.Create || ch.Action == plan.Update) {
+		return ch.Size
+	}
+	return 0
 }

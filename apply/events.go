@@ -22,8 +22,9 @@ const (
 	EventFileDone = "file_done"
 	// EventFileFailed reports that Address failed; Error says why.
 	EventFileFailed = "file_failed"
-	// EventFileSkipped reports that Address was stopped by an interruption; the state
-	// records how far it got and the next run resumes it.
+	// EventFileSkipped reports that Address was stopped by an interruption (the state
+	// records how far it got and the next run resumes it), or, with a Note, not started
+	// because a limit was reached (Error names it: "max-transfer reached").
 	EventFileSkipped = "file_skipped"
 	// EventDelete reports a file deleted from Frame.io (prune, or the old file of a replace).
 	EventDelete = "delete"

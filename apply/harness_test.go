@@ -152,6 +152,12 @@ func (h *harness) plan(files []manifest.Desired, prune bool) *plan.Plan {
 // untracked addresses and Build adopts what fits.
 func (h *harness) buildPlan(files []manifest.Desired, prune, adopt bool) *plan.Plan {
 	h.t.Helper()
+	return h.planWith(files, func(in *plan.Inputs) { in.Prune, in.Adopt = prune, adopt })
+}
+
+// planWith is plan with the inputs that set changes (prune, adopt, the selection).
+func (h *harness) planWith(files []manifest.Desired, set func(*plan.Inputs)) *plan.Plan {
+	h.t.Helper()
 	ctx := context.Background()
 	st := h.loadState()
 	if err := plan.Identify(ctx, files, st, 2); err != nil {
@@ -160,17 +166,19 @@ func (h *harness) buildPlan(files []manifest.Desired, prune, adopt bool) *plan.P
 	if err := plan.IdentifyMoves(ctx, files, st, plan.Selection{}, h.moves, 2); err != nil {
 		h.t.Fatal(err)
 	}
-	m := &manifest.Manifest{Target: manifest.Target{Project: h.seed.Project}, Prune: prune}
-	remote, err := plan.Refresh(ctx, h.client, m, files, st)
-	if err != nil {
-		h.t.Fatal(err)
-	}
 	now := time.Now
 	if h.now != nil {
 		now = h.now
 	}
-	p, err := plan.Build(plan.Inputs{Files: files, Target: m.Target, Prune: prune, State: st, Remote: remote, Adopt: adopt, Moves: h.moves,
-		Parts: plan.Resumable(h.parts, files, st, now())})
+	in := plan.Inputs{Files: files, State: st, Moves: h.moves, Parts: plan.Resumable(h.parts, files, st, now())}
+	set(&in)
+	m := &manifest.Manifest{Target: manifest.Target{Project: h.seed.Project}, Prune: in.Prune}
+	remote, err := plan.Refresh(ctx, h.client, m, files, st)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	in.Target, in.Remote = m.Target, remote
+	p, err := plan.Build(in)
 	if err != nil {
 		h.t.Fatal(err)
 	}

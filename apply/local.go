@@ -321,7 +321,11 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 				}
 			}
 			if err == nil && !accepted {
-				err = r.client.UploadPart(putCtx, part, rf.MediaType, bytes.NewReader(buf))
+				var body io.ReaderAt = bytes.NewReader(buf)
+				if r.limiter != nil {
+					body = limitedReaderAt{ctx: putCtx, r: body, l: r.limiter}
+				}
+				err = r.client.UploadPart(putCtx, part, rf.MediaType, body)
 				if err != nil {
 					err = fmt.Errorf("upload part %d of %d: %w", i+1, len(rf.UploadURLs), err)
 				} else {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"golang.org/x/text/unicode/norm"
@@ -34,6 +35,11 @@ type Desired struct {
 	Source source.Identity
 	// StatRule is the entry's stat_cache: which stat fields vouch for the file unchanged.
 	StatRule source.StatRule
+	// StableFor is the entry's stable_for: how long the file must go unmodified before a
+	// plan uploads it (0: no wait).
+	StableFor time.Duration
+	// Priority is the entry's priority: higher uploads first.
+	Priority int
 	// Path is the absolute path to read (local only). It goes through any
 	// symlinks the walk followed, so it names the file as the user sees it.
 	Path string
@@ -54,6 +60,10 @@ type Expansion struct {
 	// Warnings are problems that do not stop a plan, such as skipped
 	// sockets, devices and FIFOs.
 	Warnings []*Error
+	// Policy lists what the top-level exclude and DefaultExcludes left out of the walks,
+	// sorted by address, so a plan can tell a tracked file left out by policy (reported,
+	// never pruned) from one the manifest no longer lists.
+	Policy []PolicyHit
 }
 
 // maxReports bounds the errors and warnings one entry adds, so a directory of
@@ -85,7 +95,7 @@ func (m *Manifest) ExpandAll() (*Expansion, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolve manifest directory: %w", err)
 	}
-	x := &expander{m: m, root: root, manifestName: filepath.Base(m.Path)}
+	x := &expander{m: m, root: root, manifestName: filepath.Base(m.Path), policy: compilePolicy(m)}
 	for _, p := range m.Ignore.Names {
 		x.ignoreNames = append(x.ignoreNames, compileName(p))
 	}
@@ -119,6 +129,7 @@ func (m *Manifest) ExpandAll() (*Expansion, error) {
 				Source:   source.OfURL(u.Remote),
 				URL:      u.Remote,
 				OnChange: u.OnChange,
+				Priority: u.Priority,
 				Upload:   u.Index,
 				Pos:      u.Pos,
 			})
@@ -129,7 +140,8 @@ func (m *Manifest) ExpandAll() (*Expansion, error) {
 	x.files = slices.Concat(x.blocks...)
 	x.dedupe()
 	ErrorList(x.warns).sort()
-	exp := &Expansion{Files: x.files, Warnings: x.warns}
+	slices.SortFunc(x.hits, func(a, b PolicyHit) int { return strings.Compare(a.Address, b.Address) })
+	exp := &Expansion{Files: x.files, Warnings: x.warns, Policy: x.hits}
 	if len(x.errs) > 0 {
 		x.errs.sort()
 		return exp, x.errs
@@ -145,6 +157,9 @@ type expander struct {
 	// resolved), so a walk looks a directory up once rather than each file.
 	ignorePaths map[string]map[string]bool
 	ignoreNames []func(name string) bool
+	// policy holds the top-level excludes and the defaults; hits what they left out.
+	policy []policyRule
+	hits   []PolicyHit
 	// blocks hold the files found, in order, until Expand joins them into
 	// files.
 	blocks [][]Desired
@@ -304,6 +319,9 @@ func (x *expander) local(u *Upload) {
 		if w.excluded > 0 {
 			msg += fmt.Sprintf(" (exclude removed %d)", w.excluded)
 		}
+		if w.policyExcluded > 0 {
+			msg += fmt.Sprintf(" (the top-level exclude or the default excludes removed %d)", w.policyExcluded)
+		}
 		if w.ignored > 0 {
 			msg += fmt.Sprintf(" (%d left out: state, lock and plan files are never uploaded)", w.ignored)
 		}
@@ -330,7 +348,7 @@ type walker struct {
 	// buf receives directory entries; one buffer serves the whole walk.
 	buf []byte
 
-	found, excluded, ignored, failed, warned int
+	found, excluded, policyExcluded, ignored, failed, warned int
 }
 
 func (w *walker) fail(msg string) {
@@ -366,6 +384,20 @@ func (w *walker) isExcluded(relNFC string) bool {
 		}
 	}
 	return false
+}
+
+// leftOutByPolicy reports whether a policy exclude (the manifest's top-level exclude or a
+// default) matches the file or directory named name (NFC) at rel below the base, and records
+// the hit at its address in folder when it does. The address is joined only for a hit: this
+// runs for every file of every walk.
+func (w *walker) leftOutByPolicy(folder, name, rel string, dir bool) bool {
+	r := matchPolicy(w.x.policy, name, rel)
+	if r == nil {
+		return false
+	}
+	w.x.hits = append(w.x.hits, PolicyHit{Address: address(folder, name), Dir: dir, Pattern: r.pattern, Default: r.isDef})
+	w.policyExcluded++
+	return true
 }
 
 func joinRel(dir, name string) string {
@@ -444,6 +476,9 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 			w.excluded++
 			continue
 		}
+		if typ.IsDir() && w.leftOutByPolicy(folder, nfc, cNFC, true) {
+			continue
+		}
 		if typ.IsDir() {
 			if cReal == "" {
 				cReal = real + sep + name
@@ -471,6 +506,9 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 			continue
 		}
 		if w.pattern != "" && !matched && !doublestar.MatchUnvalidated(w.pattern, cNFC) {
+			continue
+		}
+		if w.leftOutByPolicy(folder, nfc, cNFC, false) {
 			continue
 		}
 		if !typ.IsRegular() {
@@ -537,15 +575,17 @@ func (w *walker) file(path, relPath, folder, name string, info fs.FileInfo) {
 	}
 	w.found++
 	w.x.add(Desired{
-		Address:  address(folder, name),
-		Folder:   folder,
-		Name:     name,
-		Source:   source.OfFile(relPath, info),
-		StatRule: w.u.StatRule,
-		Path:     path,
-		OnChange: w.u.OnChange,
-		Upload:   w.u.Index,
-		Pos:      w.u.Pos,
+		Address:   address(folder, name),
+		Folder:    folder,
+		Name:      name,
+		Source:    source.OfFile(relPath, info),
+		StatRule:  w.u.StatRule,
+		StableFor: w.u.StableFor,
+		Priority:  w.u.Priority,
+		Path:      path,
+		OnChange:  w.u.OnChange,
+		Upload:    w.u.Index,
+		Pos:       w.u.Pos,
 	})
 }
 

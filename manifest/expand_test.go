@@ -79,6 +79,9 @@ func summarize(dir string, x *Expansion, err error) []string {
 	for _, w := range x.Warnings {
 		out = append(out, "warning: "+strings.ReplaceAll(w.Error(), dir+string(filepath.Separator), ""))
 	}
+	for _, h := range x.Policy {
+		out = append(out, fmt.Sprintf("left out: %s (%s, dir %v, default %v)", h.Address, h.Pattern, h.Dir, h.Default))
+	}
 	return out
 }
 
@@ -104,9 +107,9 @@ func TestExpand(t *testing.T) {
 		want    []string
 	}{
 		{"directory is mirrored", media, "  - local: shoot/day01/A-Cam\n    to: /Day 01/A-Cam/\n", []string{
-			"/Day 01/A-Cam/.DS_Store <- shoot/day01/A-Cam/.DS_Store",
 			"/Day 01/A-Cam/A001C001.mov <- shoot/day01/A-Cam/A001C001.mov",
 			"/Day 01/A-Cam/A001C002.mov <- shoot/day01/A-Cam/A001C002.mov",
+			"left out: /Day 01/A-Cam/.DS_Store (.DS_Store, dir false, default true)",
 		}},
 		{"exclude applies below the base", media, "  - local: shoot\n    to: /\n    exclude: [\"**/.DS_Store\", \"day01/sound\", \"*.txt\", \"**/*.txt\"]\n", []string{
 			"/day01/A-Cam/A001C001.mov <- shoot/day01/A-Cam/A001C001.mov",

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/source"
@@ -30,7 +31,13 @@ type Manifest struct {
 	// longer lists.
 	Prune    bool
 	PrunePos Pos
-	Uploads  []Upload
+	// Exclude holds the top-level exclude patterns, applied to every local entry's walk
+	// besides its own (see Policy); ExcludePos their positions.
+	Exclude    []string
+	ExcludePos []Pos
+	// NoDefaultExcludes turns DefaultExcludes off (exclude_defaults: false).
+	NoDefaultExcludes bool
+	Uploads           []Upload
 	// Ignore names the files Expand leaves out besides the manifest itself. Load and
 	// Parse leave it empty; the caller sets it before Expand.
 	Ignore Ignore
@@ -70,6 +77,10 @@ const (
 	OnChangeReplace OnChange = "replace"
 	// OnChangeKeep uploads the new file beside the old one.
 	OnChangeKeep OnChange = "keep"
+	// OnChangeError refuses to update a delivered file whose content changed (camera
+	// originals): plan fails naming it. An explicit plan --replace still uploads it again, as
+	// version does.
+	OnChangeError OnChange = "error"
 )
 
 // Upload is one entry of the uploads list. Exactly one of Local and Remote
@@ -101,11 +112,17 @@ type Upload struct {
 	// StatRule is how the entry's files are trusted unchanged without being read
 	// (stat_cache: full, the default, or size_mtime).
 	StatRule source.StatRule
+	// StableFor holds back a file whose mtime or ctime (any write, a size change included)
+	// is more recent than this (stable_for): a plan leaves it waiting. 0 waits for nothing.
+	StableFor time.Duration
+	// Priority orders the uploads of apply: files of a higher priority start before those of
+	// a lower one (priority, default 0); apply --order-by orders files of equal priority.
+	Priority int
 
 	// Positions of the values, for messages. A zero Pos means the key is
 	// absent.
-	LocalPos, RemotePos, ToPos, NamePos, OnChangePos Pos
-	ExcludePos                                       []Pos
+	LocalPos, RemotePos, ToPos, NamePos, OnChangePos, StableForPos Pos
+	ExcludePos                                                     []Pos
 }
 
 // IsRemote reports whether u uploads from a URL rather than from disk.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -18,11 +19,11 @@ import (
 
 // The keys each mapping allows, in the order messages list them.
 var (
-	topKeys    = []string{"version", "target", "prune", "uploads"}
+	topKeys    = []string{"version", "target", "prune", "exclude", "exclude_defaults", "uploads"}
 	targetKeys = []string{"account", "workspace", "project"}
-	uploadKeys = []string{"local", "remote", "to", "name", "exclude", "on_change", "allow_outside", "stat_cache"}
+	uploadKeys = []string{"local", "remote", "to", "name", "exclude", "on_change", "allow_outside", "stat_cache", "stable_for", "priority"}
 	statCaches = []string{"full", "size_mtime"}
-	onChanges  = []string{string(OnChangeVersion), string(OnChangeReplace), string(OnChangeKeep)}
+	onChanges  = []string{string(OnChangeVersion), string(OnChangeReplace), string(OnChangeKeep), string(OnChangeError)}
 )
 
 // parser walks the yaml.Node tree of one manifest, collecting every problem
@@ -274,6 +275,12 @@ func (p *parser) parse() *Manifest {
 		m.Prune = p.boolean(f, "prune")
 		m.PrunePos = pos(f.use)
 	}
+	if f, ok := top["exclude"]; ok {
+		m.Exclude, m.ExcludePos = p.exclude(f, "exclude")
+	}
+	if f, ok := top["exclude_defaults"]; ok {
+		m.NoDefaultExcludes = !p.boolean(f, "exclude_defaults")
+	}
 
 	f, ok := top["uploads"]
 	switch {
@@ -431,10 +438,28 @@ func (p *parser) upload(i int, use *yaml.Node) Upload {
 		}
 	}
 
+	if f, ok := fs["stable_for"]; ok {
+		u.StableForPos = pos(f.use)
+		if isRemote {
+			p.add(pos(f.key), u.Field("stable_for"), "only applies to local entries")
+		} else {
+			u.StableFor = p.duration(f, u.Field("stable_for"))
+		}
+	}
+
+	if f, ok := fs["priority"]; ok {
+		n, err := strconv.ParseInt(f.val.Value, 0, 32)
+		if f.val.Kind != yaml.ScalarNode || f.val.Tag != "!!int" || err != nil {
+			p.add(pos(f.use), u.Field("priority"), "must be a whole number (higher uploads first; the default is 0), not "+kindName(f.val))
+		} else {
+			u.Priority = int(n)
+		}
+	}
+
 	if f, ok := fs["on_change"]; ok {
 		u.OnChangePos = pos(f.use)
 		if f.val.Kind != yaml.ScalarNode || !contains(onChanges, f.val.Value) {
-			msg := "must be " + `"version", "replace" or "keep"`
+			msg := "must be " + `"version", "replace", "keep" or "error"`
 			if f.val.Kind == yaml.ScalarNode {
 				if s := suggest(f.val.Value, onChanges); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)
@@ -446,6 +471,32 @@ func (p *parser) upload(i int, use *yaml.Node) Upload {
 		}
 	}
 	return u
+}
+
+// maxStableFor bounds stable_for: a longer wait is a typo (a unit missing, "60h" for "60s").
+const maxStableFor = 7 * 24 * time.Hour
+
+// duration returns a positive duration written as Go writes them ("60s", "1m30s", "2h").
+func (p *parser) duration(f field, name string) time.Duration {
+	s, ok := "", f.val.Kind == yaml.ScalarNode && f.val.Tag == "!!str"
+	if ok {
+		s, ok = p.expand(f.val.Value, pos(f.use), name)
+		if !ok {
+			return 0
+		}
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case !ok || err != nil:
+		p.add(pos(f.use), name, `must be a duration with its unit, such as "60s", "5m" or "1h30m"`)
+	case d <= 0:
+		p.add(pos(f.use), name, "must be longer than 0s; leave it out to upload files however recently they changed")
+	case d > maxStableFor:
+		p.add(pos(f.use), name, fmt.Sprintf("is longer than %s; is a unit wrong?", maxStableFor))
+	default:
+		return d
+	}
+	return 0
 }
 
 func (p *parser) exclude(f field, name string) ([]string, []Pos) {

@@ -86,10 +86,10 @@ var parseErrors = []parseError{
 		"a2: &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]\n" +
 		"a3: &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]\n" +
 		"uploads: *a3\n", nil, []string{
-		`fiosync.yaml:3:1: a0: unknown key; expected one of "version", "target", "prune", "uploads"`,
-		`fiosync.yaml:4:1: a1: unknown key; expected one of "version", "target", "prune", "uploads"`,
-		`fiosync.yaml:5:1: a2: unknown key; expected one of "version", "target", "prune", "uploads"`,
-		`fiosync.yaml:6:1: a3: unknown key; expected one of "version", "target", "prune", "uploads"`,
+		`fiosync.yaml:3:1: a0: unknown key; expected one of "version", "target", "prune", "exclude", "exclude_defaults", "uploads"`,
+		`fiosync.yaml:4:1: a1: unknown key; expected one of "version", "target", "prune", "exclude", "exclude_defaults", "uploads"`,
+		`fiosync.yaml:5:1: a2: unknown key; expected one of "version", "target", "prune", "exclude", "exclude_defaults", "uploads"`,
+		`fiosync.yaml:6:1: a3: unknown key; expected one of "version", "target", "prune", "exclude", "exclude_defaults", "uploads"`,
 		`fiosync.yaml:6:10: uploads[0]: must be a mapping with local or remote, and to; not a list`,
 		`fiosync.yaml:6:15: uploads[1]: must be a mapping with local or remote, and to; not a list`,
 		`fiosync.yaml:6:20: uploads[2]: must be a mapping with local or remote, and to; not a list`,
@@ -167,7 +167,7 @@ var parseErrors = []parseError{
 		`fiosync.yaml:5:5: uploads[0].to: missing; the destination folder, such as "/Dailies/Day 01" ("/" is the project root)`,
 		`fiosync.yaml:6:5: uploads[0].dest: unknown key; did you mean "to"?`}},
 	{"unknown key far off", head + "  - local: a\n    to: /a\n    colour: red\n", nil, []string{
-		`fiosync.yaml:7:5: uploads[0].colour: unknown key; expected one of "local", "remote", "to", "name", "exclude", "on_change", "allow_outside", "stat_cache"`}},
+		`fiosync.yaml:7:5: uploads[0].colour: unknown key; expected one of "local", "remote", "to", "name", "exclude", "on_change", "allow_outside", "stat_cache", "stable_for", "priority"`}},
 	{"local is a list", head + "  - local: [a, b]\n    to: /a\n", nil, []string{
 		`fiosync.yaml:5:12: uploads[0].local: must be a string, not a list`}},
 
@@ -221,11 +221,25 @@ var parseErrors = []parseError{
 
 	// on_change.
 	{"on_change typo", head + "  - local: a\n    to: /a\n    on_change: versoin\n", nil, []string{
-		`fiosync.yaml:7:16: uploads[0].on_change: must be "version", "replace" or "keep"; did you mean "version"?`}},
+		`fiosync.yaml:7:16: uploads[0].on_change: must be "version", "replace", "keep" or "error"; did you mean "version"?`}},
 	{"on_change unknown", head + "  - local: a\n    to: /a\n    on_change: overwrite\n", nil, []string{
-		`fiosync.yaml:7:16: uploads[0].on_change: must be "version", "replace" or "keep"`}},
+		`fiosync.yaml:7:16: uploads[0].on_change: must be "version", "replace", "keep" or "error"`}},
 	{"on_change list", head + "  - local: a\n    to: /a\n    on_change: [keep]\n", nil, []string{
-		`fiosync.yaml:7:16: uploads[0].on_change: must be "version", "replace" or "keep"`}},
+		`fiosync.yaml:7:16: uploads[0].on_change: must be "version", "replace", "keep" or "error"`}},
+
+	// stable_for and priority.
+	{"stable_for without a unit", head + "  - local: a\n    to: /a\n    stable_for: 60\n", nil, []string{
+		`fiosync.yaml:7:17: uploads[0].stable_for: must be a duration with its unit, such as "60s", "5m" or "1h30m"`}},
+	{"stable_for not a duration", head + "  - local: a\n    to: /a\n    stable_for: soon\n", nil, []string{
+		`fiosync.yaml:7:17: uploads[0].stable_for: must be a duration with its unit, such as "60s", "5m" or "1h30m"`}},
+	{"stable_for zero", head + "  - local: a\n    to: /a\n    stable_for: 0s\n", nil, []string{
+		`fiosync.yaml:7:17: uploads[0].stable_for: must be longer than 0s; leave it out to upload files however recently they changed`}},
+	{"stable_for too long", head + "  - local: a\n    to: /a\n    stable_for: 600h\n", nil, []string{
+		`fiosync.yaml:7:17: uploads[0].stable_for: is longer than 168h0m0s; is a unit wrong?`}},
+	{"stable_for on a remote entry", head + "  - remote: https://x.test/a\n    to: /a\n    stable_for: 1m\n", nil, []string{
+		`fiosync.yaml:7:5: uploads[0].stable_for: only applies to local entries`}},
+	{"priority not a number", head + "  - local: a\n    to: /a\n    priority: high\n", nil, []string{
+		`fiosync.yaml:7:15: uploads[0].priority: must be a whole number (higher uploads first; the default is 0), not a string`}},
 
 	// exclude.
 	{"exclude a string", head + "  - local: a\n    to: /a\n    exclude: \"*.tmp\"\n", nil, []string{
@@ -243,7 +257,7 @@ var parseErrors = []parseError{
 		"  - local: b\n    to: /b\n    on_change: later\n", nil, []string{
 		`fiosync.yaml:5:13: uploads[0].remote: the URL path does not end in a file name (it ends in "/" or an encoded "/"); set name`,
 		`fiosync.yaml:6:9: uploads[0].to: must be an absolute folder path such as "/Dailies/Day 01"`,
-		`fiosync.yaml:9:16: uploads[1].on_change: must be "version", "replace" or "keep"`}},
+		`fiosync.yaml:9:16: uploads[1].on_change: must be "version", "replace", "keep" or "error"`}},
 }
 
 func TestParseErrors(t *testing.T) {

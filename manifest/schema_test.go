@@ -63,6 +63,8 @@ var parserOnly = []string{
 	"local parent hidden in the path", // a/../../secret: leaves the directory only after cleaning
 	"local bad glob",                  // unbalanced brackets: doublestar's grammar
 	"exclude bad pattern",             // likewise
+	"stable_for zero",                 // a duration's value: beyond a pattern's arithmetic
+	"stable_for too long",             // likewise
 }
 
 // compileSchema compiles Schema() as draft 2020-12.

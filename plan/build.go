@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/manifest"
@@ -44,6 +45,7 @@ const (
 	ReasonConflict    = "a file of this name is already in Frame.io, not tracked"
 	ReasonNotDeleted  = "replaced file not deleted yet"
 	ReasonNotMoved    = "move not finished"
+	ReasonReplace     = "replace requested"
 )
 
 // ErrTooManyDeletes matches (errors.Is) the *DeleteLimitError Build returns when a plan
@@ -111,6 +113,15 @@ type Inputs struct {
 	// that it still lists but Files lacks was deleted on disk (ReasonDeletedDisk, and
 	// Plan.Deleted), not dropped from the manifest. Nil counts every such address as dropped.
 	Lists func(relPath string) (address string, ok bool)
+	// Now is the time the plan is made at: a local file whose entry sets stable_for and whose
+	// mtime or ctime is more recent than Now minus stable_for is left waiting
+	// (Plan.Waiting). Build needs it only when an entry sets stable_for.
+	Now time.Time
+
+	// Policy is what the manifest's top-level exclude and the default excludes left out of
+	// the expansion (manifest.Expansion.Policy). A tracked address one of them covers is
+	// listed in Plan.PolicyExcluded and never deleted, whatever prune says.
+	Policy []manifest.PolicyHit
 
 	// Select is the part of the manifest to plan (plan --target, --exclude). Addresses
 	// outside it, desired or tracked, are left as they are and listed in Plan.Excluded: in
@@ -175,6 +186,7 @@ func Build(in Inputs) (*Plan, error) {
 		moves = newMover(files, st, in.Select, in.Moves, in.Remote)
 	}
 	movedFrom := map[string]bool{}
+	var refused []Refusal // updates that on_change: error forbids
 	for i, d := range files {
 		if i > 0 && files[i-1].Address == d.Address {
 			return nil, fmt.Errorf("build plan: address %q is desired twice", d.Address)
@@ -204,6 +216,14 @@ func Build(in Inputs) (*Plan, error) {
 				continue
 			}
 		}
+		wait, held, err := stabilizing(d, in.Now)
+		if err != nil {
+			return nil, err
+		}
+		if held && e == nil {
+			p.Waiting = append(p.Waiting, wait)
+			continue
+		}
 		if in.Adopt && e == nil {
 			c, warnings, ok := adoption(d, in.Remote.Listed[d.Folder], taken)
 			p.Warnings = append(p.Warnings, warnings...)
@@ -213,7 +233,27 @@ func Build(in Inputs) (*Plan, error) {
 				continue
 			}
 		}
-		c, ok := diff(d, e, in.Remote, in.Parts)
+		replace := in.Select.Replacing(d.Address)
+		c, ok := diff(d, e, in.Remote, in.Parts, replace)
+		if ok && d.OnChange == manifest.OnChangeError && changesDelivered(c, d, e) {
+			if !replace {
+				why := c.Reason + " since it was delivered"
+				if c.Action == Create {
+					why = ReasonContent + " since it was delivered, and that file is gone from Frame.io"
+				}
+				refused = append(refused, Refusal{Address: d.Address, Upload: d.Upload, Pos: d.Pos, Reason: why})
+				continue
+			}
+			if c.Action == Update {
+				c.OnChange = manifest.OnChangeVersion // explicit: the old file stays, as a version
+			}
+		}
+		if ok && held && (c.Action == Create || c.Action == Update) {
+			// Still being written: upload it once it has been left alone for stable_for.
+			// It stays desired, so it is not pruned either.
+			p.Waiting = append(p.Waiting, wait)
+			continue
+		}
 		if ok && e == nil && in.Remote != nil {
 			if f := conflictOf(d, in.Remote.Listed[d.Folder], taken); f != nil {
 				c.Reason, c.Conflict = ReasonConflict, f
@@ -227,6 +267,10 @@ func Build(in Inputs) (*Plan, error) {
 			continue
 		}
 		p.Changes = append(p.Changes, c)
+	}
+
+	if len(refused) > 0 {
+		return nil, &RefusedError{Manifest: in.Manifest, Refused: refused}
 	}
 
 	var gone []string
@@ -251,6 +295,11 @@ func Build(in Inputs) (*Plan, error) {
 		e := st.Entries[addr]
 		interrupted := e.Status == state.StatusPending
 		onDisk := deletedOnDisk(in.Lists, addr, e)
+		if hit, ok := policyHit(in.Policy, addr); ok && !interrupted {
+			// Left out by policy, not by an edit of the entry: reported, never pruned.
+			p.PolicyExcluded = append(p.PolicyExcluded, PolicyExclusion{Address: addr, Pattern: hit.Pattern, Default: hit.Default})
+			continue
+		}
 		if !in.Prune && !interrupted {
 			p.Untracked = append(p.Untracked, addr)
 			if onDisk {
@@ -310,6 +359,59 @@ func Build(in Inputs) (*Plan, error) {
 	return p, nil
 }
 
+// changesDelivered reports whether c would put other content at a delivered address: an
+// update, or the upload again of a file gone from Frame.io whose content is not the one
+// delivered (then c's reason says both).
+func changesDelivered(c Change, d manifest.Desired, e *state.Entry) bool {
+	switch {
+	case c.Action == Update:
+		return true
+	case c.Action == Create && c.Reason == ReasonMissing && e.Status == state.StatusComplete && !source.SameContent(d.Source, e.Source):
+		return true
+	}
+	return false
+}
+
+// stabilizing reports whether d, a local file of an entry with stable_for, changed (mtime
+// or ctime: any write, a size change included) less than stable_for before now, and returns
+// what the plan says of it then.
+func stabilizing(d manifest.Desired, now time.Time) (Waiting, bool, error) {
+	if d.StableFor <= 0 || d.Source.Kind != source.Local {
+		return Waiting{}, false, nil
+	}
+	if now.IsZero() {
+		return Waiting{}, false, fmt.Errorf("build plan: %s: stable_for needs the time the plan is made at", d.Address)
+	}
+	changed := d.Source.ModTime
+	if d.Source.Ctime.After(changed) {
+		changed = d.Source.Ctime
+	}
+	age := now.Sub(changed)
+	if age >= d.StableFor {
+		return Waiting{}, false, nil
+	}
+	return Waiting{Address: d.Address, Changed: changed, Age: age, StableFor: d.StableFor}, true, nil
+}
+
+// policyHit returns the hit of hits (sorted by address) that covers addr: the file itself,
+// or a directory above it.
+func policyHit(hits []manifest.PolicyHit, addr string) (manifest.PolicyHit, bool) {
+	if len(hits) == 0 {
+		return manifest.PolicyHit{}, false
+	}
+	if i, found := slices.BinarySearchFunc(hits, addr, func(h manifest.PolicyHit, a string) int { return strings.Compare(h.Address, a) }); found && !hits[i].Dir {
+		return hits[i], true
+	}
+	for dir := path.Dir(addr); ; dir = path.Dir(dir) {
+		if i, found := slices.BinarySearchFunc(hits, dir, func(h manifest.PolicyHit, a string) int { return strings.Compare(h.Address, a) }); found && hits[i].Covers(addr) {
+			return hits[i], true
+		}
+		if dir == "/" {
+			return manifest.PolicyHit{}, false
+		}
+	}
+}
+
 // deletedOnDisk reports whether the tracked address addr, which the expanded manifest lacks,
 // is still listed by the manifest: then its local file was deleted (or moved) on disk.
 func deletedOnDisk(lists func(string) (string, bool), addr string, e *state.Entry) bool {
@@ -325,8 +427,9 @@ func byAddress(a, b manifest.Desired) int { return strings.Compare(a.Address, b.
 func addressCmp(d manifest.Desired, addr string) int { return strings.Compare(d.Address, addr) }
 
 // diff compares one desired file with its state entry and the refreshed view. It returns the
-// change to make, or false when the address is up to date.
-func diff(d manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string]PartProgress) (Change, bool) {
+// change to make, or false when the address is up to date. replace (plan --replace) turns an
+// up-to-date delivered address into an update that uploads it again, following on_change.
+func diff(d manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string]PartProgress, replace bool) (Change, bool) {
 	if e != nil && e.Status == state.StatusComplete && d.Source.Kind == source.Local && d.Source.Hash.IsZero() {
 		// Identify did not read the file: the stat cache may still vouch for it.
 		source.Reuse(d.StatRule, &e.Source, &d.Source)
@@ -353,6 +456,8 @@ func diff(d manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string
 		case state.StepMove:
 			c.Reason = ReasonNotMoved
 		}
+	case replace:
+		c.Action, c.Reason, c.OnChange = Update, ReasonReplace, d.OnChange
 	default:
 		return Change{}, false
 	}
@@ -446,11 +551,12 @@ func conflictOf(d manifest.Desired, listed []RemoteFile, taken map[string]bool) 
 // source has a size to plan: Frame.io learns a remote one's.
 func changeOf(d manifest.Desired) Change {
 	c := Change{
-		Address: d.Address,
-		Kind:    d.Source.Kind,
-		Folder:  d.Folder,
-		Name:    d.Name,
-		Source:  d.Source,
+		Address:  d.Address,
+		Kind:     d.Source.Kind,
+		Folder:   d.Folder,
+		Name:     d.Name,
+		Source:   d.Source,
+		Priority: d.Priority,
 	}
 	if c.Kind == source.Local {
 		c.Size = d.Source.Size
@@ -518,6 +624,44 @@ func splitAddress(addr string) (folder, name string) {
 	}
 	return addr[:i], addr[i+1:]
 }
+
+// ErrRefused matches (errors.Is) the *RefusedError Build returns when the manifest forbids an
+// update the plan would make.
+var ErrRefused = errors.New("update refused by on_change: error")
+
+// Refusal is one update that on_change: error forbids: a delivered file whose content (or
+// source URL) changed.
+type Refusal struct {
+	Address string
+	// Upload and Pos are the manifest entry that sets on_change: error: its index in the
+	// uploads list and its position.
+	Upload int
+	Pos    manifest.Pos
+	// Reason says what changed: "content changed since it was delivered".
+	Reason string
+}
+
+// RefusedError is the failure of a plan that would update delivered files whose entry says
+// on_change: error. Refused is in address order.
+type RefusedError struct {
+	Manifest string // the manifest's file name, for FILE:LINE:COL
+	Refused  []Refusal
+}
+
+// Error implements error: a line naming the count, then one line per file as
+// "FILE:LINE:COL: uploads[N]: ADDRESS: REASON".
+func (e *RefusedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "plan refused: %s delivered and changed since, and the manifest says on_change: error",
+		display.Count(len(e.Refused), "file was", "files were"))
+	for _, r := range e.Refused {
+		fmt.Fprintf(&b, "\n  %s:%s: uploads[%d]: %s: %s", e.Manifest, r.Pos, r.Upload, r.Address, r.Reason)
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrRefused) true.
+func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
 
 // TargetError is the error of a state made for one project meeting a manifest that targets
 // another: use another state, or fix the manifest's target.

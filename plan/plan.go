@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"time"
+
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
@@ -11,14 +13,17 @@ import (
 // 2, the targeting (select) and what it left out (excluded, and the summary's count). Version
 // 3 added the move action with its from, the summary's move count and the folders the moves
 // empty (emptied); the target, each change's source, on_change, file_id (updates, deletes,
-// finishes) and drop (deletes), and the untracked addresses with their drop.
+// finishes) and drop (deletes), and the untracked addresses with their drop; the selection's
+// replaces (--replace), what policy excludes kept from the plan (policy_excluded) and the
+// files still being written (waiting, and the summary's count).
 const FormatVersion = "3"
 
 // FileFormatVersion is the version of plan files (plan --out). Version 2 added the manifest's
 // name, a checksum of the content, the finish action, the entries' followups and the restats;
 // within the same unshipped version 2, the targeting (select) and what it left out (excluded).
 // Version 3 added the move action with its from, the moves setting and the emptied folders,
-// and the account's and workspace's names to the target.
+// the account's and workspace's names to the target, the selection's replaces,
+// policy_excluded, waiting and each change's priority.
 const FileFormatVersion = "3"
 
 // Action is what apply does for one address.
@@ -108,6 +113,15 @@ type Plan struct {
 	// the manifest lists, sorted. They are reported, never deleted.
 	Emptied []string
 
+	// Waiting lists the local files left out of this plan because they changed within their
+	// entry's stable_for: still being written, they are uploaded by a later plan. They stay
+	// desired, so nothing is pruned for them. Sorted by address.
+	Waiting []Waiting
+
+	// PolicyExcluded lists the tracked addresses that the manifest's top-level exclude or a
+	// default exclude now leaves out: the plan reports them and never deletes them. Sorted.
+	PolicyExcluded []PolicyExclusion
+
 	// Refreshed says whether the plan looked at Frame.io (false with --refresh=false).
 	Refreshed bool
 
@@ -115,6 +129,23 @@ type Plan struct {
 	// folders in Frame.io sharing the name of a destination folder. Sorted. The renderers
 	// leave them out: the caller prints them as diagnostics.
 	Warnings []string
+}
+
+// Waiting is a file held back by stable_for: when it last changed (the later of its mtime
+// and ctime), how long before the plan that was, and the entry's stable_for.
+type Waiting struct {
+	Address   string        `json:"address"`
+	Changed   time.Time     `json:"changed"`
+	Age       time.Duration `json:"age_ns"`
+	StableFor time.Duration `json:"stable_for_ns"`
+}
+
+// PolicyExclusion is a tracked address a policy exclude leaves out, and the pattern that
+// does; Default says it is one of manifest.DefaultExcludes.
+type PolicyExclusion struct {
+	Address string `json:"address"`
+	Pattern string `json:"pattern"`
+	Default bool   `json:"default"`
 }
 
 // Restat is the new identity of an unchanged file: its current stat with the recorded hash.
@@ -144,6 +175,9 @@ type Change struct {
 
 	// OnChange is the manifest's on_change for the entry (updates only).
 	OnChange manifest.OnChange
+
+	// Priority is the entry's priority: apply starts the uploads of higher ones first.
+	Priority int
 
 	// Source is the content identity seen at plan time, and what apply reads. A local source
 	// carries its path relative to the manifest's directory, its stat and, when the plan

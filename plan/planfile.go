@@ -36,6 +36,8 @@ type document struct {
 	Deleted       []string          `json:"deleted_on_disk"`
 	Select        Selection         `json:"select"`
 	Excluded      []string          `json:"excluded"`
+	Policy        []PolicyExclusion `json:"policy_excluded"`
+	Waiting       []Waiting         `json:"waiting"`
 	Restat        []Restat          `json:"restat"`
 	Moves         Moves             `json:"moves"`
 	Emptied       []string          `json:"emptied"`
@@ -54,6 +56,7 @@ type fileChange struct {
 	Size     int64             `json:"size"`
 	Reason   string            `json:"reason"`
 	OnChange manifest.OnChange `json:"on_change,omitempty"`
+	Priority int               `json:"priority,omitempty"`
 	Source   source.Identity   `json:"source"`
 	From     string            `json:"from,omitempty"`
 	Prior    *state.Entry      `json:"prior,omitempty"`
@@ -76,9 +79,11 @@ func Encode(p *Plan) ([]byte, error) {
 		Unchanged:     p.Unchanged,
 		Untracked:     nonNil(p.Untracked),
 		Deleted:       nonNil(p.Deleted),
-		Select:        Selection{Targets: nonNil(p.Select.Targets), Excludes: nonNil(p.Select.Excludes)},
+		Select:        nonNilSelection(p.Select),
 		Excluded:      nonNil(p.Excluded),
-		Restat:        restats(p.Restat),
+		Policy:        nonNil(p.PolicyExcluded),
+		Waiting:       nonNil(p.Waiting),
+		Restat:        nonNil(p.Restat),
 		Moves:         p.Moves,
 		Emptied:       nonNil(p.Emptied),
 		Warnings:      nonNil(p.Warnings),
@@ -173,11 +178,20 @@ func Decode(data []byte) (*Plan, error) {
 	if len(doc.Select.Excludes) > 0 {
 		p.Select.Excludes = doc.Select.Excludes
 	}
+	if len(doc.Select.Replaces) > 0 {
+		p.Select.Replaces = doc.Select.Replaces
+	}
 	if err := p.Select.Check(); err != nil {
 		return nil, fmt.Errorf("decode plan: select: %w", err)
 	}
 	if len(doc.Excluded) > 0 {
 		p.Excluded = doc.Excluded
+	}
+	if len(doc.Policy) > 0 {
+		p.PolicyExcluded = doc.Policy
+	}
+	if len(doc.Waiting) > 0 {
+		p.Waiting = doc.Waiting
 	}
 	if len(doc.Restat) > 0 {
 		p.Restat = doc.Restat
@@ -380,16 +394,10 @@ func redactSource(s source.Identity) source.Identity {
 }
 
 // restats returns r for the plan file, never nil, so the member is always written.
-func restats(r []Restat) []Restat {
-	if r == nil {
-		return []Restat{}
-	}
-	return r
-}
-
-func nonNil(s []string) []string {
+// nonNil is s, or an empty slice for nil: lists are written as [], never null.
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }

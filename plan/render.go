@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/internal/escape"
@@ -28,13 +29,14 @@ type Summary struct {
 	Reread    int   `json:"reread"`   // unchanged files read because their stat moved (Plan.Restat)
 	Unchanged int   `json:"unchanged"`
 	Excluded  int   `json:"excluded"` // addresses left out by the selection (Plan.Excluded)
+	Waiting   int   `json:"waiting"`  // files held back by stable_for (Plan.Waiting)
 	Bytes     int64 `json:"bytes"`    // bytes to upload from local files (remote sizes are unknown)
 }
 
 // Summary counts p's changes by action and adds up the bytes to upload (adopts upload
 // nothing).
 func (p *Plan) Summary() Summary {
-	s := Summary{Unchanged: p.Unchanged, Reread: len(p.Restat), Excluded: len(p.Excluded)}
+	s := Summary{Unchanged: p.Unchanged, Reread: len(p.Restat), Excluded: len(p.Excluded), Waiting: len(p.Waiting)}
 	for _, c := range p.Changes {
 		switch c.Action {
 		case Create:
@@ -237,6 +239,20 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 			fmt.Fprintf(bw, "  %s\n", escape.Text(dir))
 		}
 	}
+	if n := len(p.Waiting); n > 0 {
+		fmt.Fprintf(bw, "\nNote: %s changed within %s entry's stable_for; a later plan uploads %s once %s left alone:\n",
+			display.Count(n, "file", "files"), display.Pick(n, "its", "their"), display.Pick(n, "it", "them"), display.Pick(n, "it is", "they are"))
+		for _, w := range p.Waiting {
+			fmt.Fprintf(bw, "  %s  waiting: modified %s (stable_for %s)\n", escape.Text(w.Address), ago(w.Age), w.StableFor)
+		}
+	}
+	if n := len(p.PolicyExcluded); n > 0 {
+		fmt.Fprintf(bw, "\nNote: %s delivered earlier %s now left out by the manifest's top-level exclude or a default exclude; fiosync keeps %s in Frame.io and in the state and never prunes %s:\n",
+			display.Count(n, "file", "files"), display.Pick(n, "is", "are"), display.Pick(n, "it", "them"), display.Pick(n, "it", "them"))
+		for _, x := range p.PolicyExcluded {
+			fmt.Fprintf(bw, "  %s  excluded by policy (%s)\n", escape.Text(x.Address), x.describe())
+		}
+	}
 	if n := len(p.Excluded); n > 0 {
 		fmt.Fprintf(bw, "\nNote: %s outside the targeting (%s); this plan leaves %s as %s.\n",
 			display.Count(n, "file is", "files are"), p.Select.describe(), display.Pick(n, "it", "them"), display.Pick(n, "it is", "they are"))
@@ -275,6 +291,28 @@ func (s Summary) counts() string {
 		s.Create+s.Update, display.Bytes(s.Bytes), adopt, s.Delete, s.Unchanged)
 }
 
+// ago says how long ago a file changed, for people: "12 s ago", "5 min ago", "3 h ago"; a
+// change in the future is a clock that disagrees with the file system's.
+func ago(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "in the future (check the clocks)"
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%d s ago", int(d/time.Second))
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	}
+	return fmt.Sprintf("%d h ago", int(d/time.Hour))
+}
+
+// describe is x's pattern for the plan: ".DS_Store, a default exclude" or "*.tmp".
+func (x PolicyExclusion) describe() string {
+	if x.Default {
+		return escape.Text(x.Pattern) + ", a default exclude"
+	}
+	return escape.Text(x.Pattern)
+}
+
 // existingID is the id of the Frame.io file an adopt records.
 func existingID(c Change) string {
 	if c.Existing == nil {
@@ -306,6 +344,10 @@ type jsonPlan struct {
 	Excluded []string  `json:"excluded"`
 	// Emptied are the folders the moves leave empty (Plan.Emptied).
 	Emptied []string `json:"emptied"`
+	// PolicyExcluded lists the tracked addresses a policy exclude leaves out (reported, never
+	// pruned); Waiting the files stable_for holds back.
+	PolicyExcluded []PolicyExclusion `json:"policy_excluded"`
+	Waiting        []Waiting         `json:"waiting"`
 }
 
 // The drop values of the JSON output: why a tracked address left the desired files.
@@ -346,8 +388,9 @@ type jsonUntracked struct {
 func WriteJSON(w io.Writer, p *Plan) error {
 	doc := jsonPlan{FormatVersion: FormatVersion, Target: p.Target, Changes: []jsonChange{}, Summary: p.Summary(),
 		Untracked: []jsonUntracked{},
-		Select:    Selection{Targets: nonNil(p.Select.Targets), Excludes: nonNil(p.Select.Excludes)},
-		Excluded:  nonNil(p.Excluded), Emptied: nonNil(p.Emptied)}
+		Select:    nonNilSelection(p.Select),
+		Excluded:  nonNil(p.Excluded), Emptied: nonNil(p.Emptied),
+		PolicyExcluded: nonNil(p.PolicyExcluded), Waiting: nonNil(p.Waiting)}
 	for _, c := range p.Changes {
 		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c),
 			OnChange: c.OnChange, From: c.From}
@@ -487,6 +530,12 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	}
 	if n := len(p.Excluded); n > 0 {
 		fmt.Fprintf(&b, "\n%s outside the targeting and left as they are.\n", display.Count(n, "file is", "files are"))
+	}
+	if n := len(p.Waiting); n > 0 {
+		fmt.Fprintf(&b, "\n%s still being written (stable_for) and left for a later plan.\n", display.Count(n, "file is", "files are"))
+	}
+	if n := len(p.PolicyExcluded); n > 0 {
+		fmt.Fprintf(&b, "\n%s delivered earlier and now excluded by policy, kept in Frame.io (never pruned).\n", display.Count(n, "file is", "files are"))
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write plan as markdown: %w", err)

@@ -40,8 +40,8 @@ func Verify(saved, fresh *Plan) error {
 	if !saved.Select.Equal(fresh.Select) {
 		// The caller derives fresh with the saved plan's selection; anything else would let a
 		// plan made for a few addresses be checked against, and so vouched for by, another.
-		return fmt.Errorf("%w: the plan selects targets %q and excludes %q, the check was made with targets %q and excludes %q",
-			ErrMismatch, saved.Select.Targets, saved.Select.Excludes, fresh.Select.Targets, fresh.Select.Excludes)
+		return fmt.Errorf("%w: the plan selects targets %q, excludes %q and replaces %q, the check was made with targets %q, excludes %q and replaces %q",
+			ErrMismatch, saved.Select.Targets, saved.Select.Excludes, saved.Select.Replaces, fresh.Select.Targets, fresh.Select.Excludes, fresh.Select.Replaces)
 	}
 	for _, c := range saved.Changes {
 		if !saved.Select.Includes(c.Address) {
@@ -103,6 +103,8 @@ func changeDiff(c, f Change) string {
 		return fmt.Sprintf("on_change %q, the manifest now says %q", c.OnChange, f.OnChange)
 	case c.From != f.From:
 		return fmt.Sprintf("it moves the file of %q, the state and the manifest now say %q", c.From, f.From)
+	case c.Priority != f.Priority:
+		return fmt.Sprintf("priority %d, the manifest now says %d", c.Priority, f.Priority)
 	}
 	if c.Action != Delete { // a delete reads no source
 		if why := identityDiff(c.Source, f.Source); why != "" {

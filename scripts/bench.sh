@@ -109,6 +109,17 @@ if [ -n "$have_time" ]; then
 	say "apply peak RSS: $((kb / 1024)) MiB for 2 GiB in 4 files (goal < 300 MiB); $(awk -v s="$secs" 'BEGIN { printf "%.0f", 2048 / s }') MiB/s through the CLI"
 fi
 
+echo "== --bwlimit 20M: the measured rate of a 10 s transfer (200 MiB, rate limits off)"
+mkdir -p "$work/bw/media"
+head -c $((200 << 20)) /dev/urandom >"$work/bw/media/B001C001.mov"
+manifest "$work/bw" Bw
+start_emulator --rate-limit-scale 0
+s=$(date +%s.%N)
+(cd "$work/bw" && "$bin" apply --auto-approve --bwlimit 20M >/dev/null)
+e=$(date +%s.%N)
+rate=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", 200 / (e - s) }')
+say "apply --bwlimit 20M: $rate MiB/s over $(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.1f", e - s }') s = $(ratio "$rate" 20)x the limit (goal 0.90 to 1.10)"
+
 echo "== the CLI: fiosync plan --refresh=false vs git status, as processes, on 10,000 delivered files"
 mkdir -p "$work/tree/media"
 (cd "$work/tree/media" && for d in $(seq -w 1 50); do

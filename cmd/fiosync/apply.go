@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/internal/display"
@@ -31,6 +32,47 @@ type applyCmd struct {
 	AllowDuplicates bool   `name:"allow-duplicates" help:"Upload a new address even when its Frame.io folder already holds an untracked file of that name (a second copy beside it)."`
 	Receipt         string `name:"receipt" placeholder:"FILE" help:"After a successful apply, write the delivery receipt to FILE (markdown for a .md name, else JSON); see fiosync receipt."`
 	PlanFile        string `arg:"" optional:"" name:"PLANFILE" help:"A plan saved by 'fiosync plan --out': apply exactly it, or nothing if it is stale."`
+
+	BwLimit     string        `name:"bwlimit" placeholder:"RATE|TIMETABLE" help:"Limit the upload rate of all parts together: a rate such as 20M (MiB/s; K, G too; a bare number is KiB/s), or a timetable such as '08:00,10M 19:00,off' (local time)."`
+	MaxTransfer string        `name:"max-transfer" placeholder:"SIZE" help:"Start no file that would take the bytes sent past SIZE (such as 500G); the rest is left for the next apply, which exits 3."`
+	MaxDuration time.Duration `name:"max-duration" placeholder:"D" help:"Start no file once the apply has run for D (such as 85m); files in flight finish; exits 3 when work is left."`
+	OrderBy     string        `name:"order-by" placeholder:"KEY[,asc|desc]" help:"Upload order within a manifest priority: size, name or mtime, ascending unless ,desc."`
+
+	limits transferLimits // parsed from the flags above by Validate
+}
+
+// transferLimits are the parsed --bwlimit, --max-transfer and --order-by.
+type transferLimits struct {
+	bw          apply.Timetable
+	maxTransfer int64
+	order       apply.OrderBy
+}
+
+// parseLimits reads the transfer flags.
+func (c *applyCmd) parseLimits() error {
+	var err error
+	if c.BwLimit != "" {
+		if c.limits.bw, err = apply.ParseTimetable(c.BwLimit); err != nil {
+			return fmt.Errorf("--bwlimit: %w", err)
+		}
+	}
+	if c.MaxTransfer != "" {
+		if c.limits.maxTransfer, err = apply.ParseSize(c.MaxTransfer); err != nil {
+			return fmt.Errorf("--max-transfer: %w", err)
+		}
+		if c.limits.maxTransfer == 0 {
+			return errors.New("--max-transfer 0 would send nothing; leave it out for no limit")
+		}
+	}
+	if c.MaxDuration < 0 {
+		return fmt.Errorf("--max-duration must not be negative, got %s", c.MaxDuration)
+	}
+	if c.OrderBy != "" {
+		if c.limits.order, err = apply.ParseOrderBy(c.OrderBy); err != nil {
+			return fmt.Errorf("--order-by: %w", err)
+		}
+	}
+	return nil
 }
 
 func (c *applyCmd) Help() string {
@@ -49,13 +91,16 @@ func (c *applyCmd) Validate() error {
 	if c.Adopt && c.PlanFile != "" {
 		return errors.New("--adopt decides how a plan is made; a saved plan already says what it adopts (make it with plan --adopt --out)")
 	}
+	if err := c.parseLimits(); err != nil {
+		return err
+	}
 	if c.Receipt != "" {
 		if err := held.refuse("--receipt", c.Receipt); err != nil {
 			return err
 		}
 	}
 	if !c.selection().IsZero() && c.PlanFile != "" {
-		return errors.New("--target and --exclude decide how a plan is made; a saved plan already remembers its targeting (make it with plan --target --out)")
+		return errors.New("--target, --exclude and --replace decide how a plan is made; a saved plan already remembers its targeting (make it with plan --target --out)")
 	}
 	if c.PlanFile != "" && (c.Moves || c.NoMoves || c.MoveMinSize != plan.DefaultMoveMinSize) {
 		return errors.New("--moves, --no-moves and --move-min-size decide how a plan is made; a saved plan already remembers its moves (make it with plan --out)")
@@ -145,6 +190,10 @@ func (c *applyCmd) deliver(ctx context.Context, io *stdio, g *Globals, s *sessio
 		Manifest:        s.m,
 		Parallel:        c.Parallel,
 		AllowDuplicates: c.AllowDuplicates,
+		BwLimit:         c.limits.bw,
+		MaxTransfer:     c.limits.maxTransfer,
+		MaxDuration:     c.MaxDuration,
+		OrderBy:         c.limits.order,
 	}
 	if p.Empty() {
 		// Nothing to deliver, only the new stat of files read again: one save, no display.
@@ -161,6 +210,9 @@ func (c *applyCmd) deliver(ctx context.Context, io *stdio, g *Globals, s *sessio
 	view.finish(res)
 	if !c.JSON {
 		writeViewURLs(io.Out, res)
+	}
+	if errors.Is(err, apply.ErrLimit) {
+		return &codedError{code: exitLimit, err: err}
 	}
 	return err
 }

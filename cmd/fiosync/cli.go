@@ -31,6 +31,7 @@ const (
 	exitOK        = 0
 	exitError     = 1
 	exitChanges   = 2 // plan --detailed-exitcode: the plan has changes
+	exitLimit     = 3 // apply stopped at --max-transfer or --max-duration with work left
 	exitInterrupt = 130
 )
 
@@ -214,9 +215,16 @@ func remedy(err error, g *Globals) string {
 	var unreachable *frameio.UnreachableError
 	var badURL *frameio.BaseURLError
 	var api *frameio.APIError
+	var refused *plan.RefusedError
+	var limit *apply.LimitError
 	switch {
 	case errors.As(err, &api) && api.StatusCode == http.StatusUnauthorized && g != nil && g.credKind != 0:
 		return "\n" + rejectedToken(g)
+	case errors.As(err, &limit):
+		return fmt.Sprintf(" (--%s); run fiosync apply again to continue", limit.Limit)
+	case errors.As(err, &refused):
+		return fmt.Sprintf("\nrestore the delivered files; or, if the change is intended, upload them again with --replace %q (the old file stays as a version), or change the entry's on_change",
+			refused.Refused[0].Address)
 	case errors.As(err, &unreachable):
 		return fmt.Sprintf("\ncheck FRAMEIO_API_URL=%s (or --api-url): is the API, or fiosync emulator, running there?", unreachable.Origin)
 	case errors.As(err, &badURL):

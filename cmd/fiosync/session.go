@@ -67,6 +67,8 @@ type session struct {
 	backend store.Backend
 	unlock  store.Unlocker
 	st      *state.State // nil when no state was saved yet
+	// policy is what the top-level exclude and the default excludes left out of files.
+	policy []manifest.PolicyHit
 	// manifestName is how the state records the manifest (state.State's Manifest).
 	manifestName string
 }
@@ -117,7 +119,7 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op, plan
 	for _, warn := range exp.Warnings {
 		fmt.Fprintf(errw, "warning: %v\n", warn)
 	}
-	s.files, s.st = withoutPlanFiles(exp.Files, st), st
+	s.files, s.st, s.policy = withoutPlanFiles(exp.Files, st), st, exp.Policy
 	return s, nil
 }
 
@@ -191,14 +193,15 @@ func (b *byteSize) UnmarshalText(text []byte) error {
 	return nil
 }
 
-// selectFlags are --target and --exclude of plan and apply.
+// selectFlags are --target, --exclude and --replace of plan and apply.
 type selectFlags struct {
 	Target  []string `name:"target" sep:"none" placeholder:"ADDRESS_GLOB" help:"Plan only addresses matching this glob, or below a folder it matches (repeatable); the rest is left as it is."`
 	Exclude []string `name:"exclude" sep:"none" placeholder:"ADDRESS_GLOB" help:"Leave out addresses matching this glob, or below a folder it matches (repeatable)."`
+	Replace []string `name:"replace" sep:"none" placeholder:"ADDRESS_GLOB" help:"Upload the delivered files matching this glob again even when unchanged, following their on_change (version stacks a fresh copy; repeatable)."`
 }
 
 func (f *selectFlags) selection() plan.Selection {
-	return plan.Selection{Targets: f.Target, Excludes: f.Exclude}
+	return plan.Selection{Targets: f.Target, Excludes: f.Exclude, Replaces: f.Replace}
 }
 
 // check refuses a malformed glob or one holding a secret.
@@ -213,8 +216,13 @@ func (f *selectFlags) check() error {
 			return err
 		}
 	}
+	for _, p := range f.Replace {
+		if err := held.refuse("--replace", p); err != nil {
+			return err
+		}
+	}
 	if err := f.selection().Check(); err != nil {
-		return fmt.Errorf("--target, --exclude: %w", err)
+		return fmt.Errorf("--target, --exclude, --replace: %w", err)
 	}
 	return nil
 }
@@ -232,8 +240,10 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 	if err := plan.IdentifyMoves(ctx, s.files, s.st, opts.sel, moves, opts.parallel); err != nil {
 		return nil, err
 	}
+	now := time.Now()
 	in := plan.Inputs{
-		Parts:     plan.Resumable(partJournal(io.Discard), s.files, s.st, time.Now()),
+		Now:       now,
+		Parts:     plan.Resumable(partJournal(io.Discard), s.files, s.st, now),
 		Manifest:  filepath.Base(s.m.Path),
 		Files:     s.files,
 		Target:    s.m.Target,
@@ -244,6 +254,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		Adopt:     opts.adopt,
 		Select:    opts.sel,
 		Moves:     moves,
+		Policy:    s.policy,
 	}
 	if opts.maxDelete == 0 {
 		in.MaxDelete = plan.NoDeletes // --max-delete 0; plan.Inputs reads 0 as the default

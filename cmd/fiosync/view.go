@@ -156,6 +156,10 @@ func (v *applyView) Event(e apply.Event) {
 		fmt.Fprintf(v.out, "  FAILED  %s: %s\n", addr, escape.Text(e.Error))
 	case apply.EventFileSkipped:
 		v.endBar(e.Address, false)
+		if e.Note != "" { // not started: a limit was reached
+			fmt.Fprintf(v.out, "  left    %s (%s; the next apply sends it)\n", addr, escape.Text(e.Error))
+			break
+		}
 		fmt.Fprintf(v.out, "  stopped %s (interrupted; the next apply resumes it)\n", addr)
 	case apply.EventDelete:
 		fmt.Fprintf(v.out, "  deleted %s%s\n", addr, noteSuffix(e.Note))
@@ -227,7 +231,12 @@ func (v *applyView) finish(res *apply.Result) {
 		rate = fmt.Sprintf(", %s/s", display.Bytes(int64(float64(res.Bytes)/secs)))
 	}
 	verdict := "complete"
-	if res.Failed > 0 || res.Skipped > 0 {
+	switch {
+	case res.Failed > 0:
+		verdict = "incomplete"
+	case res.Skipped > 0 && res.Limit != "":
+		verdict = "stopped at --" + res.Limit
+	case res.Skipped > 0:
 		verdict = "incomplete"
 	}
 	fmt.Fprintf(v.final, "Apply %s: %s. %s sent in %s%s.\n", verdict, strings.Join(parts, ", "),
