@@ -115,10 +115,10 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		}
 		return err
 	}
-	view := newApplyView(io, g, c.JSON)
+	view := newApplyView(io, c.JSON, client.CreateRate)
 	opts.Observer = view
 	res, err := apply.Run(ctx, p, opts)
-	view.finish(res)
+	view.finish(res, err)
 	return err
 }
 
