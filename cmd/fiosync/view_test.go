@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fiosync/fiosync/apply"
+	"github.com/fiosync/fiosync/internal/progress"
 )
 
 // fakeClock is a clock the test moves by hand.
@@ -94,5 +95,28 @@ Apply interrupted: 1 uploaded, 1 failed, 1 interrupted, 3 not started. 100 B sen
 `
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
+	}
+}
+
+// TestFrameBars holds that the live frame gives a bar to large files only, at most maxBars
+// of them, oldest first, above the total line.
+func TestFrameBars(t *testing.T) {
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	tr := progress.New(start, 12, 6*largeFile+6000)
+	for i := range 6 {
+		tr.Start(start, fmt.Sprintf("/A00%d.mov", i), largeFile)
+		tr.Start(start, fmt.Sprintf("/frame%d.exr", i), 1000)
+	}
+	tr.Progress(start.Add(time.Second), "/A000.mov", largeFile/2)
+	got := frameLines(tr.Snapshot(start.Add(2*time.Second)), "* ")
+	want := []string{
+		"  [##########----------] /A000.mov  32 MiB / 64 MiB",
+		"  [--------------------] /A001.mov  0 B / 64 MiB",
+		"  [--------------------] /A002.mov  0 B / 64 MiB",
+		"  [--------------------] /A003.mov  0 B / 64 MiB",
+		"* 0/12 files, 32 MiB / 384 MiB, 0.0 files/s, 16 MiB/s, 2s elapsed, ETA 22s",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("frame (-want +got):\n%s", diff)
 	}
 }

@@ -57,7 +57,7 @@ type sample struct {
 	at      time.Time
 	sent    int64
 	started int
-	ended   int
+	ended   int // done or failed: what the file rate counts
 }
 
 // New starts tracking a delivery of files changes and bytes planned bytes at start.
@@ -135,7 +135,7 @@ func (t *Tracker) End(now time.Time, address string, o Outcome) {
 // not the opening one) and drops those the window no longer needs: it keeps the newest
 // sample older than the window, so a rate always spans the whole window.
 func (t *Tracker) record(now time.Time) {
-	s := sample{at: now, sent: t.sent, started: t.started, ended: t.done + t.failed + t.interrupted}
+	s := sample{at: now, sent: t.sent, started: t.started, ended: t.done + t.failed}
 	if n := len(t.samples); n > 1 && t.samples[n-1].at.Equal(now) {
 		t.samples[n-1] = s
 	} else {
@@ -160,7 +160,8 @@ type Snapshot struct {
 	Elapsed          time.Duration
 	// Busy is the time at least one file was in flight: the transfer time.
 	Busy time.Duration
-	// ByteRate (bytes/s) and FileRate (files/s) over the last Window; 0 while unknown.
+	// ByteRate (bytes/s) and FileRate (files done or failed a second) over the last
+	// Window; 0 while unknown.
 	ByteRate, FileRate float64
 	// ETA is the time the rest should take; ETAKnown is false until there is a rate to
 	// base it on.
@@ -191,7 +192,7 @@ func (t *Tracker) Snapshot(now time.Time) Snapshot {
 	}
 	secs := span.Seconds()
 	s.ByteRate = float64(t.sent-base.sent) / secs
-	s.FileRate = float64(t.done+t.failed+t.interrupted-base.ended) / secs
+	s.FileRate = float64(t.done+t.failed-base.ended) / secs
 	createRate := t.createLimit
 	if createRate == 0 {
 		createRate = float64(t.started-base.started) / secs
