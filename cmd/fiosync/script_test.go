@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -137,6 +138,7 @@ func TestScript(t *testing.T) {
 			"json":      cmdJSON,
 			"oldstate":  cmdOldState,
 			"mkfile":    cmdMkfile,
+			"cmptimes":  cmdCmpTimes,
 			"statelock": cmdStateLock,
 		},
 	})
@@ -631,4 +633,29 @@ func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
 	_, err = x.Digest().Read(data)
 	ts.Check(err)
 	ts.Check(os.WriteFile(path, data, 0o644))
+}
+
+// timeLike matches what differs from run to run in apply's text: durations ("1.2s", "42s",
+// "7m05s") and rates ("3.9 MiB/s", "4.5 files/s").
+var timeLike = regexp.MustCompile(`\b\d+(\.\d+)? ([KMGTPE]iB|B|files)/s\b|\b(\d+h)?(\d+m)?\d+(\.\d+)?s\b`)
+
+// cmdCmpTimes is "cmptimes stdout|stderr|FILE GOLDEN": cmp with every duration and rate
+// written as T and R on both sides, for golden output of commands that report how long they
+// took.
+func cmdCmpTimes(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: cmptimes stdout|stderr|FILE GOLDEN")
+	}
+	got := ts.ReadFile(args[0]) // ReadFile knows stdout and stderr
+	mask := func(s string) string {
+		return timeLike.ReplaceAllStringFunc(s, func(m string) string {
+			if strings.HasSuffix(m, "/s") {
+				return "R"
+			}
+			return "T"
+		})
+	}
+	if g, w := mask(got), mask(ts.ReadFile(args[1])); g != w {
+		ts.Fatalf("%s and %s differ (durations and rates masked):\n--- %s\n%s\n--- %s\n%s", args[0], args[1], args[0], g, args[1], w)
+	}
 }
