@@ -347,6 +347,9 @@ func (f *liveFrame) width() int {
 
 // draw replaces the frame with lines (nil: erases it).
 func (f *liveFrame) draw(lines []string) {
+	if len(f.lines) == 0 && len(lines) == 0 {
+		return
+	}
 	var b strings.Builder
 	f.erase(&b)
 	w := f.width()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/internal/progress"
+	"github.com/fiosync/fiosync/plan"
 )
 
 // fakeClock is a clock the test moves by hand.
@@ -119,4 +120,57 @@ func TestFrameBars(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("frame (-want +got):\n%s", diff)
 	}
+}
+
+// TestStepView holds how the long steps of a plan show: without a terminal, nothing for a
+// step shorter than 10 s, then a line with the counts every 10 s; on a terminal, a spinner
+// line once a step has lasted a second, redrawn in place and erased at the end.
+func TestStepView(t *testing.T) {
+	t.Run("no terminal", func(t *testing.T) {
+		var out bytes.Buffer
+		clock := &fakeClock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+		v := &stepView{w: &out, now: clock.now}
+		v.report(plan.Step{Name: plan.StepHash, Total: 40, TotalBytes: 40 << 30})
+		for i := 1; i <= 25; i++ {
+			clock.advance(time.Second)
+			v.report(plan.Step{Name: plan.StepHash, Done: i, Total: 40, Bytes: int64(i) << 30, TotalBytes: 40 << 30})
+			v.tick()
+		}
+		v.report(plan.Step{Name: plan.StepRefresh})
+		for i := 1; i <= 5; i++ {
+			clock.advance(time.Second)
+			v.report(plan.Step{Name: plan.StepRefresh, Done: i})
+			v.tick()
+		}
+		v.finish()
+		want := "... hashing local files: 10/40 files, 10 GiB / 40 GiB, 10s elapsed\n" +
+			"... hashing local files: 20/40 files, 20 GiB / 40 GiB, 20s elapsed\n"
+		if diff := cmp.Diff(want, out.String()); diff != "" {
+			t.Errorf("output (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("terminal", func(t *testing.T) {
+		var out bytes.Buffer
+		clock := &fakeClock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+		v := &stepView{w: &out, now: clock.now, live: &liveFrame{w: &out, fd: -1}}
+		v.report(plan.Step{Name: plan.StepRefresh})
+		clock.advance(500 * time.Millisecond)
+		v.tick()
+		if out.Len() != 0 {
+			t.Errorf("a step of half a second drew %q", out.String())
+		}
+		for i := 1; i <= 2; i++ {
+			clock.advance(500 * time.Millisecond)
+			v.report(plan.Step{Name: plan.StepRefresh, Done: i})
+			v.tick()
+		}
+		v.finish()
+		v.finish() // again: nothing more
+		want := "\r\x1b[J⠹ reading Frame.io: 1 listing or lookup answered, 1s elapsed\n" +
+			"\r\x1b[1A\x1b[J⠸ reading Frame.io: 2 listings and lookups answered, 1.5s elapsed\n" +
+			"\r\x1b[1A\x1b[J"
+		if diff := cmp.Diff(want, out.String()); diff != "" {
+			t.Errorf("output (-want +got):\n%s", diff)
+		}
+	})
 }
