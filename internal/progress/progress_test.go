@@ -36,7 +36,6 @@ func simulate(d delivery) ([]event, time.Duration) {
 		address          string
 		size, sent       int64
 		reported         int64
-		created          bool
 		finishAt         time.Duration
 		sending, waiting bool
 	}
