@@ -139,6 +139,7 @@ func TestScript(t *testing.T) {
 			"oldstate":  cmdOldState,
 			"mkfile":    cmdMkfile,
 			"cmptimes":  cmdCmpTimes,
+			"term":      cmdTerm,
 			"statelock": cmdStateLock,
 		},
 	})
@@ -657,5 +658,56 @@ func cmdCmpTimes(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if g, w := mask(got), mask(ts.ReadFile(args[1])); g != w {
 		ts.Fatalf("%s and %s differ (durations and rates masked):\n--- %s\n%s\n--- %s\n%s", args[0], args[1], args[0], g, args[1], w)
+	}
+}
+
+// cmdTerm is "term PROG ARGS...": it runs PROG on a terminal of 100 columns (a tmux pane, in
+// the script's directory and environment), waits for it to end and writes to stdout the
+// screen as tmux renders it, trailing blank lines left out: what a person would see. It
+// fails when PROG fails (! term: when it succeeds). Scripts that use it need [exec:tmux].
+func cmdTerm(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) == 0 {
+		ts.Fatalf("usage: term PROG ARGS...")
+	}
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	sock := filepath.Join(ts.MkAbs(".tmux"), "sock")
+	ts.Check(os.MkdirAll(filepath.Dir(sock), 0o700))
+	var env []string
+	for _, k := range []string{"PATH", "HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "NO_COLOR", "GORACE",
+		"FRAMEIO_API_URL", "FRAMEIO_TOKEN", "FRAMEIO_ACCOUNT_ID", "FRAMEIO_IMS_URL", "FILESERVER"} {
+		env = append(env, k+"="+ts.Getenv(k))
+	}
+	env = append(env, "TERM=xterm-256color")
+	tmux := func(args ...string) string {
+		cmd := exec.Command("tmux", append([]string{"-S", sock, "-f", "/dev/null"}, args...)...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			ts.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	tmux("new-session", "-d", "-s", "term", "-x", "100", "-y", "50", "-c", ts.MkAbs("."),
+		strings.Join(quoted, " ")+"; echo EXIT=$?; sleep 600")
+	defer exec.Command("tmux", "-S", sock, "kill-server").Run()
+	exit := regexp.MustCompile(`(?m)^EXIT=(\d+)$`)
+	var screen string
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		screen = tmux("capture-pane", "-p", "-J", "-S", "-", "-t", "term")
+		if exit.MatchString(screen) {
+			break
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s did not end within a minute:\n%s", args[0], screen)
+		}
+	}
+	m := exit.FindStringSubmatchIndex(screen)
+	code := screen[m[2]:m[3]]
+	fmt.Fprint(ts.Stdout(), strings.TrimRight(screen[:m[0]], "\n")+"\n")
+	if (code == "0") == neg {
+		ts.Fatalf("%s exited with %s", args[0], code)
 	}
 }
