@@ -65,7 +65,7 @@ func renderAll(t testing.TB, name string) map[string]string {
 	out["state show"] = b.String()
 
 	b.Reset()
-	v := newApplyView(&stdio{Out: &b}, false, nil)
+	v := newApplyView(&stdio{Out: &b}, false, nil, -1)
 	for _, e := range []apply.Event{
 		{Type: apply.EventStart, Files: 5, Total: 3},
 		{Type: apply.EventFolder, Address: "/Day"},

@@ -44,6 +44,9 @@ type applyView struct {
 	// createRate is the client's create pace (frameio.Client.CreateRate), read as it is
 	// learned; nil when unknown.
 	createRate func() float64
+	// uploads is the changes apply starts as files (each a create, or a finish's step), -1
+	// when not known: the ETA's create term leaves deletes and adopts out.
+	uploads int
 
 	track       *progress.Tracker
 	lastReport  time.Time
@@ -68,9 +71,10 @@ const (
 
 // newApplyView returns the view for io.Out and, but for --json, starts its clock: the live
 // frame's redraws on a terminal, the periodic total line otherwise. finish stops it.
-// createRate is the client's create pace (nil: measured from the run).
-func newApplyView(io *stdio, asJSON bool, createRate func() float64) *applyView {
-	v := &applyView{out: io.Out, now: time.Now, createRate: createRate}
+// createRate is the client's create pace (nil: measured from the run); uploads is the
+// changes that upload (-1: not known).
+func newApplyView(io *stdio, asJSON bool, createRate func() float64, uploads int) *applyView {
+	v := &applyView{out: io.Out, now: time.Now, createRate: createRate, uploads: uploads}
 	switch {
 	case asJSON:
 		v.json = json.NewEncoder(io.Out)
@@ -115,6 +119,9 @@ func (v *applyView) Event(e apply.Event) {
 	switch e.Type {
 	case apply.EventStart:
 		v.track = progress.New(now, e.Files, e.Total)
+		if v.uploads >= 0 {
+			v.track.SetCreates(v.uploads)
+		}
 		v.lastReport = now
 		v.println(fmt.Sprintf("Applying %s (%s to upload).", display.Count(e.Files, "change", "changes"), display.Bytes(e.Total)))
 	case apply.EventFileStart:

@@ -28,9 +28,9 @@ func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 func TestViewPeriodicLines(t *testing.T) {
 	var out bytes.Buffer
 	clock := &fakeClock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
-	v := &applyView{out: &out, now: clock.now, createRate: func() float64 { return 5 }}
-
 	const frames, frame = 120, 4 << 10
+	v := &applyView{out: &out, now: clock.now, createRate: func() float64 { return 5 }, uploads: frames + 1}
+
 	v.Event(apply.Event{Type: apply.EventStart, Files: frames + 1, Total: 100<<20 + frames*frame})
 	// A camera file first: 100 MiB in 2 s.
 	v.Event(apply.Event{Type: apply.EventFileStart, Address: "/A001.mov", Total: 100 << 20})
@@ -76,7 +76,7 @@ func TestViewPeriodicLines(t *testing.T) {
 func TestViewInterrupted(t *testing.T) {
 	var out bytes.Buffer
 	clock := &fakeClock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
-	v := &applyView{out: &out, now: clock.now}
+	v := &applyView{out: &out, now: clock.now, uploads: 6}
 	v.Event(apply.Event{Type: apply.EventStart, Files: 6, Total: 600})
 	for _, a := range []string{"/a", "/b", "/c"} {
 		v.Event(apply.Event{Type: apply.EventFileStart, Address: a, Total: 100})

@@ -41,6 +41,7 @@ type Tracker struct {
 	bytes int64
 
 	started, done, failed, interrupted int
+	uploads                            int   // files that started an upload
 	sent                               int64 // bytes done: sent, or counted when a file is done
 	inflight                           map[string]*File
 	order                              []string // addresses in flight, oldest first
@@ -49,6 +50,7 @@ type Tracker struct {
 	busySince time.Time
 
 	createLimit float64
+	creates     int // uploads planned; -1: every file is one
 	samples     []sample
 }
 
@@ -62,7 +64,7 @@ type sample struct {
 
 // New starts tracking a delivery of files changes and bytes planned bytes at start.
 func New(start time.Time, files int, bytes int64) *Tracker {
-	t := &Tracker{start: start, files: files, bytes: bytes, inflight: map[string]*File{}}
+	t := &Tracker{start: start, files: files, bytes: bytes, inflight: map[string]*File{}, creates: -1}
 	t.samples = []sample{{at: start}}
 	return t
 }
@@ -70,6 +72,10 @@ func New(start time.Time, files int, bytes int64) *Tracker {
 // SetCreateLimit sets the creates per second that Frame.io allows the client (its pacer's
 // rate, from the rate-limit headers); 0 means unknown, and the create rate is then measured.
 func (t *Tracker) SetCreateLimit(perSecond float64) { t.createLimit = max(0, perSecond) }
+
+// SetCreates says that n of the files planned are uploads, each a create; the others
+// (deletes, adopts) are not paced by the create rate. Without it every file counts as one.
+func (t *Tracker) SetCreates(n int) { t.creates = max(0, n) }
 
 // Start records that a file's upload begins: its create is issued.
 func (t *Tracker) Start(now time.Time, address string, size int64) {
@@ -82,6 +88,7 @@ func (t *Tracker) Start(now time.Time, address string, size int64) {
 	t.inflight[address] = &File{Address: address, Size: size, Started: now}
 	t.order = append(t.order, address)
 	t.started++
+	t.uploads++
 	t.record(now)
 }
 
@@ -207,9 +214,13 @@ func (t *Tracker) Snapshot(now time.Time) Snapshot {
 			known = false
 		}
 	}
-	if s.NotStarted > 0 {
+	creates := s.NotStarted
+	if t.creates >= 0 {
+		creates = max(0, t.creates-t.uploads)
+	}
+	if creates > 0 {
 		if createRate > 0 {
-			eta = max(eta, float64(s.NotStarted)/createRate)
+			eta = max(eta, float64(creates)/createRate)
 		} else {
 			known = false
 		}

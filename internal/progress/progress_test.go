@@ -167,3 +167,23 @@ func feed(tr *Tracker, start time.Time, e event) {
 		tr.End(now, e.address, Done)
 	}
 }
+
+// TestETACountsCreatesOnly holds that the files which are no upload (the deletes of a prune)
+// do not weigh on the create term: ten camera files and 500 deletes are as long as the bytes.
+func TestETACountsCreatesOnly(t *testing.T) {
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	const MiB = 1 << 20
+	tr := New(start, 510, 10*100*MiB)
+	tr.SetCreates(10)
+	tr.SetCreateLimit(4.5)
+	for i := range 10 {
+		tr.Start(start, fmt.Sprintf("/A%03d.mov", i), 100*MiB)
+	}
+	for i := range 10 {
+		tr.Progress(start.Add(10*time.Second), fmt.Sprintf("/A%03d.mov", i), 20*MiB)
+	}
+	s := tr.Snapshot(start.Add(10 * time.Second))
+	if want := 40 * time.Second; !s.ETAKnown || s.ETA != want || s.NotStarted != 500 {
+		t.Errorf("ETA %v (known %v), %d not started; want %v, 500", s.ETA, s.ETAKnown, s.NotStarted, want)
+	}
+}
