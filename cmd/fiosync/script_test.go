@@ -673,8 +673,11 @@ func cmdTerm(ts *testscript.TestScript, neg bool, args []string) {
 	for i, a := range args {
 		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
-	sock := filepath.Join(ts.MkAbs(".tmux"), "sock")
-	ts.Check(os.MkdirAll(filepath.Dir(sock), 0o700))
+	// A server of its own each time: one that was just killed may still be on its way out.
+	ts.Check(os.MkdirAll(ts.MkAbs(".tmux"), 0o700))
+	dir, err := os.MkdirTemp(ts.MkAbs(".tmux"), "")
+	ts.Check(err)
+	sock := filepath.Join(dir, "sock")
 	var env []string
 	for _, k := range []string{"PATH", "HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "NO_COLOR", "GORACE",
 		"FRAMEIO_API_URL", "FRAMEIO_TOKEN", "FRAMEIO_ACCOUNT_ID", "FRAMEIO_IMS_URL", "FILESERVER"} {

@@ -324,9 +324,9 @@ func (v *applyView) finish(res *apply.Result, err error) {
 		display.Bytes(res.Bytes), display.Duration(res.Elapsed), rate)
 }
 
-// liveFrame is the last lines of a terminal, redrawn in place: each draw moves the cursor up
-// over the lines drawn before and erases to the end of the screen (which also takes the "^C"
-// a terminal echoes), so a line written above it never mixes with it.
+// liveFrame is the last lines of a terminal, redrawn in place: each draw erases the lines
+// drawn before (and the "^C" a terminal echoes below them) and writes the new ones, so a line
+// written above it never mixes with it.
 type liveFrame struct {
 	w     io.Writer
 	fd    int // the terminal, for its width; -1 when unknown
@@ -384,11 +384,13 @@ func (f *liveFrame) above(line string) {
 	io.WriteString(f.w, b.String())
 }
 
-// erase writes what moves the cursor to the frame's first line and clears from there down.
+// erase writes what clears the cursor's line (where a terminal echoes "^C") and each line of
+// the frame above it, bottom up, leaving the cursor at the frame's first column. It clears
+// line by line rather than to the end of the screen: some terminals (tmux among them) push
+// the screen into the scrollback when it is cleared from its first line.
 func (f *liveFrame) erase(b *strings.Builder) {
-	b.WriteString("\r")
-	if n := len(f.lines); n > 0 {
-		fmt.Fprintf(b, "\x1b[%dA", n)
+	b.WriteString("\r\x1b[2K")
+	for range f.lines {
+		b.WriteString("\x1b[1A\x1b[2K")
 	}
-	b.WriteString("\x1b[J")
 }

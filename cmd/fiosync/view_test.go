@@ -166,9 +166,9 @@ func TestStepView(t *testing.T) {
 		}
 		v.finish()
 		v.finish() // again: nothing more
-		want := "\r\x1b[J⠹ reading Frame.io: 1 listing or lookup answered, 1s elapsed\n" +
-			"\r\x1b[1A\x1b[J⠸ reading Frame.io: 2 listings and lookups answered, 1.5s elapsed\n" +
-			"\r\x1b[1A\x1b[J"
+		want := "\r\x1b[2K⠹ reading Frame.io: 1 listing or lookup answered, 1s elapsed\n" +
+			"\r\x1b[2K\x1b[1A\x1b[2K⠸ reading Frame.io: 2 listings and lookups answered, 1.5s elapsed\n" +
+			"\r\x1b[2K\x1b[1A\x1b[2K"
 		if diff := cmp.Diff(want, out.String()); diff != "" {
 			t.Errorf("output (-want +got):\n%s", diff)
 		}
