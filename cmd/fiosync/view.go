@@ -147,7 +147,9 @@ func (v *applyView) Event(e apply.Event) {
 	case apply.EventFolder:
 		v.println(fmt.Sprintf("  folder  %s", addr))
 	}
-	if e.Type != apply.EventSummary {
+	// A terminal's frame is redrawn by the clock alone: a redraw per part or per frame of a
+	// sequence would be thousands of writes, under the lock that every upload waits on.
+	if v.live == nil && e.Type != apply.EventSummary {
 		v.report(now)
 	}
 }
@@ -181,7 +183,7 @@ func (v *applyView) println(line string) {
 
 // report redraws the live frame, or prints the total line when reportEvery has passed.
 func (v *applyView) report(now time.Time) {
-	if v.track == nil {
+	if v.track == nil || (v.live == nil && now.Sub(v.lastReport) < reportEvery) {
 		return
 	}
 	if v.createRate != nil {
@@ -192,10 +194,8 @@ func (v *applyView) report(now time.Time) {
 		v.live.draw(frameLines(s, spinner[v.spin%len(spinner)]+" "))
 		return
 	}
-	if now.Sub(v.lastReport) >= reportEvery {
-		v.lastReport = now
-		fmt.Fprintf(v.out, "  ... %s\n", totalText(s, true))
-	}
+	v.lastReport = now
+	fmt.Fprintf(v.out, "  ... %s\n", totalText(s, true))
 }
 
 var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}

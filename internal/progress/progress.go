@@ -8,6 +8,10 @@ import (
 // bursts of small files, short enough to follow a change of pace within a minute.
 const Window = 20 * time.Second
 
+// sampleEvery is the finest step of the samples the rates are measured from: a fast delivery
+// reports thousands of events a second, and the window needs no more than this.
+const sampleEvery = 100 * time.Millisecond
+
 // minSpan is the shortest span a rate is measured over; before it, rates and the ETA are
 // unknown rather than wild.
 const minSpan = time.Second
@@ -138,12 +142,13 @@ func (t *Tracker) End(now time.Time, address string, o Outcome) {
 	t.record(now)
 }
 
-// record adds a sample at now (or updates the last one, when it is of the same instant and
-// not the opening one) and drops those the window no longer needs: it keeps the newest
+// record adds a sample at now (or updates the last one, when it is less than sampleEvery old
+// and not the opening one) and drops those the window no longer needs: it keeps the newest
 // sample older than the window, so a rate always spans the whole window.
 func (t *Tracker) record(now time.Time) {
 	s := sample{at: now, sent: t.sent, started: t.started, ended: t.done + t.failed}
-	if n := len(t.samples); n > 1 && t.samples[n-1].at.Equal(now) {
+	if n := len(t.samples); n > 1 && now.Sub(t.samples[n-1].at) < sampleEvery {
+		s.at = t.samples[n-1].at // one sample per sampleEvery: the window holds at most 200
 		t.samples[n-1] = s
 	} else {
 		t.samples = append(t.samples, s)

@@ -187,3 +187,20 @@ func TestETACountsCreatesOnly(t *testing.T) {
 		t.Errorf("ETA %v (known %v), %d not started; want %v, 500", s.ETA, s.ETAKnown, s.NotStarted, want)
 	}
 }
+
+// TestSamplesBounded holds that a flood of events keeps the window's samples few.
+func TestSamplesBounded(t *testing.T) {
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	tr := New(start, 1, 1<<40)
+	tr.Start(start, "/big", 1<<40)
+	for i := 1; i <= 600_000; i++ {
+		tr.Progress(start.Add(time.Duration(i)*100*time.Microsecond), "/big", int64(i)<<20)
+	}
+	if n := len(tr.samples); n > int(Window/sampleEvery)+2 {
+		t.Errorf("%d samples held after a minute of 10,000 events a second", n)
+	}
+	s := tr.Snapshot(start.Add(time.Minute))
+	if want := float64(10_000 << 20); math.Abs(s.ByteRate-want)/want > 0.01 {
+		t.Errorf("byte rate %v, want %v", s.ByteRate, want)
+	}
+}
