@@ -157,3 +157,26 @@ func (c *rateClass) setLimit(n int, window time.Duration, left int) {
 		c.lim.ReserveN(time.Now(), used)
 	}
 }
+
+// rate returns the requests per second the client allows itself for class key: the pacer's
+// rate, from the documented limit or the server's latest headers. 0 means unpaced or not known.
+func (p *pacer) rate(key string) float64 {
+	if p.off {
+		return 0
+	}
+	c := p.class(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lim == nil {
+		return 0
+	}
+	return float64(c.lim.Limit())
+}
+
+// CreateRate returns the uploads per second the client creates at most under Frame.io's rate
+// limit for local uploads (documented, or learned from the x-ratelimit-* headers, less the
+// client's safety margin); 0 means unpaced. A progress display divides the files not yet
+// started by it: for many small files it, not the bandwidth, says how long the rest takes.
+func (cl *Client) CreateRate() float64 {
+	return cl.pace.rate("POST " + routeLocalUpload)
+}

@@ -3,6 +3,7 @@ package frameio_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -355,5 +356,36 @@ func TestBaseURLError(t *testing.T) {
 	var be *frameio.BaseURLError
 	if !errors.As(err, &be) || be.URL != "127.0.0.1:44511" {
 		t.Fatalf("err = %v, want *BaseURLError", err)
+	}
+}
+
+// TestCreateRate holds that CreateRate reports the pace of local-upload creates: the
+// documented 5/s (less the safety margin) before any answer, what the server announces after
+// the first create, and 0 without pacing.
+func TestCreateRate(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		scale         float64
+		opts          []frameio.Option
+		before, after float64
+	}{
+		{"documented", 1, nil, 4.5, 4.5},
+		{"scaled", 3, nil, 4.5, 13.5},
+		{"unpaced", 1, []frameio.Option{frameio.WithoutPacing()}, 0, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := emulator.DefaultOptions()
+			opts.RateLimitScale = tt.scale
+			e := newEnv(t, opts, tt.opts...)
+			if got := e.client.CreateRate(); math.Abs(got-tt.before) > 1e-9 {
+				t.Errorf("before any create: %v, want %v", got, tt.before)
+			}
+			if _, err := e.client.CreateLocalUpload(t.Context(), e.seed.AccountID, e.seed.RootFolderID, "x.mov", 1); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.client.CreateRate(); math.Abs(got-tt.after) > 1e-9 {
+				t.Errorf("after a create: %v, want %v", got, tt.after)
+			}
+		})
 	}
 }

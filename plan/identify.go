@@ -24,6 +24,20 @@ var identifyLocal = source.Identify
 //
 // At most parallel files are hashed at once (DefaultParallel when parallel is below 1).
 func Identify(ctx context.Context, files []manifest.Desired, st *state.State, parallel int) error {
+	return IdentifyWith(ctx, files, st, IdentifyOptions{Parallel: parallel})
+}
+
+// IdentifyOptions tune IdentifyWith.
+type IdentifyOptions struct {
+	// Parallel is the files hashed at once; below 1 it means DefaultParallel.
+	Parallel int
+	// Progress, when set, is told when hashing begins and of each file hashed (StepHash).
+	Progress StepFunc
+}
+
+// IdentifyWith is Identify with options: a progress report besides the parallelism.
+func IdentifyWith(ctx context.Context, files []manifest.Desired, st *state.State, opts IdentifyOptions) error {
+	parallel := opts.Parallel
 	if parallel < 1 {
 		parallel = DefaultParallel
 	}
@@ -47,7 +61,13 @@ func Identify(ctx context.Context, files []manifest.Desired, st *state.State, pa
 		items = append(items, source.Item{Path: d.Path, Identity: d.Source, Prev: prev, Rule: d.StatRule})
 		index = append(index, i)
 	}
-	if err := identifyLocal(ctx, items, source.IdentifyOptions{Parallel: parallel}); err != nil {
+	sopts := source.IdentifyOptions{Parallel: parallel}
+	if opts.Progress != nil {
+		sopts.Progress = func(done, total int, bytes, totalBytes int64) {
+			opts.Progress(Step{Name: StepHash, Done: done, Total: total, Bytes: bytes, TotalBytes: totalBytes})
+		}
+	}
+	if err := identifyLocal(ctx, items, sopts); err != nil {
 		return fmt.Errorf("identify local files: %w", err)
 	}
 	for j, it := range items {

@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
@@ -78,8 +79,23 @@ func (r *Snapshot) Has(fileID string) bool {
 // It never uses /children, which Frame.io limits to 100 calls a minute; the client paces the
 // calls it makes.
 func Refresh(ctx context.Context, c *frameio.Client, m *manifest.Manifest, files []manifest.Desired, st *state.State) (*Snapshot, error) {
+	return RefreshWith(ctx, c, m, files, st, RefreshOptions{})
+}
+
+// RefreshOptions tune RefreshWith.
+type RefreshOptions struct {
+	// Progress, when set, is told when the step begins and of each listing and lookup
+	// Frame.io answers (StepRefresh).
+	Progress StepFunc
+}
+
+// RefreshWith is Refresh with options: a progress report of the calls it makes.
+func RefreshWith(ctx context.Context, c *frameio.Client, m *manifest.Manifest, files []manifest.Desired, st *state.State, opts RefreshOptions) (*Snapshot, error) {
 	if st == nil {
 		st = &state.State{}
+	}
+	if opts.Progress != nil {
+		opts.Progress(Step{Name: StepRefresh}) // the step begins: finding the target comes first
 	}
 	t, err := ResolveTarget(ctx, c, m.Target)
 	if err != nil {
@@ -91,6 +107,7 @@ func Refresh(ctx context.Context, c *frameio.Client, m *manifest.Manifest, files
 	w := &walker{
 		ctx:      ctx,
 		c:        c,
+		progress: opts.Progress,
 		account:  t.AccountID,
 		listings: map[string][]frameio.File{},
 		resolved: map[string]string{"/": t.RootFolderID},
@@ -145,6 +162,21 @@ type walker struct {
 	listings map[string][]frameio.File // folder id -> its subfolders
 	resolved map[string]string         // path -> id, "" when it does not exist
 	warnings []string
+
+	progress StepFunc
+	mu       sync.Mutex
+	calls    int // listings and lookups answered
+}
+
+// answered counts one listing or lookup done and reports it.
+func (w *walker) answered() {
+	if w.progress == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.calls++
+	w.progress(Step{Name: StepRefresh, Done: w.calls})
 }
 
 // resolve returns the id of the folder at dir, or "" when it does not exist.
@@ -197,6 +229,7 @@ func (w *walker) subfolders(id string) ([]frameio.File, error) {
 		}
 	}
 	w.listings[id] = subs
+	w.answered()
 	return subs, nil
 }
 
@@ -277,6 +310,9 @@ func (w *walker) findFiles(st *state.State, r *Snapshot, adopt []string) error {
 	for i, id := range lookups {
 		p.Go(func(ctx context.Context) error {
 			f, err := w.c.File(ctx, w.account, id)
+			if err == nil || frameio.IsNotFound(err) {
+				w.answered()
+			}
 			if frameio.IsNotFound(err) {
 				return nil
 			}
@@ -304,6 +340,7 @@ func (w *walker) listFiles(ctx context.Context, id string) ([]frameio.File, erro
 	var out []frameio.File
 	for f, err := range w.c.Files(ctx, w.account, id) {
 		if frameio.IsNotFound(err) {
+			w.answered()
 			return nil, nil
 		}
 		if err != nil {
@@ -313,6 +350,7 @@ func (w *walker) listFiles(ctx context.Context, id string) ([]frameio.File, erro
 			out = append(out, f)
 		}
 	}
+	w.answered()
 	return out, nil
 }
 

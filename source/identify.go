@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
+	"sync"
 
 	"github.com/sourcegraph/conc/pool"
 )
@@ -37,6 +38,10 @@ type IdentifyOptions struct {
 	// SkipNew leaves items without Prev unhashed: a plan uploads a new file
 	// whatever its content, so reading it twice would be waste.
 	SkipNew bool
+	// Progress, when set, is called before the first file is hashed and after each one with the files and bytes hashed
+	// so far and in all, for a display of a long hashing step. It is called from the hashing
+	// goroutines, one call at a time.
+	Progress func(done, total int, bytes, totalBytes int64)
 
 	// open opens a file for hashing; tests count reads through it.
 	open func(name string) (fs.File, error)
@@ -81,6 +86,15 @@ func Identify(ctx context.Context, items []Item, opts IdentifyOptions) error {
 		return nil
 	}
 
+	var totalBytes int64
+	for _, it := range toHash {
+		totalBytes += it.Identity.Size
+	}
+	var mu sync.Mutex
+	done, bytes := 0, int64(0)
+	if opts.Progress != nil {
+		opts.Progress(0, len(toHash), 0, totalBytes)
+	}
 	p := pool.New().WithMaxGoroutines(min(n, len(toHash))).WithContext(ctx).WithCancelOnError().WithFirstError()
 	for _, it := range toHash {
 		p.Go(func(ctx context.Context) error {
@@ -93,6 +107,13 @@ func Identify(ctx context.Context, items []Item, opts IdentifyOptions) error {
 			}
 			it.Identity = id
 			it.Hashed = true
+			if opts.Progress != nil {
+				mu.Lock()
+				done++
+				bytes += id.Size
+				opts.Progress(done, len(toHash), bytes, totalBytes)
+				mu.Unlock()
+			}
 			return nil
 		})
 	}

@@ -204,10 +204,16 @@ func (c *applyCmd) deliver(ctx context.Context, io *stdio, g *Globals, s *sessio
 		}
 		return err
 	}
-	view := newApplyView(io, g, c.JSON)
+	uploads := 0 // the changes apply starts as a file (file_start): a create, or a finish's step
+	for _, ch := range p.Changes {
+		if ch.Action == plan.Create || ch.Action == plan.Update || ch.Action == plan.Finish {
+			uploads++
+		}
+	}
+	view := newApplyView(io, c.JSON, client.CreateRate, uploads)
 	opts.Observer = view
 	res, err := apply.Run(ctx, p, opts)
-	view.finish(res)
+	view.finish(res, err)
 	if !c.JSON {
 		writeViewURLs(io.Out, res)
 	}

@@ -20,6 +20,7 @@ func TestImportDirection(t *testing.T) {
 		"internal/display":  {},
 		"internal/escape":   {},
 		"internal/sequence": {},
+		"internal/progress": {},
 		"frameio":           {},
 		"emulator":          {},
 		"auth":              {},

@@ -65,8 +65,7 @@ func renderAll(t testing.TB, name string) map[string]string {
 	out["state show"] = b.String()
 
 	b.Reset()
-	g := &Globals{getenv: func(string) string { return "" }}
-	v := newApplyView(&stdio{Out: &b}, g, false)
+	v := newApplyView(&stdio{Out: &b}, false, nil, -1)
 	for _, e := range []apply.Event{
 		{Type: apply.EventStart, Files: 5, Total: 3},
 		{Type: apply.EventFolder, Address: "/Day"},
@@ -78,7 +77,7 @@ func renderAll(t testing.TB, name string) map[string]string {
 	} {
 		v.Event(e)
 	}
-	v.finish(&apply.Result{Done: 2, Failed: 1, Skipped: 1, Deleted: 1})
+	v.finish(&apply.Result{Done: 2, Failed: 1, Skipped: 1, Deleted: 1}, nil)
 	out["apply"] = b.String()
 	return out
 }

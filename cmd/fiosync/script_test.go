@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -142,6 +143,8 @@ func TestScript(t *testing.T) {
 			"mkfile":    cmdMkfile,
 			"edit":      cmdEdit,
 			"mkframes":  cmdMkframes,
+			"cmptimes":  cmdCmpTimes,
+			"term":      cmdTerm,
 			"statelock": cmdStateLock,
 		},
 	})
@@ -691,4 +694,83 @@ func cmdEdit(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s has no %q", args[0], args[1])
 	}
 	ts.Check(os.WriteFile(path, bytes.Replace(data, []byte(args[1]), []byte(args[2]), 1), 0o644))
+}
+
+// timeLike matches what differs from run to run in apply's text: durations ("1.2s", "42s",
+// "7m05s") and rates ("3.9 MiB/s", "4.5 files/s").
+var timeLike = regexp.MustCompile(`\b\d+(\.\d+)? ([KMGTPE]iB|B|files)/s\b|\b(\d+h)?(\d+m)?\d+(\.\d+)?s\b`)
+
+// cmdCmpTimes is "cmptimes stdout|stderr|FILE GOLDEN": cmp with every duration and rate
+// written as T and R on both sides, for golden output of commands that report how long they
+// took.
+func cmdCmpTimes(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: cmptimes stdout|stderr|FILE GOLDEN")
+	}
+	got := ts.ReadFile(args[0]) // ReadFile knows stdout and stderr
+	mask := func(s string) string {
+		return timeLike.ReplaceAllStringFunc(s, func(m string) string {
+			if strings.HasSuffix(m, "/s") {
+				return "R"
+			}
+			return "T"
+		})
+	}
+	if g, w := mask(got), mask(ts.ReadFile(args[1])); g != w {
+		ts.Fatalf("%s and %s differ (durations and rates masked):\n--- %s\n%s\n--- %s\n%s", args[0], args[1], args[0], g, args[1], w)
+	}
+}
+
+// cmdTerm is "term PROG ARGS...": it runs PROG on a terminal of 100 columns (a tmux pane, in
+// the script's directory and environment), waits for it to end and writes to stdout the
+// screen as tmux renders it, trailing blank lines left out: what a person would see. It
+// fails when PROG fails (! term: when it succeeds). Scripts that use it need [exec:tmux].
+func cmdTerm(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) == 0 {
+		ts.Fatalf("usage: term PROG ARGS...")
+	}
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	// A server of its own each time: one that was just killed may still be on its way out.
+	ts.Check(os.MkdirAll(ts.MkAbs(".tmux"), 0o700))
+	dir, err := os.MkdirTemp(ts.MkAbs(".tmux"), "")
+	ts.Check(err)
+	sock := filepath.Join(dir, "sock")
+	var env []string
+	for _, k := range []string{"PATH", "HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "NO_COLOR", "GORACE",
+		"FRAMEIO_API_URL", "FRAMEIO_TOKEN", "FRAMEIO_ACCOUNT_ID", "FRAMEIO_IMS_URL", "FILESERVER"} {
+		env = append(env, k+"="+ts.Getenv(k))
+	}
+	env = append(env, "TERM=xterm-256color")
+	tmux := func(args ...string) string {
+		cmd := exec.Command("tmux", append([]string{"-S", sock, "-f", "/dev/null"}, args...)...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			ts.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	tmux("new-session", "-d", "-s", "term", "-x", "100", "-y", "50", "-c", ts.MkAbs("."),
+		strings.Join(quoted, " ")+"; echo EXIT=$?; sleep 600")
+	defer exec.Command("tmux", "-S", sock, "kill-server").Run()
+	exit := regexp.MustCompile(`(?m)^EXIT=(\d+)$`)
+	var screen string
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		screen = tmux("capture-pane", "-p", "-J", "-S", "-", "-t", "term")
+		if exit.MatchString(screen) {
+			break
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s did not end within a minute:\n%s", args[0], screen)
+		}
+	}
+	m := exit.FindStringSubmatchIndex(screen)
+	code := screen[m[2]:m[3]]
+	fmt.Fprint(ts.Stdout(), strings.TrimRight(screen[:m[0]], "\n")+"\n")
+	if (code == "0") == neg {
+		ts.Fatalf("%s exited with %s", args[0], code)
+	}
 }

@@ -230,7 +230,9 @@ func (f *selectFlags) check() error {
 // plan computes the plan from the session: local facts, then (unless refresh is off) the
 // remote side, then the pure diff.
 func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw io.Writer) (*plan.Plan, error) {
-	if err := plan.Identify(ctx, s.files, s.st, opts.parallel); err != nil {
+	steps := newStepView(errw)
+	defer steps.finish()
+	if err := plan.IdentifyWith(ctx, s.files, s.st, plan.IdentifyOptions{Parallel: opts.parallel, Progress: steps.report}); err != nil {
 		return nil, err
 	}
 	var moves plan.Moves
@@ -264,12 +266,13 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		if err != nil {
 			return nil, err
 		}
-		snap, err := plan.Refresh(ctx, c, s.m, s.files, s.st)
+		snap, err := plan.RefreshWith(ctx, c, s.m, s.files, s.st, plan.RefreshOptions{Progress: steps.report})
 		if err != nil {
 			return nil, err
 		}
 		in.Remote = snap
 	}
+	steps.finish() // before the warnings, and the plan on stdout
 	p, err := plan.Build(in)
 	var le *plan.DeleteLimitError
 	if errors.As(err, &le) {

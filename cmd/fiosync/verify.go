@@ -12,10 +12,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/internal/escape"
+	"github.com/fiosync/fiosync/internal/progress"
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/receipt"
 	"github.com/fiosync/fiosync/source"
@@ -220,22 +222,25 @@ type sampleInfo struct {
 }
 
 // verifyView prints verify's progress: one line per finished file (a mismatch with both
-// digests and sizes); on a terminal above a live display of a bar per file being downloaded
-// and a total bar, as apply's view does, otherwise with a progress line every summaryEvery.
+// digests and sizes); on a terminal above the live frame apply draws (a bar per large file
+// being downloaded and the total line), otherwise with the total line every reportEvery.
 // Under --json it prints nothing until the end.
 type verifyView struct {
-	liveView
-	json              bool
-	files, done       int
-	failed            int
-	start, lastReport time.Time
+	mu         sync.Mutex
+	out        io.Writer
+	json       bool
+	now        func() time.Time
+	live       *liveFrame // nil but on a terminal
+	track      *progress.Tracker
+	lastReport time.Time
+	lastDraw   time.Time
+	spin       int
 }
 
 func newVerifyView(io *stdio, asJSON bool) *verifyView {
-	v := &verifyView{liveView: liveView{out: io.Out, final: io.Out, bars: map[string]*fileBar{}}, json: asJSON, start: time.Now(), lastReport: time.Now()}
+	v := &verifyView{out: io.Out, json: asJSON, now: time.Now}
 	if !asJSON && isTerminal(io.Out) {
-		v.live = newLive(io.Out)
-		v.out = v.live
+		v.live = newLiveFrame(io.Out)
 	}
 	return v
 }
@@ -248,53 +253,78 @@ func (v *verifyView) Event(e verify.Event) {
 	if v.json {
 		return
 	}
+	now := v.now()
+	if v.track == nil {
+		v.track = progress.New(now, 0, 0)
+		v.lastReport = now
+	}
 	switch e.Type {
 	case verify.EventStart:
-		v.files = e.Files
-		fmt.Fprintf(v.out, "Verifying %s (%s) against Frame.io.\n", display.Count(e.Files, "file", "files"), display.Bytes(e.Total))
-		if v.live != nil {
-			v.total = addTotalBar(v.live, e.Total)
-		}
+		v.track = progress.New(now, e.Files, e.Total)
+		v.track.SetCreates(0) // downloads are bound by bytes, not by creates
+		v.lastReport = now
+		v.println(fmt.Sprintf("Verifying %s (%s) against Frame.io.", display.Count(e.Files, "file", "files"), display.Bytes(e.Total)))
 	case verify.EventFileStart:
-		if v.live != nil && e.Total > 0 {
-			v.bars[e.Address] = addFileBar(v.live, escape.Text(e.Address), e.Total)
-		}
+		v.track.Start(now, e.Address, e.Total)
 	case verify.EventProgress:
-		if fb := v.bars[e.Address]; fb != nil {
-			advance(v.total, fb, e.Bytes)
-		}
+		v.track.Progress(now, e.Address, e.Bytes)
 	case verify.EventFileDone:
-		v.done++
 		r := e.Result
-		if fb := v.bars[r.Address]; fb != nil {
-			delete(v.bars, r.Address)
-			fb.bar.SetTotal(-1, true)
-		}
 		addr := escape.Text(r.Address)
+		outcome := progress.Done
 		switch r.Outcome {
 		case verify.OutcomeMatch:
-			fmt.Fprintf(v.out, "  ok        %s  %s\n", addr, display.Bytes(r.GotSize))
+			v.println(fmt.Sprintf("  ok        %s  %s", addr, display.Bytes(r.GotSize)))
 		case verify.OutcomePresent:
-			fmt.Fprintf(v.out, "  present   %s  (in Frame.io, %s; no BLAKE3 to compare)\n", addr, display.Bytes(r.RemoteSize))
+			v.println(fmt.Sprintf("  present   %s  (in Frame.io, %s; no BLAKE3 to compare)", addr, display.Bytes(r.RemoteSize)))
 		case verify.OutcomeRecorded:
-			fmt.Fprintf(v.out, "  recorded  %s  %s  (first verify of a remote source: %s recorded)\n", addr, display.Bytes(r.GotSize), r.Got)
+			v.println(fmt.Sprintf("  recorded  %s  %s  (first verify of a remote source: %s recorded)", addr, display.Bytes(r.GotSize), r.Got))
 		case verify.OutcomeMismatch:
-			v.failed++
-			fmt.Fprintf(v.out, "  MISMATCH  %s\n", addr)
-			fmt.Fprintf(v.out, "            expected %s  %d bytes\n", r.Want, r.WantSize)
-			fmt.Fprintf(v.out, "            got      %s  %d bytes\n", r.Got, r.GotSize)
+			outcome = progress.Failed
+			v.println(fmt.Sprintf("  MISMATCH  %s", addr))
+			v.println(fmt.Sprintf("            expected %s  %d bytes", r.Want, r.WantSize))
+			v.println(fmt.Sprintf("            got      %s  %d bytes", r.Got, r.GotSize))
 		case verify.OutcomeMissing:
-			v.failed++
-			fmt.Fprintf(v.out, "  MISSING   %s: %s\n", addr, escape.Text(r.Err.Error()))
+			outcome = progress.Failed
+			v.println(fmt.Sprintf("  MISSING   %s: %s", addr, escape.Text(r.Err.Error())))
 		default:
-			v.failed++
-			fmt.Fprintf(v.out, "  FAILED    %s: %s\n", addr, escape.Text(r.Err.Error()))
+			outcome = progress.Failed
+			v.println(fmt.Sprintf("  FAILED    %s: %s", addr, escape.Text(r.Err.Error())))
 		}
+		v.track.End(now, r.Address, outcome)
 	}
-	if now := time.Now(); v.live == nil && now.Sub(v.lastReport) >= summaryEvery {
+	switch {
+	case v.live != nil && now.Sub(v.lastDraw) >= redrawEvery:
+		v.lastDraw = now
+		v.spin++
+		v.live.draw(frameLines(v.track.Snapshot(now), spinner[v.spin%len(spinner)]+" "))
+	case v.live == nil && now.Sub(v.lastReport) >= reportEvery:
 		v.lastReport = now
-		fmt.Fprintf(v.out, "  ... %d of %d files done, %d failed, %s elapsed\n", v.done, v.files, v.failed, now.Sub(v.start).Round(time.Second))
+		fmt.Fprintf(v.out, "  ... %s\n", totalText(v.track.Snapshot(now), true))
 	}
+}
+
+// println writes one line above the live frame, or as is.
+func (v *verifyView) println(line string) {
+	if v.live != nil {
+		v.live.above(line)
+		return
+	}
+	fmt.Fprintln(v.out, line)
+}
+
+// close erases the live frame, leaving the total line as it stood.
+func (v *verifyView) close() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.live == nil {
+		return
+	}
+	v.live.draw(nil)
+	if v.track != nil {
+		fmt.Fprintln(v.out, "  "+totalText(v.track.Snapshot(v.now()), false))
+	}
+	v.live = nil
 }
 
 // summary closes the live display and prints the closing line, naming only the counts
@@ -320,7 +350,7 @@ func (v *verifyView) summary(rep *verify.Report) {
 	if len(rep.Failed()) > 0 {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(v.final, "Verify %s: %s. %s downloaded.\n", verdict, strings.Join(parts, ", "), display.Bytes(rep.Bytes))
+	fmt.Fprintf(v.out, "Verify %s: %s. %s downloaded.\n", verdict, strings.Join(parts, ", "), display.Bytes(rep.Bytes))
 }
 
 func countOutcomes(rep *verify.Report) map[verify.Outcome]int {

@@ -1,116 +1,105 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/vbauerster/cupwriter"
-	"github.com/vbauerster/mpb/v8"
-	"github.com/vbauerster/mpb/v8/decor"
+	"github.com/mattn/go-runewidth"
+	"github.com/sourcegraph/conc"
+	"golang.org/x/term"
 
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/internal/escape"
+	"github.com/fiosync/fiosync/internal/progress"
 	"github.com/fiosync/fiosync/plan"
 )
 
 // applyView renders apply's events in one of three forms:
 //   - --json: one JSON object per line (start, folder, file_start, file_done, file_failed,
 //     file_skipped, delete, summary; progress events are left out);
-//   - a terminal: a live display with a bar per file in flight and a total bar with rate and
-//     ETA, finished files listed above it;
-//   - otherwise (CI logs, pipes): one plain line per finished file and a progress line every
-//     summaryEvery.
+//   - a terminal: finished files listed as they end, above a live frame that is redrawn in
+//     place: a line per large file in flight (at most maxBars) and a total line with files
+//     and bytes done of planned, rates, elapsed time and ETA (see internal/progress);
+//   - otherwise (CI logs, pipes): one plain line per finished file and the total line every
+//     reportEvery, never redrawn.
+//
+// After an interruption the frame is erased and drawn once more, still, as it stood: no
+// bar completes by itself, and the summary says what was done, failed, interrupted in flight
+// and not started.
 type applyView struct {
-	liveView
+	mu   sync.Mutex
+	out  io.Writer // the output: lines, the live frame, the summary
 	json *json.Encoder
+	now  func() time.Time
 
-	planned int64 // the total bar's total: bytes planned, less what failed files did not send
+	// live is the frame on a terminal; nil otherwise.
+	live *liveFrame
+	// createRate is the client's create pace (frameio.Client.CreateRate), read as it is
+	// learned; nil when unknown.
+	createRate func() float64
+	// uploads is the changes apply starts as files (each a create, or a finish's step), -1
+	// when not known: the ETA's create term leaves deletes and adopts out.
+	uploads int
 
-	done, failed, files int
-	start, lastReport   time.Time
+	track       *progress.Tracker
+	lastReport  time.Time
+	spin        int
+	interrupted int
+
+	stop chan struct{}
+	wg   conc.WaitGroup
 }
 
-// liveView is what apply's and verify's views share: where lines go and, on a terminal, the
-// live display with its bars. Its mu guards the embedding view too.
-type liveView struct {
-	mu    sync.Mutex
-	out   io.Writer // where lines go: the terminal's progress container, or the output itself
-	final io.Writer // the output itself, for the closing summary
-	live  *mpb.Progress
-	total *mpb.Bar
-	bars  map[string]*fileBar
-}
+const (
+	// reportEvery is the pause between total lines in the non-terminal form.
+	reportEvery = 10 * time.Second
+	// redrawEvery is the pause between redraws of the live frame.
+	redrawEvery = 200 * time.Millisecond
+	// largeFile is the size from which a file in flight gets its own bar: below it, a file
+	// is over before a bar would say anything.
+	largeFile = 64 << 20
+	// maxBars bounds the per-file bars drawn at once.
+	maxBars = 4
+)
 
-// fileBar is one file's bar, its size and the bytes it has counted into the total.
-type fileBar struct {
-	bar        *mpb.Bar
-	size, sent int64
-}
-
-const summaryEvery = 10 * time.Second
-
-func newApplyView(io *stdio, g *Globals, asJSON bool) *applyView {
-	v := &applyView{liveView: liveView{out: io.Out, final: io.Out, bars: map[string]*fileBar{}}, start: time.Now()}
-	v.lastReport = v.start
+// newApplyView returns the view for io.Out and, but for --json, starts its clock: the live
+// frame's redraws on a terminal, the periodic total line otherwise. finish stops it.
+// createRate is the client's create pace (nil: measured from the run); uploads is the
+// changes that upload (-1: not known).
+func newApplyView(io *stdio, asJSON bool, createRate func() float64, uploads int) *applyView {
+	v := &applyView{out: io.Out, now: time.Now, createRate: createRate, uploads: uploads}
 	switch {
 	case asJSON:
 		v.json = json.NewEncoder(io.Out)
+		return v
 	case isTerminal(io.Out):
-		v.live = newLive(io.Out)
-		v.out = v.live
+		v.live = newLiveFrame(io.Out)
 	}
+	every := time.Second
+	if v.live != nil {
+		every = redrawEvery
+	}
+	v.stop = make(chan struct{})
+	v.wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-v.stop:
+				return
+			case <-t.C:
+				v.tick()
+			}
+		}
+	})
 	return v
-}
-
-// newLive returns the live display apply and verify draw on a terminal. It writes through
-// the scrubber, and draws as on the terminal beneath it.
-func newLive(out io.Writer) *mpb.Progress {
-	cw := cupwriter.New(out, false)
-	if sw, ok := out.(*scrubWriter); ok && sw.file() != nil {
-		cw.SetTermFd(int(sw.file().Fd()))
-	}
-	return mpb.New(mpb.WithOutput(out), mpb.WithConsoleWriter(cw), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
-}
-
-// addTotalBar adds the total bar of total bytes, with rate and ETA. Built with total 0 and
-// sized afterwards, the bar does not complete by itself when the bytes are in: the container
-// must stay up for the last lines, until the view closes.
-func addTotalBar(live *mpb.Progress, total int64) *mpb.Bar {
-	bar := live.AddBar(0, mpb.BarPriority(1<<30),
-		mpb.PrependDecorators(decor.Name("total ", decor.WCSyncWidth), decor.CountersKibiByte("% .1f / % .1f")),
-		mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), " % .1f"), decor.Name("  ETA "), decor.AverageETA(decor.ET_STYLE_GO)))
-	bar.SetTotal(total, false)
-	return bar
-}
-
-// addFileBar adds the bar of one file of size bytes, named by its escaped address.
-func addFileBar(live *mpb.Progress, addr string, size int64) *fileBar {
-	return &fileBar{size: size, bar: live.AddBar(size, mpb.BarRemoveOnComplete(),
-		mpb.PrependDecorators(decor.Name(shorten(addr, 40)+" ", decor.WCSyncWidth), decor.CountersKibiByte("% .1f / % .1f")),
-		mpb.AppendDecorators(decor.Percentage()))}
-}
-
-// advance moves a file's bar to bytes and the total bar with it.
-func advance(total *mpb.Bar, fb *fileBar, bytes int64) {
-	fb.bar.SetCurrent(bytes)
-	total.IncrInt64(bytes - fb.sent)
-	fb.sent = bytes
-}
-
-// stopBars aborts the bars of files still in flight and completes the total bar, so that
-// the live display can end whatever state its bars are in.
-func stopBars(total *mpb.Bar, bars map[string]*fileBar) {
-	for _, fb := range bars {
-		fb.bar.Abort(true)
-	}
-	if total != nil {
-		total.SetTotal(-1, true)
-	}
 }
 
 // Event implements apply.Observer. Addresses, notes and errors carry names from the
@@ -125,67 +114,146 @@ func (v *applyView) Event(e apply.Event) {
 		}
 		return
 	}
+	now := v.now()
 	addr := escape.Text(e.Address)
 	switch e.Type {
 	case apply.EventStart:
-		v.files = e.Files
-		fmt.Fprintf(v.out, "Applying %s (%s to upload).\n", display.Count(e.Files, "change", "changes"), display.Bytes(e.Total))
-		if v.live != nil {
-			v.planned = e.Total
-			v.total = addTotalBar(v.live, e.Total)
+		v.track = progress.New(now, e.Files, e.Total)
+		if v.uploads >= 0 {
+			v.track.SetCreates(v.uploads)
 		}
-	case apply.EventFileStart:
-		if v.live != nil && e.Total > 0 {
-			v.bars[e.Address] = addFileBar(v.live, addr, e.Total)
-		}
-	case apply.EventProgress:
-		if fb := v.bars[e.Address]; fb != nil {
-			advance(v.total, fb, e.Bytes)
-		}
-	case apply.EventFileDone:
-		v.done++
-		v.endBar(e.Address, true)
-		if e.Action == plan.Move {
-			fmt.Fprintf(v.out, "  moved   %s%s\n", addr, noteSuffix(e.Note))
-			break
-		}
-		fmt.Fprintf(v.out, "  done    %s  %s%s\n", addr, display.Bytes(e.Bytes), noteSuffix(e.Note))
-	case apply.EventFileFailed:
-		v.failed++
-		v.endBar(e.Address, false)
-		fmt.Fprintf(v.out, "  FAILED  %s: %s\n", addr, escape.Text(e.Error))
-	case apply.EventFileSkipped:
-		v.endBar(e.Address, false)
-		if e.Note != "" { // not started: a limit was reached
-			fmt.Fprintf(v.out, "  left    %s (%s; the next apply sends it)\n", addr, escape.Text(e.Error))
-			break
-		}
-		fmt.Fprintf(v.out, "  stopped %s (interrupted; the next apply resumes it)\n", addr)
-	case apply.EventDelete:
-		fmt.Fprintf(v.out, "  deleted %s%s\n", addr, noteSuffix(e.Note))
-	case apply.EventFolder:
-		fmt.Fprintf(v.out, "  folder  %s\n", addr)
-	}
-	if now := time.Now(); v.live == nil && e.Type != apply.EventSummary && now.Sub(v.lastReport) >= summaryEvery {
 		v.lastReport = now
-		fmt.Fprintf(v.out, "  ... %d of %d files done, %d failed, %s elapsed\n", v.done, v.files, v.failed, now.Sub(v.start).Round(time.Second))
+		v.println(fmt.Sprintf("Applying %s (%s to upload).", display.Count(e.Files, "change", "changes"), display.Bytes(e.Total)))
+	case apply.EventFileStart:
+		v.tracker(now).Start(now, e.Address, e.Total)
+	case apply.EventProgress:
+		v.tracker(now).Progress(now, e.Address, e.Bytes)
+	case apply.EventFileDone:
+		v.tracker(now).End(now, e.Address, progress.Done)
+		if e.Action == plan.Move {
+			v.println(fmt.Sprintf("  moved   %s%s", addr, noteSuffix(e.Note)))
+			break
+		}
+		v.println(fmt.Sprintf("  done    %s  %s%s", addr, display.Bytes(e.Bytes), noteSuffix(e.Note)))
+	case apply.EventFileFailed:
+		v.tracker(now).End(now, e.Address, progress.Failed)
+		v.println(fmt.Sprintf("  FAILED  %s: %s", addr, escape.Text(e.Error)))
+	case apply.EventFileSkipped:
+		if e.Note != "" { // not started: a limit was reached
+			v.println(fmt.Sprintf("  left    %s (%s; the next apply sends it)", addr, escape.Text(e.Error)))
+			break
+		}
+		v.interrupted++
+		v.tracker(now).End(now, e.Address, progress.Interrupted)
+		v.println(fmt.Sprintf("  interrupted %s  (in flight; the next apply resumes it)", addr))
+	case apply.EventDelete:
+		if e.Action == plan.Delete {
+			// A prune is a change of its own; the old file of a replace is part of an update.
+			v.tracker(now).End(now, e.Address, progress.Done)
+		}
+		v.println(fmt.Sprintf("  deleted %s%s", addr, noteSuffix(e.Note)))
+	case apply.EventFolder:
+		v.println(fmt.Sprintf("  folder  %s", addr))
+	}
+	// A terminal's frame is redrawn by the clock alone: a redraw per part or per frame of a
+	// sequence would be thousands of writes, under the lock that every upload waits on.
+	if v.live == nil && e.Type != apply.EventSummary {
+		v.report(now)
 	}
 }
 
-// endBar removes a file's bar. A failed file's bytes leave the total, so the ETA stays honest.
-func (v *applyView) endBar(address string, ok bool) {
-	fb := v.bars[address]
-	if fb == nil {
+// tracker returns the run's tracker, made on the spot for events without a start (which
+// apply always sends first).
+func (v *applyView) tracker(now time.Time) *progress.Tracker {
+	if v.track == nil {
+		v.track = progress.New(now, 0, 0)
+		v.lastReport = now
+	}
+	return v.track
+}
+
+// tick is the view's clock: a redraw on a terminal, a due total line otherwise.
+func (v *applyView) tick() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.spin++
+	v.report(v.now())
+}
+
+// println writes one line above the live frame, or as is.
+func (v *applyView) println(line string) {
+	if v.live != nil {
+		v.live.above(line)
 		return
 	}
-	delete(v.bars, address)
-	if ok {
-		fb.bar.SetTotal(-1, true)
+	fmt.Fprintln(v.out, line)
+}
+
+// report redraws the live frame, or prints the total line when reportEvery has passed.
+func (v *applyView) report(now time.Time) {
+	if v.track == nil || (v.live == nil && now.Sub(v.lastReport) < reportEvery) {
 		return
 	}
-	fb.bar.Abort(true)
-	v.planned -= fb.size - fb.sent
-	v.total.SetTotal(v.planned, false)
+	if v.createRate != nil {
+		v.track.SetCreateLimit(v.createRate())
+	}
+	s := v.track.Snapshot(now)
+	if v.live != nil {
+		v.live.draw(frameLines(s, spinner[v.spin%len(spinner)]+" "))
+		return
+	}
+	v.lastReport = now
+	fmt.Fprintf(v.out, "  ... %s\n", totalText(s, true))
+}
+
+var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+// frameLines is the live frame: a bar per large file in flight, oldest first, then the total.
+func frameLines(s progress.Snapshot, lead string) []string {
+	var lines []string
+	n := 0
+	for _, f := range s.Active {
+		if f.Size < largeFile {
+			continue
+		}
+		if n == maxBars {
+			break
+		}
+		n++
+		lines = append(lines, fmt.Sprintf("  %s %s  %s / %s", bar(float64(f.Sent)/float64(f.Size), 20),
+			shorten(escape.Text(f.Address), 40), display.Bytes(f.Sent), display.Bytes(f.Size)))
+	}
+	return append(lines, lead+totalText(s, true))
+}
+
+// totalText is the total line: files and bytes done of planned, the rates, the elapsed time
+// and the ETA (when asked for and known). The files count is of changes, so a delivery of
+// frames shows its progress though its bytes are all in.
+func totalText(s progress.Snapshot, eta bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%d files", s.Done, s.Files)
+	if s.Failed > 0 {
+		fmt.Fprintf(&b, " (%d failed)", s.Failed)
+	}
+	fmt.Fprintf(&b, ", %s / %s", display.Bytes(s.BytesDone), display.Bytes(s.Bytes))
+	if s.ByteRate > 0 || s.FileRate > 0 {
+		fmt.Fprintf(&b, ", %s, %s", display.Rate(s.FileRate, "files"), display.Rate(s.ByteRate, ""))
+	}
+	fmt.Fprintf(&b, ", %s elapsed", display.Duration(s.Elapsed))
+	if eta {
+		if s.ETAKnown {
+			fmt.Fprintf(&b, ", ETA %s", display.Duration(s.ETA))
+		} else {
+			b.WriteString(", ETA --")
+		}
+	}
+	return b.String()
+}
+
+// bar draws fraction f of width cells.
+func bar(f float64, width int) string {
+	n := int(max(0, min(1, f)) * float64(width))
+	return "[" + strings.Repeat("#", n) + strings.Repeat("-", width-n) + "]"
 }
 
 // noteSuffix is an event's note as it ends a line: "  (note)", or nothing.
@@ -205,20 +273,41 @@ func shorten(s string, n int) string {
 	return "…" + string(r[len(r)-n+1:])
 }
 
-// finish closes the live display and prints the closing summary (the JSON stream already
-// carried it), naming only the counts that are not zero.
-func (v *applyView) finish(res *apply.Result) {
-	v.close()
+// finish stops the view's clock, draws the live frame a last time as it stands (an
+// interrupted delivery does not jump to 100%) and prints the closing summary (the JSON stream
+// already carried it), naming only the counts that are not zero. err is Run's error.
+func (v *applyView) finish(res *apply.Result, err error) {
+	if v.stop != nil {
+		close(v.stop)
+		v.wg.Wait()
+		v.stop = nil
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.json != nil || res == nil {
+	if v.json != nil {
 		return
 	}
+	var s progress.Snapshot
+	if v.track != nil {
+		s = v.track.Snapshot(v.now())
+	}
+	if v.live != nil {
+		v.live.draw(nil)
+		if v.track != nil {
+			fmt.Fprintln(v.out, "  "+totalText(s, false))
+		}
+		v.live = nil
+	}
+	if res == nil {
+		return
+	}
+	notStarted := max(0, res.Skipped-v.interrupted)
 	var parts []string
 	for _, c := range []struct {
 		n    int
 		what string
-	}{{res.Done - res.Deleted - res.Moved, "uploaded"}, {res.Moved, "moved"}, {res.Adopted, "adopted"}, {res.Deleted, "deleted"}, {res.Failed, "failed"}, {res.Skipped, "skipped"}} {
+	}{{res.Done - res.Deleted - res.Moved, "uploaded"}, {res.Moved, "moved"}, {res.Adopted, "adopted"}, {res.Deleted, "deleted"}, {res.Failed, "failed"},
+		{v.interrupted, "interrupted"}, {notStarted, "not started"}} {
 		if c.n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
 		}
@@ -226,12 +315,16 @@ func (v *applyView) finish(res *apply.Result) {
 	if len(parts) == 0 {
 		parts = append(parts, "nothing done")
 	}
+	// The speed is over the time files were in flight, not the whole run: folders,
+	// deletes and the final save are not transfer.
 	rate := ""
-	if secs := res.Elapsed.Seconds(); secs > 0 && res.Bytes > 0 {
-		rate = fmt.Sprintf(", %s/s", display.Bytes(int64(float64(res.Bytes)/secs)))
+	if busy := s.Busy; busy > 0 && res.Bytes > 0 {
+		rate = fmt.Sprintf(" (%s)", display.Rate(float64(res.Bytes)/busy.Seconds(), ""))
 	}
 	verdict := "complete"
 	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		verdict = "interrupted"
 	case res.Failed > 0:
 		verdict = "incomplete"
 	case res.Skipped > 0 && res.Limit != "":
@@ -239,22 +332,77 @@ func (v *applyView) finish(res *apply.Result) {
 	case res.Skipped > 0:
 		verdict = "incomplete"
 	}
-	fmt.Fprintf(v.final, "Apply %s: %s. %s sent in %s%s.\n", verdict, strings.Join(parts, ", "),
-		display.Bytes(res.Bytes), res.Elapsed.Round(10*time.Millisecond), rate)
+	fmt.Fprintf(v.out, "Apply %s: %s. %s sent in %s%s.\n", verdict, strings.Join(parts, ", "),
+		display.Bytes(res.Bytes), display.Duration(res.Elapsed), rate)
 }
 
-// close stops the live display, whatever state its bars are in.
-func (v *liveView) close() {
-	v.mu.Lock()
-	live := v.live
-	v.live = nil
-	if live != nil {
-		stopBars(v.total, v.bars)
-		v.bars = map[string]*fileBar{}
-		v.out = v.final
+// liveFrame is the last lines of a terminal, redrawn in place: each draw erases the lines
+// drawn before (and the "^C" a terminal echoes below them) and writes the new ones, so a line
+// written above it never mixes with it.
+type liveFrame struct {
+	w     io.Writer
+	fd    int // the terminal, for its width; -1 when unknown
+	lines []string
+}
+
+func newLiveFrame(w io.Writer) *liveFrame {
+	f := &liveFrame{w: w, fd: -1}
+	if sw, ok := w.(*scrubWriter); ok && sw.file() != nil {
+		f.fd = int(sw.file().Fd())
 	}
-	v.mu.Unlock()
-	if live != nil {
-		live.Wait()
+	return f
+}
+
+// width is the terminal's width, less one column so no line wraps (a wrapped line would
+// throw off the count of lines to move up over).
+func (f *liveFrame) width() int {
+	if f.fd >= 0 {
+		if w, _, err := term.GetSize(f.fd); err == nil && w > 1 {
+			return w - 1
+		}
+	}
+	return 79
+}
+
+// draw replaces the frame with lines (nil: erases it).
+func (f *liveFrame) draw(lines []string) {
+	if len(f.lines) == 0 && len(lines) == 0 {
+		return
+	}
+	var b strings.Builder
+	f.erase(&b)
+	w := f.width()
+	f.lines = f.lines[:0]
+	for _, l := range lines {
+		l = runewidth.Truncate(l, w, "…")
+		f.lines = append(f.lines, l)
+		b.WriteString(l)
+		b.WriteString("\n")
+	}
+	io.WriteString(f.w, b.String())
+}
+
+// above writes line above the frame, which is drawn again beneath it.
+func (f *liveFrame) above(line string) {
+	lines := f.lines
+	var b strings.Builder
+	f.erase(&b)
+	b.WriteString(line)
+	b.WriteString("\n")
+	for _, l := range lines {
+		b.WriteString(l)
+		b.WriteString("\n")
+	}
+	io.WriteString(f.w, b.String())
+}
+
+// erase writes what clears the cursor's line (where a terminal echoes "^C") and each line of
+// the frame above it, bottom up, leaving the cursor at the frame's first column. It clears
+// line by line rather than to the end of the screen: some terminals (tmux among them) push
+// the screen into the scrollback when it is cleared from its first line.
+func (f *liveFrame) erase(b *strings.Builder) {
+	b.WriteString("\r\x1b[2K")
+	for range f.lines {
+		b.WriteString("\x1b[1A\x1b[2K")
 	}
 }

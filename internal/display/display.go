@@ -1,8 +1,10 @@
 package display
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Bytes formats a byte count with IEC units and at most one decimal: "512 B", "1.2 GiB",
@@ -80,4 +82,32 @@ func ParseBytes(s string) (int64, error) {
 		return 0, strconv.ErrRange
 	}
 	return n << shift, nil
+}
+
+// Duration formats a span the way progress and summaries print it: tenths of a second below
+// ten seconds ("4.2s"), whole seconds below a minute ("42s"), then minutes and seconds
+// ("7m05s") and hours and minutes ("2h03m"). Negative spans print as "0s".
+func Duration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < 10*time.Second:
+		return strconv.FormatFloat(roundTenth(d.Seconds()), 'f', -1, 64) + "s"
+	case d < time.Minute-time.Second/2:
+		return strconv.Itoa(int(d.Round(time.Second)/time.Second)) + "s"
+	case d < time.Hour-time.Second/2:
+		s := int(d.Round(time.Second) / time.Second)
+		return fmt.Sprintf("%dm%02ds", s/60, s%60)
+	}
+	m := int(d.Round(time.Minute) / time.Minute)
+	return fmt.Sprintf("%dh%02dm", m/60, m%60)
+}
+
+// Rate formats a rate per second: bytes as "12.4 MiB/s", other things with one decimal, as
+// "4.6 files/s".
+func Rate(perSecond float64, unit string) string {
+	if unit == "" {
+		return Bytes(int64(perSecond+0.5)) + "/s"
+	}
+	return strconv.FormatFloat(roundTenth(perSecond), 'f', 1, 64) + " " + unit + "/s"
 }

@@ -3,6 +3,7 @@ package display
 import (
 	"math"
 	"testing"
+	"time"
 )
 
 func TestBytes(t *testing.T) {
@@ -55,6 +56,34 @@ func TestParseBytes(t *testing.T) {
 	for _, in := range []string{"", "M", "-1", "1.5M", "8 MiBs", "8X", "9999999999999T"} {
 		if got, err := ParseBytes(in); err == nil {
 			t.Errorf("ParseBytes(%q) = %d, want an error", in, got)
+		}
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{-time.Second, "0s"}, {0, "0s"}, {40 * time.Millisecond, "0s"}, {60 * time.Millisecond, "0.1s"},
+		{4200 * time.Millisecond, "4.2s"}, {2 * time.Second, "2s"}, {9960 * time.Millisecond, "10s"},
+		{42 * time.Second, "42s"}, {59600 * time.Millisecond, "1m00s"}, {7*time.Minute + 5*time.Second, "7m05s"},
+		{2*time.Hour + 3*time.Minute, "2h03m"}, {100 * time.Hour, "100h00m"},
+	} {
+		if got := Duration(tt.d); got != tt.want {
+			t.Errorf("Duration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestRate(t *testing.T) {
+	for _, tt := range []struct {
+		v    float64
+		unit string
+		want string
+	}{{0, "", "0 B/s"}, {12.4 * (1 << 20), "", "12.4 MiB/s"}, {66, "", "66 B/s"}, {4.56, "files", "4.6 files/s"}, {0, "files", "0.0 files/s"}} {
+		if got := Rate(tt.v, tt.unit); got != tt.want {
+			t.Errorf("Rate(%v, %q) = %q, want %q", tt.v, tt.unit, got, tt.want)
 		}
 	}
 }
