@@ -30,6 +30,7 @@ func TestImportDirection(t *testing.T) {
 		"plan":             {"manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape", "partjournal"},
 		"apply":            {"plan", "manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape", "partjournal"},
 		"partjournal":      {"source"},
+		"mhl":              {},
 
 		"state/statetest":       {"state", "source"},
 		"state/store/storetest": {"state", "state/store", "state/statefile", "source"},
