@@ -72,6 +72,10 @@ const (
 	OnChangeKeep OnChange = "keep"
 )
 
+// MHLAuto is the mhl value that finds the histories itself: at or above the entry's source,
+// and nested below it (one per card).
+const MHLAuto = "auto"
+
 // Upload is one entry of the uploads list. Exactly one of Local and Remote
 // is set.
 type Upload struct {
@@ -101,10 +105,13 @@ type Upload struct {
 	// StatRule is how the entry's files are trusted unchanged without being read
 	// (stat_cache: full, the default, or size_mtime).
 	StatRule source.StatRule
+	// MHL names the ASC MHL hash history the entry's files are checked against: "" (none),
+	// MHLAuto, or a folder holding an ascmhl history, as written (relative to Manifest.Dir).
+	MHL string
 
 	// Positions of the values, for messages. A zero Pos means the key is
 	// absent.
-	LocalPos, RemotePos, ToPos, NamePos, OnChangePos Pos
+	LocalPos, RemotePos, ToPos, NamePos, OnChangePos, MHLPos Pos
 	ExcludePos                                       []Pos
 }
 
