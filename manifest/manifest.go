@@ -112,7 +112,7 @@ type Upload struct {
 	// Positions of the values, for messages. A zero Pos means the key is
 	// absent.
 	LocalPos, RemotePos, ToPos, NamePos, OnChangePos, MHLPos Pos
-	ExcludePos                                       []Pos
+	ExcludePos                                               []Pos
 }
 
 // IsRemote reports whether u uploads from a URL rather than from disk.
