@@ -85,6 +85,10 @@ type Options struct {
 	// it such a create fails with *ConflictError: after a lost state or a `state rm` it
 	// would put a second copy of the delivery beside the first.
 	AllowDuplicates bool
+	// MHL is the ASC MHL check of the manifest's files (plan.CheckMHL), or nil: each local
+	// file a history covers is hashed, in the read that sends it, in a format the history
+	// recorded, and one that does not match never completes (*MHLMismatchError).
+	MHL *plan.MHL
 }
 
 // ConflictError is the failure of a create whose destination folder already holds a file of

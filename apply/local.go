@@ -101,7 +101,7 @@ func (r *run) local(ctx context.Context, ch plan.Change, o origin, folderID stri
 // On failure the placeholder is abandoned, but for rejected part URLs, which the caller
 // handles; on interruption it stays, with its journal, for the next run to resume.
 func (r *run) upload(ctx context.Context, ch plan.Change, f *os.File, rf *frameio.File, e *state.Entry, before source.Identity, done []bool, log *partjournal.Log) (delivery, error) {
-	digest, n, err := r.sendParts(ctx, ch.Address, f, rf, done, log)
+	digest, n, err := r.sendParts(ctx, ch.Address, f, rf, done, log, r.newMHLCheck(ch.Address, before.Path))
 	log.Close() // a journal that could not be written only costs a resume
 
 	if errors.Is(err, frameio.ErrURLRejected) && ctx.Err() == nil {
@@ -247,7 +247,13 @@ func checkUnchanged(f *os.File, relPath string, before source.Identity) error {
 //
 // When ctx is cancelled (Ctrl-C) no new part starts, but the parts in flight have
 // Options.PartGrace to arrive, so an interrupted large file loses little of what was sent.
-func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf *frameio.File, done []bool, log *partjournal.Log) (source.Digest, int64, error) {
+//
+// With an ASC MHL check, the same read feeds its hasher, and the last part still to send is
+// held back: Frame.io completes a file when its last part arrives, so that part is PUT only
+// after every byte was hashed and matched the history. On a mismatch it is never sent and the
+// file never completes (the caller deletes the placeholder). The held buffer stays out of the
+// budget once hashed, so later parts of a resumed upload cannot wait on it.
+func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf *frameio.File, done []bool, log *partjournal.Log, check *mhlCheck) (source.Digest, int64, error) {
 	offsets, err := frameio.PartOffsets(rf.UploadURLs, rf.FileSize)
 	if err != nil {
 		return source.Digest{}, 0, fmt.Errorf("upload %q: %w", address, err)
@@ -292,6 +298,16 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 	}
 
 	h := source.NewHasher()
+	held := -1 // the part sent only once the MHL check passed
+	if check != nil {
+		for i := len(rf.UploadURLs) - 1; i >= 0; i-- {
+			if done == nil || !done[i] {
+				held = i
+				break
+			}
+		}
+	}
+	var heldBuf []byte
 	parts := stream.New().WithMaxGoroutines(r.opts.PartConcurrency)
 	for i, part := range rf.UploadURLs {
 		if err := ctx.Err(); err != nil {
@@ -305,6 +321,7 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 		}
 		buf := r.buffers.get(part.Size)
 		accepted := done != nil && done[i]
+		holding := i == held
 		parts.Go(func() stream.Callback {
 			err := putCtx.Err()
 			if err == nil {
@@ -320,7 +337,7 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 					err = fmt.Errorf("read part %d: %w", i+1, err)
 				}
 			}
-			if err == nil && !accepted {
+			if err == nil && !accepted && !holding {
 				err = r.client.UploadPart(putCtx, part, rf.MediaType, bytes.NewReader(buf))
 				if err != nil {
 					err = fmt.Errorf("upload part %d of %d: %w", i+1, len(rf.UploadURLs), err)
@@ -330,26 +347,50 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 			}
 			if err != nil {
 				fail(err)
-			} else if !accepted {
+			} else if !accepted && !holding {
 				n := sent.Add(part.Size)
 				r.sent.Add(part.Size)
 				r.emit(Event{Type: EventProgress, Address: address, Bytes: n, Total: rf.FileSize})
 			}
 			return func() {
-				if err == nil && !failed() {
+				ok := err == nil && !failed()
+				if ok {
 					h.Write(buf)
+					if check != nil {
+						check.hasher.Write(buf)
+					}
+				}
+				r.budget.release(weight)
+				if ok && holding {
+					heldBuf = buf // sent below, once every byte is checked
+					return
 				}
 				r.buffers.put(buf)
-				r.budget.release(weight)
 			}
 		})
 	}
 	parts.Wait()
+	if heldBuf != nil {
+		defer r.buffers.put(heldBuf)
+	}
 	if firstErr != nil {
 		return source.Digest{}, sent.Load(), firstErr
 	}
 	if h.Size() != rf.FileSize {
 		return source.Digest{}, sent.Load(), fmt.Errorf("upload %q: hashed %d bytes, want %d", address, h.Size(), rf.FileSize)
+	}
+	if err := check.verify(); err != nil {
+		return source.Digest{}, sent.Load(), err
+	}
+	if heldBuf != nil {
+		part := rf.UploadURLs[held]
+		if err := r.client.UploadPart(putCtx, part, rf.MediaType, bytes.NewReader(heldBuf)); err != nil {
+			return source.Digest{}, sent.Load(), fmt.Errorf("upload part %d of %d: %w", held+1, len(rf.UploadURLs), err)
+		}
+		log.Done(held)
+		n := sent.Add(part.Size)
+		r.sent.Add(part.Size)
+		r.emit(Event{Type: EventProgress, Address: address, Bytes: n, Total: rf.FileSize})
 	}
 	return h.Digest(), sent.Load(), nil
 }

@@ -108,6 +108,10 @@ type Inputs struct {
 	// outside it, desired or tracked, are left as they are and listed in Plan.Excluded: in
 	// particular a tracked address outside it is never deleted.
 	Select Selection
+
+	// MHL is the ASC MHL check of Files (CheckMHL), or nil: changes of files that no history
+	// covers say so (Change.MHL).
+	MHL *MHL
 }
 
 // Build derives the Plan from in. It is pure: the same inputs always give the same Plan, and
@@ -195,6 +199,9 @@ func Build(in Inputs) (*Plan, error) {
 				p.Restat = append(p.Restat, Restat{Address: d.Address, Source: d.Source})
 			}
 			continue
+		}
+		if d.Source.Kind == source.Local && in.MHL.NotCovered(d.Address) {
+			c.MHL = NotInMHL
 		}
 		p.Changes = append(p.Changes, c)
 	}

@@ -9,7 +9,7 @@ import (
 // FormatVersion is the version of the JSON plan output (plan --json). Version 2 added the
 // finish action and the summary's finish and reread counts; within the same unshipped version
 // 2, the targeting (select) and what it left out (excluded, and the summary's count).
-const FormatVersion = "2"
+const FormatVersion = "3"
 
 // FileFormatVersion is the version of plan files (plan --out). Version 2 added the manifest's
 // name, a checksum of the content, the finish action, the entries' followups and the restats;
@@ -137,6 +137,11 @@ type Change struct {
 
 	// Existing is the Frame.io file an adopt records for the address (adopts only).
 	Existing *RemoteFile `json:",omitempty"`
+
+	// MHL is NotInMHL for a local file of an entry with mhl: that no ASC MHL history covers
+	// (it is uploaded unchecked), and empty otherwise. Plan output only: apply takes what a
+	// history records from CheckMHL, never from a plan file.
+	MHL string `json:",omitempty"`
 
 	// Conflict is a file the refresh found at the address that the state does not track
 	// (creates only): apply refuses to upload a second copy beside it unless told to. It is

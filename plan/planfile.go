@@ -54,6 +54,7 @@ type fileChange struct {
 	Source   source.Identity   `json:"source"`
 	Prior    *state.Entry      `json:"prior,omitempty"`
 	Existing *RemoteFile       `json:"existing,omitempty"`
+	MHL      string            `json:"-"` // plan output only: apply checks the histories again
 	Conflict *RemoteFile       `json:"conflict,omitempty"`
 }
 

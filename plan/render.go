@@ -118,6 +118,9 @@ func rowOf(c Change) row {
 	default:
 		r.why = c.Reason
 	}
+	if c.MHL != "" {
+		r.why = strings.TrimPrefix(r.why+", "+c.MHL, ", ")
+	}
 	return r
 }
 
@@ -232,6 +235,8 @@ type jsonChange struct {
 	FileID string `json:"file_id,omitempty"`
 	// ConflictID is the untracked file already at the address of a create in conflict.
 	ConflictID string `json:"conflict_file_id,omitempty"`
+	// MHL is "not in MHL" for a file of an entry with mhl: that no history covers.
+	MHL string `json:"mhl,omitempty"`
 }
 
 // WriteJSON writes p as the one JSON object of `fiosync plan --json` (schema in product.md),
@@ -241,7 +246,7 @@ func WriteJSON(w io.Writer, p *Plan) error {
 		Select:   Selection{Targets: nonNil(p.Select.Targets), Excludes: nonNil(p.Select.Excludes)},
 		Excluded: nonNil(p.Excluded)}
 	for _, c := range p.Changes {
-		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c)}
+		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c), MHL: c.MHL}
 		if c.Conflict != nil {
 			jc.ConflictID = c.Conflict.ID
 		}

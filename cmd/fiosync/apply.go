@@ -105,6 +105,7 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		Manifest:        s.m,
 		Parallel:        c.Parallel,
 		AllowDuplicates: c.AllowDuplicates,
+		MHL:             s.mhl,
 	}
 	if p.Empty() {
 		// Nothing to deliver, only the new stat of files read again: one save, no display.

@@ -135,7 +135,11 @@ func remedy(err error) string {
 	var owner *state.ManifestError
 	var unreachable *frameio.UnreachableError
 	var badURL *frameio.BaseURLError
+	var mhlErr *plan.MHLError
+	var mhlMismatch *apply.MHLMismatchError
 	switch {
+	case errors.As(err, &mhlErr), errors.As(err, &mhlMismatch):
+		return "\nthe files differ from what the DIT hashed on set: copy them again from the card (keeping their modification times), or remove mhl: from the entry to upload them unchecked"
 	case errors.As(err, &unreachable):
 		return fmt.Sprintf("\ncheck FRAMEIO_API_URL=%s (or --api-url): is the API, or fiosync emulator, running there?", unreachable.Origin)
 	case errors.As(err, &badURL):

@@ -27,8 +27,8 @@ func TestImportDirection(t *testing.T) {
 		"state/statefile":  {"state", "source"},
 		"state/store":      {"state", "state/statefile", "source"},
 		"state/pgstate":    {"state", "state/statefile", "state/store", "source"},
-		"plan":             {"manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape", "partjournal"},
-		"apply":            {"plan", "manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape", "partjournal"},
+		"plan":             {"manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape", "partjournal", "mhl"},
+		"apply":            {"plan", "manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape", "partjournal", "mhl"},
 		"partjournal":      {"source"},
 		"mhl":              {},
 

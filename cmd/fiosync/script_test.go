@@ -137,6 +137,7 @@ func TestScript(t *testing.T) {
 			"json":      cmdJSON,
 			"oldstate":  cmdOldState,
 			"mkfile":    cmdMkfile,
+			"mtime":     cmdMtime,
 			"statelock": cmdStateLock,
 		},
 	})
@@ -631,4 +632,18 @@ func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
 	_, err = x.Digest().Read(data)
 	ts.Check(err)
 	ts.Check(os.WriteFile(path, data, 0o644))
+}
+
+// cmdMtime sets the modification time of files, as a copy that keeps it would:
+//
+//	mtime RFC3339 PATH...
+func cmdMtime(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: mtime RFC3339 PATH...")
+	}
+	at, err := time.Parse(time.RFC3339, args[0])
+	ts.Check(err)
+	for _, p := range args[1:] {
+		ts.Check(os.Chtimes(ts.MkAbs(p), at, at))
+	}
 }
