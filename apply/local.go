@@ -355,10 +355,7 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 			return func() {
 				ok := err == nil && !failed()
 				if ok {
-					h.Write(buf)
-					if check != nil {
-						check.hasher.Write(buf)
-					}
+					hashPart(h, check, buf)
 				}
 				r.budget.release(weight)
 				if ok && holding {
@@ -393,6 +390,20 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 		r.emit(Event{Type: EventProgress, Address: address, Bytes: n, Total: rf.FileSize})
 	}
 	return h.Digest(), sent.Load(), nil
+}
+
+// hashPart feeds buf to the BLAKE3 hasher and, with an ASC MHL check, to its hasher too, the
+// two side by side: a part then costs the slower of the hashes, not their sum, and the parts
+// waiting behind it (callbacks run in order) are not held up by the MHL hash's own cost.
+func hashPart(h *source.Hasher, check *mhlCheck, buf []byte) {
+	if check == nil {
+		h.Write(buf)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { check.hasher.Write(buf) })
+	h.Write(buf)
+	wg.Wait()
 }
 
 // confirm waits until Frame.io reports fileID complete and checks its size.

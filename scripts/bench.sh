@@ -54,6 +54,10 @@ echo "== apply throughput vs a raw concurrent PUT loop (2 GiB, same emulator, al
 apply/testdata/bench.sh 3 | tee "$work/apply.txt"
 grep -E '^ratio' "$work/apply.txt" | sed 's/^ratio apply\/raw:/apply throughput vs raw PUT loop:/' >>"$results" || true
 
+echo "== apply with an ASC MHL check vs without, and the hash alone (2 x 128 MiB, alternating rounds)"
+apply/testdata/mhlbench.sh 3 | tee "$work/mhl.txt"
+grep -E '^ratio mhl' "$work/mhl.txt" | sed 's/^ratio mhl \([a-z0-9]*\):/apply with a \1 MHL check:/' >>"$results" || true
+
 # The CLI against a separate emulator process: small-file rate under the real rate limits,
 # and the peak RSS of fiosync apply alone.
 start_emulator() {
