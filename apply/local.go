@@ -55,9 +55,21 @@ func (r *run) local(ctx context.Context, ch plan.Change, o origin, folderID stri
 			return delivery{sent: sent}, err
 		}
 		if adopt {
-			digest, _, err := source.HashReader(io.NewSectionReader(f, 0, before.Size))
+			// The one read of an adopt: BLAKE3 for the state and, under an ASC MHL history,
+			// its check. A file an earlier run completed without the check (the entry had
+			// no mhl: then) and that contradicts the history is deleted, not adopted.
+			var content io.Reader = io.NewSectionReader(f, 0, before.Size)
+			check := r.newMHLCheck(ch.Address, before.Path)
+			if check != nil {
+				content = io.TeeReader(content, check.hasher)
+			}
+			digest, _, err := source.HashReader(content)
 			if err != nil {
 				return delivery{}, fmt.Errorf("hash source %q: %w", o.rel, err)
+			}
+			if err := check.verify(); err != nil {
+				r.abandon(ctx, ch, prior.FileID)
+				return delivery{}, err
 			}
 			e := prior.Clone()
 			e.Source = before

@@ -3,16 +3,22 @@ package apply_test
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/fiosync/fiosync/apply"
+	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/mhl"
+	"github.com/fiosync/fiosync/partjournal"
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // mhlManifest parses yaml as the harness directory's manifest and expands it, the way the CLI
@@ -199,5 +205,101 @@ func dit(t *testing.T, root string, format mhl.Format, files ...string) {
 	}
 	if _, err := mhl.WriteTransfer(root, tr); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An upload interrupted at about 60% and resumed from the part journal goes through the same
+// check: the resumed run hashes every byte (the accepted parts are read only to be hashed)
+// and the file completes only after the hash matched.
+func TestMHLResumedUploadIsChecked(t *testing.T) {
+	const partSize, parts = 64 << 10, 20
+	opts := testEmulatorOptions()
+	opts.PartSize = partSize
+	opts.Latency = time.Millisecond
+	h := newHarness(t, opts)
+	journal := partjournal.Open(filepath.Join(t.TempDir(), "parts"))
+	h.parts = journal
+	h.writeFile("CARD/A001.mov", parts*partSize, 1)
+	dit(t, filepath.Join(h.dir, "CARD"), mhl.XXH128, "A001.mov")
+	files := h.desired(spec{local: "CARD/A001.mov", to: "/Day"})
+	m := &manifest.Manifest{Dir: h.dir, Uploads: []manifest.Upload{{Local: "CARD/A001.mov", To: "/Day", MHL: manifest.MHLAuto}}}
+	check, err := plan.CheckMHL(m, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := check.Expect("/Day/A001.mov"); !ok {
+		t.Fatal("no record for A001.mov")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once sync.Once
+	rec := &recorder{on: func(e apply.Event) {
+		if e.Type == apply.EventProgress && e.Bytes >= parts*partSize*6/10 {
+			once.Do(cancel)
+		}
+	}}
+	aopts := apply.Options{Observer: rec, Parts: journal, PartConcurrency: 4, MHL: check}
+	if _, err := h.apply(ctx, h.plan(files, false), files, aopts); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted apply: %v", err)
+	}
+	p := h.plan(files, false)
+	if len(p.Changes) != 1 || !strings.HasPrefix(p.Changes[0].Reason, "resume upload (") {
+		t.Fatalf("plan after the interruption: %+v", p.Changes)
+	}
+	aopts.Observer = nil
+	if _, err := h.apply(context.Background(), p, files, aopts); err != nil {
+		t.Fatalf("resumed apply: %v", err)
+	}
+	h.verify(files, nil)
+}
+
+// A file an interrupted run completed while its entry had no mhl: yet, and that contradicts
+// the history, is deleted rather than adopted once the entry names the history.
+func TestMHLAdoptIsChecked(t *testing.T) {
+	h := newHarness(t, testEmulatorOptions())
+	const size = 3 * 64 << 10
+	h.writeFile("CARD/A.mov", size, 1)
+	dit(t, filepath.Join(h.dir, "CARD"), mhl.XXH128, "A.mov")
+	p := filepath.Join(h.dir, "CARD", "A.mov")
+	fi, _ := os.Stat(p)
+	h.writeFile("CARD/A.mov", size, 2) // other bytes, same size and mtime
+	os.Chtimes(p, fi.ModTime(), fi.ModTime())
+	files := h.desired(spec{local: "CARD/A.mov", to: "/"})
+	ctx := context.Background()
+	first := h.plan(files, false)
+
+	// The interrupted run, without the check: every part is in, the state still says pending.
+	rf, err := h.client.CreateLocalUpload(ctx, h.seed.AccountID, h.seed.RootFolderID, "A.mov", size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _ := os.Open(p)
+	defer src.Close()
+	offs, _ := frameio.PartOffsets(rf.UploadURLs, rf.FileSize)
+	for i, part := range rf.UploadURLs {
+		if err := h.client.UploadPart(ctx, part, rf.MediaType, io.NewSectionReader(src, offs[i], part.Size)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := store.NewWriter(store.NewFile(h.statePath), state.New(first.Target))
+	if err := w.Update(ctx, func(s *state.State) {
+		s.Entries["/A.mov"] = &state.Entry{Source: files[0].Source, FileID: rf.ID, ParentID: h.seed.RootFolderID,
+			Status: state.StatusPending, CreatedAt: time.Now().Add(-time.Second)}
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	m := &manifest.Manifest{Dir: h.dir, Uploads: []manifest.Upload{{Local: "CARD/A.mov", To: "/", MHL: "CARD"}}}
+	check, err := plan.CheckMHL(m, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.apply(ctx, h.plan(files, false), files, apply.Options{MHL: check})
+	var mm *apply.MHLMismatchError
+	if err == nil || len(res.Files) != 1 || !errors.As(res.Files[0].Err, &mm) {
+		t.Fatalf("apply = %v, %+v; want the adopt refused with an MHLMismatchError", err, res)
+	}
+	if info, ok := h.emu.FileInfo(rf.ID); !ok || info.Status != "deleted" {
+		t.Errorf("the unverified complete file is %+v, want deleted", info)
 	}
 }
