@@ -343,6 +343,22 @@ func TestWriteTransfer(t *testing.T) {
 	}
 }
 
+// An ascmhl folder with neither chain nor generation (a first write that failed early) is
+// written into; one with a generation but no chain is refused.
+func TestWriteTransferEmptyFolder(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "ascmhl"), 0o755)
+	tr := mhl.Transfer{Creator: mhl.Creator{Tool: "t"}, Files: []mhl.FileHashes{{Path: "a", Size: 1, Hashes: map[mhl.Format]string{mhl.MD5: mhl.Sum(mhl.MD5, []byte("a"))}}}}
+	w, err := mhl.WriteTransfer(dir, tr)
+	if err != nil || w.Generation != 1 {
+		t.Fatalf("WriteTransfer into an empty ascmhl = %+v, %v", w, err)
+	}
+	os.Remove(filepath.Join(dir, "ascmhl", mhl.ChainFile))
+	if _, err := mhl.WriteTransfer(dir, tr); err == nil {
+		t.Error("wrote onto a history whose chain is gone")
+	}
+}
+
 func TestWriteTransferRefuses(t *testing.T) {
 	ok := mhl.FileHashes{Path: "a", Size: 1, Hashes: map[mhl.Format]string{mhl.MD5: mhl.Sum(mhl.MD5, []byte("a"))}}
 	for name, tr := range map[string]mhl.Transfer{

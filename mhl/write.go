@@ -97,7 +97,7 @@ func WriteTransfer(dir string, t Transfer) (Written, error) {
 	}
 	hdir := filepath.Join(dir, Dir)
 	var prior *History
-	if Exists(dir) {
+	if Exists(dir) && !emptyHistory(hdir) {
 		h, err := Load(dir)
 		if err != nil {
 			return w, fmt.Errorf("write ASC MHL generation: %w", err)
@@ -135,6 +135,15 @@ func WriteTransfer(dir string, t Transfer) (Written, error) {
 		return w, fmt.Errorf("write ASC MHL chain (generation %s is written but not chained; remove it and run again): %w", file, err)
 	}
 	return Written{Generation: number, Path: file, C4: c4, Failed: failed}, nil
+}
+
+// emptyHistory reports whether hdir holds neither a chain nor a generation: what a first
+// write that failed before its generation was linked leaves.
+func emptyHistory(hdir string) bool {
+	if _, err := os.Lstat(filepath.Join(hdir, ChainFile)); err == nil {
+		return false
+	}
+	return highestGeneration(hdir) == 0
 }
 
 // highestGeneration returns the highest generation number among hdir's .mhl files (0: none).
