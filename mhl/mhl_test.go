@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -356,6 +357,37 @@ func TestWriteTransferEmptyFolder(t *testing.T) {
 	os.Remove(filepath.Join(dir, "ascmhl", mhl.ChainFile))
 	if _, err := mhl.WriteTransfer(dir, tr); err == nil {
 		t.Error("wrote onto a history whose chain is gone")
+	}
+}
+
+// Writers at once on one history each get their own generation, and the chain lists all.
+func TestWriteTransferConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	const writers, each = 4, 3
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for i := range writers {
+		wg.Go(func() {
+			for j := range each {
+				tr := mhl.Transfer{Creator: mhl.Creator{Tool: "t"}, Time: time.Date(2026, 1, 1, 0, i, j, 0, time.UTC),
+					Files: []mhl.FileHashes{{Path: "a", Size: 1, Hashes: map[mhl.Format]string{mhl.MD5: mhl.Sum(mhl.MD5, []byte("a"))}}}}
+				if _, err := mhl.WriteTransfer(dir, tr); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	h, err := mhl.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Generations) != writers*each {
+		t.Errorf("chain lists %d generations, want %d", len(h.Generations), writers*each)
 	}
 }
 

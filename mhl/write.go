@@ -96,15 +96,22 @@ func WriteTransfer(dir string, t Transfer) (Written, error) {
 		}
 	}
 	hdir := filepath.Join(dir, Dir)
+	if err := os.MkdirAll(hdir, 0o755); err != nil {
+		return w, fmt.Errorf("write ASC MHL generation: %w", err)
+	}
+	// One writer at a time: the chain is read, extended and replaced whole.
+	unlock, err := lockHistory(hdir)
+	if err != nil {
+		return w, err
+	}
+	defer unlock()
 	var prior *History
-	if Exists(dir) && !emptyHistory(hdir) {
+	if !emptyHistory(hdir) {
 		h, err := Load(dir)
 		if err != nil {
 			return w, fmt.Errorf("write ASC MHL generation: %w", err)
 		}
 		prior = h
-	} else if err := os.MkdirAll(hdir, 0o755); err != nil {
-		return w, fmt.Errorf("write ASC MHL generation: %w", err)
 	}
 
 	body, failed, err := renderTransfer(t, prior)
