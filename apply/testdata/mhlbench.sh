@@ -9,10 +9,15 @@ rounds=${1:-3}
 bin=$(mktemp -d)/apply.test
 go test -c -o "$bin" ./apply/
 i=0
+set -- 'ApplyMHL/check=none$' 'ApplyMHL/check=xxh128$' 'ApplyMHL/check=xxh64$' 'ApplyMHL/check=md5$' 'MHLHash'
 while [ "$i" -lt "$rounds" ]; do
-	for b in 'ApplyMHL/check=none$' 'ApplyMHL/check=xxh128$' 'ApplyMHL/check=xxh64$' 'ApplyMHL/check=md5$' 'MHLHash'; do
+	for b in "$@"; do
 		"$bin" -test.run '^$' -test.bench "^Benchmark$b" -test.benchtime 1x | grep '^Benchmark'
 	done
+	# Each round starts with the next variant, so none is always the first (or last) to run.
+	first=$1
+	shift
+	set -- "$@" "$first"
 	i=$((i + 1))
 done | awk '
 	function med(list,    k, a, x, y, t) {
