@@ -355,5 +355,8 @@ func markdownRow(c Change) string {
 	case c.Action == Update && c.OnChange != "":
 		reason = fmt.Sprintf("%s (%s)", c.Reason, c.OnChange)
 	}
+	if c.MHL != "" {
+		reason += ", " + c.MHL
+	}
 	return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", mark, escape.Markdown(c.Address), c.Kind, size, reason)
 }
