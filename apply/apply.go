@@ -101,6 +101,10 @@ type Options struct {
 	// OrderBy orders the uploads that share a priority (apply --order-by); the zero OrderBy
 	// keeps the plan's order, by address. Higher manifest priorities always go first.
 	OrderBy OrderBy
+	// MHL is the ASC MHL check of the manifest's files (plan.CheckMHL), or nil: each local
+	// file a history covers is hashed, in the read that sends it, in a format the history
+	// recorded, and one that does not match never completes (*MHLMismatchError).
+	MHL *plan.MHL
 }
 
 // ErrLimit matches (errors.Is) the *LimitError Run returns when it stopped at MaxTransfer or

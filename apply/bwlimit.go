@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -209,6 +210,15 @@ func (l *limiter) reserve(n int) time.Duration {
 
 // limitedReaderAt paces the reads of a part's body, which the HTTP client makes as it sends
 // (again on each retry: those bytes go over the wire too).
+// partBody is what a part PUT reads buf through: paced by --bwlimit when it is set.
+func (r *run) partBody(ctx context.Context, buf []byte) io.ReaderAt {
+	var body io.ReaderAt = bytes.NewReader(buf)
+	if r.limiter != nil {
+		body = limitedReaderAt{ctx: ctx, r: body, l: r.limiter}
+	}
+	return body
+}
+
 type limitedReaderAt struct {
 	ctx context.Context
 	r   io.ReaderAt

@@ -41,6 +41,15 @@
 // released only after the part has been hashed. A part larger than the whole budget still runs,
 // alone.
 //
+// # ASC MHL
+//
+// A file that an ASC MHL history covers (Options.MHL, from plan.CheckMHL) is hashed in the
+// same read, in a format the history recorded, beside BLAKE3 on each part. Frame.io completes
+// a file when its last part arrives, so the last part still to send is held back and PUT
+// only once the hash matched: a file whose bytes differ from what the DIT hashed never
+// completes, its placeholder is deleted, and the change fails with *MHLMismatchError naming
+// both hashes. An adopt of a complete interrupted upload is checked the same way.
+//
 // # Concurrency
 //
 // Options.Parallel files are in flight at once (a conc pool); each file runs its parts on its

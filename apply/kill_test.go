@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,7 +17,10 @@ import (
 
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/internal/emutest"
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/mhl"
 	"github.com/fiosync/fiosync/partjournal"
+	"github.com/fiosync/fiosync/plan"
 )
 
 // The child process of TestKill9 reads its setup from these variables.
@@ -25,6 +29,7 @@ const (
 	envChildToken = "FIOSYNC_APPLY_CHILD_TOKEN"
 	envChildDir   = "FIOSYNC_APPLY_CHILD_DIR"
 	envChildParts = "FIOSYNC_APPLY_CHILD_PARTS" // the part journal's directory, if any
+	envChildMHL   = "FIOSYNC_APPLY_CHILD_MHL"   // "1": check the files against dir's ASC MHL history
 )
 
 // killSources lists the files of a kill test's manifest directory.
@@ -60,9 +65,23 @@ func TestApplyChild(t *testing.T) {
 	if dir := os.Getenv(envChildParts); dir != "" {
 		opts.Parts = partjournal.Open(dir)
 	}
+	if os.Getenv(envChildMHL) == "1" {
+		opts.MHL = killMHL(t, h.dir, files)
+	}
 	if _, err := h.apply(context.Background(), h.plan(files, false), files, opts); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// killMHL is the ASC MHL check of a kill test's files against the history in dir.
+func killMHL(t testing.TB, dir string, files []manifest.Desired) *plan.MHL {
+	t.Helper()
+	m := &manifest.Manifest{Dir: dir, Uploads: []manifest.Upload{{Local: ".", To: "/Kill", MHL: manifest.MHLAuto}}}
+	check, err := plan.CheckMHL(m, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return check
 }
 
 // lockedObserver serialises events for an observer that is not safe for concurrent use.
@@ -86,9 +105,14 @@ func TestKill9(t *testing.T) {
 		// killAt says when to kill: after the nth event of this type.
 		killAt string
 		nth    int
+		// mhl checks the files against an ASC MHL history; corrupt then changes one file's
+		// bytes (same size and mtime) between the kill and the next run.
+		mhl, corrupt bool
 	}{
 		{name: "while creating", killAt: apply.EventFileStart, nth: 3},
 		{name: "mid parts", killAt: apply.EventProgress, nth: 12},
+		{name: "mid parts with an MHL check", killAt: apply.EventProgress, nth: 12, mhl: true},
+		{name: "mid parts, then a file corrupted", killAt: apply.EventProgress, nth: 12, mhl: true, corrupt: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,9 +124,19 @@ func TestKill9(t *testing.T) {
 			for i := range n {
 				h.writeFile(fmt.Sprintf("clip%d.mov", i), 4<<20, uint64(i+1))
 			}
+			if tt.mhl {
+				var rels []string
+				for i := range n {
+					rels = append(rels, fmt.Sprintf("clip%d.mov", i))
+				}
+				dit(t, h.dir, mhl.XXH128, rels...)
+			}
 
 			cmd := exec.Command(os.Args[0], "-test.run=^TestApplyChild$", "-test.count=1")
 			cmd.Env = append(os.Environ(), envChildURL+"="+h.env.URL, envChildToken+"="+h.seed.Token, envChildDir+"="+h.dir)
+			if tt.mhl {
+				cmd.Env = append(cmd.Env, envChildMHL+"=1")
+			}
 			cmd.Stderr = os.Stderr
 			out, err := cmd.StdoutPipe()
 			if err != nil {
@@ -153,9 +187,38 @@ func TestKill9(t *testing.T) {
 			t.Logf("killed with %d complete and %d pending entries", complete, pending)
 
 			// The next run, in process, reconciles what the killed one left.
+			if tt.corrupt {
+				// Every file the killed run did not complete gets other bytes of the same
+				// size and mtime: none of them may end up complete in Frame.io.
+				st := h.loadState()
+				for i := range n {
+					rel := fmt.Sprintf("clip%d.mov", i)
+					if e := st.Entries["/Kill/"+rel]; e != nil && e.Status == "complete" {
+						continue
+					}
+					p := filepath.Join(h.dir, rel)
+					fi, _ := os.Stat(p)
+					h.writeFile(rel, fi.Size(), uint64(100+i))
+					os.Chtimes(p, fi.ModTime(), fi.ModTime())
+				}
+				files := h.desired(killSources(t, h.dir)...)
+				res, err := h.apply(context.Background(), h.plan(files, false), files, apply.Options{MHL: killMHL(t, h.dir, files)})
+				if !errors.Is(err, apply.ErrFailed) || res.Failed != n-complete {
+					t.Fatalf("Run after kill and corruption = %v, %d failed; want the %d incomplete files refused", err, res.Failed, n-complete)
+				}
+				if got := h.live(); got != complete {
+					s := h.emu.Stats()
+					t.Errorf("files in Frame.io = %d (created %d, deleted %d), want only the %d completed before the kill", got, s.FilesCreated, s.FilesDeleted, complete)
+				}
+				return
+			}
 			files := h.desired(killSources(t, h.dir)...)
+			aopts := apply.Options{}
+			if tt.mhl {
+				aopts.MHL = killMHL(t, h.dir, files)
+			}
 			p := h.plan(files, false)
-			if _, err := h.apply(context.Background(), p, files, apply.Options{}); err != nil {
+			if _, err := h.apply(context.Background(), p, files, aopts); err != nil {
 				t.Fatalf("Run after kill: %v", err)
 			}
 			h.verify(files, nil)

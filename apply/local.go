@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -55,9 +54,21 @@ func (r *run) local(ctx context.Context, ch plan.Change, o origin, folderID stri
 			return delivery{sent: sent}, err
 		}
 		if adopt {
-			digest, _, err := source.HashReader(io.NewSectionReader(f, 0, before.Size))
+			// The one read of an adopt: BLAKE3 for the state and, under an ASC MHL history,
+			// its check. A file an earlier run completed without the check (the entry had
+			// no mhl: then) and that contradicts the history is deleted, not adopted.
+			var content io.Reader = io.NewSectionReader(f, 0, before.Size)
+			check := r.newMHLCheck(ch.Address, before.Path)
+			if check != nil {
+				content = io.TeeReader(content, check.hasher)
+			}
+			digest, _, err := source.HashReader(content)
 			if err != nil {
 				return delivery{}, fmt.Errorf("hash source %q: %w", o.rel, err)
+			}
+			if err := check.verify(); err != nil {
+				r.abandon(ctx, ch, prior.FileID)
+				return delivery{}, err
 			}
 			e := prior.Clone()
 			e.Source = before
@@ -101,7 +112,7 @@ func (r *run) local(ctx context.Context, ch plan.Change, o origin, folderID stri
 // On failure the placeholder is abandoned, but for rejected part URLs, which the caller
 // handles; on interruption it stays, with its journal, for the next run to resume.
 func (r *run) upload(ctx context.Context, ch plan.Change, f *os.File, rf *frameio.File, e *state.Entry, before source.Identity, done []bool, log *partjournal.Log) (delivery, error) {
-	digest, n, err := r.sendParts(ctx, ch.Address, f, rf, done, log)
+	digest, n, err := r.sendParts(ctx, ch.Address, f, rf, done, log, r.newMHLCheck(ch.Address, before.Path))
 	log.Close() // a journal that could not be written only costs a resume
 
 	if errors.Is(err, frameio.ErrURLRejected) && ctx.Err() == nil {
@@ -247,7 +258,13 @@ func checkUnchanged(f *os.File, relPath string, before source.Identity) error {
 //
 // When ctx is cancelled (Ctrl-C) no new part starts, but the parts in flight have
 // Options.PartGrace to arrive, so an interrupted large file loses little of what was sent.
-func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf *frameio.File, done []bool, log *partjournal.Log) (source.Digest, int64, error) {
+//
+// With an ASC MHL check, the same read feeds its hasher, and the last part still to send is
+// held back: Frame.io completes a file when its last part arrives, so that part is PUT only
+// after every byte was hashed and matched the history. On a mismatch it is never sent and the
+// file never completes (the caller deletes the placeholder). The held buffer stays out of the
+// budget once hashed, so later parts of a resumed upload cannot wait on it.
+func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf *frameio.File, done []bool, log *partjournal.Log, check *mhlCheck) (source.Digest, int64, error) {
 	offsets, err := frameio.PartOffsets(rf.UploadURLs, rf.FileSize)
 	if err != nil {
 		return source.Digest{}, 0, fmt.Errorf("upload %q: %w", address, err)
@@ -292,6 +309,16 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 	}
 
 	h := source.NewHasher()
+	held := -1 // the part sent only once the MHL check passed
+	if check != nil {
+		for i := len(rf.UploadURLs) - 1; i >= 0; i-- {
+			if done == nil || !done[i] {
+				held = i
+				break
+			}
+		}
+	}
+	var heldBuf []byte
 	parts := stream.New().WithMaxGoroutines(r.opts.PartConcurrency)
 	for i, part := range rf.UploadURLs {
 		if err := ctx.Err(); err != nil {
@@ -305,6 +332,7 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 		}
 		buf := r.buffers.get(part.Size)
 		accepted := done != nil && done[i]
+		holding := i == held
 		parts.Go(func() stream.Callback {
 			err := putCtx.Err()
 			if err == nil {
@@ -320,12 +348,8 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 					err = fmt.Errorf("read part %d: %w", i+1, err)
 				}
 			}
-			if err == nil && !accepted {
-				var body io.ReaderAt = bytes.NewReader(buf)
-				if r.limiter != nil {
-					body = limitedReaderAt{ctx: putCtx, r: body, l: r.limiter}
-				}
-				err = r.client.UploadPart(putCtx, part, rf.MediaType, body)
+			if err == nil && !accepted && !holding {
+				err = r.client.UploadPart(putCtx, part, rf.MediaType, r.partBody(putCtx, buf))
 				if err != nil {
 					err = fmt.Errorf("upload part %d of %d: %w", i+1, len(rf.UploadURLs), err)
 				} else {
@@ -334,28 +358,63 @@ func (r *run) sendParts(ctx context.Context, address string, src io.ReaderAt, rf
 			}
 			if err != nil {
 				fail(err)
-			} else if !accepted {
+			} else if !accepted && !holding {
 				n := sent.Add(part.Size)
 				r.sent.Add(part.Size)
 				r.emit(Event{Type: EventProgress, Address: address, Bytes: n, Total: rf.FileSize})
 			}
 			return func() {
-				if err == nil && !failed() {
-					h.Write(buf)
+				ok := err == nil && !failed()
+				if ok {
+					hashPart(h, check, buf)
+				}
+				r.budget.release(weight)
+				if ok && holding {
+					heldBuf = buf // sent below, once every byte is checked
+					return
 				}
 				r.buffers.put(buf)
-				r.budget.release(weight)
 			}
 		})
 	}
 	parts.Wait()
+	if heldBuf != nil {
+		defer r.buffers.put(heldBuf)
+	}
 	if firstErr != nil {
 		return source.Digest{}, sent.Load(), firstErr
 	}
 	if h.Size() != rf.FileSize {
 		return source.Digest{}, sent.Load(), fmt.Errorf("upload %q: hashed %d bytes, want %d", address, h.Size(), rf.FileSize)
 	}
+	if err := check.verify(); err != nil {
+		return source.Digest{}, sent.Load(), err
+	}
+	if heldBuf != nil {
+		part := rf.UploadURLs[held]
+		if err := r.client.UploadPart(putCtx, part, rf.MediaType, r.partBody(putCtx, heldBuf)); err != nil {
+			return source.Digest{}, sent.Load(), fmt.Errorf("upload part %d of %d: %w", held+1, len(rf.UploadURLs), err)
+		}
+		log.Done(held)
+		n := sent.Add(part.Size)
+		r.sent.Add(part.Size)
+		r.emit(Event{Type: EventProgress, Address: address, Bytes: n, Total: rf.FileSize})
+	}
 	return h.Digest(), sent.Load(), nil
+}
+
+// hashPart feeds buf to the BLAKE3 hasher and, with an ASC MHL check, to its hasher too, the
+// two side by side: a part then costs the slower of the hashes, not their sum, and the parts
+// waiting behind it (callbacks run in order) are not held up by the MHL hash's own cost.
+func hashPart(h *source.Hasher, check *mhlCheck, buf []byte) {
+	if check == nil {
+		h.Write(buf)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { check.hasher.Write(buf) })
+	h.Write(buf)
+	wg.Wait()
 }
 
 // confirm waits until Frame.io reports fileID complete and checks its size.

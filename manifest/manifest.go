@@ -83,6 +83,10 @@ const (
 	OnChangeError OnChange = "error"
 )
 
+// MHLAuto is the mhl value that finds the histories itself: at or above the entry's source,
+// and nested below it (one per card).
+const MHLAuto = "auto"
+
 // Upload is one entry of the uploads list. Exactly one of Local and Remote
 // is set.
 type Upload struct {
@@ -118,11 +122,14 @@ type Upload struct {
 	// Priority orders the uploads of apply: files of a higher priority start before those of
 	// a lower one (priority, default 0); apply --order-by orders files of equal priority.
 	Priority int
+	// MHL names the ASC MHL hash history the entry's files are checked against: "" (none),
+	// MHLAuto, or a folder holding an ascmhl history, as written (relative to Manifest.Dir).
+	MHL string
 
 	// Positions of the values, for messages. A zero Pos means the key is
 	// absent.
-	LocalPos, RemotePos, ToPos, NamePos, OnChangePos, StableForPos Pos
-	ExcludePos                                                     []Pos
+	LocalPos, RemotePos, ToPos, NamePos, OnChangePos, StableForPos, MHLPos Pos
+	ExcludePos                                                             []Pos
 }
 
 // IsRemote reports whether u uploads from a URL rather than from disk.

@@ -21,7 +21,7 @@ import (
 var (
 	topKeys    = []string{"version", "target", "prune", "exclude", "exclude_defaults", "uploads"}
 	targetKeys = []string{"account", "workspace", "project"}
-	uploadKeys = []string{"local", "remote", "to", "name", "exclude", "on_change", "allow_outside", "stat_cache", "stable_for", "priority"}
+	uploadKeys = []string{"local", "remote", "to", "name", "exclude", "on_change", "allow_outside", "stat_cache", "stable_for", "priority", "mhl"}
 	statCaches = []string{"full", "size_mtime"}
 	onChanges  = []string{string(OnChangeVersion), string(OnChangeReplace), string(OnChangeKeep), string(OnChangeError)}
 )
@@ -456,6 +456,18 @@ func (p *parser) upload(i int, use *yaml.Node) Upload {
 		}
 	}
 
+	if f, ok := fs["mhl"]; ok {
+		u.MHLPos = pos(f.use)
+		if isRemote {
+			p.add(pos(f.key), u.Field("mhl"), "only applies to local entries")
+		} else if s, ok := p.str(f, u.Field("mhl")); ok {
+			if msg := checkMHL(s, u.AllowOutside); msg != "" {
+				p.add(u.MHLPos, u.Field("mhl"), msg)
+			}
+			u.MHL = s
+		}
+	}
+
 	if f, ok := fs["on_change"]; ok {
 		u.OnChangePos = pos(f.use)
 		if f.val.Kind != yaml.ScalarNode || !contains(onChanges, f.val.Value) {
@@ -549,6 +561,18 @@ func checkLocal(s string, allowOutside bool) string {
 		return "leads outside the manifest's directory; set allow_outside: true to allow this"
 	}
 	return ""
+}
+
+// checkMHL validates an entry's mhl value: "auto", or the folder holding an ascmhl history
+// (or that ascmhl folder itself), a plain path held to the same bounds as local.
+func checkMHL(s string, allowOutside bool) string {
+	if s == MHLAuto {
+		return ""
+	}
+	if s == "" || isGlob(s) {
+		return `must be "auto" (find the ascmhl history at or above the source, and below it) or the folder holding an ascmhl history; not a glob`
+	}
+	return checkLocal(s, allowOutside)
 }
 
 // isGlob reports whether s has an unescaped glob metacharacter, using the

@@ -167,7 +167,7 @@ var parseErrors = []parseError{
 		`fiosync.yaml:5:5: uploads[0].to: missing; the destination folder, such as "/Dailies/Day 01" ("/" is the project root)`,
 		`fiosync.yaml:6:5: uploads[0].dest: unknown key; did you mean "to"?`}},
 	{"unknown key far off", head + "  - local: a\n    to: /a\n    colour: red\n", nil, []string{
-		`fiosync.yaml:7:5: uploads[0].colour: unknown key; expected one of "local", "remote", "to", "name", "exclude", "on_change", "allow_outside", "stat_cache", "stable_for", "priority"`}},
+		`fiosync.yaml:7:5: uploads[0].colour: unknown key; expected one of "local", "remote", "to", "name", "exclude", "on_change", "allow_outside", "stat_cache", "stable_for", "priority", "mhl"`}},
 	{"local is a list", head + "  - local: [a, b]\n    to: /a\n", nil, []string{
 		`fiosync.yaml:5:12: uploads[0].local: must be a string, not a list`}},
 
@@ -383,6 +383,23 @@ func TestParseStatCache(t *testing.T) {
 	_, err = Parse("fiosync.yaml", []byte("version: 1\ntarget:\n  project: P\nuploads:\n  - local: share\n    to: /A\n    stat_cache: mtime\n  - remote: https://x.example/a.mov\n    to: /B\n    stat_cache: full\n"), nil)
 	want := "fiosync.yaml:7:17: uploads[0].stat_cache: must be \"full\" (size, mtime, inode and ctime) or \"size_mtime\" (for shares whose inode or ctime change by themselves)\n" +
 		"fiosync.yaml:10:5: uploads[1].stat_cache: only applies to local entries"
+	if err == nil || err.Error() != want {
+		t.Errorf("Parse error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+func TestParseMHL(t *testing.T) {
+	m, err := Parse("fiosync.yaml", []byte("version: 1\ntarget:\n  project: P\nuploads:\n  - local: cards\n    to: /A\n    mhl: auto\n  - local: day/A001\n    to: /B\n    mhl: day\n  - local: x\n    to: /C\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Uploads[0].MHL != MHLAuto || m.Uploads[1].MHL != "day" || m.Uploads[2].MHL != "" {
+		t.Errorf("mhl values %q, %q, %q", m.Uploads[0].MHL, m.Uploads[1].MHL, m.Uploads[2].MHL)
+	}
+	_, err = Parse("fiosync.yaml", []byte("version: 1\ntarget:\n  project: P\nuploads:\n  - local: a\n    to: /A\n    mhl: 'cards/*'\n  - remote: https://x.example/a.mov\n    to: /B\n    mhl: auto\n  - local: b\n    to: /C\n    mhl: ../elsewhere\n"), nil)
+	want := "fiosync.yaml:7:10: uploads[0].mhl: must be \"auto\" (find the ascmhl history at or above the source, and below it) or the folder holding an ascmhl history; not a glob\n" +
+		"fiosync.yaml:10:5: uploads[1].mhl: only applies to local entries\n" +
+		"fiosync.yaml:13:10: uploads[2].mhl: leads outside the manifest's directory; set allow_outside: true to allow this"
 	if err == nil || err.Error() != want {
 		t.Errorf("Parse error:\n%v\nwant:\n%s", err, want)
 	}

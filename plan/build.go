@@ -131,6 +131,9 @@ type Inputs struct {
 	// Moves says whether a tracked file whose content reappears at a new address is moved
 	// (MovesFor). Identify and IdentifyMoves must have hashed the candidates.
 	Moves Moves
+	// MHL is the ASC MHL check of Files (CheckMHL), or nil: changes of files that no history
+	// covers say so (Change.MHL).
+	MHL *MHL
 }
 
 // Build derives the Plan from in. It is pure: the same inputs always give the same Plan, and
@@ -265,6 +268,9 @@ func Build(in Inputs) (*Plan, error) {
 				p.Restat = append(p.Restat, Restat{Address: d.Address, Source: d.Source})
 			}
 			continue
+		}
+		if d.Source.Kind == source.Local && in.MHL.NotCovered(d.Address) {
+			c.MHL = NotInMHL
 		}
 		p.Changes = append(p.Changes, c)
 	}

@@ -40,6 +40,15 @@
 // source is identified by its URL without the query plus the BLAKE3 of the whole URL, so a
 // re-signed URL counts as a change without its signature ever being stored.
 //
+// # ASC MHL
+//
+// CheckMHL, run before the other steps, holds the files of entries with mhl: to the ASC MHL
+// history that covers each (package mhl): size and modification time as recorded, every file
+// the history lists below the entry present, the history's chain intact. It reads histories
+// and stats, never content, and refuses the plan with *MHLError listing every problem. Files
+// no history covers are marked "not in MHL" (Change.MHL); the hashes go to apply, which
+// checks them in its one read.
+//
 // # Build
 //
 // Build compares each desired file with its state entry and the Snapshot:

@@ -15,7 +15,8 @@ import (
 // empty (emptied); the target, each change's source, on_change, file_id (updates, deletes,
 // finishes) and drop (deletes), and the untracked addresses with their drop; the selection's
 // replaces (--replace), what policy excludes kept from the plan (policy_excluded) and the
-// files still being written (waiting, and the summary's count).
+// files still being written (waiting, and the summary's count); each change's mhl ("not in
+// MHL").
 const FormatVersion = "3"
 
 // FileFormatVersion is the version of plan files (plan --out). Version 2 added the manifest's
@@ -196,6 +197,11 @@ type Change struct {
 
 	// Existing is the Frame.io file an adopt records for the address (adopts only).
 	Existing *RemoteFile `json:",omitempty"`
+
+	// MHL is NotInMHL for a local file of an entry with mhl: that no ASC MHL history covers
+	// (it is uploaded unchecked), and empty otherwise. Plan output only: apply takes what a
+	// history records from CheckMHL, never from a plan file.
+	MHL string `json:",omitempty"`
 
 	// Conflict is a file the refresh found at the address that the state does not track
 	// (creates and moves only): apply refuses to put a second copy beside it unless told to. It is

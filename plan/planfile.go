@@ -61,6 +61,7 @@ type fileChange struct {
 	From     string            `json:"from,omitempty"`
 	Prior    *state.Entry      `json:"prior,omitempty"`
 	Existing *RemoteFile       `json:"existing,omitempty"`
+	MHL      string            `json:"-"` // plan output only: apply checks the histories again
 	Conflict *RemoteFile       `json:"conflict,omitempty"`
 }
 

@@ -140,6 +140,9 @@ func rowOf(c Change) row {
 	default:
 		r.why = c.Reason
 	}
+	if c.MHL != "" {
+		r.why = strings.TrimPrefix(r.why+", "+c.MHL, ", ")
+	}
 	return r
 }
 
@@ -376,6 +379,8 @@ type jsonChange struct {
 	From string `json:"from,omitempty"`
 	// Drop says why a delete's address left the desired files: dropManifest or dropDisk.
 	Drop string `json:"drop,omitempty"`
+	// MHL is "not in MHL" for a file of an entry with mhl: that no history covers.
+	MHL string `json:"mhl,omitempty"`
 }
 
 type jsonUntracked struct {
@@ -393,7 +398,7 @@ func WriteJSON(w io.Writer, p *Plan) error {
 		PolicyExcluded: nonNil(p.PolicyExcluded), Waiting: nonNil(p.Waiting)}
 	for _, c := range p.Changes {
 		jc := jsonChange{Address: c.Address, Action: c.Action, Kind: c.Kind, Size: c.Size, Reason: c.Reason, FileID: existingID(c),
-			OnChange: c.OnChange, From: c.From}
+			OnChange: c.OnChange, From: c.From, MHL: c.MHL}
 		src := c.Source
 		if c.Prior != nil {
 			if jc.FileID == "" {
@@ -660,6 +665,9 @@ func markdownRow(l line) string {
 		reason = fmt.Sprintf("%s (%s)", c.Reason, c.OnChange)
 	case c.Action == Move:
 		reason = "moved from " + escape.Markdown(c.From)
+	}
+	if c.MHL != "" {
+		reason += ", " + c.MHL
 	}
 	switch {
 	case l.Summary:

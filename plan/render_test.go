@@ -108,6 +108,23 @@ func untrackedPlan(t testing.TB) *Plan {
 	return p
 }
 
+// mhlPlan is a card uploaded under an ASC MHL history: two clips the history covers and a
+// file it does not.
+func mhlPlan(t testing.TB) *Plan {
+	t.Helper()
+	files := []manifest.Desired{
+		local("/Day01/A002R2EC/Clips/A002C006.mov", 5*mib, t0),
+		local("/Day01/A002R2EC/Clips/A002C007.mov", 4*mib, t0),
+		local("/Day01/A002R2EC/notes.txt", 22, t0),
+	}
+	check := &MHL{notInMHL: map[string]bool{"/Day01/A002R2EC/notes.txt": true}}
+	p, err := Build(Inputs{Files: files, MHL: check})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestRender(t *testing.T) {
 	plans := []struct {
 		name string
@@ -124,6 +141,7 @@ func TestRender(t *testing.T) {
 			}
 			return p
 		}},
+		{"mhl", mhlPlan},
 		{"empty", func(testing.TB) *Plan {
 			p, err := Build(Inputs{})
 			if err != nil {

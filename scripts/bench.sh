@@ -74,6 +74,10 @@ for v in verify verify-serial; do
 	say "$v throughput vs plain download: $m MB/s vs $p MB/s = $(ratio "$m" "$p")x"
 done
 
+echo "== apply with an ASC MHL check vs without, and the hash alone (2 x 128 MiB, alternating rounds)"
+apply/testdata/mhlbench.sh 3 | tee "$work/mhl.txt"
+grep -E '^ratio mhl' "$work/mhl.txt" | sed 's/^ratio mhl \([a-z0-9]*\):/apply with a \1 MHL check:/' >>"$results" || true
+
 # The CLI against a separate emulator process: small-file rate under the real rate limits,
 # and the peak RSS of fiosync apply alone.
 start_emulator() {

@@ -194,6 +194,7 @@ func (c *applyCmd) deliver(ctx context.Context, io *stdio, g *Globals, s *sessio
 		MaxTransfer:     c.limits.maxTransfer,
 		MaxDuration:     c.MaxDuration,
 		OrderBy:         c.limits.order,
+		MHL:             s.mhl,
 	}
 	if p.Empty() {
 		// Nothing to deliver, only the new stat of files read again: one save, no display.

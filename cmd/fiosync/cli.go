@@ -217,7 +217,11 @@ func remedy(err error, g *Globals) string {
 	var api *frameio.APIError
 	var refused *plan.RefusedError
 	var limit *apply.LimitError
+	var mhlErr *plan.MHLError
+	var mhlMismatch *apply.MHLMismatchError
 	switch {
+	case errors.As(err, &mhlErr), errors.As(err, &mhlMismatch):
+		return "\nthe files differ from what the DIT hashed on set: copy them again from the card (keeping their modification times), or remove mhl: from the entry to upload them unchecked"
 	case errors.As(err, &api) && api.StatusCode == http.StatusUnauthorized && g != nil && g.credKind != 0:
 		return "\n" + rejectedToken(g)
 	case errors.As(err, &limit):

@@ -29,9 +29,10 @@ func TestImportDirection(t *testing.T) {
 		"state/statefile":   {"state", "source"},
 		"state/store":       {"state", "state/statefile", "source"},
 		"state/pgstate":     {"state", "state/statefile", "state/store", "source"},
-		"plan":              {"manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape", "internal/sequence", "partjournal"},
-		"apply":             {"plan", "manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape", "internal/sequence", "partjournal"},
+		"plan":              {"manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape", "internal/sequence", "partjournal", "mhl"},
+		"apply":             {"plan", "manifest", "state", "state/statefile", "state/store", "frameio", "source", "internal/display", "internal/escape", "internal/sequence", "partjournal", "mhl"},
 		"partjournal":       {"source"},
+		"mhl":               {},
 		"verify":            {"frameio", "state", "state/statefile", "state/store", "source"},
 		"receipt":           {"frameio", "state", "source", "internal/escape"},
 

@@ -145,6 +145,7 @@ func TestScript(t *testing.T) {
 			"mkframes":  cmdMkframes,
 			"cmptimes":  cmdCmpTimes,
 			"term":      cmdTerm,
+			"mtime":     cmdMtime,
 			"statelock": cmdStateLock,
 		},
 	})
@@ -772,5 +773,19 @@ func cmdTerm(ts *testscript.TestScript, neg bool, args []string) {
 	fmt.Fprint(ts.Stdout(), strings.TrimRight(screen[:m[0]], "\n")+"\n")
 	if (code == "0") == neg {
 		ts.Fatalf("%s exited with %s", args[0], code)
+	}
+}
+
+// cmdMtime sets the modification time of files, as a copy that keeps it would:
+//
+//	mtime RFC3339 PATH...
+func cmdMtime(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: mtime RFC3339 PATH...")
+	}
+	at, err := time.Parse(time.RFC3339, args[0])
+	ts.Check(err)
+	for _, p := range args[1:] {
+		ts.Check(os.Chtimes(ts.MkAbs(p), at, at))
 	}
 }

@@ -71,6 +71,8 @@ type session struct {
 	policy []manifest.PolicyHit
 	// manifestName is how the state records the manifest (state.State's Manifest).
 	manifestName string
+	// mhl is the ASC MHL check of files, set by plan; apply hashes against it.
+	mhl *plan.MHL
 }
 
 // openSession parses the manifest, locks the state, then expands the manifest and loads the
@@ -230,6 +232,13 @@ func (f *selectFlags) check() error {
 // plan computes the plan from the session: local facts, then (unless refresh is off) the
 // remote side, then the pure diff.
 func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw io.Writer) (*plan.Plan, error) {
+	// The ASC MHL histories first: a file that contradicts its history stops the plan before
+	// any request is made.
+	check, err := plan.CheckMHL(s.m, s.files)
+	if err != nil {
+		return nil, err
+	}
+	s.mhl = check
 	steps := newStepView(errw)
 	defer steps.finish()
 	if err := plan.IdentifyWith(ctx, s.files, s.st, plan.IdentifyOptions{Parallel: opts.parallel, Progress: steps.report}); err != nil {
@@ -257,6 +266,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		Select:    opts.sel,
 		Moves:     moves,
 		Policy:    s.policy,
+		MHL:       check,
 	}
 	if opts.maxDelete == 0 {
 		in.MaxDelete = plan.NoDeletes // --max-delete 0; plan.Inputs reads 0 as the default

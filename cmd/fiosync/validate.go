@@ -72,7 +72,7 @@ type validateCmd struct {
 }
 
 func (c *validateCmd) Help() string {
-	return "Parses the manifest and expands its local sources, without touching Frame.io or the state.\nProblems are printed as FILE:LINE:COL: message; the exit code is 1 when there are any."
+	return "Parses the manifest, expands its local sources and holds them to the ASC MHL histories entries name (mhl:), without touching Frame.io or the state.\nProblems are printed as FILE:LINE:COL: message; the exit code is 1 when there are any."
 }
 
 func (c *validateCmd) Run(io *stdio) error {
@@ -82,6 +82,10 @@ func (c *validateCmd) Run(io *stdio) error {
 	}
 	if empty := plan.EmptyFiles(exp.Files); len(empty) > 0 {
 		fmt.Fprintf(io.Err, "warning: %s\n", plan.SkippedEmptyNote(empty))
+	}
+	// The ASC MHL histories entries name (mhl:), by size and mtime, as plan holds them.
+	if _, err := plan.CheckMHL(m, exp.Files); err != nil {
+		return err
 	}
 	fmt.Fprintln(io.Out, exp.Summary(m))
 	return nil
