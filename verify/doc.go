@@ -22,6 +22,6 @@
 //
 // # More hashes from the same bytes
 //
-// Options.Tee returns hashes to feed with each file's bytes in file order, in the same pass
-// as BLAKE3 (for an ASC MHL transfer generation); Result.Hashes hands them back.
+// Options.Tee returns a writer to feed with each file's bytes in file order, in the same pass
+// as BLAKE3: `fiosync verify --mhl-out` hashes them for an ASC MHL transfer generation.
 package verify

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"slices"
 	"sync"
@@ -49,9 +48,11 @@ type Options struct {
 	Now func() time.Time
 	// Observer, when set, receives progress events.
 	Observer Observer
-	// Tee, when set, returns hashes to feed with address's bytes, in file order and in the
-	// same pass as BLAKE3. They come back in Result.Hashes.
-	Tee func(address string) []hash.Hash
+	// Tee, when set, returns a writer (hashes, for an ASC MHL transfer generation) to feed
+	// with address's bytes, in file order and in the same pass as BLAKE3. It is called once
+	// per file downloaded; what it was fed is the whole file when the Result is OK or a
+	// mismatch.
+	Tee func(address string) io.Writer
 }
 
 // Outcome is what the verify of one address found.
@@ -97,9 +98,6 @@ type Result struct {
 	Resumed int
 	// Err says why for OutcomeMissing and OutcomeError.
 	Err error
-	// Hashes are Options.Tee's hashes, fed the whole file (only when Outcome is OK or a
-	// mismatch).
-	Hashes []hash.Hash
 }
 
 // Report is the outcome of Run.
@@ -284,8 +282,7 @@ func (v *verifier) file(ctx context.Context, it Item) Result {
 	h := source.NewHasher()
 	writers := []io.Writer{h}
 	if v.opts.Tee != nil {
-		res.Hashes = v.opts.Tee(address)
-		for _, t := range res.Hashes {
+		if t := v.opts.Tee(address); t != nil {
 			writers = append(writers, t)
 		}
 	}
@@ -300,7 +297,7 @@ func (v *verifier) file(ctx context.Context, it Item) Result {
 	res.Got, res.GotSize = h.Digest(), h.Size()
 	switch {
 	case err != nil:
-		res.Outcome, res.Err, res.Hashes = OutcomeError, err, nil
+		res.Outcome, res.Err = OutcomeError, err
 	case !known:
 		res.Outcome = OutcomeRecorded
 	case res.Got == want && res.GotSize == wantSize:

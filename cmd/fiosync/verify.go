@@ -35,6 +35,7 @@ type verifyCmd struct {
 	JSON     bool     `name:"json" help:"Print one JSON object with every result instead of text."`
 	Parallel int      `default:"4" help:"Files downloaded at once."`
 	Receipt  string   `name:"receipt" placeholder:"FILE" help:"Check a receipt written by fiosync receipt (JSON) against Frame.io instead of the state: its checksum, then each file's presence, id and size, and its content where the receipt has a BLAKE3."`
+	MHLOut   string   `name:"mhl-out" type:"path" placeholder:"DIR" help:"Also write an ASC MHL transfer generation (xxh128, from the same download) of the files verified into DIR/ascmhl/, with its chain; earlier generations are never rewritten. Keep DIR out of the source tree."`
 	Globs    []string `arg:"" optional:"" name:"ADDRESS_GLOB" help:"Verify only addresses matching these globs, or below a folder they match (as --target of plan)."`
 }
 
@@ -54,6 +55,9 @@ func (c *verifyCmd) Validate() error {
 		if _, err := verify.ParsePercent(c.Sample); err != nil {
 			return fmt.Errorf("--sample: %w", err)
 		}
+	}
+	if c.MHLOut != "" && c.Receipt != "" {
+		return errors.New("--mhl-out records a verify of the state; it does not go with --receipt")
 	}
 	if c.Seed != "" {
 		if c.Sample == "" {
@@ -105,12 +109,18 @@ func (c *verifyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	view := c.newView(io, sample)
 	defer view.close()
 	w := store.NewWriter(b, st)
-	rep, err := verify.Run(ctx, addrs, verify.Options{
+	opts := verify.Options{
 		Client:   client,
 		State:    w,
 		Parallel: c.Parallel,
 		Observer: view,
-	})
+	}
+	var out *mhlOut
+	if c.MHLOut != "" {
+		out = newMHLOut(c.MHLOut)
+		opts.Tee = out.tee
+	}
+	rep, err := verify.Run(ctx, addrs, opts)
 	// The results become one saved state (a journaling backend compacts here).
 	if cerr := w.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil {
 		err = fmt.Errorf("save state: %w", cerr)
@@ -118,7 +128,17 @@ func (c *verifyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	return c.finish(io, view, rep, sample)
+	ferr := c.finish(io, view, rep, sample)
+	if out != nil {
+		w := io.Out
+		if c.JSON {
+			w = io.Err // stdout holds the one JSON document
+		}
+		if err := out.write(w, rep, st.Target.Project); err != nil {
+			return err
+		}
+	}
+	return ferr
 }
 
 // sample applies --sample to addrs.
