@@ -67,4 +67,3 @@ func TestPacingSharesTheUsersBucket(t *testing.T) {
 		t.Errorf("%d of %d calls answered 429, more than 1%%: the clients do not share the user's bucket", limited, calls)
 	}
 }
-
