@@ -85,6 +85,11 @@ type Options struct {
 	// it such a create fails with *ConflictError: after a lost state or a `state rm` it
 	// would put a second copy of the delivery beside the first.
 	AllowDuplicates bool
+	// Claims makes this run one of several runners of a cooperative apply (store.Claimer):
+	// before working on an address or creating a folder the run claims it, skips (and comes
+	// back to) what other runners hold, and finds done what they finished. Events name the
+	// runner. nil means this run is the only one (the state is locked).
+	Claims store.Runner
 }
 
 // ConflictError is the failure of a create whose destination folder already holds a file of
@@ -116,6 +121,8 @@ const (
 	// Skipped: the change was not attempted (interrupted, or a delete held back because an
 	// upload failed).
 	Skipped Outcome = "skipped"
+	// Elsewhere: another runner of a cooperative apply (Options.Claims) applied the change.
+	Elsewhere Outcome = "elsewhere"
 )
 
 // FileResult is the outcome of one change.
@@ -146,6 +153,8 @@ type Result struct {
 	Failed  int `json:"failed"`
 	Skipped int `json:"skipped"`
 	Deleted int `json:"deleted"`
+	// Elsewhere counts the changes other runners applied (Options.Claims).
+	Elsewhere int `json:"elsewhere,omitempty"`
 	// Bytes is the bytes sent to Frame.io.
 	Bytes int64 `json:"bytes"`
 	// Restated counts the unchanged files whose new stat was recorded (Plan.Restat).
@@ -295,6 +304,10 @@ func (r *run) emit(e Event) {
 		return
 	}
 	e.Time = r.opts.Now()
+	if r.opts.Claims != nil {
+		who := r.opts.Claims.Who()
+		e.Runner = &who
+	}
 	r.opts.Observer.Event(e)
 }
 
@@ -342,35 +355,75 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	}
 
 	// Files: a bounded pool; each task writes only its own slot of results. Adopts share it:
-	// each hashes one local file.
-	files := pool.New().WithMaxGoroutines(r.opts.Parallel)
-	for _, i := range slices.Concat(uploads, adopts) {
-		if ctx.Err() != nil {
-			results[i].Err = ctx.Err()
-			continue
+	// each hashes one local file. A runner (Options.Claims) goes round again for the changes
+	// other runners held, until each is done by one of them.
+	for work := slices.Concat(uploads, adopts); len(work) > 0; {
+		var (
+			busyMu sync.Mutex
+			busy   []int
+		)
+		files := pool.New().WithMaxGoroutines(r.opts.Parallel)
+		for _, i := range work {
+			if ctx.Err() != nil {
+				results[i].Err = ctx.Err()
+				continue
+			}
+			do := r.applyFile
+			if r.plan.Changes[i].Action == plan.Adopt {
+				do = r.adoptFile
+			}
+			files.Go(func() {
+				res, held := r.claimed(ctx, r.plan.Changes[i], func(ch plan.Change) FileResult { return do(ctx, ch) })
+				if held {
+					busyMu.Lock()
+					busy = append(busy, i)
+					busyMu.Unlock()
+					return
+				}
+				results[i] = res
+			})
 		}
-		if r.plan.Changes[i].Action == plan.Adopt {
-			files.Go(func() { results[i] = r.adoptFile(ctx, r.plan.Changes[i]) })
-			continue
+		files.Wait()
+		if work = busy; len(work) > 0 {
+			if err := sleep(ctx, claimRetry); err != nil {
+				for _, i := range work {
+					results[i].Err = err
+				}
+				break
+			}
 		}
-		files.Go(func() { results[i] = r.applyFile(ctx, r.plan.Changes[i]) })
 	}
-	files.Wait()
 
 	uploadsOK := true
 	for _, i := range slices.Concat(uploads, adopts) {
-		if results[i].Outcome != Done && results[i].Outcome != Adopted {
+		if results[i].Outcome != Done && results[i].Outcome != Adopted && results[i].Outcome != Elsewhere {
 			uploadsOK = false
 		}
 	}
-	for _, i := range deletes {
-		switch {
-		case ctx.Err() != nil:
-			results[i].Err = ctx.Err()
-		case !uploadsOK:
-			results[i].Err = errors.New("held back: an upload failed, and deletes run only after every upload succeeded")
-		default:
-			results[i] = r.deleteFile(ctx, r.plan.Changes[i])
+	for work := deletes; len(work) > 0; {
+		var busy []int
+		for _, i := range work {
+			switch {
+			case ctx.Err() != nil:
+				results[i].Err = ctx.Err()
+			case !uploadsOK:
+				results[i].Err = errors.New("held back: an upload failed, and deletes run only after every upload succeeded")
+			default:
+				res, held := r.claimed(ctx, r.plan.Changes[i], func(ch plan.Change) FileResult { return r.deleteFile(ctx, ch) })
+				if held {
+					busy = append(busy, i)
+					continue
+				}
+				results[i] = res
+			}
+		}
+		if work = busy; len(work) > 0 {
+			if err := sleep(ctx, claimRetry); err != nil {
+				for _, i := range work {
+					results[i].Err = err
+				}
+				break
+			}
 		}
 	}
 
@@ -400,6 +453,8 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", f.Address, f.Err))
 		case Skipped:
 			res.Skipped++
+		case Elsewhere:
+			res.Elsewhere++
 		}
 	}
 	r.emit(Event{Type: EventSummary, Files: len(res.Files), Done: res.Done + res.Adopted, Failed: res.Failed,

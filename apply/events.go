@@ -5,6 +5,7 @@ import (
 
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/source"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // The values of Event.Type.
@@ -25,6 +26,9 @@ const (
 	// EventFileSkipped reports that Address was stopped by an interruption; the state
 	// records how far it got and the next run resumes it.
 	EventFileSkipped = "file_skipped"
+	// EventFileElsewhere reports that another runner of a cooperative apply applied Address
+	// (apply.Options.Claims); FileID is what it recorded.
+	EventFileElsewhere = "file_elsewhere"
 	// EventDelete reports a file deleted from Frame.io (prune, or the old file of a replace).
 	EventDelete = "delete"
 	// EventSummary closes a run with the counts and the bytes sent.
@@ -49,6 +53,9 @@ type Event struct {
 	// "version stacked", "replaced".
 	Note  string `json:"note,omitempty"`
 	Error string `json:"error,omitempty"`
+	// Runner names the runner that reports the event, in a cooperative apply
+	// (apply.Options.Claims).
+	Runner *store.RunnerID `json:"runner,omitempty"`
 
 	// Counts, for start (Files) and summary.
 	Files   int `json:"files,omitempty"`

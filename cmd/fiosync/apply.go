@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/internal/display"
@@ -26,7 +27,8 @@ type applyCmd struct {
 	MaxDelete       int    `name:"max-delete" default:"20" help:"Fail when the plan would delete more files than this (-1: no limit)."`
 	Adopt           bool   `help:"Record files already in Frame.io (same name and size in the destination folder) instead of uploading them again; see plan --adopt."`
 	AllowDuplicates bool   `name:"allow-duplicates" help:"Upload a new address even when its Frame.io folder already holds an untracked file of that name (a second copy beside it)."`
-	PlanFile        string `arg:"" optional:"" name:"PLANFILE" help:"A plan saved by 'fiosync plan --out': apply exactly it, or nothing if it is stale."`
+	Lease           time.Duration `name:"lease" default:"30s" help:"With a PostgreSQL state, how long this runner's claim on a file lasts unless renewed (it renews every third of it); another runner takes over the files of one that died after this long."`
+	PlanFile        string        `arg:"" optional:"" name:"PLANFILE" help:"A plan saved by 'fiosync plan --out': apply exactly it, or nothing if it is stale."`
 }
 
 func (c *applyCmd) Help() string {
@@ -37,6 +39,9 @@ Without --auto-approve or a PLANFILE it shows the plan and asks for 'yes' on a t
 }
 
 func (c *applyCmd) Validate() error {
+	if c.Lease < 3*time.Millisecond {
+		return fmt.Errorf("--lease must be a positive duration such as 30s, got %s", c.Lease)
+	}
 	if c.Parallel < 1 {
 		return fmt.Errorf("--parallel must be at least 1, got %d", c.Parallel)
 	}
@@ -50,7 +55,7 @@ func (c *applyCmd) Validate() error {
 }
 
 func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
-	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "apply", c.PlanFile, io.Err)
+	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "apply", c.PlanFile, &store.JoinOptions{Lease: c.Lease}, io.Err)
 	if err != nil {
 		return err
 	}
@@ -98,10 +103,15 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if err != nil {
 		return err
 	}
+	saveTo := s.backend
+	if s.runner != nil {
+		saveTo = s.runner
+	}
 	opts := apply.Options{
 		Parts:           partJournal(io.Err),
 		Client:          client,
-		State:           store.NewWriter(s.backend, s.stateFor(p.Target)),
+		State:           store.NewWriter(saveTo, s.stateFor(p.Target)),
+		Claims:          s.runner,
 		Manifest:        s.m,
 		Parallel:        c.Parallel,
 		AllowDuplicates: c.AllowDuplicates,

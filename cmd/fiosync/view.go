@@ -18,7 +18,7 @@ import (
 )
 
 // applyView renders apply's events in one of three forms:
-//   - --json: one JSON object per line (start, folder, file_start, file_done, file_failed,
+//   - --json: one JSON object per line (start, folder, file_start, file_done, file_elsewhere, file_failed,
 //     file_skipped, delete, summary; progress events are left out);
 //   - a terminal: a live display with a bar per file in flight and a total bar with rate and
 //     ETA, finished files listed above it;
@@ -78,6 +78,10 @@ func (v *applyView) Event(e apply.Event) {
 		return
 	}
 	addr := escape.Text(e.Address)
+	by := "" // the runner, in a cooperative apply
+	if e.Runner != nil {
+		by = "  [" + escape.Text(e.Runner.String()) + "]"
+	}
 	switch e.Type {
 	case apply.EventStart:
 		v.files = e.Files
@@ -107,18 +111,21 @@ func (v *applyView) Event(e apply.Event) {
 	case apply.EventFileDone:
 		v.done++
 		v.endBar(e.Address, true)
-		fmt.Fprintf(v.out, "  done    %s  %s%s\n", addr, display.Bytes(e.Bytes), noteSuffix(e.Note))
+		fmt.Fprintf(v.out, "  done    %s  %s%s%s\n", addr, display.Bytes(e.Bytes), noteSuffix(e.Note), by)
 	case apply.EventFileFailed:
 		v.failed++
 		v.endBar(e.Address, false)
-		fmt.Fprintf(v.out, "  FAILED  %s: %s\n", addr, escape.Text(e.Error))
+		fmt.Fprintf(v.out, "  FAILED  %s: %s%s\n", addr, escape.Text(e.Error), by)
 	case apply.EventFileSkipped:
 		v.endBar(e.Address, false)
-		fmt.Fprintf(v.out, "  stopped %s (interrupted; the next apply resumes it)\n", addr)
+		fmt.Fprintf(v.out, "  stopped %s (interrupted; the next apply resumes it)%s\n", addr, by)
+	case apply.EventFileElsewhere:
+		v.done++
+		fmt.Fprintf(v.out, "  elsewhere %s  (applied by another runner)%s\n", addr, by)
 	case apply.EventDelete:
-		fmt.Fprintf(v.out, "  deleted %s%s\n", addr, noteSuffix(e.Note))
+		fmt.Fprintf(v.out, "  deleted %s%s%s\n", addr, noteSuffix(e.Note), by)
 	case apply.EventFolder:
-		fmt.Fprintf(v.out, "  folder  %s\n", addr)
+		fmt.Fprintf(v.out, "  folder  %s%s\n", addr, by)
 	}
 	if now := time.Now(); v.live == nil && e.Type != apply.EventSummary && now.Sub(v.lastReport) >= summaryEvery {
 		v.lastReport = now
@@ -172,7 +179,7 @@ func (v *applyView) finish(res *apply.Result) {
 	for _, c := range []struct {
 		n    int
 		what string
-	}{{res.Done - res.Deleted, "uploaded"}, {res.Adopted, "adopted"}, {res.Deleted, "deleted"}, {res.Failed, "failed"}, {res.Skipped, "skipped"}} {
+	}{{res.Done - res.Deleted, "uploaded"}, {res.Adopted, "adopted"}, {res.Deleted, "deleted"}, {res.Elsewhere, "by other runners"}, {res.Failed, "failed"}, {res.Skipped, "skipped"}} {
 		if c.n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
 		}

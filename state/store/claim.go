@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fiosync/fiosync/state"
@@ -110,3 +111,6 @@ func FolderKey(path string) string { return folderKeyPrefix + path }
 // ErrClaimed is returned by a Runner's Append when another runner holds a
 // claim on something the changes touch.
 var ErrClaimed = errors.New("claimed by another runner")
+
+// EntryAddress returns the address an EntryKey names, and false for other keys.
+func EntryAddress(key string) (string, bool) { return strings.CutPrefix(key, entryKeyPrefix) }
