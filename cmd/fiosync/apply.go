@@ -21,12 +21,12 @@ type applyCmd struct {
 	stateFlags
 	selectFlags
 
-	AutoApprove     bool   `name:"auto-approve" help:"Apply without asking for confirmation."`
-	Parallel        int    `default:"4" help:"Files uploaded at once."`
-	JSON            bool   `name:"json" help:"Stream one JSON object per event (start, file_done, file_failed, summary) instead of text."`
-	MaxDelete       int    `name:"max-delete" default:"20" help:"Fail when the plan would delete more files than this (-1: no limit)."`
-	Adopt           bool   `help:"Record files already in Frame.io (same name and size in the destination folder) instead of uploading them again; see plan --adopt."`
-	AllowDuplicates bool   `name:"allow-duplicates" help:"Upload a new address even when its Frame.io folder already holds an untracked file of that name (a second copy beside it)."`
+	AutoApprove     bool          `name:"auto-approve" help:"Apply without asking for confirmation."`
+	Parallel        int           `default:"4" help:"Files uploaded at once."`
+	JSON            bool          `name:"json" help:"Stream one JSON object per event (start, file_done, file_failed, summary) instead of text."`
+	MaxDelete       int           `name:"max-delete" default:"20" help:"Fail when the plan would delete more files than this (-1: no limit)."`
+	Adopt           bool          `help:"Record files already in Frame.io (same name and size in the destination folder) instead of uploading them again; see plan --adopt."`
+	AllowDuplicates bool          `name:"allow-duplicates" help:"Upload a new address even when its Frame.io folder already holds an untracked file of that name (a second copy beside it)."`
 	Lease           time.Duration `name:"lease" default:"30s" help:"With a PostgreSQL state, how long this runner's claim on a file lasts unless renewed (it renews every third of it); another runner takes over the files of one that died after this long."`
 	PlanFile        string        `arg:"" optional:"" name:"PLANFILE" help:"A plan saved by 'fiosync plan --out': apply exactly it, or nothing if it is stale."`
 }
