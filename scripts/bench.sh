@@ -120,6 +120,9 @@ pm=$(median plan)
 gm=$(median git)
 say "CLI no-op plan of 10,000 files: $pm ms vs git status $gm ms (medians of 40 alternate runs) = $(ratio "$pm" "$gm")x (goal <= 3)"
 
+echo "== several runners: three fiosync apply on one PostgreSQL state vs one (300 files)"
+./scripts/with-pg.sh scripts/bench-runners.sh "$bin" "$results"
+
 echo
 echo "== summary"
 cat "$results"
