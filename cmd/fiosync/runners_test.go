@@ -184,6 +184,22 @@ func TestThreeRunnersOneDelivery(t *testing.T) {
 			t.Errorf("%s delivered %d times", addr, n)
 		}
 	}
+	// The files the killed runner had started and not finished were taken over by a survivor.
+	started := map[string]bool{}
+	for _, e := range victim.events {
+		switch e.Type {
+		case apply.EventFileStart:
+			started[e.Address] = true
+		case apply.EventFileDone:
+			delete(started, e.Address)
+		}
+	}
+	for addr := range started {
+		if delivered[addr] != 1 {
+			t.Errorf("%s, left unfinished by the killed runner, was delivered %d times by the survivors", addr, delivered[addr])
+		}
+	}
+	t.Logf("the survivors took over %d files the killed runner had started", len(started))
 
 	// Exactly once in Frame.io, with the right content, and recorded so.
 	b, err := pgstate.New(pgURL, "crew")
