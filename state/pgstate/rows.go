@@ -13,15 +13,11 @@ import (
 	"github.com/fiosync/fiosync/state/store"
 )
 
-// The layouts of a row of fiosync_states.
-const (
-	// layoutDocument: the whole state is the document (schema 1). After the
-	// migration to schema 2 only a document that does not decode stays so.
-	layoutDocument = 1
-	// layoutRows: the document is the header (no entries or folders); the
-	// entries and folders are rows of fiosync_entries and fiosync_folders.
-	layoutRows = 2
-)
+// layoutRows is the layout of a row of fiosync_states whose document is the header (no
+// entries or folders), the entries and folders being rows of fiosync_entries and
+// fiosync_folders. Layout 1, the column's default, is schema 1's whole state in the document;
+// after the migration to schema 2 only a document that does not decode stays so.
+const layoutRows = 2
 
 // header is a state's row of fiosync_states.
 type header struct {
