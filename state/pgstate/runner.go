@@ -136,21 +136,31 @@ func (r *runner) String() string { return r.b.String() }
 func (r *runner) Who() store.RunnerID { return r.who }
 
 // fence fails with store.ErrClaimed when another runner's live claim covers one of keys. It
-// takes the claim rows it finds shared until tx ends, so no claim changes hands meanwhile
-// (a Claim skips a row locked so).
+// takes every claim row of keys shared until tx ends, this runner's own too, so no claim
+// changes hands while the runner writes: a Claim skips a row locked so, and one that took a
+// claim over before is seen here.
 func (r *runner) fence(ctx context.Context, tx pgx.Tx, keys []string) error {
-	var key, host string
-	var pid int
-	err := tx.QueryRow(ctx, `SELECT key, host, pid FROM fiosync_claims
-		WHERE name = $1 AND key = ANY($2) AND runner <> $3 AND expires > now()
-		LIMIT 1 FOR SHARE`, r.b.name, keys, r.id).Scan(&key, &host, &pid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil
-	}
+	rows, err := tx.Query(ctx, `SELECT key, runner, host, pid, expires > now() FROM fiosync_claims
+		WHERE name = $1 AND key = ANY($2) FOR SHARE`, r.b.name, keys)
 	if err != nil {
 		return fmt.Errorf("check claims: %w", err)
 	}
-	return fmt.Errorf("%s is %w (%s pid %d): this runner's claim ran out", key, store.ErrClaimed, host, pid)
+	var (
+		key, holder, host string
+		pid               int
+		live              bool
+		taken             error
+	)
+	_, err = pgx.ForEachRow(rows, []any{&key, &holder, &host, &pid, &live}, func() error {
+		if holder != r.id && live && taken == nil {
+			taken = fmt.Errorf("%s is %w (%s pid %d): this runner's claim ran out", key, store.ErrClaimed, host, pid)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check claims: %w", err)
+	}
+	return taken
 }
 
 // Claim takes key, or renews it, unless another live runner holds it or is taking it.
