@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -357,7 +358,17 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	// Files: a bounded pool; each task writes only its own slot of results. Adopts share it:
 	// each hashes one local file. A runner (Options.Claims) goes round again for the changes
 	// other runners held, until each is done by one of them.
-	for work := slices.Concat(uploads, adopts); len(work) > 0; {
+	work := slices.Concat(uploads, adopts)
+	if r.opts.Claims != nil && len(work) > 0 {
+		// Runners that start together begin at different places of the same plan, so they
+		// meet each other's claims (and finished files) only where their shares join.
+		k := rand.IntN(len(work))
+		work = slices.Concat(work[k:], work[:k])
+	}
+	for len(work) > 0 {
+		if work = r.settle(ctx, work, results); len(work) == 0 {
+			break
+		}
 		var (
 			busyMu sync.Mutex
 			busy   []int

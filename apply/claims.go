@@ -43,19 +43,10 @@ func (r *run) claimed(ctx context.Context, ch plan.Change, do func(plan.Change) 
 	if cur.Equal(ch.Prior) {
 		return do(ch), false
 	}
-	elsewhere := func() (FileResult, bool) {
-		res.Outcome, res.Note = Elsewhere, "applied by another runner"
-		if cur != nil {
-			res.FileID = cur.FileID
-		}
-		r.emit(Event{Type: EventFileElsewhere, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, FileID: res.FileID, Note: res.Note})
-		return res, false
+	if r.doneBy(ch, cur) {
+		return r.elsewhere(ch, cur), false
 	}
 	switch {
-	case ch.Action == plan.Delete && cur == nil:
-		return elsewhere()
-	case ch.Action != plan.Delete && cur != nil && cur.Status == state.StatusComplete && cur.Followup == nil && r.delivered(ch, cur):
-		return elsewhere()
 	case (ch.Action == plan.Create || ch.Action == plan.Update) && cur != nil && cur.Status == state.StatusPending:
 		// A runner that died (or lost its claim) left this upload pending: recover it as
 		// after a crash. Its part journal was on its own machine, so the file restarts here.
@@ -63,6 +54,53 @@ func (r *run) claimed(ctx context.Context, ch plan.Change, do func(plan.Change) 
 		return do(ch), false
 	}
 	return r.failed(ctx, res, fmt.Errorf("%s changed in the state since the plan was made (another runner or apply); run fiosync plan again", ch.Address)), false
+}
+
+// doneBy reports whether cur, the entry stored at ch's address now and not the plan's
+// Prior, is ch applied: deleted for a delete, complete with ch's content for the others.
+func (r *run) doneBy(ch plan.Change, cur *state.Entry) bool {
+	if ch.Action == plan.Delete {
+		return cur == nil
+	}
+	return cur != nil && cur.Status == state.StatusComplete && cur.Followup == nil && r.delivered(ch, cur)
+}
+
+// elsewhere is the result of ch applied by another runner, which recorded cur.
+func (r *run) elsewhere(ch plan.Change, cur *state.Entry) FileResult {
+	res := FileResult{Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Outcome: Elsewhere, Note: "applied by another runner"}
+	if cur != nil {
+		res.FileID = cur.FileID
+	}
+	r.emit(Event{Type: EventFileElsewhere, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, FileID: res.FileID, Note: res.Note})
+	return res
+}
+
+// settle takes out of work (indexes of changes) those another runner has applied since the
+// plan was made, reading their entries at once rather than claiming each, and records their
+// results. A complete entry is final for this run, so no claim is needed to see it.
+func (r *run) settle(ctx context.Context, work []int, results []FileResult) []int {
+	if r.opts.Claims == nil || len(work) == 0 {
+		return work
+	}
+	addrs := make([]string, len(work))
+	for k, i := range work {
+		addrs[k] = r.plan.Changes[i].Address
+	}
+	stored, err := r.opts.Claims.Entries(ctx, addrs)
+	if err != nil {
+		return work // each is claimed and read one by one instead
+	}
+	left := work[:0:0]
+	for _, i := range work {
+		ch := r.plan.Changes[i]
+		cur := stored[ch.Address]
+		if !cur.Equal(ch.Prior) && r.doneBy(ch, cur) {
+			results[i] = r.elsewhere(ch, cur)
+			continue
+		}
+		left = append(left, i)
+	}
+	return left
 }
 
 // delivered reports whether cur, a complete entry another runner recorded, holds ch's

@@ -180,41 +180,43 @@ func (r *runner) claim(ctx context.Context, key string) (bool, store.ClaimInfo, 
 	if err != nil {
 		return false, store.ClaimInfo{}, err
 	}
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		return false, store.ClaimInfo{}, err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	// The usual case, a key nobody claims, is one statement.
 	secs := r.lease.Seconds()
-	tag, err := tx.Exec(ctx, `INSERT INTO fiosync_claims (name, key, runner, host, pid, claimed, expires)
+	tag, err := conn.Exec(ctx, `INSERT INTO fiosync_claims (name, key, runner, host, pid, claimed, expires)
 		VALUES ($1, $2, $3, $4, $5, now(), now() + make_interval(secs => $6)) ON CONFLICT (name, key) DO NOTHING`,
 		b.name, key, r.id, r.who.Host, r.who.PID, secs)
 	if err != nil {
 		return false, store.ClaimInfo{}, err
 	}
-	if tag.RowsAffected() == 0 {
-		var (
-			holder  string
-			info    = store.ClaimInfo{Key: key}
-			expired bool
-		)
-		err := tx.QueryRow(ctx, `SELECT runner, host, pid, claimed, expires, expires <= now() FROM fiosync_claims
-			WHERE name = $1 AND key = $2 FOR UPDATE SKIP LOCKED`, b.name, key).
-			Scan(&holder, &info.Runner.Host, &info.Runner.PID, &info.Claimed, &info.Expires, &expired)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return false, info, nil // another runner is taking or fencing it right now
-		}
-		if err != nil {
-			return false, store.ClaimInfo{}, err
-		}
-		if holder != r.id && !expired {
-			return false, info, nil
-		}
-		if _, err := tx.Exec(ctx, `UPDATE fiosync_claims SET runner = $3, host = $4, pid = $5,
-			claimed = CASE WHEN runner = $3 THEN claimed ELSE now() END, expires = now() + make_interval(secs => $6)
-			WHERE name = $1 AND key = $2`, b.name, key, r.id, r.who.Host, r.who.PID, secs); err != nil {
-			return false, store.ClaimInfo{}, err
-		}
+	if tag.RowsAffected() == 1 {
+		return true, store.ClaimInfo{Key: key, Runner: r.who}, nil
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return false, store.ClaimInfo{}, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	var (
+		holder  string
+		info    = store.ClaimInfo{Key: key}
+		expired bool
+	)
+	err = tx.QueryRow(ctx, `SELECT runner, host, pid, claimed, expires, expires <= now() FROM fiosync_claims
+		WHERE name = $1 AND key = $2 FOR UPDATE SKIP LOCKED`, b.name, key).
+		Scan(&holder, &info.Runner.Host, &info.Runner.PID, &info.Claimed, &info.Expires, &expired)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, info, nil // another runner is taking or fencing it right now
+	}
+	if err != nil {
+		return false, store.ClaimInfo{}, err
+	}
+	if holder != r.id && !expired {
+		return false, info, nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE fiosync_claims SET runner = $3, host = $4, pid = $5,
+		claimed = CASE WHEN runner = $3 THEN claimed ELSE now() END, expires = now() + make_interval(secs => $6)
+		WHERE name = $1 AND key = $2`, b.name, key, r.id, r.who.Host, r.who.PID, secs); err != nil {
+		return false, store.ClaimInfo{}, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return false, store.ClaimInfo{}, err
@@ -292,6 +294,37 @@ func (r *runner) Entry(ctx context.Context, address string) (*state.Entry, error
 		return nil, b.named(err)
 	}
 	return e, nil
+}
+
+// Entries reads the stored entries of addresses in one query.
+func (r *runner) Entries(ctx context.Context, addresses []string) (map[string]*state.Entry, error) {
+	b := r.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	conn, err := b.connect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read entries: %w", err)
+	}
+	rows, err := conn.Query(ctx, `SELECT address, entry FROM fiosync_entries WHERE name = $1 AND address = ANY($2)`, b.name, addresses)
+	if err != nil {
+		return nil, fmt.Errorf("read entries: %w", err)
+	}
+	m := make(map[string]*state.Entry, len(addresses))
+	var (
+		addr string
+		data []byte
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&addr, &data}, func() error {
+		e, err := statefile.DecodeEntry(addr, data)
+		if err != nil {
+			return b.named(err)
+		}
+		m[addr] = e
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read entries: %w", err)
+	}
+	return m, nil
 }
 
 // Folder reads the stored id of the folder at path.

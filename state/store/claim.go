@@ -67,6 +67,9 @@ type Runner interface {
 	// Entry reads the stored entry at address (nil when there is none), as
 	// another runner may have left it: the caller claims address first.
 	Entry(ctx context.Context, address string) (*state.Entry, error)
+	// Entries reads the stored entries of addresses at once (those with none are left out),
+	// to find what other runners finished without claiming each.
+	Entries(ctx context.Context, addresses []string) (map[string]*state.Entry, error)
 	// Folder reads the stored id of the folder at path ("" when there is none).
 	Folder(ctx context.Context, path string) (string, error)
 	// Who names this runner, for output.
