@@ -367,6 +367,10 @@ func (b *Backend) append(ctx context.Context, base *state.State, changes []state
 	if err != nil {
 		return err
 	}
+	if done, err := b.appendPipelined(ctx, conn, base, batch, keys, r); done || err != nil {
+		return err
+	}
+	// Nothing stored yet: the same in steps, storing the header first.
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -392,6 +396,25 @@ func (b *Backend) append(ctx context.Context, base *state.State, changes []state
 			return err
 		}
 	}
+	if err := b.checkBase(h, base, r); err != nil {
+		return err
+	}
+	if r != nil {
+		if err := r.fence(ctx, tx, keys); err != nil {
+			return err
+		}
+	}
+	if err := sendBatch(ctx, tx, batch); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// checkBase refuses to append to the stored header h on top of base (see Append).
+func (b *Backend) checkBase(h *header, base *state.State, r *runner) error {
 	cur, err := b.decodeHeader(h)
 	if err != nil {
 		return fmt.Errorf("refuse to change a state that cannot be loaded: %w", err)
@@ -408,16 +431,66 @@ func (b *Backend) append(ctx context.Context, base *state.State, changes []state
 	if cur.Serial != base.Serial {
 		return fmt.Errorf("stored serial %d, this state was loaded at %d: %w", cur.Serial, base.Serial, store.ErrStale)
 	}
-	if r != nil {
-		if err := r.fence(ctx, tx, keys); err != nil {
-			return err
-		}
-	}
-	if err := sendBatch(ctx, tx, batch); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
 	return nil
+}
+
+// appendPipelined is append in two round trips: BEGIN, the header (FOR SHARE), the fence's
+// claim rows and the writes go out as one pipeline, and COMMIT follows only when the header
+// and the claims allow what was written; otherwise ROLLBACK undoes it. done is false, with
+// nothing stored, when there is no header yet (the caller stores it first).
+func (b *Backend) appendPipelined(ctx context.Context, conn *pgx.Conn, base *state.State, writes *pgx.Batch, keys []string, r *runner) (done bool, err error) {
+	batch := &pgx.Batch{}
+	batch.Queue(`BEGIN`)
+	batch.Queue(`SELECT layout, document FROM fiosync_states WHERE name = $1 FOR SHARE`, b.name)
+	if r != nil {
+		batch.Queue(fenceQuery, b.name, keys, r.id)
+	}
+	batch.QueuedQueries = append(batch.QueuedQueries, writes.QueuedQueries...)
+
+	br := conn.SendBatch(ctx, batch)
+	var h *header
+	checkErr := func() error {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		var got header
+		switch err := br.QueryRow().Scan(&got.layout, &got.doc); {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("read stored state: %w", err)
+		default:
+			h = &got
+		}
+		if r != nil {
+			rows, err := br.Query()
+			if err != nil {
+				return fmt.Errorf("check claims: %w", err)
+			}
+			if err := r.fenceRows(rows); err != nil {
+				return err
+			}
+		}
+		for range writes.QueuedQueries {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("write rows: %w", err)
+			}
+		}
+		return nil
+	}()
+	if cerr := br.Close(); checkErr == nil && cerr != nil {
+		checkErr = fmt.Errorf("write rows: %w", cerr)
+	}
+	if checkErr == nil && h != nil {
+		checkErr = b.checkBase(h, base, r)
+	}
+	if checkErr != nil || h == nil {
+		if _, rerr := conn.Exec(context.WithoutCancel(ctx), `ROLLBACK`); rerr != nil && checkErr == nil {
+			checkErr = fmt.Errorf("rollback: %w", rerr)
+		}
+		return checkErr != nil, checkErr
+	}
+	if _, err := conn.Exec(ctx, `COMMIT`); err != nil {
+		return true, fmt.Errorf("commit: %w", err)
+	}
+	return true, nil
 }

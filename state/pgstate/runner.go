@@ -140,19 +140,28 @@ func (r *runner) Who() store.RunnerID { return r.who }
 // changes hands while the runner writes: a Claim skips a row locked so, and one that took a
 // claim over before is seen here.
 func (r *runner) fence(ctx context.Context, tx pgx.Tx, keys []string) error {
-	rows, err := tx.Query(ctx, `SELECT key, runner, host, pid, expires > now() FROM fiosync_claims
-		WHERE name = $1 AND key = ANY($2) FOR SHARE`, r.b.name, keys)
+	rows, err := tx.Query(ctx, fenceQuery, r.b.name, keys, r.id)
 	if err != nil {
 		return fmt.Errorf("check claims: %w", err)
 	}
+	return r.fenceRows(rows)
+}
+
+// fenceQuery selects, and locks shared, the claim rows of the keys $2 of state $1, with
+// whether each is another live runner's ($3 is this runner).
+const fenceQuery = `SELECT key, host, pid, runner <> $3 AND expires > now() FROM fiosync_claims
+	WHERE name = $1 AND key = ANY($2) FOR SHARE`
+
+// fenceRows reads fenceQuery's rows: store.ErrClaimed when one is another live runner's.
+func (r *runner) fenceRows(rows pgx.Rows) error {
 	var (
-		key, holder, host string
-		pid               int
-		live              bool
-		taken             error
+		key, host string
+		pid       int
+		theirs    bool
+		taken     error
 	)
-	_, err = pgx.ForEachRow(rows, []any{&key, &holder, &host, &pid, &live}, func() error {
-		if holder != r.id && live && taken == nil {
+	_, err := pgx.ForEachRow(rows, []any{&key, &host, &pid, &theirs}, func() error {
+		if theirs && taken == nil {
 			taken = fmt.Errorf("%s is %w (%s pid %d): this runner's claim ran out", key, store.ErrClaimed, host, pid)
 		}
 		return nil
