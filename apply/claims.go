@@ -13,7 +13,7 @@ import (
 )
 
 // claimRetry is the pause before a runner tries again the changes other runners held.
-const claimRetry = 200 * time.Millisecond
+const claimRetry = 100 * time.Millisecond
 
 // claimed runs do on ch once this runner holds ch's address (Options.Claims); without Claims
 // it just runs it. busy says another runner holds the address: try again later. Holding the
