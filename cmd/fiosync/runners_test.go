@@ -26,7 +26,7 @@ import (
 
 // runnersLease is the claim lease of the runners in TestThreeRunnersOneDelivery: short, so the
 // killed runner's files are taken over within seconds (the default is 30s).
-const runnersLease = 2 * time.Second
+const runnersLease = 3 * time.Second
 
 // runnerProc is one `fiosync apply` process of a cooperative delivery and the events it
 // printed.
