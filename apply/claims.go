@@ -46,8 +46,7 @@ func (r *run) claimed(ctx context.Context, ch plan.Change, do func(plan.Change) 
 	if r.doneBy(ch, cur) {
 		return r.elsewhere(ch, cur), false
 	}
-	switch {
-	case (ch.Action == plan.Create || ch.Action == plan.Update) && cur != nil && cur.Status == state.StatusPending:
+	if (ch.Action == plan.Create || ch.Action == plan.Update) && cur != nil && cur.Status == state.StatusPending {
 		// A runner that died (or lost its claim) left this upload pending: recover it as
 		// after a crash. Its part journal was on its own machine, so the file restarts here.
 		ch.Prior = cur
