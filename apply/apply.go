@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -105,6 +106,11 @@ type Options struct {
 	// file a history covers is hashed, in the read that sends it, in a format the history
 	// recorded, and one that does not match never completes (*MHLMismatchError).
 	MHL *plan.MHL
+	// Claims makes this run one of several runners of a cooperative apply (store.Claimer):
+	// before working on an address or creating a folder the run claims it, skips (and comes
+	// back to) what other runners hold, and finds done what they finished. Events name the
+	// runner. nil means this run is the only one (the state is locked).
+	Claims store.Runner
 }
 
 // ErrLimit matches (errors.Is) the *LimitError Run returns when it stopped at MaxTransfer or
@@ -157,6 +163,8 @@ const (
 	// Skipped: the change was not attempted (interrupted, or a delete held back because an
 	// upload failed).
 	Skipped Outcome = "skipped"
+	// Elsewhere: another runner of a cooperative apply (Options.Claims) applied the change.
+	Elsewhere Outcome = "elsewhere"
 )
 
 // FileResult is the outcome of one change.
@@ -191,6 +199,8 @@ type Result struct {
 	Deleted int `json:"deleted"`
 	// Moved counts the moves among Done: files moved (and renamed) in Frame.io, not uploaded.
 	Moved int `json:"moved,omitempty"`
+	// Elsewhere counts the changes other runners applied (Options.Claims).
+	Elsewhere int `json:"elsewhere,omitempty"`
 	// Bytes is the bytes sent to Frame.io.
 	Bytes int64 `json:"bytes"`
 	// Restated counts the unchanged files whose new stat was recorded (Plan.Restat).
@@ -352,6 +362,10 @@ func (r *run) emit(e Event) {
 		return
 	}
 	e.Time = r.opts.Now()
+	if r.opts.Claims != nil {
+		who := r.opts.Claims.Who()
+		e.Runner = &who
+	}
 	r.opts.Observer.Event(e)
 }
 
@@ -404,57 +418,110 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	r.moveAll(ctx, moves, results)
 
 	// Files: a bounded pool; each task writes only its own slot of results. Adopts share it:
-	// each hashes one local file. Uploads go by priority, then OrderBy.
-	// A file takes one of Parallel slots before the limits are judged, so they are judged
-	// when it can start, not when it is queued.
+	// each hashes one local file. Uploads go by priority, then OrderBy. A file takes one of
+	// Parallel slots before the limits are judged, so they are judged when it can start, not
+	// when it is queued. A runner (Options.Claims) goes round again for the changes other
+	// runners held, until each is done by one of them.
 	r.order(uploads)
-	slots := make(chan struct{}, r.opts.Parallel)
-	files := pool.New()
+	work := slices.Concat(uploads, adopts)
+	if r.opts.Claims != nil && len(work) > 0 {
+		// Runners that start together begin at different places of the same plan, so they
+		// meet each other's claims (and finished files) only where their shares join.
+		k := rand.IntN(len(work))
+		work = slices.Concat(work[k:], work[:k])
+	}
 	var limit string  // the limit reached: no file starts after it
 	var started int64 // bytes of the files started
-	for n, i := range slices.Concat(uploads, adopts) {
-		if ctx.Err() != nil {
-			results[i].Err = ctx.Err()
-			continue
+	n := 0            // files started
+	for len(work) > 0 {
+		if work = r.settle(ctx, work, results); len(work) == 0 {
+			break
 		}
-		if limit == "" {
-			slots <- struct{}{}
-			if limit = r.limitReached(r.plan.Changes[i], n, started); limit != "" {
-				<-slots
+		var (
+			busyMu sync.Mutex
+			busy   []int
+		)
+		slots := make(chan struct{}, r.opts.Parallel)
+		files := pool.New()
+		for _, i := range work {
+			ch := r.plan.Changes[i]
+			if ctx.Err() != nil {
+				results[i].Err = ctx.Err()
+				continue
+			}
+			if limit == "" {
+				slots <- struct{}{}
+				if limit = r.limitReached(ch, n, started); limit != "" {
+					<-slots
+				}
+			}
+			if limit != "" {
+				results[i].Err = fmt.Errorf("not started: the %s limit was reached", limit)
+				results[i].Note = "left for the next apply"
+				r.emit(Event{Type: EventFileSkipped, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Note: "left for the next apply", Error: limit + " reached"})
+				continue
+			}
+			n++
+			started += uploadSize(ch)
+			do := r.applyFile
+			if ch.Action == plan.Adopt {
+				do = r.adoptFile
+			}
+			files.Go(func() {
+				defer func() { <-slots }()
+				res, held := r.claimed(ctx, ch, func(ch plan.Change) FileResult { return do(ctx, ch) })
+				if held {
+					busyMu.Lock()
+					busy = append(busy, i)
+					busyMu.Unlock()
+					return
+				}
+				results[i] = res
+			})
+		}
+		files.Wait()
+		if work = busy; len(work) > 0 {
+			if err := sleep(ctx, claimRetry); err != nil {
+				for _, i := range work {
+					results[i].Err = err
+				}
+				break
 			}
 		}
-		if limit != "" {
-			results[i].Err = fmt.Errorf("not started: the %s limit was reached", limit)
-			results[i].Note = "left for the next apply"
-			ch := r.plan.Changes[i]
-			r.emit(Event{Type: EventFileSkipped, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Note: "left for the next apply", Error: limit + " reached"})
-			continue
-		}
-		started += uploadSize(r.plan.Changes[i])
-		if r.plan.Changes[i].Action == plan.Adopt {
-			files.Go(func() { defer func() { <-slots }(); results[i] = r.adoptFile(ctx, r.plan.Changes[i]) })
-			continue
-		}
-		files.Go(func() { defer func() { <-slots }(); results[i] = r.applyFile(ctx, r.plan.Changes[i]) })
 	}
-	files.Wait()
 
 	uploadsOK := true
 	for _, i := range slices.Concat(uploads, adopts, moves) {
-		if results[i].Outcome != Done && results[i].Outcome != Adopted {
+		if results[i].Outcome != Done && results[i].Outcome != Adopted && results[i].Outcome != Elsewhere {
 			uploadsOK = false
 		}
 	}
-	for _, i := range deletes {
-		switch {
-		case ctx.Err() != nil:
-			results[i].Err = ctx.Err()
-		case limit != "":
-			results[i].Err = fmt.Errorf("held back: the %s limit left uploads for the next apply, and deletes run only after every upload succeeded", limit)
-		case !uploadsOK:
-			results[i].Err = errors.New("held back: an upload failed, and deletes run only after every upload succeeded")
-		default:
-			results[i] = r.deleteFile(ctx, r.plan.Changes[i])
+	for work := deletes; len(work) > 0; {
+		var busy []int
+		for _, i := range work {
+			switch {
+			case ctx.Err() != nil:
+				results[i].Err = ctx.Err()
+			case limit != "":
+				results[i].Err = fmt.Errorf("held back: the %s limit left uploads for the next apply, and deletes run only after every upload succeeded", limit)
+			case !uploadsOK:
+				results[i].Err = errors.New("held back: an upload failed, and deletes run only after every upload succeeded")
+			default:
+				res, held := r.claimed(ctx, r.plan.Changes[i], func(ch plan.Change) FileResult { return r.deleteFile(ctx, ch) })
+				if held {
+					busy = append(busy, i)
+					continue
+				}
+				results[i] = res
+			}
+		}
+		if work = busy; len(work) > 0 {
+			if err := sleep(ctx, claimRetry); err != nil {
+				for _, i := range work {
+					results[i].Err = err
+				}
+				break
+			}
 		}
 	}
 
@@ -487,6 +554,8 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", f.Address, f.Err))
 		case Skipped:
 			res.Skipped++
+		case Elsewhere:
+			res.Elsewhere++
 		}
 	}
 	r.emit(Event{Type: EventSummary, Files: len(res.Files), Done: res.Done + res.Adopted, Failed: res.Failed,

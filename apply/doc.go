@@ -63,9 +63,20 @@
 // state change made so far is already durable (state updates use a context that is not
 // cancelled), and Run returns an error wrapping context.Canceled.
 //
+// # Several runners
+//
+// With Options.Claims (a store.Runner of a PostgreSQL state) the run is one of several
+// fiosync processes applying the same manifest to one state. It claims each address, and each
+// folder it must create, before working on it; a change another runner holds waits for the
+// next round, and each round first settles, in one read, what the others finished (Outcome
+// Elsewhere). Holding a claim, the run reads the address's entry as stored now: a pending
+// upload that a dead runner left is recovered like an interrupted apply's, and an entry that
+// matches neither the plan nor its outcome fails the change as stale. Events then name the
+// runner (Event.Runner).
+//
 // # Events
 //
 // Run reports progress to an Observer as Events (start, folder, file_start, progress,
-// file_done, file_failed, delete, summary) that render as JSON lines as they are. Observers are
-// called from many goroutines and must be cheap.
+// file_done, file_elsewhere, file_failed, delete, summary) that render as JSON lines as they
+// are. Observers are called from many goroutines and must be cheap.
 package apply

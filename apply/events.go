@@ -5,6 +5,7 @@ import (
 
 	"github.com/fiosync/fiosync/plan"
 	"github.com/fiosync/fiosync/source"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // The values of Event.Type.
@@ -26,6 +27,9 @@ const (
 	// records how far it got and the next run resumes it), or, with a Note, not started
 	// because a limit was reached (Error names it: "max-transfer reached").
 	EventFileSkipped = "file_skipped"
+	// EventFileElsewhere reports that another runner of a cooperative apply applied Address
+	// (apply.Options.Claims); FileID is what it recorded.
+	EventFileElsewhere = "file_elsewhere"
 	// EventDelete reports a file deleted from Frame.io (prune, or the old file of a replace).
 	EventDelete = "delete"
 	// EventSummary closes a run with the counts and the bytes sent.
@@ -52,6 +56,9 @@ type Event struct {
 	// "version stacked", "replaced".
 	Note  string `json:"note,omitempty"`
 	Error string `json:"error,omitempty"`
+	// Runner names the runner that reports the event, in a cooperative apply
+	// (apply.Options.Claims).
+	Runner *store.RunnerID `json:"runner,omitempty"`
 
 	// Counts, for start (Files) and summary.
 	Files   int `json:"files,omitempty"`

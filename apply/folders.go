@@ -70,6 +70,23 @@ func (r *run) ensureFolders(ctx context.Context) {
 				id = found
 			}
 		}
+		if id == "" && r.opts.Claims != nil {
+			// Another runner may be creating it: the folder's claim decides who does.
+			found, created, err := r.claimFolder(ctx, parentID, p, path.Base(p))
+			if err != nil {
+				r.folderErrs[p] = err
+				continue
+			}
+			if created {
+				r.created++
+				r.made[found] = true
+				r.emit(Event{Type: EventFolder, Address: p, FileID: found})
+			}
+			// Recorded under the claim already; written again, it could meet another
+			// runner's claim of it.
+			r.folderIDs[p] = found
+			continue
+		}
 		if id == "" {
 			created, err := r.createFolder(ctx, parentID, path.Base(p))
 			if err != nil {
@@ -82,12 +99,17 @@ func (r *run) ensureFolders(ctx context.Context) {
 			r.emit(Event{Type: EventFolder, Address: p, FileID: id})
 		}
 		r.folderIDs[p] = id
+		if r.opts.Claims != nil {
+			continue // found, not created: the runner that created it recorded it
+		}
 		// Record each new folder at once, so an interruption does not create it twice.
 		if err := r.save(ctx, func(*state.State) state.Change { return state.PutFolders(map[string]string{p: id}) }); err != nil {
 			r.folderErrs[p] = err
 		}
 	}
-	if len(learned) > 0 {
+	if len(learned) > 0 && r.opts.Claims == nil {
+		// (A runner leaves this to the runner that created them: a folder being recorded
+		// under its claim must not meet this save.)
 		// Folders the plan resolved: remember them too (failures here are harmless).
 		_ = r.save(ctx, func(*state.State) state.Change { return state.PutFolders(learned) })
 	}

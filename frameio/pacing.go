@@ -43,14 +43,25 @@ type pacer struct {
 	classes map[string]*rateClass
 }
 
-// rateClass paces one endpoint: a token bucket at the endpoint's rate, plus a hold set when
-// the server reports that nothing remains in the current window.
+// rateClass paces one endpoint: a token bucket at the endpoint's rate, a spacing learned from
+// what the server's bucket has left, plus a hold set when the server reports that nothing
+// remains in the current window.
+//
+// The server's bucket is the account user's, shared by every process on that user's
+// credentials (several runners of one delivery), so the token bucket alone, which knows only
+// this process, would let three processes send three times the limit. The spacing is what
+// keeps them together under it: after an answer saying r requests remain of the window w,
+// this process sends its requests no closer than w/(safetyRate*(r+1)). One process alone
+// keeps r near the limit and runs at the token bucket's rate; N processes drain r until
+// together they send at the server's rate, each taking its share without knowing N.
 type rateClass struct {
 	mu     sync.Mutex
 	lim    *rate.Limiter // nil while the class has no known limit
 	n      int           // limit per window, as last learned
 	window time.Duration // window, as last learned
 	hold   time.Time     // send nothing before this instant
+	gap    time.Duration // spacing from the last answer's remaining and window
+	next   time.Time     // the earliest instant for the next request, by gap
 }
 
 func newPacer(off bool) *pacer {
@@ -92,7 +103,27 @@ func (p *pacer) wait(ctx context.Context, key string) error {
 	if err := lim.Wait(ctx); err != nil {
 		return err
 	}
+	if err := c.waitGap(ctx); err != nil {
+		return err
+	}
 	return c.waitHold(ctx)
+}
+
+// waitGap takes the next slot of the spacing learned from the shared bucket, and sleeps
+// until it.
+func (c *rateClass) waitGap(ctx context.Context) error {
+	c.mu.Lock()
+	now := time.Now()
+	at := c.next
+	if at.Before(now) {
+		at = now
+	}
+	c.next = at.Add(c.gap)
+	c.mu.Unlock()
+	if d := at.Sub(now); d > 0 {
+		return sleep(ctx, d)
+	}
+	return nil
 }
 
 // waitHold sleeps until the class's hold has passed.
@@ -112,7 +143,8 @@ func (c *rateClass) waitHold(ctx context.Context) error {
 
 // observe learns from a response's x-ratelimit-limit, -remaining and -window (milliseconds)
 // headers: a limit or window that differs from what the class assumed replaces its bucket
-// (filled to what remains), and a remaining of 0 holds the class until the window has passed.
+// (filled to what remains), remaining and window set the spacing (see rateClass), and a
+// remaining of 0 holds the class until the window has passed.
 func (p *pacer) observe(key string, h http.Header) {
 	if p.off {
 		return
@@ -133,6 +165,9 @@ func (p *pacer) observe(key string, h http.Header) {
 			left = max(min(remaining, n), 0)
 		}
 		c.setLimit(n, window, left)
+	}
+	if errR == nil {
+		c.gap = time.Duration(float64(window) / (safetyRate * float64(max(remaining, 0)+1)))
 	}
 	if errR == nil && remaining <= 0 {
 		if until := time.Now().Add(window); until.After(c.hold) {

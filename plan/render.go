@@ -70,6 +70,9 @@ type Style struct {
 	// Color adds ANSI colours: green creates, yellow updates, red deletes, cyan adopts. The
 	// caller decides (NO_COLOR, a terminal).
 	Color bool
+	// Claimed names, by address, the runner of a cooperative apply working on the address
+	// now ("host pid N"); its line says so.
+	Claimed map[string]string
 }
 
 const (
@@ -199,7 +202,10 @@ func WriteText(w io.Writer, p *Plan, style Style) error {
 			wDetail = max(wDetail, len(r.detail))
 		}
 	}
-	for _, r := range rows {
+	for i, r := range rows {
+		if who, ok := style.Claimed[p.Changes[i].Address]; ok {
+			r.why = strings.TrimSpace(r.why + "  (claimed by " + escape.Text(who) + ")")
+		}
 		mark, color := symbol(r.action)
 		cols := []string{pad(r.address, wAddr), pad(r.kind, wKind)}
 		if (r.detail != "" || r.why != "") && r.action != Move { // a move has no size column

@@ -188,6 +188,9 @@ if [ -s "$work/rss" ]; then
 	say "  peak RSS of that plan: $(($(sort -n "$work/rss" | tail -1) / 1024)) MiB (goal < 500 MiB)"
 fi
 
+echo "== several runners: three fiosync apply on one PostgreSQL state vs one (300 files)"
+./scripts/with-pg.sh scripts/bench-runners.sh "$bin" "$results"
+
 echo
 echo "== summary"
 cat "$results"

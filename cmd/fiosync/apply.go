@@ -24,14 +24,15 @@ type applyCmd struct {
 	selectFlags
 	moveFlags
 
-	AutoApprove     bool   `name:"auto-approve" help:"Apply without asking for confirmation."`
-	Parallel        int    `default:"4" help:"Files uploaded at once."`
-	JSON            bool   `name:"json" help:"Stream one JSON object per event (start, file_done, file_failed, summary) instead of text."`
-	MaxDelete       int    `name:"max-delete" default:"20" help:"Fail when the plan would delete more files than this (-1: no limit)."`
-	Adopt           bool   `help:"Record files already in Frame.io (same name and size in the destination folder) instead of uploading them again; see plan --adopt."`
-	AllowDuplicates bool   `name:"allow-duplicates" help:"Upload a new address even when its Frame.io folder already holds an untracked file of that name (a second copy beside it)."`
-	Receipt         string `name:"receipt" placeholder:"FILE" help:"After a successful apply, write the delivery receipt to FILE (markdown for a .md name, else JSON); see fiosync receipt."`
-	PlanFile        string `arg:"" optional:"" name:"PLANFILE" help:"A plan saved by 'fiosync plan --out': apply exactly it, or nothing if it is stale."`
+	AutoApprove     bool          `name:"auto-approve" help:"Apply without asking for confirmation."`
+	Parallel        int           `default:"4" help:"Files uploaded at once."`
+	JSON            bool          `name:"json" help:"Stream one JSON object per event (start, file_done, file_failed, summary) instead of text."`
+	MaxDelete       int           `name:"max-delete" default:"20" help:"Fail when the plan would delete more files than this (-1: no limit)."`
+	Adopt           bool          `help:"Record files already in Frame.io (same name and size in the destination folder) instead of uploading them again; see plan --adopt."`
+	AllowDuplicates bool          `name:"allow-duplicates" help:"Upload a new address even when its Frame.io folder already holds an untracked file of that name (a second copy beside it)."`
+	Receipt         string        `name:"receipt" placeholder:"FILE" help:"After a successful apply, write the delivery receipt to FILE (markdown for a .md name, else JSON); see fiosync receipt."`
+	Lease           time.Duration `name:"lease" default:"30s" help:"With a PostgreSQL state, how long this runner's claim on a file lasts unless renewed (it renews every third of it); another runner takes over the files of one that died after this long."`
+	PlanFile        string        `arg:"" optional:"" name:"PLANFILE" help:"A plan saved by 'fiosync plan --out': apply exactly it, or nothing if it is stale."`
 
 	BwLimit     string        `name:"bwlimit" placeholder:"RATE|TIMETABLE" help:"Limit the upload rate of all parts together: a rate such as 20M (MiB/s; K, G too; a bare number is KiB/s), or a timetable such as '08:00,10M 19:00,off' (local time)."`
 	MaxTransfer string        `name:"max-transfer" placeholder:"SIZE" help:"Start no file that would take the bytes sent past SIZE (such as 500G); the rest is left for the next apply, which exits 3."`
@@ -85,6 +86,9 @@ Without --auto-approve or a PLANFILE it shows the plan and asks for 'yes' on a t
 }
 
 func (c *applyCmd) Validate() error {
+	if c.Lease < 3*time.Millisecond {
+		return fmt.Errorf("--lease must be a positive duration such as 30s, got %s", c.Lease)
+	}
 	if c.Parallel < 1 {
 		return fmt.Errorf("--parallel must be at least 1, got %d", c.Parallel)
 	}
@@ -115,7 +119,7 @@ func (c *applyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if c.JSON {
 		g.jsonOut = io.Out // an error ends the event stream as an event too
 	}
-	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "apply", c.PlanFile, io.Err)
+	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "apply", c.PlanFile, &store.JoinOptions{Lease: c.Lease}, io.Err)
 	if err != nil {
 		return err
 	}
@@ -183,10 +187,15 @@ func (c *applyCmd) deliver(ctx context.Context, io *stdio, g *Globals, s *sessio
 	if err != nil {
 		return err
 	}
+	saveTo := s.backend
+	if s.runner != nil {
+		saveTo = s.runner
+	}
 	opts := apply.Options{
 		Parts:           partJournal(io.Err),
 		Client:          client,
-		State:           store.NewWriter(s.backend, s.stateFor(p.Target)),
+		State:           store.NewWriter(saveTo, s.stateFor(p.Target)),
+		Claims:          s.runner,
 		Manifest:        s.m,
 		Parallel:        c.Parallel,
 		AllowDuplicates: c.AllowDuplicates,

@@ -39,7 +39,7 @@ use 'fiosync plan --adopt --out PLANFILE' and apply the plan.`
 }
 
 func (c *importCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
-	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "import", "", io.Err)
+	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "import", "", nil, io.Err)
 	if err != nil {
 		return err
 	}

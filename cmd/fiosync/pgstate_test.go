@@ -14,6 +14,7 @@ import (
 	"github.com/fiosync/fiosync/emulator"
 	"github.com/fiosync/fiosync/internal/emutest"
 	"github.com/fiosync/fiosync/internal/pgtest"
+	"github.com/fiosync/fiosync/state/pgstate"
 	"github.com/fiosync/fiosync/state/statefile"
 	"github.com/fiosync/fiosync/state/store"
 )
@@ -185,5 +186,43 @@ func TestStatePushPull(t *testing.T) {
 	want := max(forced.Serial, localState.Serial+1)
 	if got.Lineage != forced.Lineage || got.Serial != want {
 		t.Errorf("after a forced push: lineage %s serial %d, want %s serial %d", got.Lineage, got.Serial, forced.Lineage, want)
+	}
+}
+
+// TestClaimsShown: while a runner of a cooperative apply holds an address, plan marks its
+// line with the runner and state list shows the claim; a state rm waits for the runner.
+func TestClaimsShown(t *testing.T) {
+	h := newPGHarness(t)
+	manifest := writeProject(t, t.TempDir())
+	h.must(exitOK, "apply", "-f", manifest, "--state", h.url, "--state-name", "shown", "--auto-approve")
+	if err := os.WriteFile(filepath.Join(filepath.Dir(manifest), "media/day01/A001.mov"), []byte("clip one, again\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := pgstate.New(h.url, "shown")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	r, err := b.Join(ctx, store.LockInfo{Operation: "apply"}, store.JoinOptions{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Unlock()
+	if ok, _, err := r.Claim(ctx, store.EntryKey("/day01/A001.mov")); err != nil || !ok {
+		t.Fatalf("claim: %v, %v", ok, err)
+	}
+	who := r.Who().String()
+	out := h.must(exitOK, "plan", "-f", manifest, "--state", h.url, "--state-name", "shown")
+	if !strings.Contains(out, "/day01/A001.mov") || !strings.Contains(out, "(claimed by "+who+")") {
+		t.Errorf("plan does not name the runner %q on the claimed line:\n%s", who, out)
+	}
+	list := h.must(exitOK, "state", "list", "-f", manifest, "--state", h.url, "--state-name", "shown")
+	if !strings.Contains(list, "In progress (1 claim):") || !strings.Contains(list, "/day01/A001.mov  "+who) {
+		t.Errorf("state list does not show the claim:\n%s", list)
+	}
+	_, errOut, code := h.run("state", "rm", "-f", manifest, "--state", h.url, "--state-name", "shown", "/day02/C001.mov")
+	if code == exitOK || !strings.Contains(errOut, "locked by pid") {
+		t.Errorf("state rm while a runner works: exit %d, %s; want refused naming the runner", code, errOut)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 type planCmd struct {
@@ -60,7 +61,7 @@ func (c *planCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if c.JSON {
 		g.jsonOut = io.Out // an error is printed as a JSON object too
 	}
-	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "plan", c.Out, io.Err)
+	s, err := openSession(ctx, &c.manifestFlag, &c.stateFlags, "plan", c.Out, &store.JoinOptions{}, io.Err)
 	if err != nil {
 		return err
 	}
@@ -75,7 +76,11 @@ func (c *planCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	case c.Format == "markdown":
 		err = plan.WriteMarkdown(io.Out, p)
 	default:
-		err = plan.WriteText(io.Out, p, plan.Style{Color: g.color(io.Out)})
+		var claimed map[string]string
+		if claimed, err = s.claimed(ctx); err != nil {
+			return err
+		}
+		err = plan.WriteText(io.Out, p, plan.Style{Color: g.color(io.Out), Claimed: claimed})
 	}
 	if err != nil {
 		return fmt.Errorf("print plan: %w", err)

@@ -66,7 +66,10 @@ type session struct {
 	files   []manifest.Desired
 	backend store.Backend
 	unlock  store.Unlocker
-	st      *state.State // nil when no state was saved yet
+	// runner is this process's part in a cooperative apply (store.Claimer), or nil when the
+	// state is locked exclusively.
+	runner store.Runner
+	st     *state.State // nil when no state was saved yet
 	// policy is what the top-level exclude and the default excludes left out of files.
 	policy []manifest.PolicyHit
 	// manifestName is how the state records the manifest (state.State's Manifest).
@@ -75,11 +78,12 @@ type session struct {
 	mhl *plan.MHL
 }
 
-// openSession parses the manifest, locks the state, then expands the manifest and loads the
+// openSession parses the manifest, locks the state (joins it as a runner, when join is not
+// nil and the backend is a store.Claimer), then expands the manifest and loads the
 // state at the same time (plan.Read). planFile is the plan file the command writes or reads
 // ("" for none), which the expansion leaves out as it does the state's own files. The caller
 // must call close.
-func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op, planFile string, errw io.Writer) (*session, error) {
+func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op, planFile string, join *store.JoinOptions, errw io.Writer) (*session, error) {
 	if pgstate.IsURL(sf.State) {
 		held.addConnString("the state URL", sf.State) // before the manifest may expand it
 	}
@@ -96,13 +100,23 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op, plan
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := b.Lock(ctx, store.LockInfo{Operation: op}, sf.LockTimeout)
+	var (
+		unlock store.Unlocker
+		runner store.Runner
+	)
+	if c, ok := b.(store.Claimer); ok && join != nil {
+		// A backend on which applies cooperate: join the others instead of locking them out.
+		runner, err = c.Join(ctx, store.LockInfo{Operation: op}, *join, sf.LockTimeout)
+		unlock = runner
+	} else {
+		unlock, err = b.Lock(ctx, store.LockInfo{Operation: op}, sf.LockTimeout)
+	}
 	if err != nil {
 		closeBackend(b)
 		return nil, err
 	}
 	m.Ignore = ignoredFiles(b, planFile)
-	s := &session{m: m, backend: b, unlock: unlock, manifestName: manifestName(b, m.Path)}
+	s := &session{m: m, backend: b, unlock: unlock, runner: runner, manifestName: manifestName(b, m.Path)}
 	exp, st, err := plan.Read(ctx, m, b)
 	if err != nil {
 		s.close()
@@ -298,4 +312,24 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		fmt.Fprintf(errw, "warning: %s\n", escape.Text(w)) // they name Frame.io folders and ids
 	}
 	return p, nil
+}
+
+// claimed names, by address, the runners of a cooperative apply working on each address now;
+// nil when the state is not shared by runners.
+func (s *session) claimed(ctx context.Context) (map[string]string, error) {
+	c, ok := s.backend.(store.Claimer)
+	if !ok || s.runner == nil {
+		return nil, nil
+	}
+	claims, err := c.Claims(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for _, cl := range claims {
+		if addr, ok := store.EntryAddress(cl.Key); ok {
+			m[addr] = cl.Runner.String()
+		}
+	}
+	return m, nil
 }

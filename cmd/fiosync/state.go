@@ -59,7 +59,17 @@ func (c *stateListCmd) Run(ctx context.Context, io *stdio) error {
 		return err
 	}
 	defer closeBackend(b)
-	return writeStateList(io.Out, st)
+	if err := writeStateList(io.Out, st); err != nil {
+		return err
+	}
+	if c, ok := b.(store.Claimer); ok {
+		claims, err := c.Claims(ctx)
+		if err != nil {
+			return err
+		}
+		return writeClaims(io.Out, claims)
+	}
+	return nil
 }
 
 type stateShowCmd struct {

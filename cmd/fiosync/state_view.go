@@ -11,6 +11,7 @@ import (
 	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/store"
 )
 
 // writeStateList writes one line per entry of s, sorted by address, for `fiosync state
@@ -30,6 +31,29 @@ func writeStateList(w io.Writer, s *state.State) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write state list: %w", err)
+	}
+	return nil
+}
+
+// writeClaims lists the claims of the runners of a cooperative apply, for `fiosync state
+// list`: what each runner works on now, and until when its lease holds. Nothing when there
+// are none.
+func writeClaims(w io.Writer, claims []store.ClaimInfo) error {
+	if len(claims) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nIn progress (%s):\n", display.Count(len(claims), "claim", "claims"))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range claims {
+		what := c.Key
+		if addr, ok := store.EntryAddress(c.Key); ok {
+			what = addr
+		}
+		fmt.Fprintf(tw, "  %s\t%s\tsince %s\tlease until %s\n", escape.Text(what), escape.Text(c.Runner.String()),
+			formatTime(c.Claimed), formatTime(c.Expires))
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write claims: %w", err)
 	}
 	return nil
 }

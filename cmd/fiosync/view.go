@@ -22,8 +22,9 @@ import (
 )
 
 // applyView renders apply's events in one of three forms:
-//   - --json: one JSON object per line (start, folder, file_start, file_done, file_failed,
-//     file_skipped, delete, summary; progress events are left out);
+//   - --json: one JSON object per line (start, folder, file_start, file_done,
+//     file_elsewhere, file_failed, file_skipped, delete, summary; progress events are left
+//     out);
 //   - a terminal: finished files listed as they end, above a live frame that is redrawn in
 //     place: a line per large file in flight (at most maxBars) and a total line with files
 //     and bytes done of planned, rates, elapsed time and ETA (see internal/progress);
@@ -116,6 +117,10 @@ func (v *applyView) Event(e apply.Event) {
 	}
 	now := v.now()
 	addr := escape.Text(e.Address)
+	by := "" // the runner, in a cooperative apply
+	if e.Runner != nil {
+		by = "  [" + escape.Text(e.Runner.String()) + "]"
+	}
 	switch e.Type {
 	case apply.EventStart:
 		v.track = progress.New(now, e.Files, e.Total)
@@ -131,29 +136,32 @@ func (v *applyView) Event(e apply.Event) {
 	case apply.EventFileDone:
 		v.tracker(now).End(now, e.Address, progress.Done)
 		if e.Action == plan.Move {
-			v.println(fmt.Sprintf("  moved   %s%s", addr, noteSuffix(e.Note)))
+			v.println(fmt.Sprintf("  moved   %s%s%s", addr, noteSuffix(e.Note), by))
 			break
 		}
-		v.println(fmt.Sprintf("  done    %s  %s%s", addr, display.Bytes(e.Bytes), noteSuffix(e.Note)))
+		v.println(fmt.Sprintf("  done    %s  %s%s%s", addr, display.Bytes(e.Bytes), noteSuffix(e.Note), by))
 	case apply.EventFileFailed:
 		v.tracker(now).End(now, e.Address, progress.Failed)
-		v.println(fmt.Sprintf("  FAILED  %s: %s", addr, escape.Text(e.Error)))
+		v.println(fmt.Sprintf("  FAILED  %s: %s%s", addr, escape.Text(e.Error), by))
 	case apply.EventFileSkipped:
 		if e.Note != "" { // not started: a limit was reached
-			v.println(fmt.Sprintf("  left    %s (%s; the next apply sends it)", addr, escape.Text(e.Error)))
+			v.println(fmt.Sprintf("  left    %s (%s; the next apply sends it)%s", addr, escape.Text(e.Error), by))
 			break
 		}
 		v.interrupted++
 		v.tracker(now).End(now, e.Address, progress.Interrupted)
-		v.println(fmt.Sprintf("  interrupted %s  (in flight; the next apply resumes it)", addr))
+		v.println(fmt.Sprintf("  interrupted %s  (in flight; the next apply resumes it)%s", addr, by))
+	case apply.EventFileElsewhere:
+		v.tracker(now).End(now, e.Address, progress.Done)
+		v.println(fmt.Sprintf("  elsewhere %s  (applied by another runner)%s", addr, by))
 	case apply.EventDelete:
 		if e.Action == plan.Delete {
 			// A prune is a change of its own; the old file of a replace is part of an update.
 			v.tracker(now).End(now, e.Address, progress.Done)
 		}
-		v.println(fmt.Sprintf("  deleted %s%s", addr, noteSuffix(e.Note)))
+		v.println(fmt.Sprintf("  deleted %s%s%s", addr, noteSuffix(e.Note), by))
 	case apply.EventFolder:
-		v.println(fmt.Sprintf("  folder  %s", addr))
+		v.println(fmt.Sprintf("  folder  %s%s", addr, by))
 	}
 	// A terminal's frame is redrawn by the clock alone: a redraw per part or per frame of a
 	// sequence would be thousands of writes, under the lock that every upload waits on.
@@ -306,7 +314,7 @@ func (v *applyView) finish(res *apply.Result, err error) {
 	for _, c := range []struct {
 		n    int
 		what string
-	}{{res.Done - res.Deleted - res.Moved, "uploaded"}, {res.Moved, "moved"}, {res.Adopted, "adopted"}, {res.Deleted, "deleted"}, {res.Failed, "failed"},
+	}{{res.Done - res.Deleted - res.Moved, "uploaded"}, {res.Moved, "moved"}, {res.Adopted, "adopted"}, {res.Deleted, "deleted"}, {res.Elsewhere, "by other runners"}, {res.Failed, "failed"},
 		{v.interrupted, "interrupted"}, {notStarted, "not started"}} {
 		if c.n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,7 +42,7 @@ func (b *Backend) Lock(ctx context.Context, info store.LockInfo, timeout time.Du
 	if err != nil {
 		return nil, fmt.Errorf("lock state %q: %w", b.display, err)
 	}
-	ok, err := b.tryLock(ctx, c, timeout)
+	ok, err := b.tryLock(ctx, c, "pg_try_advisory_lock", timeout)
 	if err == nil && !ok {
 		var holder store.LockInfo
 		holder, err = b.holder(ctx, c)
@@ -71,11 +72,12 @@ func (b *Backend) Lock(ctx context.Context, info store.LockInfo, timeout time.Du
 	return &lock{b: b, conn: c, id: info.ID}, nil
 }
 
-// tryLock polls pg_try_advisory_lock until it succeeds or timeout passes.
-func (b *Backend) tryLock(ctx context.Context, c *pgx.Conn, timeout time.Duration) (bool, error) {
+// tryLock polls fn (pg_try_advisory_lock, or pg_try_advisory_lock_shared) until it succeeds
+// or timeout passes.
+func (b *Backend) tryLock(ctx context.Context, c *pgx.Conn, fn string, timeout time.Duration) (bool, error) {
 	try := func() (bool, error) {
 		var ok bool
-		if err := c.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, b.lockKey).Scan(&ok); err != nil {
+		if err := c.QueryRow(ctx, `SELECT `+fn+`($1)`, b.lockKey).Scan(&ok); err != nil {
 			return false, fmt.Errorf("take advisory lock: %w", err)
 		}
 		return ok, nil
@@ -102,13 +104,18 @@ func (b *Backend) tryLock(ctx context.Context, c *pgx.Conn, timeout time.Duratio
 	}
 }
 
-// holder reads the lock holder's details. It trusts the row only when it was
-// written by the session that holds the advisory lock now; a row left by a
-// dead holder gives the zero LockInfo.
+// holder reads the lock holder's details: the exclusive holder's, or one runner's
+// (store.Claimer) when runners hold it shared. It trusts a row only when it was
+// written by a session that holds the advisory lock now; a row left by a dead
+// holder gives the zero LockInfo.
 func (b *Backend) holder(ctx context.Context, c *pgx.Conn) (store.LockInfo, error) {
 	var h store.LockInfo
 	err := c.QueryRow(ctx, `SELECT id, operation, who, pid, created FROM fiosync_locks
-		WHERE backend_pid = (`+holderPIDQuery+`) AND name = $3`,
+		WHERE backend_pid = (`+holderPIDQuery+`) AND name = $3
+		UNION ALL
+		SELECT id, operation, who, pid, created FROM fiosync_runners
+		WHERE backend_pid IN (`+strings.Replace(holderPIDQuery, "LIMIT 1", "", 1)+`) AND name = $3
+		LIMIT 1`,
 		b.lockKey>>32&0xffffffff, b.lockKey&0xffffffff, b.name).Scan(&h.ID, &h.Operation, &h.Who, &h.PID, &h.Created)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.LockInfo{}, nil

@@ -26,6 +26,7 @@ const (
 	urlEnv    = "FIOSYNC_PGSTATE_URL"
 	nameEnv   = "FIOSYNC_PGSTATE_NAME"
 	roundsEnv = "FIOSYNC_PGSTATE_ROUNDS"
+	keyEnv    = "FIOSYNC_PGSTATE_KEY"
 )
 
 func TestMain(m *testing.M) {
@@ -43,6 +44,8 @@ func TestMain(m *testing.M) {
 //
 //	hold       take the lock as "apply", print "locked", and unlock when stdin closes
 //	increment  ROUNDS times: lock (waiting), load, add an entry, save, unlock
+//	claim      join as a runner with a lease of testLease, claim KEY, print "claimed", and
+//	           leave when stdin closes
 func helper(mode string) error {
 	ctx := context.Background()
 	b, err := New(os.Getenv(urlEnv), os.Getenv(nameEnv))
@@ -59,6 +62,17 @@ func helper(mode string) error {
 		fmt.Println("locked")
 		io.Copy(io.Discard, os.Stdin)
 		return u.Unlock()
+	case "claim":
+		r, err := b.Join(ctx, store.LockInfo{Operation: "apply"}, store.JoinOptions{Lease: testLease}, 0)
+		if err != nil {
+			return err
+		}
+		if ok, _, err := r.Claim(ctx, os.Getenv(keyEnv)); err != nil || !ok {
+			return fmt.Errorf("claim: %v, %v", ok, err)
+		}
+		fmt.Println("claimed")
+		io.Copy(io.Discard, os.Stdin)
+		return r.Unlock()
 	case "increment":
 		rounds, err := strconv.Atoi(os.Getenv(roundsEnv))
 		if err != nil {
@@ -101,7 +115,12 @@ type child struct {
 // startHolder starts a helper that holds the lock on name at url, and returns once it has it.
 func startHolder(t *testing.T, url, name string) *child {
 	t.Helper()
-	cmd := helperCommand(t, "hold", url, name)
+	return startHelper(t, helperCommand(t, "hold", url, name), "locked")
+}
+
+// startHelper starts cmd and returns once it printed ready.
+func startHelper(t *testing.T, cmd *exec.Cmd, ready string) *child {
+	t.Helper()
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +138,7 @@ func startHolder(t *testing.T, url, name string) *child {
 		c.cmd.Wait()
 	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if strings.TrimSpace(line) != "locked" {
+	if strings.TrimSpace(line) != ready {
 		c.cmd.Process.Kill()
 		t.Fatalf("helper did not lock: %q, %v (stderr: %s)", line, err, cmd.Stderr)
 	}

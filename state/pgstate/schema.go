@@ -7,10 +7,12 @@ import (
 	"hash/fnv"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/fiosync/fiosync/state/statefile"
 )
 
 // schemaVersion is the version of the tables this fiosync writes.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // migrations[v] brings the tables from version v to v+1. A change to the
 // tables is a new entry here, never an edit of an old one.
@@ -30,6 +32,48 @@ var migrations = []string{
 		pid         integer NOT NULL,
 		created     timestamptz NOT NULL,
 		backend_pid integer NOT NULL
+	);`,
+	// Version 2: a row per entry and per folder, each with its revision; the
+	// document keeps only the header (layout 2; splitDocuments moves the
+	// entries and folders of the documents already stored); claims and the
+	// runners of cooperative applies.
+	`ALTER TABLE fiosync_states ADD COLUMN layout smallint NOT NULL DEFAULT 1;
+	CREATE TABLE fiosync_entries (
+		name     text NOT NULL,
+		address  text NOT NULL,
+		revision bigint NOT NULL,
+		entry    bytea NOT NULL,
+		PRIMARY KEY (name, address)
+	);
+	CREATE TABLE fiosync_folders (
+		name      text NOT NULL,
+		path      text NOT NULL,
+		revision  bigint NOT NULL,
+		folder_id text NOT NULL,
+		PRIMARY KEY (name, path)
+	);
+	CREATE TABLE fiosync_unsaved (
+		name text PRIMARY KEY
+	);
+	CREATE TABLE fiosync_claims (
+		name    text NOT NULL,
+		key     text NOT NULL,
+		runner  text NOT NULL,
+		host    text NOT NULL,
+		pid     integer NOT NULL,
+		claimed timestamptz NOT NULL,
+		expires timestamptz NOT NULL,
+		PRIMARY KEY (name, key)
+	);
+	CREATE TABLE fiosync_runners (
+		name        text NOT NULL,
+		id          text NOT NULL,
+		operation   text NOT NULL,
+		who         text NOT NULL,
+		pid         integer NOT NULL,
+		created     timestamptz NOT NULL,
+		backend_pid integer NOT NULL,
+		PRIMARY KEY (name, id)
 	);`,
 }
 
@@ -101,6 +145,11 @@ func migrate(ctx context.Context, c *pgx.Conn, schema string) error {
 		if _, err := tx.Exec(ctx, migrations[v]); err != nil {
 			return fmt.Errorf("migrate from version %d: %w", v, err)
 		}
+		if v == 1 {
+			if err := splitDocuments(ctx, tx); err != nil {
+				return fmt.Errorf("migrate from version %d: %w", v, err)
+			}
+		}
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM fiosync_schema_version`); err != nil {
 		return fmt.Errorf("record schema version: %w", err)
@@ -110,6 +159,53 @@ func migrate(ctx context.Context, c *pgx.Conn, schema string) error {
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit migration: %w", err)
+	}
+	return nil
+}
+
+// splitDocuments moves the entries and folders of every stored document into their rows,
+// leaving the header as the document (layout 2). A document that does not decode stays
+// whole (layout 1): Load reports it as damaged, as before, and Save refuses to replace it.
+func splitDocuments(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, `SELECT name, document FROM fiosync_states`)
+	if err != nil {
+		return fmt.Errorf("read states: %w", err)
+	}
+	type doc struct {
+		name string
+		data []byte
+	}
+	docs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (doc, error) {
+		var d doc
+		return d, r.Scan(&d.name, &d.data)
+	})
+	if err != nil {
+		return fmt.Errorf("read states: %w", err)
+	}
+	for _, d := range docs {
+		s, err := statefile.Decode(d.data)
+		if err != nil {
+			continue
+		}
+		head, err := encodeHeader(s)
+		if err != nil {
+			return fmt.Errorf("state %q: %w", d.name, err)
+		}
+		batch := &pgx.Batch{}
+		for addr, e := range s.Entries {
+			data, err := statefile.EncodeEntry(e)
+			if err != nil {
+				return fmt.Errorf("state %q: %w", d.name, err)
+			}
+			batch.Queue(upsertEntry, d.name, addr, data)
+		}
+		for p, id := range s.Folders {
+			batch.Queue(upsertFolder, d.name, p, id)
+		}
+		batch.Queue(`UPDATE fiosync_states SET document = $2, layout = $3 WHERE name = $1`, d.name, head, layoutRows)
+		if err := sendBatch(ctx, tx, batch); err != nil {
+			return fmt.Errorf("state %q: %w", d.name, err)
+		}
 	}
 	return nil
 }

@@ -27,6 +27,11 @@
 // dropped silently. The next Lock compacts such a journal, so every locked run starts from
 // one state file (the layout is in journal.go).
 //
+// Claimer (claim.go) is the capability of a backend on which several applies work on one
+// state at once (state/pgstate): Join takes the lock shared and returns a Runner, whose claims
+// with leases say which runner works on which address or folder, and whose appends are fenced
+// by the others' claims. File is no Claimer: one apply at a time, under its lock.
+//
 // Apply finishes files on many goroutines and records each as it finishes.
 // Writer is the one writer they share: Update changes the state under a
 // mutex and returns once the change is durable, coalescing saves that
