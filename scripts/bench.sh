@@ -119,10 +119,13 @@ head -c $((200 << 20)) /dev/urandom >"$work/bw/media/B001C001.mov"
 manifest "$work/bw" Bw
 start_emulator --rate-limit-scale 0
 s=$(date +%s.%N)
-(cd "$work/bw" && "$bin" apply --auto-approve --bwlimit 20M >/dev/null)
+(cd "$work/bw" && "$bin" apply --auto-approve --bwlimit 20M >"$work/bw.out")
 e=$(date +%s.%N)
 rate=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", 200 / (e - s) }')
-say "apply --bwlimit 20M: $rate MiB/s over $(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.1f", e - s }') s = $(ratio "$rate" 20)x the limit (goal 0.90 to 1.10)"
+# The summary's rate is over the time the file was in flight: the transfer the limit paces,
+# without the plan's hashing of the 200 MiB and the process start.
+sent=$(sed -n 's/^Apply complete: .* sent in .* (\([0-9.]*\) MiB\/s)\.$/\1/p' "$work/bw.out")
+say "apply --bwlimit 20M: ${sent:-?} MiB/s in flight = $(ratio "${sent:-0}" 20)x the limit (goal 0.90 to 1.10); $rate MiB/s over the whole $(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.1f", e - s }') s run"
 
 echo "== the CLI: fiosync plan --refresh=false vs git status, as processes, on 10,000 delivered files"
 mkdir -p "$work/tree/media"

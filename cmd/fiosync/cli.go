@@ -154,8 +154,13 @@ func run(ctx context.Context, args []string, io stdio) (code int) {
 	}()
 	kctx, err := parser.Parse(args)
 	if err != nil {
-		fmt.Fprintf(io.Err, "Error: %v\n", err)
-		fmt.Fprintf(io.Err, "Run '%s --help' for usage.\n", usagePath(err))
+		hint := fmt.Sprintf("Run '%s --help' for usage.", usagePath(err))
+		fmt.Fprintf(io.Err, "Error: %v\n%s\n", err, hint)
+		if wantsJSON(args) {
+			// The command never ran to set jsonOut: a CI log of the JSON stream still gets
+			// the error.
+			writeJSONError(&Globals{jsonOut: io.Out}, err.Error()+"\n"+hint, nil, exitError)
+		}
 		return exitError
 	}
 	closeLog, err := root.openLog(io.Err)
@@ -189,6 +194,20 @@ func (c *cli) openLog(stderr io.Writer) (closeLog func(), err error) {
 			f.Close()
 		}
 	}, nil
+}
+
+// wantsJSON reports whether args ask for JSON output (--json, or --json=true), for the
+// errors kong reports before a command runs.
+func wantsJSON(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "--json" || a == "--json=true" {
+			return true
+		}
+	}
+	return false
 }
 
 // usagePath names the command whose help fits a usage error: the subcommand the arguments
