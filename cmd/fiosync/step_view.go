@@ -26,8 +26,7 @@ type stepView struct {
 	last  time.Time // when its last line was printed (no terminal)
 	spin  int
 
-	stop chan struct{}
-	wg   conc.WaitGroup
+	clock *ticker // nil once stopped
 }
 
 // stepQuiet is how long a step runs before a terminal shows it: a spinner that flashes for a
@@ -42,19 +41,7 @@ func newStepView(w io.Writer) *stepView {
 		v.live = newLiveFrame(w)
 		every = redrawEvery
 	}
-	v.stop = make(chan struct{})
-	v.wg.Go(func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-v.stop:
-				return
-			case <-t.C:
-				v.tick()
-			}
-		}
-	})
+	v.clock = startTicker(every, v.tick)
 	return v
 }
 
@@ -104,10 +91,9 @@ func stepText(s plan.Step, elapsed time.Duration) string {
 
 // finish stops the clock and erases the spinner line. Calling it again does nothing.
 func (v *stepView) finish() {
-	if v.stop != nil {
-		close(v.stop)
-		v.wg.Wait()
-		v.stop = nil
+	if v.clock != nil {
+		v.clock.stop()
+		v.clock = nil
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -116,4 +102,34 @@ func (v *stepView) finish() {
 		v.live = nil
 	}
 	v.step = plan.Step{}
+}
+
+// ticker calls a function every interval on a goroutine of its own, until stopped: the clock
+// of the live views (redraws on a terminal, periodic lines otherwise).
+type ticker struct {
+	done chan struct{}
+	wg   conc.WaitGroup
+}
+
+func startTicker(every time.Duration, tick func()) *ticker {
+	t := &ticker{done: make(chan struct{})}
+	t.wg.Go(func() {
+		tk := time.NewTicker(every)
+		defer tk.Stop()
+		for {
+			select {
+			case <-t.done:
+				return
+			case <-tk.C:
+				tick()
+			}
+		}
+	})
+	return t
+}
+
+// stop ends the ticks and returns once the last one is over.
+func (t *ticker) stop() {
+	close(t.done)
+	t.wg.Wait()
 }

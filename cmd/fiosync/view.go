@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/mattn/go-runewidth"
-	"github.com/sourcegraph/conc"
 	"golang.org/x/term"
 
 	"github.com/fiosync/fiosync/apply"
@@ -58,8 +57,7 @@ type applyView struct {
 	// run is the frames of one sequence finished in a row, held back to be one line.
 	run seqRun
 
-	stop chan struct{}
-	wg   conc.WaitGroup
+	clock *ticker // nil once stopped, and for --json
 }
 
 const (
@@ -91,19 +89,7 @@ func newApplyView(io *stdio, asJSON bool, createRate func() float64, uploads int
 	if v.live != nil {
 		every = redrawEvery
 	}
-	v.stop = make(chan struct{})
-	v.wg.Go(func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-v.stop:
-				return
-			case <-t.C:
-				v.tick()
-			}
-		}
-	})
+	v.clock = startTicker(every, v.tick)
 	return v
 }
 
@@ -311,10 +297,9 @@ func shorten(s string, n int) string {
 // interrupted delivery does not jump to 100%) and prints the closing summary (the JSON stream
 // already carried it), naming only the counts that are not zero. err is Run's error.
 func (v *applyView) finish(res *apply.Result, err error) {
-	if v.stop != nil {
-		close(v.stop)
-		v.wg.Wait()
-		v.stop = nil
+	if v.clock != nil {
+		v.clock.stop()
+		v.clock = nil
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
