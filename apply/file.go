@@ -372,7 +372,9 @@ func ambiguous(err error) bool {
 //  2. It runs create. After an ambiguous failure (5xx, lost answer) it removes what the
 //     create may have made (same name and size, created since the intent, unknown to the
 //     state) and tries again.
-//  3. It records the file id in the pending entry, before any byte is sent.
+//  3. It records the file id in the pending entry, durable before any byte is sent; for a
+//     local file of one part it is only staged (see store.Writer.Stage) and becomes durable
+//     with the next record, since losing it costs no more than step 1's recovery.
 //
 // size is the file's size, or -1 when unknown (remote). On failure the prior entry is back in
 // the state, unless the run is being interrupted (then the intent stays for the next run).
@@ -385,6 +387,14 @@ func (r *run) createFile(ctx context.Context, ch plan.Change, folderID string, s
 		f, err := create()
 		if err == nil {
 			e.FileID, e.ViewURL = f.ID, f.ViewURL
+			if size >= 0 && len(f.UploadURLs) == 1 {
+				// A local file of one part has no part to resume: its id rides with the next
+				// record (at the latest the entry complete) instead of costing an fsync of
+				// its own. Lost in a crash, it leaves the intent, and the next run removes
+				// the file as a stray (as after a lost create answer) and uploads again.
+				r.opts.State.Stage(func(*state.State) state.Change { return state.PutEntry(ch.Address, e) })
+				return f, e, nil
+			}
 			if err := r.saveEntry(ctx, ch.Address, e); err != nil {
 				r.abandon(ctx, ch, f.ID)
 				return nil, nil, err

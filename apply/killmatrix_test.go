@@ -30,14 +30,15 @@ import (
 const envChildRemote = "FIOSYNC_APPLY_CHILD_REMOTE" // the remote source's URL
 
 // matrixFiles is the second delivery of the kill matrix: a.mov changed (on_change replace),
-// b.mov changed (version), c.mov dropped (prune), d.mov new (three parts), reel.mp4 new
-// (remote), and three moves to /Moved: e.mov renamed to e2.mov and f.mov (one bulk move and
+// b.mov changed (version), c.mov dropped (prune), d.mov new (three parts), n.mov new (one
+// part: its file id is only staged, see createFile), reel.mp4 new (remote), and three moves to /Moved: e.mov renamed to e2.mov and f.mov (one bulk move and
 // a rename), and g.mov with its two versions (a stack move).
 func matrixFiles(h *harness, remote string) []manifest.Desired {
 	return h.desired(
 		spec{local: "a.mov", to: "/Day", onChange: manifest.OnChangeReplace},
 		spec{local: "b.mov", to: "/Day", onChange: manifest.OnChangeVersion},
 		spec{local: "d.mov", to: "/Day"},
+		spec{local: "n.mov", to: "/Day"},
 		spec{url: remote, name: "reel.mp4", to: "/Reels"},
 		spec{local: "moved/e2.mov", to: "/Moved"},
 		spec{local: "moved/f.mov", to: "/Moved"},
@@ -160,6 +161,7 @@ func TestKillMatrix(t *testing.T) {
 		h.writeFile("a.mov", 3*64<<10, 11)
 		h.writeFile("b.mov", 3*64<<10, 12)
 		h.writeFile("d.mov", 3*64<<10, 13)
+		h.writeFile("n.mov", 32<<10, 14)
 		os.Remove(filepath.Join(h.dir, "c.mov"))
 		k.seen.Store(0)
 		return h, srv
@@ -234,9 +236,9 @@ func TestKillMatrix(t *testing.T) {
 				}
 				h.verify(files, map[string][]byte{remote: reel})
 				st := h.loadState()
-				if got := h.live(); got != 9 { // a, b and its old version, d, reel, e2, f, g and its old version
+				if got := h.live(); got != 10 { // a, b and its old version, d, n, reel, e2, f, g and its old version
 					s := h.emu.Stats()
-					t.Errorf("files in Frame.io = %d (created %d, deleted %d), want 9", got, s.FilesCreated, s.FilesDeleted)
+					t.Errorf("files in Frame.io = %d (created %d, deleted %d), want 10", got, s.FilesCreated, s.FilesDeleted)
 				}
 				moved := st.Folders["/Moved"]
 				for from, to := range map[string]string{"/Day/e.mov": "/Moved/e2.mov", "/Day/f.mov": "/Moved/f.mov", "/Day/g.mov": "/Moved/g.mov"} {

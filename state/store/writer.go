@@ -66,6 +66,23 @@ func (w *Writer) Update(ctx context.Context, fn func(s *state.State) state.Chang
 	return w.flush(ctx, mine)
 }
 
+// Stage applies the Change fn returns, as Update does, without waiting for it to be durable:
+// it becomes durable with the next Update, Flush or Close, which write it before their own
+// change. Use it only for a change whose loss in a crash has a recovery path of its own.
+func (w *Writer) Stage(fn func(s *state.State) state.Change) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c := fn(w.s)
+	if c.Empty() {
+		return
+	}
+	w.s.Apply(c)
+	w.gen++
+	if _, ok := w.b.(Appender); ok {
+		w.pending = append(w.pending, c)
+	}
+}
+
 // Flush makes any change not yet durable durable, e.g. after a failed Update.
 func (w *Writer) Flush(ctx context.Context) error {
 	w.mu.Lock()

@@ -196,3 +196,56 @@ func TestWriterBoundsSaveDutyCycle(t *testing.T) {
 		t.Errorf("state on disk has %d entries, want %d", got, before+workers*each)
 	}
 }
+
+// TestWriterStage: a staged change is in the Writer's state at once but not on disk until the
+// next Update, which writes both in one record; Close writes one staged last.
+func TestWriterStage(t *testing.T) {
+	ctx := context.Background()
+	f := newFile(t)
+	s := saveNew(t, f)
+	w := NewWriter(f, s)
+	entry := func(i int) *state.Entry {
+		return &state.Entry{Source: source.OfURL(fmt.Sprint("https://example.com/", i)), FileID: fmt.Sprint("file-", i), Status: state.StatusPending}
+	}
+	onDisk := func(addr string) bool {
+		t.Helper()
+		got, err := NewFile(f.Path()).Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Entries[addr] != nil
+	}
+
+	w.Stage(func(*state.State) state.Change { return state.PutEntry("/a.mov", entry(1)) })
+	if w.Snapshot().Entries["/a.mov"] == nil {
+		t.Fatal("a staged change is not in the writer's state")
+	}
+	if onDisk("/a.mov") {
+		t.Fatal("a staged change was written before the next Update")
+	}
+	if err := w.Update(ctx, func(*state.State) state.Change { return state.PutEntry("/b.mov", entry(2)) }); err != nil {
+		t.Fatal(err)
+	}
+	if !onDisk("/a.mov") || !onDisk("/b.mov") {
+		t.Fatal("Update did not make the staged change durable with its own")
+	}
+	data, err := os.ReadFile(f.JournalPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scanJournal(f.JournalPath(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.records) != 1 || len(sc.records[0].Changes) != 2 {
+		t.Fatalf("journal holds %d records, want 1 of both changes", len(sc.records))
+	}
+
+	w.Stage(func(*state.State) state.Change { return state.PutEntry("/c.mov", entry(3)) })
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !onDisk("/c.mov") {
+		t.Fatal("Close did not write the change staged last")
+	}
+}
