@@ -449,7 +449,14 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 		relPrefix += "/"
 	}
 	ignoredHere := w.x.ignorePaths[real]
-	for _, e := range entries {
+	var pre []statted
+	if w.pattern == "" && len(w.u.Exclude) == 0 {
+		// Every regular file listed is stat'ed below (but for the few the policy leaves
+		// out), so they can be stat'ed ahead, in parallel. With a pattern or excludes, most
+		// may be left out unstat'ed.
+		pre = d.prestat(entries)
+	}
+	for i, e := range entries {
 		name := e.name
 		// Before a symlink is followed: a link to a state file that is not written yet
 		// dangles, and is no error.
@@ -520,7 +527,13 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 			continue
 		}
 		if info == nil {
-			if info, err = d.lstat(name); err != nil {
+			if pre != nil {
+				// A regular file by its listed type: prestat took it.
+				info, err = pre[i].info, pre[i].err
+			} else {
+				info, err = d.lstat(name)
+			}
+			if err != nil {
 				w.fail(fmt.Sprintf("cannot read %q: %s", relPrefix+name, reason(err)))
 				continue
 			}
