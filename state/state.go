@@ -13,7 +13,8 @@ import (
 // FormatVersion is the version of the state file format this package writes.
 // Files with a lower version are upgraded on load; files with a higher one are
 // refused. Version 2 added Manifest; version 3 the verify results of an Entry
-// (VerifiedAt and the fields beside it).
+// (VerifiedAt and the fields beside it), its ViewURL, the target's account and workspace
+// names, and the move followup step (StepMove).
 const FormatVersion = 3
 
 // State is the record of what fiosync delivered to one Frame.io project. It

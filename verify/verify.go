@@ -139,7 +139,7 @@ type Item struct {
 }
 
 // Run verifies the addresses of the state held by opts.State, several at once, and records
-// each result in the state as it finishes. An address the state does not have is an error.
+// each result in the state as it finishes; it closes opts.State at the end. An address the state does not have is an error.
 // Run returns an error only for a cancelled ctx or a failed save; a file that does not verify
 // is a Result.
 func Run(ctx context.Context, addresses []string, opts Options) (*Report, error) {
@@ -197,6 +197,11 @@ func check(ctx context.Context, account string, items []Item, opts Options, reco
 	}
 	p.Wait()
 	saveErr := rec.flush(ctx)
+	if record && saveErr == nil {
+		// The results become one saved state (a journaling backend compacts here), as at the
+		// end of apply.
+		saveErr = opts.State.Close(context.WithoutCancel(ctx))
+	}
 	for _, r := range rep.Results {
 		rep.Bytes += r.GotSize
 	}

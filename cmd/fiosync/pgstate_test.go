@@ -109,7 +109,7 @@ func TestPostgresStateAcrossCheckouts(t *testing.T) {
 
 	second := writeProject(t, t.TempDir())
 	out := h.must(exitOK, "plan", "-f", second, "--state", h.url, "--detailed-exitcode")
-	if !strings.HasPrefix(out, "No changes.") {
+	if !strings.HasPrefix(out, "Target: ") || !strings.Contains(out, "\nNo changes.") {
 		t.Errorf("plan from the second checkout:\n%s", out)
 	}
 	// The default name is the target and the manifest's file name (it lies outside the

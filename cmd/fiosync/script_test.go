@@ -701,15 +701,19 @@ func cmdEdit(ts *testscript.TestScript, neg bool, args []string) {
 // "7m05s") and rates ("3.9 MiB/s", "4.5 files/s").
 var timeLike = regexp.MustCompile(`\b\d+(\.\d+)? ([KMGTPE]iB|B|files)/s\b|\b(\d+h)?(\d+m)?\d+(\.\d+)?s\b`)
 
+// viewURL matches a file's page in the emulator, whose id differs from run to run.
+var viewURL = regexp.MustCompile(`https?://[^ /]+/view/[0-9a-f-]+`)
+
 // cmdCmpTimes is "cmptimes stdout|stderr|FILE GOLDEN": cmp with every duration and rate
-// written as T and R on both sides, for golden output of commands that report how long they
-// took.
+// written as T and R, and every view URL as VIEW_URL, on both sides, for golden output of
+// commands that report how long they took.
 func cmdCmpTimes(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: cmptimes stdout|stderr|FILE GOLDEN")
 	}
 	got := ts.ReadFile(args[0]) // ReadFile knows stdout and stderr
 	mask := func(s string) string {
+		s = viewURL.ReplaceAllString(s, "VIEW_URL")
 		return timeLike.ReplaceAllStringFunc(s, func(m string) string {
 			if strings.HasSuffix(m, "/s") {
 				return "R"
@@ -718,7 +722,7 @@ func cmdCmpTimes(ts *testscript.TestScript, neg bool, args []string) {
 		})
 	}
 	if g, w := mask(got), mask(ts.ReadFile(args[1])); g != w {
-		ts.Fatalf("%s and %s differ (durations and rates masked):\n--- %s\n%s\n--- %s\n%s", args[0], args[1], args[0], g, args[1], w)
+		ts.Fatalf("%s and %s differ (durations, rates and view URLs masked):\n--- %s\n%s\n--- %s\n%s", args[0], args[1], args[0], g, args[1], w)
 	}
 }
 

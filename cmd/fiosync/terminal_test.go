@@ -94,12 +94,15 @@ func TestTerminalInterrupt(t *testing.T) {
 	lineKinds := []*regexp.Regexp{
 		regexp.MustCompile(`^Applying 30 changes \(29\.7 KiB to upload\)\.$`),
 		regexp.MustCompile(`^  folder  /day01$`),
-		regexp.MustCompile(`^  done    /day01/clip\d\d\.mov  \d+(\.\d)? (B|KiB)$`),
+		// A file, or frames of the clip sequence finished in a row, as one line.
+		regexp.MustCompile(`^  done    /day01/clip(\d\d|\[[\d,-]+\])\.mov  (?:(\d+) files  )?\d+(\.\d)? (B|KiB)$`),
 		regexp.MustCompile(`^  interrupted /day01/clip\d\d\.mov  \(in flight; the next apply resumes it\)$`),
 		regexp.MustCompile(`^  \d+/30 files, [\d.]+ (B|KiB) / 29\.7 KiB(, [\d.]+ files/s, [\d.]+ (B|KiB)/s)?, [\d.]+s elapsed$`),
 		regexp.MustCompile(`^Apply interrupted: .*\. [\d.]+ (B|KiB) sent in [\d.]+s( \([\d.]+ (B|KiB)/s\))?\.$`),
-		regexp.MustCompile(`^fiosync: interrupted; work done so far is saved in the state\. Run the same command again to continue\.$`),
+		regexp.MustCompile(`^Error: interrupted; work done so far is saved in the state\. Run the same command again to continue\.$`),
 		regexp.MustCompile(`^EXIT=130$`),
+		regexp.MustCompile(`^View in Frame\.io:$`),
+		regexp.MustCompile(`^  /day01/clip\d\d\.mov  http://127\.0\.0\.1:\d+/view/[0-9a-f-]+$`),
 	}
 	var done, interrupted int
 	var summary, total string
@@ -118,7 +121,12 @@ func TestTerminalInterrupt(t *testing.T) {
 		case -1:
 			t.Errorf("a line that is no whole line of apply's: %q", l)
 		case 2:
-			done++
+			if m := lineKinds[2].FindStringSubmatch(l); strings.HasPrefix(m[1], "[") {
+				n, _ := strconv.Atoi(m[2])
+				done += n
+			} else {
+				done++
+			}
 		case 3:
 			interrupted++
 		case 4:

@@ -121,10 +121,6 @@ func (c *verifyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		opts.Tee = out.tee
 	}
 	rep, err := verify.Run(ctx, addrs, opts)
-	// The results become one saved state (a journaling backend compacts here).
-	if cerr := w.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil {
-		err = fmt.Errorf("save state: %w", cerr)
-	}
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/fiosync/fiosync/internal/display"
 	"github.com/fiosync/fiosync/internal/escape"
 	"github.com/fiosync/fiosync/internal/progress"
+	"github.com/fiosync/fiosync/internal/sequence"
 	"github.com/fiosync/fiosync/plan"
 )
 
@@ -53,6 +55,8 @@ type applyView struct {
 	lastReport  time.Time
 	spin        int
 	interrupted int
+	// run is the frames of one sequence finished in a row, held back to be one line.
+	run seqRun
 
 	stop chan struct{}
 	wg   conc.WaitGroup
@@ -139,7 +143,16 @@ func (v *applyView) Event(e apply.Event) {
 			v.println(fmt.Sprintf("  moved   %s%s%s", addr, noteSuffix(e.Note), by))
 			break
 		}
-		v.println(fmt.Sprintf("  done    %s  %s%s%s", addr, display.Bytes(e.Bytes), noteSuffix(e.Note), by))
+		line := fmt.Sprintf("  done    %s  %s%s%s", addr, display.Bytes(e.Bytes), noteSuffix(e.Note), by)
+		if e.Note == "" {
+			if ended, held := v.run.add(e.Address, e.Bytes, by, line); held {
+				for _, l := range ended {
+					v.print(l)
+				}
+				break // held: a frame of the sequence being finished
+			}
+		}
+		v.println(line)
 	case apply.EventFileFailed:
 		v.tracker(now).End(now, e.Address, progress.Failed)
 		v.println(fmt.Sprintf("  FAILED  %s: %s%s", addr, escape.Text(e.Error), by))
@@ -188,8 +201,21 @@ func (v *applyView) tick() {
 	v.report(v.now())
 }
 
-// println writes one line above the live frame, or as is.
+// println writes one line above the live frame, or as is, after the sequence run held
+// back (so lines keep their order).
 func (v *applyView) println(line string) {
+	v.flushRun()
+	v.print(line)
+}
+
+// flushRun prints the held run of frames: one line when it is a sequence, else its lines.
+func (v *applyView) flushRun() {
+	for _, l := range v.run.take() {
+		v.print(l)
+	}
+}
+
+func (v *applyView) print(line string) {
 	if v.live != nil {
 		v.live.above(line)
 		return
@@ -295,6 +321,7 @@ func (v *applyView) finish(res *apply.Result, err error) {
 	if v.json != nil {
 		return
 	}
+	v.flushRun()
 	var s progress.Snapshot
 	if v.track != nil {
 		s = v.track.Snapshot(v.now())
@@ -413,4 +440,52 @@ func (f *liveFrame) erase(b *strings.Builder) {
 	for range f.lines {
 		b.WriteString("\x1b[1A\x1b[2K")
 	}
+}
+
+// seqRun gathers the frames of one image sequence that finish one after another, so that
+// apply's log gives them one line, as the plan does: "done    /VFX/shot010.[1001-3000].exr
+// 2000 files  3.9 MiB". Only files of one folder and one sequence key (sequence.Split), with
+// no note and the same runner, join a run; anything else ends it. A run shorter than
+// sequence.MinRun prints its files' own lines.
+type seqRun struct {
+	folder string
+	key    sequence.Key
+	by     string
+	frames []int
+	bytes  int64
+	lines  []string
+}
+
+// add holds the finished file address (bytes sent, runner by, its own line) when it is a
+// frame: it joins the run, or starts a new one and returns the lines of the run it ended, to
+// print first. It reports false, holding nothing, for a file that is no frame; the caller
+// prints it (println ends the run first).
+func (r *seqRun) add(address string, bytes int64, by, line string) (ended []string, held bool) {
+	folder, name := path.Split(address)
+	k, frame, ok := sequence.Split(name)
+	if !ok {
+		return nil, false
+	}
+	if len(r.lines) > 0 && (folder != r.folder || k != r.key || by != r.by) {
+		ended = r.take()
+	}
+	r.folder, r.key, r.by = folder, k, by
+	r.frames = append(r.frames, frame)
+	r.bytes += bytes
+	r.lines = append(r.lines, line)
+	return ended, true
+}
+
+// take returns the lines that print the run, and empties it.
+func (r *seqRun) take() []string {
+	defer func() { *r = seqRun{} }()
+	if len(r.lines) < sequence.MinRun {
+		return r.lines
+	}
+	ranges := sequence.Ranges(r.frames)
+	if len(r.frames) < sequence.MinRun*len(ranges) {
+		return r.lines // scattered frames (every 100th): the names read better
+	}
+	return []string{fmt.Sprintf("  done    %s  %s  %s%s", escape.Text(r.folder+sequence.Format(r.key, ranges)),
+		display.Count(len(r.frames), "file", "files"), display.Bytes(r.bytes), r.by)}
 }

@@ -174,3 +174,45 @@ func TestStepView(t *testing.T) {
 		}
 	})
 }
+
+// TestViewSequenceRuns: frames of a sequence that finish one after another are one line of
+// apply's log, with their count and size, as in the plan; a gap splits the ranges, another
+// sequence or file ends the run, two frames are not a sequence, and a note keeps its line.
+func TestViewSequenceRuns(t *testing.T) {
+	var out bytes.Buffer
+	clock := &fakeClock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	v := &applyView{out: &out, now: clock.now, uploads: -1}
+	done := func(addr string, n int64, note string) {
+		v.Event(apply.Event{Type: apply.EventFileStart, Address: addr, Total: n})
+		v.Event(apply.Event{Type: apply.EventFileDone, Address: addr, Bytes: n, Note: note})
+	}
+	v.Event(apply.Event{Type: apply.EventStart, Files: 12, Total: 12 << 10})
+	for _, f := range []int{1001, 1002, 1004, 1003, 1006, 1007} { // parallel uploads end out of order
+		done(fmt.Sprintf("/VFX/shot010.%d.exr", f), 1<<10, "")
+	}
+	for f := 1; f <= 3; f++ {
+		done(fmt.Sprintf("/VFX/shot020.%04d.exr", f), 1<<10, "")
+	}
+	done("/VFX/notes.txt", 1<<10, "")
+	done("/Cards/A001.mov", 1<<10, "")
+	done("/Cards/A002.mov", 1<<10, "")
+	done("/Grades/G001.mov", 1<<10, "version stacked")
+	v.finish(&apply.Result{Done: 12, Bytes: 12 << 10, Elapsed: time.Second}, nil)
+
+	want := []string{
+		"Applying 12 changes (12 KiB to upload).",
+		"  done    /VFX/shot010.[1001-1004,1006-1007].exr  6 files  6 KiB",
+		"  done    /VFX/shot020.[0001-0003].exr  3 files  3 KiB",
+		"  done    /VFX/notes.txt  1 KiB",
+		"  done    /Cards/A001.mov  1 KiB",
+		"  done    /Cards/A002.mov  1 KiB",
+		"  done    /Grades/G001.mov  1 KiB  (version stacked)",
+	}
+	got := strings.Split(out.String(), "\n")
+	if len(got) < len(want) {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	if diff := cmp.Diff(want, got[:len(want)]); diff != "" {
+		t.Errorf("log (-want +got):\n%s\nall of it:\n%s", diff, out.String())
+	}
+}

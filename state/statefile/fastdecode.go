@@ -402,7 +402,7 @@ func (d *fastDecoder) entry() *state.Entry {
 			seen.once(d, 1)
 			e.FileID = d.str()
 		case "view_url":
-			seen.once(d, 9)
+			seen.once(d, 14)
 			e.ViewURL = d.str()
 		case "parent_id":
 			seen.once(d, 2)
