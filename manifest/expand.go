@@ -347,6 +347,10 @@ type walker struct {
 	stack []string
 	// buf receives directory entries; one buffer serves the whole walk.
 	buf []byte
+	// stats holds, by depth, the prestat results of the directory being walked at that
+	// depth; a directory's results are used up by the time its next sibling is walked, and
+	// nothing keeps a FileInfo beyond (source.OfFile copies what it needs).
+	stats [][]statted
 
 	found, excluded, policyExcluded, ignored, failed, warned int
 }
@@ -450,11 +454,18 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 	}
 	ignoredHere := w.x.ignorePaths[real]
 	var pre []statted
-	if w.pattern == "" && len(w.u.Exclude) == 0 {
-		// Every regular file listed is stat'ed below (but for the few the policy leaves
-		// out), so they can be stat'ed ahead, in parallel. With a pattern or excludes, most
-		// may be left out unstat'ed.
-		pre = d.prestat(entries)
+	if w.pattern == "" || matched {
+		// Every regular file listed is stat'ed below, but for the few excludes and the
+		// policy leave out (a stat of those is wasted, and an error in it never reported),
+		// so they can be stat'ed ahead, in parallel. Below a glob that has not matched the
+		// directory whole, most may be left out unstat'ed.
+		for len(w.stats) <= depth {
+			w.stats = append(w.stats, nil)
+		}
+		pre = d.prestat(entries, w.stats[depth])
+		if pre != nil {
+			w.stats[depth] = pre
+		}
 	}
 	for i, e := range entries {
 		name := e.name

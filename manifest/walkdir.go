@@ -38,6 +38,7 @@ func lstatByPath(dir, name string) (fs.FileInfo, error) {
 type statted struct {
 	info fs.FileInfo
 	err  error
+	buf  statBuf // where info lives, when the system's lstat can fill it in place
 }
 
 // Below minStatBatch entries a directory's files are stat'ed one after the other: handing
@@ -49,11 +50,12 @@ const statWorkers = 8
 
 // prestat lstats the directory's regular files (by their listed type; what a symlink leads
 // to is resolved by the walk itself) from several goroutines at once, as git preloads its
-// index, and returns the results by entry index (nil for the entries it left alone). The
+// index, and returns the results by entry index in out, which it resizes (the entries it
+// left alone are zero), or nil when it left them all to the walk. The
 // walk then takes them in its own order, so what it reports and in which order does not
 // change; the system calls of a no-op plan over a tree of small directories are most of
 // its time, and they scale with the cores.
-func (d *dir) prestat(entries []dirent) []statted {
+func (d *dir) prestat(entries []dirent, out []statted) []statted {
 	workers := min(runtime.GOMAXPROCS(0), statWorkers)
 	if workers < 2 || len(entries) < minStatBatch {
 		return nil
@@ -68,13 +70,14 @@ func (d *dir) prestat(entries []dirent) []statted {
 		return nil
 	}
 	workers = min(workers, len(files)/(minStatBatch/2))
-	out := make([]statted, len(entries))
+	out = slices.Grow(out[:0], len(entries))[:len(entries)]
+	clear(out)
 	var wg sync.WaitGroup
 	per := (len(files) + workers - 1) / workers
 	for chunk := range slices.Chunk(files, per) {
 		wg.Go(func() {
 			for _, i := range chunk {
-				out[i].info, out[i].err = d.lstat(entries[i].name)
+				out[i].info, out[i].err = d.lstatInto(entries[i].name, &out[i].buf)
 			}
 		})
 	}

@@ -143,13 +143,18 @@ func TestDirLstat(t *testing.T) {
 	})
 }
 
-// TestExpandInfoLargeDir is TestExpandInfo over a directory large enough that its files are
-// stat'ed from several goroutines ahead of the walk (prestat): each file must still get its
-// own stat. The sizes differ, so a stat handed to the wrong entry shows.
+// TestExpandInfoLargeDir is TestExpandInfo over directories large enough that their files
+// are stat'ed from several goroutines ahead of the walk (prestat): each file must still get
+// its own stat. The sizes differ, so a stat handed to the wrong entry shows. "m/e" is walked
+// before the files of "m" that prestat took, "m/g" after "m/e" at the same depth.
 func TestExpandInfoLargeDir(t *testing.T) {
 	files := map[string]string{"m/sub/x.mov": "x", "m/f150.link": "-> f007.mov"}
 	for i := range 4 * minStatBatch {
 		files[fmt.Sprintf("m/f%03d.mov", i)] = strings.Repeat("z", i+1)
+		files[fmt.Sprintf("m/e/f%03d.mov", i)] = strings.Repeat("y", 1000+i)
+		if i < 2*minStatBatch {
+			files[fmt.Sprintf("m/g/f%03d.mov", i)] = strings.Repeat("x", 2000+i)
+		}
 	}
 	dir := tree(t, files)
 	x, err := expandIn(t, dir, "  - local: m\n    to: /m\n")
@@ -159,7 +164,15 @@ func TestExpandInfoLargeDir(t *testing.T) {
 	if len(x.Files) != len(files) {
 		t.Fatalf("expanded %d files, want %d", len(x.Files), len(files))
 	}
-	for _, d := range x.Files {
+	// Excludes leave files out after prestat took them: the rest keep their own stats.
+	excluded, err := expandIn(t, dir, "  - local: m\n    to: /m\n    exclude: [\"**/f0[0-4]*.mov\"]\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(files) - 3*50; len(excluded.Files) != want {
+		t.Fatalf("expanded %d files with the exclude, want %d", len(excluded.Files), want)
+	}
+	for _, d := range append(x.Files, excluded.Files...) {
 		real, err := filepath.EvalSymlinks(d.Path)
 		if err != nil {
 			t.Fatal(err)
@@ -192,7 +205,7 @@ func TestDirPrestat(t *testing.T) {
 		t.Fatal(err)
 	}
 	entries = append(entries, dirent{name: "gone"}) // listed, then removed
-	got := d.prestat(entries)
+	got := d.prestat(entries, nil)
 	if runtime.GOMAXPROCS(0) < 2 {
 		if got != nil {
 			t.Fatal("prestat on one core: want nil, the walk's own stats")
