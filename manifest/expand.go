@@ -347,6 +347,10 @@ type walker struct {
 	stack []string
 	// buf receives directory entries; one buffer serves the whole walk.
 	buf []byte
+	// stats holds, by depth, the prestat results of the directory being walked at that
+	// depth; a directory's results are used up by the time its next sibling is walked, and
+	// nothing keeps a FileInfo beyond (source.OfFile copies what it needs).
+	stats [][]statted
 
 	found, excluded, policyExcluded, ignored, failed, warned int
 }
@@ -449,7 +453,21 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 		relPrefix += "/"
 	}
 	ignoredHere := w.x.ignorePaths[real]
-	for _, e := range entries {
+	var pre []statted
+	if w.pattern == "" || matched {
+		// Every regular file listed is stat'ed below, but for the few excludes and the
+		// policy leave out (a stat of those is wasted, and an error in it never reported),
+		// so they can be stat'ed ahead, in parallel. Below a glob that has not matched the
+		// directory whole, most may be left out unstat'ed.
+		for len(w.stats) <= depth {
+			w.stats = append(w.stats, nil)
+		}
+		pre = d.prestat(entries, w.stats[depth])
+		if pre != nil {
+			w.stats[depth] = pre
+		}
+	}
+	for i, e := range entries {
 		name := e.name
 		// Before a symlink is followed: a link to a state file that is not written yet
 		// dangles, and is no error.
@@ -520,7 +538,13 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 			continue
 		}
 		if info == nil {
-			if info, err = d.lstat(name); err != nil {
+			if pre != nil {
+				// A regular file by its listed type: prestat took it.
+				info, err = pre[i].info, pre[i].err
+			} else {
+				info, err = d.lstat(name)
+			}
+			if err != nil {
 				w.fail(fmt.Sprintf("cannot read %q: %s", relPrefix+name, reason(err)))
 				continue
 			}

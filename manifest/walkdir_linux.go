@@ -166,6 +166,15 @@ func direntMode(t byte) (m fs.FileMode, ok bool) {
 // lstat stats the entry name of the directory without following a
 // symlink, as os.Lstat of its full path would.
 func (d *dir) lstat(name string) (fs.FileInfo, error) {
+	return d.lstatInto(name, new(statInfo))
+}
+
+// statBuf is what lstatInto fills in: a walk reuses them from one directory to the next
+// rather than allocating one for each file (prestat).
+type statBuf = statInfo
+
+// lstatInto is lstat answering in fi, which it returns.
+func (d *dir) lstatInto(name string, fi *statInfo) (fs.FileInfo, error) {
 	if d.fd < 0 {
 		return lstatByPath(d.path, name)
 	}
@@ -180,13 +189,14 @@ func (d *dir) lstat(name string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "lstat", Path: d.path + "/" + name, Err: err}
 	}
-	return &statInfo{name: name, sys: syscall.Stat_t{
+	*fi = statInfo{name: name, sys: syscall.Stat_t{
 		Dev: st.Dev, Ino: st.Ino, Nlink: st.Nlink, Mode: st.Mode, Uid: st.Uid, Gid: st.Gid,
 		Rdev: st.Rdev, Size: st.Size, Blksize: st.Blksize, Blocks: st.Blocks,
 		Atim: syscall.Timespec{Sec: st.Atim.Sec, Nsec: st.Atim.Nsec},
 		Mtim: syscall.Timespec{Sec: st.Mtim.Sec, Nsec: st.Mtim.Nsec},
 		Ctim: syscall.Timespec{Sec: st.Ctim.Sec, Nsec: st.Ctim.Nsec},
-	}}, nil
+	}}
+	return fi, nil
 }
 
 // statInfo is the fs.FileInfo of an fstatat(2), answering as the one from

@@ -26,3 +26,9 @@ func (d *dir) entries([]byte) ([]dirent, error) { return readDirByPath(d.path) }
 
 // lstat stats the entry name of the directory without following a symlink.
 func (d *dir) lstat(name string) (fs.FileInfo, error) { return lstatByPath(d.path, name) }
+
+// statBuf is unused here: os.Lstat allocates its own FileInfo.
+type statBuf struct{}
+
+// lstatInto is lstat; buf is unused.
+func (d *dir) lstatInto(name string, _ *statBuf) (fs.FileInfo, error) { return d.lstat(name) }

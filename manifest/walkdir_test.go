@@ -4,9 +4,12 @@ package manifest
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -138,4 +141,98 @@ func TestDirLstat(t *testing.T) {
 			t.Errorf("lstat of a vanished file: %v, want %v (reason %q)", got, want, reason(want))
 		}
 	})
+}
+
+// TestExpandInfoLargeDir is TestExpandInfo over directories large enough that their files
+// are stat'ed from several goroutines ahead of the walk (prestat): each file must still get
+// its own stat. The sizes differ, so a stat handed to the wrong entry shows. "m/e" is walked
+// before the files of "m" that prestat took, "m/g" after "m/e" at the same depth.
+func TestExpandInfoLargeDir(t *testing.T) {
+	files := map[string]string{"m/sub/x.mov": "x", "m/f150.link": "-> f007.mov"}
+	for i := range 4 * minStatBatch {
+		files[fmt.Sprintf("m/f%03d.mov", i)] = strings.Repeat("z", i+1)
+		files[fmt.Sprintf("m/e/f%03d.mov", i)] = strings.Repeat("y", 1000+i)
+		if i < 2*minStatBatch {
+			files[fmt.Sprintf("m/g/f%03d.mov", i)] = strings.Repeat("x", 2000+i)
+		}
+	}
+	dir := tree(t, files)
+	x, err := expandIn(t, dir, "  - local: m\n    to: /m\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x.Files) != len(files) {
+		t.Fatalf("expanded %d files, want %d", len(x.Files), len(files))
+	}
+	// Excludes leave files out after prestat took them: the rest keep their own stats.
+	excluded, err := expandIn(t, dir, "  - local: m\n    to: /m\n    exclude: [\"**/f0[0-4]*.mov\"]\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(files) - 3*50; len(excluded.Files) != want {
+		t.Fatalf("expanded %d files with the exclude, want %d", len(excluded.Files), want)
+	}
+	for _, d := range append(x.Files, excluded.Files...) {
+		real, err := filepath.EvalSymlinks(d.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.Stat(real)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(source.OfFile(d.Source.Path, want), d.Source); diff != "" {
+			t.Errorf("%s: identity (-want +got):\n%s", d.Source.Path, diff)
+		}
+	}
+}
+
+// TestDirPrestat holds prestat to what lstat answers entry by entry, a file that vanished
+// since the listing included, and to leaving directories and symlinks alone.
+func TestDirPrestat(t *testing.T) {
+	files := map[string]string{"sub/": "", "link": "-> f000"}
+	for i := range 2 * minStatBatch {
+		files[fmt.Sprintf("f%03d", i)] = strings.Repeat("z", i)
+	}
+	root := tree(t, files)
+	d, err := openDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	entries, err := d.entries(make([]byte, 4096))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries = append(entries, dirent{name: "gone"}) // listed, then removed
+	got := d.prestat(entries, nil)
+	if runtime.GOMAXPROCS(0) < 2 {
+		if got != nil {
+			t.Fatal("prestat on one core: want nil, the walk's own stats")
+		}
+		return
+	}
+	if len(got) != len(entries) {
+		t.Fatalf("prestat returned %d results for %d entries", len(got), len(entries))
+	}
+	for i, e := range entries {
+		switch {
+		case e.name == "gone":
+			if !errors.Is(got[i].err, fs.ErrNotExist) {
+				t.Errorf("gone: err %v, want not exist", got[i].err)
+			}
+		case !e.typ.IsRegular():
+			if got[i] != (statted{}) {
+				t.Errorf("%s (%v): stat'ed, want left to the walk", e.name, e.typ)
+			}
+		default:
+			want, err := os.Lstat(filepath.Join(root, e.name))
+			if err != nil || got[i].err != nil {
+				t.Fatalf("%s: lstat %v, prestat %v", e.name, err, got[i].err)
+			}
+			if diff := cmp.Diff(factsOf(want), factsOf(got[i].info)); diff != "" {
+				t.Errorf("%s: (-want +got):\n%s", e.name, diff)
+			}
+		}
+	}
 }
