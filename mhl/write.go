@@ -169,33 +169,16 @@ func highestGeneration(hdir string) int {
 	return high
 }
 
-// writeExclusive writes body to a temporary file beside file, syncs it and links it into
-// place: it fails, leaving nothing, when file exists.
-func writeExclusive(file string, body []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".fiosync-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(body); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Link(tmp.Name(), file); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(file))
-}
+// writeExclusive writes body to file through a synced temporary file linked into place: it
+// fails, leaving nothing, when file exists.
+func writeExclusive(file string, body []byte) error { return writeVia(file, body, os.Link) }
 
 // writeReplace writes body to file atomically (temporary file, sync, rename).
-func writeReplace(file string, body []byte) error {
+func writeReplace(file string, body []byte) error { return writeVia(file, body, os.Rename) }
+
+// writeVia writes body to a temporary file beside file (mode 0644, as histories are shared),
+// syncs it, puts it in place with place (os.Link or os.Rename) and syncs the directory.
+func writeVia(file string, body []byte, place func(tmp, file string) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(file), ".fiosync-*.tmp")
 	if err != nil {
 		return err
@@ -215,7 +198,7 @@ func writeReplace(file string, body []byte) error {
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), file); err != nil {
+	if err := place(tmp.Name(), file); err != nil {
 		return err
 	}
 	return syncDir(filepath.Dir(file))

@@ -216,7 +216,7 @@ func usagePath(err error) string {
 	var pe *kong.ParseError
 	if errors.As(err, &pe) && pe.Context != nil {
 		if n := pe.Context.Selected(); n != nil {
-			return "fiosync " + n.FullPath()[len("fiosync "):]
+			return n.FullPath() // "fiosync state rm"
 		}
 	}
 	return "fiosync"

@@ -40,6 +40,29 @@ func (l *stateLocation) load(ctx context.Context) (store.Backend, *state.State, 
 	return b, st, nil
 }
 
+// loadLocked opens the state, takes its lock for operation op and reads it, for the commands
+// that change it. release unlocks it and closes the backend.
+func (l *stateLocation) loadLocked(ctx context.Context, op string) (b store.Backend, st *state.State, release func(), err error) {
+	b, err = l.backend(l.File)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	unlock, err := b.Lock(ctx, store.LockInfo{Operation: op}, l.LockTimeout)
+	if err != nil {
+		closeBackend(b)
+		return nil, nil, nil, err
+	}
+	release = func() {
+		unlock.Unlock()
+		closeBackend(b)
+	}
+	if st, err = loadState(ctx, b); err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	return b, st, release, nil
+}
+
 // loadState reads b's state; that there is none yet is an error saying when there will be.
 func loadState(ctx context.Context, b store.Backend) (*state.State, error) {
 	st, err := b.Load(ctx)
@@ -112,20 +135,11 @@ func (c *stateRmCmd) Help() string {
 }
 
 func (c *stateRmCmd) Run(ctx context.Context, io *stdio) error {
-	b, err := c.backend(c.File)
+	b, st, release, err := c.loadLocked(ctx, "state rm")
 	if err != nil {
 		return err
 	}
-	defer closeBackend(b)
-	unlock, err := b.Lock(ctx, store.LockInfo{Operation: "state rm"}, c.LockTimeout)
-	if err != nil {
-		return err
-	}
-	defer unlock.Unlock()
-	st, err := loadState(ctx, b)
-	if err != nil {
-		return err
-	}
+	defer release()
 	for _, a := range c.Address {
 		if !st.Remove(a) {
 			return noEntryHint(fmt.Errorf("remove %q: %w", a, state.ErrNoEntry), a)

@@ -82,20 +82,11 @@ func (c *verifyCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 	if c.Receipt != "" {
 		return c.checkReceipt(ctx, io, g)
 	}
-	b, err := c.backend(c.File)
+	b, st, release, err := c.loadLocked(ctx, "verify")
 	if err != nil {
 		return err
 	}
-	defer closeBackend(b)
-	unlock, err := b.Lock(ctx, store.LockInfo{Operation: "verify"}, c.LockTimeout)
-	if err != nil {
-		return err
-	}
-	defer unlock.Unlock()
-	st, err := loadState(ctx, b)
-	if err != nil {
-		return err
-	}
+	defer release()
 	sel := plan.Selection{Targets: c.Globs}
 	addrs := verify.Select(st, sel.Includes)
 	if len(c.Globs) > 0 && len(addrs) == 0 {

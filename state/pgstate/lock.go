@@ -36,13 +36,33 @@ const holderPIDQuery = `SELECT pid FROM pg_locks
 // holder.
 func (b *Backend) Lock(ctx context.Context, info store.LockInfo, timeout time.Duration) (store.Unlocker, error) {
 	info = info.Complete(b.display, b.clock())
-	// The database keeps microseconds; keep what it will give back.
-	info.Created = info.Created.Truncate(time.Microsecond)
+	c, err := b.acquire(ctx, "lock", "pg_try_advisory_lock", timeout, func(c *pgx.Conn) error {
+		_, err := c.Exec(ctx, `INSERT INTO fiosync_locks (name, id, operation, who, pid, created, backend_pid)
+			VALUES ($1, $2, $3, $4, $5, $6, pg_backend_pid())
+			ON CONFLICT (name) DO UPDATE SET id = EXCLUDED.id, operation = EXCLUDED.operation,
+				who = EXCLUDED.who, pid = EXCLUDED.pid, created = EXCLUDED.created, backend_pid = EXCLUDED.backend_pid`,
+			b.name, info.ID, info.Operation, info.Who, info.PID, info.Created.Truncate(time.Microsecond))
+		if err != nil {
+			return fmt.Errorf("record lock holder: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &lock{b: b, conn: c, id: info.ID}, nil
+}
+
+// acquire opens a session, takes the state's advisory lock with fn (pg_try_advisory_lock,
+// or pg_try_advisory_lock_shared) within timeout, and records the holder with record. A lock
+// held by another fails with *store.LockedError naming the holder; any failure closes the
+// session, which ends the lock with it. verb names the step in errors ("lock", "join").
+func (b *Backend) acquire(ctx context.Context, verb, fn string, timeout time.Duration, record func(*pgx.Conn) error) (*pgx.Conn, error) {
 	c, err := b.dial(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("lock state %q: %w", b.display, err)
+		return nil, fmt.Errorf("%s state %q: %w", verb, b.display, err)
 	}
-	ok, err := b.tryLock(ctx, c, "pg_try_advisory_lock", timeout)
+	ok, err := b.tryLock(ctx, c, fn, timeout)
 	if err == nil && !ok {
 		var holder store.LockInfo
 		holder, err = b.holder(ctx, c)
@@ -51,25 +71,17 @@ func (b *Backend) Lock(ctx context.Context, info store.LockInfo, timeout time.Du
 		}
 	}
 	if err == nil {
-		_, err = c.Exec(ctx, `INSERT INTO fiosync_locks (name, id, operation, who, pid, created, backend_pid)
-			VALUES ($1, $2, $3, $4, $5, $6, pg_backend_pid())
-			ON CONFLICT (name) DO UPDATE SET id = EXCLUDED.id, operation = EXCLUDED.operation,
-				who = EXCLUDED.who, pid = EXCLUDED.pid, created = EXCLUDED.created, backend_pid = EXCLUDED.backend_pid`,
-			b.name, info.ID, info.Operation, info.Who, info.PID, info.Created)
-		if err != nil {
-			err = fmt.Errorf("record lock holder: %w", err)
-		}
+		err = record(c)
 	}
 	if err != nil {
-		// Closing the connection ends the session, and with it any lock taken.
 		c.Close(context.WithoutCancel(ctx))
 		var le *store.LockedError
 		if errors.As(err, &le) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("lock state %q: %w", b.display, err)
+		return nil, fmt.Errorf("%s state %q: %w", verb, b.display, err)
 	}
-	return &lock{b: b, conn: c, id: info.ID}, nil
+	return c, nil
 }
 
 // tryLock polls fn (pg_try_advisory_lock, or pg_try_advisory_lock_shared) until it succeeds

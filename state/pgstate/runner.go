@@ -21,38 +21,21 @@ import (
 // Unlock.
 func (b *Backend) Join(ctx context.Context, info store.LockInfo, opts store.JoinOptions, timeout time.Duration) (store.Runner, error) {
 	info = info.Complete(b.display, b.clock())
-	info.Created = info.Created.Truncate(time.Microsecond)
 	lease := opts.Lease
 	if lease <= 0 {
 		lease = store.DefaultLease
 	}
-	c, err := b.dial(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("join state %q: %w", b.display, err)
-	}
-	ok, err := b.tryLock(ctx, c, "pg_try_advisory_lock_shared", timeout)
-	if err == nil && !ok {
-		var holder store.LockInfo
-		holder, err = b.holder(ctx, c)
-		if err == nil {
-			err = &store.LockedError{State: b.display, Holder: holder}
-		}
-	}
-	if err == nil {
-		_, err = c.Exec(ctx, `INSERT INTO fiosync_runners (name, id, operation, who, pid, created, backend_pid)
+	c, err := b.acquire(ctx, "join", "pg_try_advisory_lock_shared", timeout, func(c *pgx.Conn) error {
+		_, err := c.Exec(ctx, `INSERT INTO fiosync_runners (name, id, operation, who, pid, created, backend_pid)
 			VALUES ($1, $2, $3, $4, $5, $6, pg_backend_pid())`,
-			b.name, info.ID, info.Operation, info.Who, info.PID, info.Created)
+			b.name, info.ID, info.Operation, info.Who, info.PID, info.Created.Truncate(time.Microsecond))
 		if err != nil {
-			err = fmt.Errorf("record runner: %w", err)
+			return fmt.Errorf("record runner: %w", err)
 		}
-	}
+		return nil
+	})
 	if err != nil {
-		c.Close(context.WithoutCancel(ctx))
-		var le *store.LockedError
-		if errors.As(err, &le) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("join state %q: %w", b.display, err)
+		return nil, err
 	}
 	host := info.Who
 	if _, h, ok := strings.Cut(info.Who, "@"); ok {
