@@ -60,16 +60,7 @@ func testSavedPlanOtherAddresses(t *testing.T, emu *emutest.Env, stateArgs []str
 		t.Errorf("apply of the saved plan:\n%s", out)
 	}
 	fiosync(exitOK, "plan", "--detailed-exitcode")
-	var day02 int
-	for f, err := range emu.Client.Folders(ctx, emu.Seed.AccountID, emu.Seed.RootFolderID) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.Name == "day02" {
-			day02++
-		}
-	}
-	if day02 != 1 {
+	if day02 := foldersNamed(t, emu, "day02"); day02 != 1 {
 		t.Errorf("Frame.io has %d folders day02, want 1: the saved plan must use the one the other apply created", day02)
 	}
 
