@@ -196,7 +196,8 @@ func TestThreeRunnersOneDelivery(t *testing.T) {
 	<-victim.done
 	t.Logf("killed runner 0 (pid %d) after %d files", victim.cmd.Process.Pid, victim.count(apply.EventFileDone))
 
-	delivered := map[string]int{} // address -> file_done events across runners
+	delivered := map[string]int{}  // address -> file_done events across runners
+	elsewhere := map[string]bool{} // addresses a runner found done by another
 	for i, p := range procs[1:] {
 		p.wait(t, fmt.Sprintf("runner %d", i+1))
 		t.Logf("runner %d (pid %d): %d done, %d by other runners", i+1, p.cmd.Process.Pid,
@@ -211,8 +212,11 @@ func TestThreeRunnersOneDelivery(t *testing.T) {
 					t.Errorf("%s event of %s names runner %+v, want pid %d", e.Type, e.Address, e.Runner, p.cmd.Process.Pid)
 				}
 			}
-			if e.Type == apply.EventFileDone {
+			switch e.Type {
+			case apply.EventFileDone:
 				delivered[e.Address]++
+			case apply.EventFileElsewhere:
+				elsewhere[e.Address] = true
 			}
 		}
 		p.mu.Unlock()
@@ -222,7 +226,9 @@ func TestThreeRunnersOneDelivery(t *testing.T) {
 			t.Errorf("%s delivered %d times", addr, n)
 		}
 	}
-	// The files the killed runner had started and not finished were taken over by a survivor.
+	// The files the killed runner had started and not finished were taken over by a survivor,
+	// unless it recorded one complete and was killed before it printed file_done: then the
+	// survivors found it done (elsewhere). Once in Frame.io is checked below either way.
 	started := map[string]bool{}
 	for _, e := range victim.events {
 		switch e.Type {
@@ -233,7 +239,7 @@ func TestThreeRunnersOneDelivery(t *testing.T) {
 		}
 	}
 	for addr := range started {
-		if delivered[addr] != 1 {
+		if delivered[addr] != 1 && (delivered[addr] != 0 || !elsewhere[addr]) {
 			t.Errorf("%s, left unfinished by the killed runner, was delivered %d times by the survivors", addr, delivered[addr])
 		}
 	}
