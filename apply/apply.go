@@ -369,6 +369,21 @@ func (r *run) emit(e Event) {
 	r.opts.Observer.Event(e)
 }
 
+// again reports whether a runner should go round again for work, the changes other runners
+// held: after a pause, when there are any. An interruption during the pause ends them.
+func (r *run) again(ctx context.Context, work []int, results []FileResult) bool {
+	if len(work) == 0 {
+		return false
+	}
+	if err := sleep(ctx, claimRetry); err != nil {
+		for _, i := range work {
+			results[i].Err = err
+		}
+		return false
+	}
+	return true
+}
+
 // save applies change to the state and persists it. It ignores ctx's cancellation on purpose:
 // what happened in Frame.io must reach the state even while the run is being interrupted.
 func (r *run) save(ctx context.Context, change func(*state.State) state.Change) error {
@@ -415,7 +430,8 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	}
 
 	// Moves first: a few calls each, and they free the old addresses before anything else.
-	r.moveAll(ctx, moves, results)
+	// A runner comes back after the uploads to the moves other runners held.
+	heldMoves := r.moveAll(ctx, moves, results)
 
 	// Files: a bounded pool; each task writes only its own slot of results. Adopts share it:
 	// each hashes one local file. Uploads go by priority, then OrderBy. A file takes one of
@@ -480,14 +496,12 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 			})
 		}
 		files.Wait()
-		if work = busy; len(work) > 0 {
-			if err := sleep(ctx, claimRetry); err != nil {
-				for _, i := range work {
-					results[i].Err = err
-				}
-				break
-			}
+		if work = busy; !r.again(ctx, work, results) {
+			break
 		}
+	}
+	for work := heldMoves; r.again(ctx, work, results); {
+		work = r.moveAll(ctx, work, results)
 	}
 
 	uploadsOK := true
@@ -515,13 +529,8 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 				results[i] = res
 			}
 		}
-		if work = busy; len(work) > 0 {
-			if err := sleep(ctx, claimRetry); err != nil {
-				for _, i := range work {
-					results[i].Err = err
-				}
-				break
-			}
+		if work = busy; !r.again(ctx, work, results) {
+			break
 		}
 	}
 

@@ -155,3 +155,97 @@ func (r *run) claimFolder(ctx context.Context, parentID, p, name string) (id str
 	}
 	return id, true, r.save(ctx, func(*state.State) state.Change { return state.PutFolders(map[string]string{p: id}) })
 }
+
+// claimMoves is what a runner (Options.Claims) does before the moves at idx into the folder
+// folderID: for each, it claims both addresses, From and Address, and reads both entries as
+// stored now. It returns the moves to make here (claimed, and stored as the plan saw them:
+// the entry at From, none at Address), the moves another runner holds (busy: try again
+// later), and release, which gives up the claims of the moves to make once they are settled.
+// Of the others, holding their claims:
+//   - a move another runner made (the entry at Address is the file's, settled) is Elsewhere;
+//   - a move a runner wrote ahead and did not settle (it died or lost its claim between the
+//     write-ahead and the end; the entry at Address owes StepMove) is finished here as the
+//     next apply after a crash finishes it: the file is looked at and moved or renamed only
+//     where it is not yet, so it is neither lost nor moved twice;
+//   - anything else fails, as the state changed since the plan was made.
+func (r *run) claimMoves(ctx context.Context, folderID string, idx []int, results []FileResult) (todo, busy []int, release func()) {
+	c := r.opts.Claims
+	var held []int
+	for _, i := range idx {
+		ch := r.plan.Changes[i]
+		ok, err := r.claimBoth(ctx, ch.From, ch.Address)
+		switch {
+		case err != nil:
+			results[i] = r.failed(ctx, results[i], err)
+		case !ok:
+			busy = append(busy, i)
+		default:
+			held = append(held, i)
+		}
+	}
+	unclaim := func(ch plan.Change) {
+		c.Release(context.WithoutCancel(ctx), store.EntryKey(ch.From))
+		c.Release(context.WithoutCancel(ctx), store.EntryKey(ch.Address))
+	}
+	if len(held) == 0 {
+		return nil, busy, func() {}
+	}
+	addrs := make([]string, 0, 2*len(held))
+	for _, i := range held {
+		addrs = append(addrs, r.plan.Changes[i].From, r.plan.Changes[i].Address)
+	}
+	stored, err := c.Entries(ctx, addrs)
+	for _, i := range held {
+		ch := r.plan.Changes[i]
+		from, to := stored[ch.From], stored[ch.Address]
+		switch {
+		case err != nil:
+			results[i] = r.failed(ctx, results[i], err)
+		case from.Equal(ch.Prior) && to == nil:
+			todo = append(todo, i)
+			continue // released once made
+		case from != nil || to == nil || to.FileID != ch.Prior.FileID:
+			results[i] = r.failed(ctx, results[i], fmt.Errorf("move %s to %s: the state changed since the plan was made (another runner or apply); run fiosync plan again", ch.From, ch.Address))
+		case to.Followup == nil:
+			results[i] = r.elsewhere(ch, to)
+		case to.Followup.Step == state.StepMove:
+			results[i] = r.finishMoveOf(ctx, ch, folderID, to)
+		default:
+			results[i] = r.failed(ctx, results[i], fmt.Errorf("move %s to %s: the entry there owes %s, not the move; run fiosync plan again", ch.From, ch.Address, to.Followup.Step))
+		}
+		unclaim(ch)
+	}
+	return todo, busy, func() {
+		for _, i := range todo {
+			unclaim(r.plan.Changes[i])
+		}
+	}
+}
+
+// claimBoth claims the entry keys of a and b for this runner, or neither: false when another
+// runner holds one of them.
+func (r *run) claimBoth(ctx context.Context, a, b string) (bool, error) {
+	c := r.opts.Claims
+	ok, _, err := c.Claim(ctx, store.EntryKey(a))
+	if err != nil || !ok {
+		return false, err
+	}
+	if ok, _, err = c.Claim(ctx, store.EntryKey(b)); err != nil || !ok {
+		c.Release(context.WithoutCancel(ctx), store.EntryKey(a))
+		return false, err
+	}
+	return true, nil
+}
+
+// finishMoveOf finishes the move ch that another runner wrote ahead as cur, the entry at ch's
+// Address that owes StepMove, and settles it (see claimMoves).
+func (r *run) finishMoveOf(ctx context.Context, ch plan.Change, folderID string, cur *state.Entry) FileResult {
+	res := FileResult{Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Outcome: Skipped}
+	r.emit(Event{Type: EventFileStart, Address: ch.Address, Action: ch.Action, Kind: ch.Kind})
+	if _, err := r.followup(ctx, ch.Address, folderID, cur.Clone(), true); err != nil {
+		return r.failed(ctx, res, err)
+	}
+	res.Outcome, res.FileID, res.Note = Done, cur.FileID, "moved from "+ch.From+" (finished for a runner that stopped)"
+	r.emit(Event{Type: EventFileDone, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, FileID: cur.FileID, Note: res.Note})
+	return res
+}

@@ -71,8 +71,11 @@
 // next round, and each round first settles, in one read, what the others finished (Outcome
 // Elsewhere). Holding a claim, the run reads the address's entry as stored now: a pending
 // upload that a dead runner left is recovered like an interrupted apply's, and an entry that
-// matches neither the plan nor its outcome fails the change as stale. Events then name the
-// runner (Event.Runner).
+// matches neither the plan nor its outcome fails the change as stale. A move claims both its
+// addresses (From and Address): a move another runner made is Elsewhere, and one a runner
+// wrote ahead and did not settle (it died between the write-ahead and the end) is finished
+// as after a crash, looking at the file first, so it is moved once. Moves another runner
+// holds are tried again after the uploads. Events then name the runner (Event.Runner).
 //
 // # Events
 //

@@ -19,7 +19,9 @@ import (
 // point is finished by the next apply), moves the plain files with the bulk endpoint (up to
 // frameio.MaxMoveFiles a call; files.move for a single one) and each versioned file as its
 // stack, renames the files whose name changed, and clears the followups in one more save.
-func (r *run) moveAll(ctx context.Context, idx []int, results []FileResult) {
+// A runner (Options.Claims) first claims both addresses of each move (claimMoves); moveAll
+// returns the moves other runners held, for the caller to come back to.
+func (r *run) moveAll(ctx context.Context, idx []int, results []FileResult) (busy []int) {
 	byFolder := map[string][]int{}
 	for _, i := range idx {
 		f := cleanFolder(r.plan.Changes[i].Folder)
@@ -37,12 +39,14 @@ func (r *run) moveAll(ctx context.Context, idx []int, results []FileResult) {
 			}
 			continue
 		}
-		r.moveInto(ctx, f, byFolder[f], results)
+		busy = append(busy, r.moveInto(ctx, f, byFolder[f], results)...)
 	}
+	return busy
 }
 
-// moveInto moves the changes at idx, all into folder dir.
-func (r *run) moveInto(ctx context.Context, dir string, idx []int, results []FileResult) {
+// moveInto moves the changes at idx, all into folder dir. It returns those another runner
+// held, to try again later.
+func (r *run) moveInto(ctx context.Context, dir string, idx []int, results []FileResult) (busy []int) {
 	fail := func(i int, err error) {
 		results[i] = r.failed(ctx, results[i], err)
 	}
@@ -51,7 +55,12 @@ func (r *run) moveInto(ctx context.Context, dir string, idx []int, results []Fil
 		for _, i := range idx {
 			fail(i, err)
 		}
-		return
+		return nil
+	}
+	if r.opts.Claims != nil {
+		var release func()
+		idx, busy, release = r.claimMoves(ctx, folderID, idx, results)
+		defer release()
 	}
 	var ready []int
 	for _, i := range idx {
@@ -111,7 +120,7 @@ func (r *run) moveInto(ctx context.Context, dir string, idx []int, results []Fil
 		for _, i := range ready {
 			fail(i, err)
 		}
-		return
+		return busy
 	}
 	ready = slices.DeleteFunc(ready, func(i int) bool {
 		if err := stale[i]; err != nil {
@@ -186,7 +195,7 @@ func (r *run) moveInto(ctx context.Context, dir string, idx []int, results []Fil
 		done = append(done, i)
 	}
 	if len(done) == 0 {
-		return
+		return busy
 	}
 	err = r.save(ctx, func(s *state.State) state.Change {
 		c := state.Change{Entries: map[string]*state.Entry{}}
@@ -211,6 +220,7 @@ func (r *run) moveInto(ctx context.Context, dir string, idx []int, results []Fil
 		results[i].Outcome, results[i].FileID, results[i].Note = Done, ch.Prior.FileID, "moved from "+ch.From
 		r.emit(Event{Type: EventFileDone, Address: ch.Address, Action: ch.Action, Kind: ch.Kind, FileID: ch.Prior.FileID, Note: results[i].Note})
 	}
+	return busy
 }
 
 // checkMoveSource fails when the file a move records for its new address is not the one the

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"iter"
 	"path"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/statefile"
 )
 
 // DefaultMaxDelete is the default bound on a plan's deletes (the CLI's --max-delete): a plan
@@ -348,6 +350,11 @@ func Build(in Inputs) (*Plan, error) {
 	slices.Sort(p.Excluded)
 	p.Emptied = emptied(p, files, st)
 
+	entries, err := entryDigests(p, st)
+	if err != nil {
+		return nil, err
+	}
+	p.Entries = entries
 	for _, c := range p.Changes {
 		if c.Action == Delete {
 			continue
@@ -363,6 +370,36 @@ func Build(in Inputs) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// entryDigests returns Plan.Entries: the digest of st's entry at every address that p writes.
+func entryDigests(p *Plan, st *state.State) (map[string]source.Digest, error) {
+	m := make(map[string]source.Digest, len(p.Changes)+len(p.Restat))
+	for addr := range touched(p) {
+		d, err := statefile.EntryDigest(st.Entries[addr])
+		if err != nil {
+			return nil, fmt.Errorf("build plan: %s: %w", addr, err)
+		}
+		m[addr] = d
+	}
+	return m, nil
+}
+
+// touched yields every address p writes a state entry at: each change's, a move's From, and
+// each restat's.
+func touched(p *Plan) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for _, c := range p.Changes {
+			if !yield(c.Address) || c.Action == Move && !yield(c.From) {
+				return
+			}
+		}
+		for _, r := range p.Restat {
+			if !yield(r.Address) {
+				return
+			}
+		}
+	}
 }
 
 // changesDelivered reports whether c would put other content at a delivered address: an

@@ -24,8 +24,9 @@ const FormatVersion = "3"
 // within the same unshipped version 2, the targeting (select) and what it left out (excluded).
 // Version 3 added the move action with its from, the moves setting and the emptied folders,
 // the account's and workspace's names to the target, the selection's replaces,
-// policy_excluded, waiting and each change's priority.
-const FileFormatVersion = "3"
+// policy_excluded, waiting and each change's priority. Version 4 added the state entries the
+// plan writes (entries, Plan.Entries), which replace the serial as what makes a plan stale.
+const FileFormatVersion = "4"
 
 // Action is what apply does for one address.
 type Action string
@@ -61,9 +62,17 @@ const (
 // same inputs always give the same Plan.
 type Plan struct {
 	// Lineage and Serial identify the state the plan was made from. Applying a saved plan to a
-	// state with another lineage or serial is refused as stale.
+	// state with another lineage is refused as stale; the serial is only reported, since
+	// other applies (other runners) move it on for addresses the plan does not touch.
 	Lineage string
 	Serial  uint64
+
+	// Entries records, for every address the plan writes a state entry at (each change's
+	// address, a move's From too, and each Restat), what the state held there when the plan
+	// was made: the BLAKE3 of the entry's canonical encoding (statefile.EntryDigest), or the
+	// zero digest for no entry. CheckStale refuses a saved plan when any of them differs
+	// from the state's now; entries of other addresses may change freely. Set by Build.
+	Entries map[string]source.Digest
 
 	// Manifest is the file name of the manifest the plan was made from (without its
 	// directory, which differs between checkouts). A saved plan is applied only with it.

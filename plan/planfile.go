@@ -15,6 +15,7 @@ import (
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/statefile"
 )
 
 // ErrStale is wrapped by the error CheckStale returns when a saved plan no longer fits the
@@ -43,6 +44,8 @@ type document struct {
 	Emptied       []string          `json:"emptied"`
 	Warnings      []string          `json:"warnings"`
 	Changes       []fileChange      `json:"changes"`
+	// Entries is Plan.Entries, with null for no entry.
+	Entries map[string]*source.Digest `json:"entries"`
 }
 
 // fileChange is Change with the plan file's field names; a field added to Change must be
@@ -89,6 +92,19 @@ func Encode(p *Plan) ([]byte, error) {
 		Emptied:       nonNil(p.Emptied),
 		Warnings:      nonNil(p.Warnings),
 		Changes:       make([]fileChange, 0, len(p.Changes)),
+		Entries:       make(map[string]*source.Digest, len(p.Entries)),
+	}
+	for addr := range touched(p) {
+		if _, ok := p.Entries[addr]; !ok {
+			return nil, fmt.Errorf("encode plan: no state entry recorded for %q, which the plan changes", addr)
+		}
+	}
+	for addr, d := range p.Entries {
+		if !d.IsZero() {
+			doc.Entries[addr] = &d
+		} else {
+			doc.Entries[addr] = nil
+		}
 	}
 	for _, c := range p.Changes {
 		fc := fileChange(c)
@@ -214,7 +230,38 @@ func Decode(data []byte) (*Plan, error) {
 		}
 		p.Changes = append(p.Changes, Change(fc))
 	}
+	if err := p.decodeEntries(doc.Entries); err != nil {
+		return nil, fmt.Errorf("decode plan: entries: %w", err)
+	}
 	return p, nil
+}
+
+// decodeEntries sets p.Entries from a plan file's entries, which must name exactly the
+// addresses p writes: one left out would escape CheckStale.
+func (p *Plan) decodeEntries(entries map[string]*source.Digest) error {
+	p.Entries = make(map[string]source.Digest, len(entries))
+	for addr := range touched(p) {
+		d, ok := entries[addr]
+		if !ok {
+			return fmt.Errorf("no entry recorded for %q, which the plan changes", addr)
+		}
+		if d != nil {
+			if d.IsZero() {
+				return fmt.Errorf("%q: a zero digest; no entry is written null", addr)
+			}
+			p.Entries[addr] = *d
+		} else {
+			p.Entries[addr] = source.Digest{}
+		}
+	}
+	if len(p.Entries) != len(entries) {
+		for addr := range entries {
+			if _, ok := p.Entries[addr]; !ok {
+				return fmt.Errorf("an entry recorded for %q, which the plan does not change", addr)
+			}
+		}
+	}
+	return nil
 }
 
 func validChange(fc fileChange) error {
@@ -294,31 +341,39 @@ func ReadFile(path string) (*Plan, error) {
 }
 
 // CheckStale returns an error wrapping ErrStale when p no longer fits what it was made from:
-// the state's lineage or serial changed, a local source's size or mtime differs (and, when
-// the plan recorded the file's hash, its content too), a remote source's URL changed, a file
-// to upload or adopt left the manifest or a file to delete came back. An adopt is checked
-// like an upload: the local file it hashes must still have the size the match was made on. st is the state loaded now
-// (nil for none yet) and files the manifest expanded now.
+// the state's lineage changed, the state's entry at an address the plan writes is not the one
+// recorded (p.Entries: one appeared, vanished or changed since), a local source's size or
+// mtime differs (and, when the plan recorded the file's hash, its content too), a remote
+// source's URL changed, a file to upload or adopt left the manifest or a file to delete came
+// back. An adopt is checked like an upload: the local file it hashes must still have the size
+// the match was made on. Entries of addresses the plan does not write, and so the serial, may
+// have changed: another apply (or another runner) delivered other files meanwhile. st is the
+// state loaded now (nil for none yet) and files the manifest expanded now.
 func CheckStale(p *Plan, st *state.State, files []manifest.Desired) error {
 	if st == nil {
 		st = &state.State{}
 	}
-	// A state that was never saved (serial 0) has a throwaway lineage.
-	if !(p.Serial == 0 && st.Serial == 0) {
-		switch {
-		case p.Serial == 0 && st.Serial > 0:
+	// A state that was never saved (serial 0) may have a throwaway lineage, a plan made from
+	// none certainly has.
+	if !(p.Serial == 0 && st.Serial == 0) && p.Lineage != st.Lineage {
+		if p.Serial == 0 {
 			return fmt.Errorf("%w: it was made before any state existed, and an apply has written one since (serial %d); run fiosync plan again", ErrStale, st.Serial)
-		case p.Lineage != st.Lineage:
-			return fmt.Errorf("%w: it was made for state lineage %s, but the state now has lineage %s; run fiosync plan again", ErrStale, p.Lineage, st.Lineage)
-		case p.Serial != st.Serial:
-			return fmt.Errorf("%w: the state changed since the plan was made (serial %d -> %d); run fiosync plan again", ErrStale, p.Serial, st.Serial)
+		}
+		return fmt.Errorf("%w: it was made for state lineage %s, but the state now has lineage %s; run fiosync plan again", ErrStale, p.Lineage, st.Lineage)
+	}
+	var problems []string
+	for addr := range touched(p) {
+		if why, err := entryChange(p.Entries[addr], st.Entries[addr]); err != nil || why != "" {
+			if err != nil {
+				why = err.Error()
+			}
+			problems = append(problems, fmt.Sprintf("%s changed in the state since the plan was made (%s)", addr, why))
 		}
 	}
 	byAddr := make(map[string]*manifest.Desired, len(files))
 	for i := range files {
 		byAddr[files[i].Address] = &files[i]
 	}
-	var problems []string
 	for _, c := range p.Changes {
 		d := byAddr[c.Address]
 		switch {
@@ -343,7 +398,7 @@ func CheckStale(p *Plan, st *state.State, files []manifest.Desired) error {
 	}
 	const maxListed = 10
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d sources differ from the plan:", len(problems))
+	fmt.Fprintf(&b, "%d differences from the plan:", len(problems))
 	for i, msg := range problems {
 		if i == maxListed {
 			fmt.Fprintf(&b, "\n  ... and %d more", len(problems)-maxListed)
@@ -353,6 +408,23 @@ func CheckStale(p *Plan, st *state.State, files []manifest.Desired) error {
 	}
 	b.WriteString("\nrun fiosync plan again")
 	return fmt.Errorf("%w: %s", ErrStale, b.String())
+}
+
+// entryChange describes how now, the state's entry at an address, differs from the one whose
+// digest a plan recorded (zero: none), or returns "".
+func entryChange(was source.Digest, now *state.Entry) (string, error) {
+	d, err := statefile.EntryDigest(now)
+	switch {
+	case err != nil:
+		return "", err
+	case d == was:
+		return "", nil
+	case was.IsZero():
+		return "a file is recorded there now", nil
+	case now == nil:
+		return "its entry was removed", nil
+	}
+	return "its entry is another now", nil
 }
 
 // sourceChange describes how d differs from the source c recorded, or returns "".

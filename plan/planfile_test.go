@@ -51,14 +51,17 @@ func TestPlanFileRefused(t *testing.T) {
 		name, data, wantErr string
 	}{
 		{"not JSON", "hello", "not a fiosync plan file"},
-		{"older format", `{"format_version":"2"}`, `format version "2" is not "3"`},
-		{"newer format", `{"format_version":"4"}`, `format version "4" is not "3"`},
+		{"older format", `{"format_version":"3"}`, `format version "3" is not "4"; make the plan again with this fiosync`},
+		{"newer format", `{"format_version":"5"}`, `format version "5" is not "4"`},
 		{"edited", strings.Replace(string(good), `"unchanged": 14`, `"unchanged": 15`, 1), "checksum mismatch"},
 		{"no checksum", string(good[:bytes.LastIndex(good, []byte(",\n  \"checksum\""))]) + "\n}\n", "no checksum"},
 		{"trailing data", string(good) + "{}", "the checksum is not the last field"},
 		{"unknown field", edit(`"lineage"`, `"colour": 1, "lineage"`), `unknown field "colour"`},
 		{"unknown action", edit(`"action": "create"`, `"action": "explode"`), `unknown action "explode"`},
 		{"update without prior", edit(`"prior"`, `"_prior"`), `unknown field "_prior"`},
+		{"entry left out", edit(`"/2026-11-26/A-Cam/A001.mov": null,`, ``), `entries: no entry recorded for "/2026-11-26/A-Cam/A001.mov", which the plan changes`},
+		{"entry of an address not changed", edit(`"entries": {`, `"entries": {"/elsewhere.mov": null, `), `entries: an entry recorded for "/elsewhere.mov", which the plan does not change`},
+		{"zero digest", edit(`"/2026-11-26/A-Cam/A001.mov": null`, `"/2026-11-26/A-Cam/A001.mov": "blake3:`+strings.Repeat("0", 64)+`"`), `a zero digest`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,13 +133,32 @@ func TestCheckStale(t *testing.T) {
 			prepare: func(*testing.T, *state.State) []manifest.Desired { return files },
 		},
 		{
-			name: "state serial changed",
+			name: "state serial moved, and an entry the plan does not write changed",
 			prepare: func(_ *testing.T, st *state.State) []manifest.Desired {
 				st.Serial++
+				st.Entries["/other.mov"] = gone.Clone()
 				return files
 			},
-			wantErr: "plan is stale: the state changed since the plan was made (serial 7 -> 8); run fiosync plan again",
 		},
+		{
+			name: "entry of an update rewritten",
+			prepare: func(_ *testing.T, st *state.State) []manifest.Desired {
+				st.Entries[changedFile.Address].VerifiedAt = t0
+				return files
+			},
+			wantErr: "plan is stale: /changed.mov changed in the state since the plan was made (its entry is another now); run fiosync plan again",
+		},
+		{
+			name: "entry of a delete removed, entry at a create recorded",
+			prepare: func(_ *testing.T, st *state.State) []manifest.Desired {
+				st.Entries[newFile.Address] = st.Entries["/gone.mov"]
+				delete(st.Entries, "/gone.mov")
+				return files
+			},
+			wantErr: "plan is stale: 2 differences from the plan:\n  /gone.mov changed in the state since the plan was made (its entry was removed)\n" +
+				"  /new.mov changed in the state since the plan was made (a file is recorded there now)\nrun fiosync plan again",
+		},
+
 		{
 			name: "state lineage changed",
 			prepare: func(_ *testing.T, st *state.State) []manifest.Desired {
@@ -185,7 +207,7 @@ func TestCheckStale(t *testing.T) {
 				back := local("/gone.mov", 3, t0)
 				return []manifest.Desired{changedFile, back, reel}
 			},
-			wantErr: "plan is stale: 2 sources differ from the plan:\n  /gone.mov is in the manifest again\n  /new.mov is no longer in the manifest\nrun fiosync plan again",
+			wantErr: "plan is stale: 2 differences from the plan:\n  /gone.mov is in the manifest again\n  /new.mov is no longer in the manifest\nrun fiosync plan again",
 		},
 	}
 	for _, tt := range tests {
@@ -203,5 +225,19 @@ func TestCheckStale(t *testing.T) {
 				t.Fatalf("CheckStale error:\n got %v\nwant %s", err, tt.wantErr)
 			}
 		})
+	}
+	// A plan made before any state was saved has a lineage of its own: one saved since is
+	// another history, unless it is the plan's (a stored state at serial 0, as runners of a
+	// first delivery share one).
+	unsaved := *p
+	unsaved.Serial = 0
+	unsaved.Lineage = "throwaway"
+	want := "plan is stale: it was made before any state existed, and an apply has written one since (serial 7); run fiosync plan again"
+	if err := CheckStale(&unsaved, st, files); err == nil || err.Error() != want {
+		t.Errorf("CheckStale of a plan made from no state:\n got %v\nwant %s", err, want)
+	}
+	unsaved.Lineage = st.Lineage
+	if err := CheckStale(&unsaved, st, files); err != nil {
+		t.Errorf("CheckStale of a plan made from the same lineage at serial 0: %v", err)
 	}
 }

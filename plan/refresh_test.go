@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"errors"
 	"os"
 	"path"
 	"path/filepath"
@@ -327,7 +328,8 @@ func TestRefreshTarget(t *testing.T) {
 }
 
 // TestStalePlanFile saves a plan, then changes the state or a source, and checks that the
-// saved plan is refused.
+// saved plan is refused when an entry it writes or a source it reads changed, and only then:
+// a save that moved the serial for another address leaves it fresh.
 func TestStalePlanFile(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
@@ -364,6 +366,31 @@ func TestStalePlanFile(t *testing.T) {
 			t.Fatalf("CheckStale of a fresh plan: %v", err)
 		}
 	})
+	save := func(t *testing.T, edit func(entries map[string]*state.Entry)) {
+		t.Helper()
+		edit(st.Entries)
+		if err := backend.Save(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("state serial moved, for an entry the plan does not write", func(t *testing.T) {
+		save(t, func(entries map[string]*state.Entry) { entries[files[0].Address].VerifiedAt = t0 })
+		if err := check(t); err != nil {
+			t.Fatalf("CheckStale after a save that changed no address of the plan: %v", err)
+		}
+	})
+	t.Run("an entry the plan writes appeared", func(t *testing.T) {
+		save(t, func(entries map[string]*state.Entry) { entries[files[1].Address] = entries[files[0].Address].Clone() })
+		err := check(t)
+		want := "plan is stale: " + files[1].Address + " changed in the state since the plan was made (a file is recorded there now); run fiosync plan again"
+		if err == nil || err.Error() != want || !errors.Is(err, ErrStale) {
+			t.Fatalf("CheckStale error:\n got %v\nwant %s", err, want)
+		}
+		save(t, func(entries map[string]*state.Entry) { delete(entries, files[1].Address) })
+		if err := check(t); err != nil {
+			t.Fatalf("CheckStale once the entry is gone again: %v", err)
+		}
+	})
 	t.Run("local file changed", func(t *testing.T) {
 		path := filepath.Join(e.dir, "shoot", "B-Cam", "B001.mov")
 		if err := os.WriteFile(path, []byte("b001, rewritten"), 0o644); err != nil {
@@ -371,16 +398,6 @@ func TestStalePlanFile(t *testing.T) {
 		}
 		err := check(t)
 		want := "plan is stale: /Day01/B-Cam/B001.mov changed since the plan was made (size 4 -> 15); run fiosync plan again"
-		if err == nil || err.Error() != want {
-			t.Fatalf("CheckStale error:\n got %v\nwant %s", err, want)
-		}
-	})
-	t.Run("state serial changed", func(t *testing.T) {
-		if err := backend.Save(ctx, st); err != nil {
-			t.Fatal(err)
-		}
-		err := check(t)
-		want := "plan is stale: the state changed since the plan was made (serial 1 -> 2); run fiosync plan again"
 		if err == nil || err.Error() != want {
 			t.Fatalf("CheckStale error:\n got %v\nwant %s", err, want)
 		}

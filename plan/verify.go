@@ -23,7 +23,9 @@ var ErrMismatch = errors.New("the saved plan does not match what the manifest an
 //   - every change must be one fresh makes too, equal in action, kind, folder and name, size,
 //     on_change, source identity (stat, and the hash where the saved plan recorded one), prior
 //     entry (which must be the state's) and, for an adopt, the file adopted;
-//   - every folder id it holds must be fresh's (the state's, or a fresh lookup).
+//   - every folder id it holds must be fresh's (the state's, or a fresh lookup); a folder it
+//     was to create ("") may exist now (another apply or runner created it since), and
+//     UseFolders then gives the saved plan its id.
 //
 // Changes fresh makes and the saved plan lacks are fine: applying a saved plan does only what
 // it says. Verify names the first difference it finds.
@@ -68,11 +70,22 @@ func Verify(saved, fresh *Plan) error {
 		if _, ok := fresh.Folders[dir]; !ok {
 			return fmt.Errorf("%w: folder %s: the manifest needs no such folder now", ErrMismatch, dir)
 		}
-		if id != want {
+		if id != want && id != "" {
 			return fmt.Errorf("%w: folder %s: the plan says id %q, Frame.io and the state say %q", ErrMismatch, dir, id, want)
 		}
 	}
 	return nil
+}
+
+// UseFolders gives each folder that p, a saved plan, was to create ("" in Folders) the id
+// fresh found for it, if any: a folder another apply or runner created since the plan was
+// made is used, not created a second time beside it. Call it once Verify accepted p.
+func (p *Plan) UseFolders(fresh *Plan) {
+	for dir, id := range p.Folders {
+		if id == "" {
+			p.Folders[dir] = fresh.Folders[dir]
+		}
+	}
 }
 
 func targetDiff(a, b state.Target) string {

@@ -162,6 +162,7 @@ func (c *applyCmd) deliver(ctx context.Context, io *stdio, g *Globals, s *sessio
 		if err := plan.Verify(p, fresh); err != nil {
 			return err
 		}
+		p.UseFolders(fresh)
 	} else {
 		p, err = s.plan(ctx, g, planOptions{refresh: true, maxDelete: c.MaxDelete, parallel: c.Parallel, adopt: c.Adopt, sel: c.selection(), moves: c.movesOf}, io.Err)
 		if err != nil {

@@ -24,6 +24,7 @@ import (
 type pgHarness struct {
 	t   *testing.T
 	url string // the state URL, with a password that must never be printed
+	emu *emutest.Env
 }
 
 const pgPassword = "not-shown-anywhere"
@@ -50,7 +51,7 @@ func newPGHarness(t *testing.T) *pgHarness {
 	for _, k := range []string{"FRAMEIO_CLIENT_ID", "FRAMEIO_CLIENT_SECRET", "FRAMEIO_SCOPE", "FIOSYNC_STATE"} {
 		t.Setenv(k, "")
 	}
-	return &pgHarness{t: t, url: url}
+	return &pgHarness{t: t, url: url, emu: e}
 }
 
 // run runs fiosync with args and returns what it printed and its exit code. Nothing printed

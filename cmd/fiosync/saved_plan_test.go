@@ -127,11 +127,16 @@ func TestSavedPlanTampered(t *testing.T) {
 			d.Prior = d.Prior.Clone()
 			d.Prior.FileID = nda.ID
 			p.Changes = append([]plan.Change{d}, p.Changes...)
+			p.Entries[d.Address] = source.Digest{}
 		}},
 		{"address of the create", func(p *plan.Plan) {
 			c := find(p, plan.Create)
+			delete(p.Entries, c.Address)
 			c.Address, c.Name = "/Day/zz.mov", "zz.mov"
+			p.Entries[c.Address] = source.Digest{}
 		}},
+		{"state entry of the update", func(p *plan.Plan) { p.Entries[find(p, plan.Update).Address] = source.HashURL("forged") }},
+		{"state entry of the create", func(p *plan.Plan) { p.Entries[find(p, plan.Create).Address] = p.Entries[find(p, plan.Update).Address] }},
 		{"source of the create", func(p *plan.Plan) { find(p, plan.Create).Source.Path = "media/a.mov" }},
 		{"source size of the create", func(p *plan.Plan) { c := find(p, plan.Create); c.Source.Size, c.Size = 1, 1 }},
 		{"hash of the update", func(p *plan.Plan) { find(p, plan.Update).Source.Hash = source.HashURL("forged") }},

@@ -4,7 +4,9 @@ import (
 	"fmt"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/zeebo/blake3"
 
+	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
 )
 
@@ -35,4 +37,19 @@ func DecodeEntry(address string, data []byte) (*state.Entry, error) {
 		return nil, corrupt("%v", err)
 	}
 	return &e, nil
+}
+
+// EntryDigest returns the BLAKE3 of e's EncodeEntry form, or the zero digest for a nil e (no
+// entry). Two entries have the same digest exactly when a state file would hold the same
+// bytes for them, whichever backend they were loaded from: a saved plan records it for each
+// address it writes, and apply compares it with the state's entry then.
+func EntryDigest(e *state.Entry) (source.Digest, error) {
+	if e == nil {
+		return source.Digest{}, nil
+	}
+	data, err := EncodeEntry(e)
+	if err != nil {
+		return source.Digest{}, err
+	}
+	return source.Digest(blake3.Sum256(data)), nil
 }
