@@ -292,7 +292,7 @@ func (x *expander) local(u *Upload) {
 	}
 	switch {
 	case info.IsDir():
-		w.dir(abs, real, "", "", 0, false)
+		w.dir(abs, real, "", "", 0, false, nil, 0)
 	case w.pattern != "":
 		w.fail(fmt.Sprintf("matches no files: %q is not a directory", base))
 		return
@@ -345,12 +345,15 @@ type walker struct {
 	// stack holds the real paths of the directories being walked; a
 	// symlink to one of them, or to a directory above one, is a loop.
 	stack []string
-	// buf receives directory entries; one buffer serves the whole walk.
-	buf []byte
-	// stats holds, by depth, the prestat results of the directory being walked at that
-	// depth; a directory's results are used up by the time its next sibling is walked, and
+	// buf receives directory entries; one buffer serves the walk's own listings, and
+	// aheadBufs, by depth, those read ahead (at most one at each depth at a time).
+	buf       []byte
+	aheadBufs [][]byte
+	// stats holds, by depth, two buffers for the stat results of the directories at that
+	// depth: one for the directory being walked, the other for its next sibling, read ahead.
+	// A directory's results are used up by the time the sibling after next is read, and
 	// nothing keeps a FileInfo beyond (source.OfFile copies what it needs).
-	stats [][]statted
+	stats [][2][]statted
 
 	found, excluded, policyExcluded, ignored, failed, warned int
 }
@@ -418,23 +421,49 @@ const heldLevels = 16
 // dir walks one directory. abs is its path as the user sees it, real the
 // same with symlinks resolved; relDisk and relNFC are its path below the
 // base as on disk and NFC-normalised. matched is set below a directory that
-// itself matched the glob: such a directory is taken whole.
-func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool) {
+// itself matched the glob: such a directory is taken whole. ahead is its listing when it
+// was read ahead (nil: dir reads it), and slot the stats buffer of its depth that holds, or
+// is to hold, its stat results.
+func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool, ahead *listing, slot int) {
 	if w.buf == nil {
 		w.buf = make([]byte, 32<<10)
 	}
+	for len(w.stats) <= depth+1 {
+		w.stats = append(w.stats, [2][]statted{})
+		w.aheadBufs = append(w.aheadBufs, nil)
+	}
+	// Every regular file listed is stat'ed below, but for the few excludes and the policy
+	// leave out (a stat of those is wasted, and an error in it never reported), so they can
+	// be stat'ed ahead, in parallel. Below a glob that has not matched the directory whole,
+	// most may be left out unstat'ed.
+	whole := w.pattern == "" || matched
 	// The directory stays open while its subdirectories are walked, so a
 	// walk holds one descriptor per level of depth, down to heldLevels;
-	// deeper ones let go of theirs before walking below them.
-	d, err := openDir(abs)
-	var entries []dirent
-	if err == nil {
+	// deeper ones let go of theirs before walking below them (and one more
+	// per level for a sibling read ahead).
+	l := ahead
+	if l != nil {
+		l.wait()
+	} else {
+		l = &listing{}
+		l.d, l.err = openDir(abs)
+		if l.err == nil {
+			l.entries, l.err = l.d.entries(w.buf)
+		}
+		if l.err == nil && whole {
+			l.pre = l.d.prestat(l.entries, w.stats[depth][slot])
+		}
+	}
+	d, entries, pre, err := l.d, l.entries, l.pre, l.err
+	if d != nil {
 		defer d.close()
-		entries, err = d.entries(w.buf)
 	}
 	if err != nil {
 		w.fail(fmt.Sprintf("cannot read directory %q: %s", w.rel(relDisk), reason(err)))
 		return
+	}
+	if pre != nil {
+		w.stats[depth][slot] = pre // kept for the directory after next at this depth
 	}
 	w.stack = append(w.stack, real)
 	defer func() { w.stack = w.stack[:len(w.stack)-1] }()
@@ -453,21 +482,20 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 		relPrefix += "/"
 	}
 	ignoredHere := w.x.ignorePaths[real]
-	var pre []statted
-	if w.pattern == "" || matched {
-		// Every regular file listed is stat'ed below, but for the few excludes and the
-		// policy leave out (a stat of those is wasted, and an error in it never reported),
-		// so they can be stat'ed ahead, in parallel. Below a glob that has not matched the
-		// directory whole, most may be left out unstat'ed.
-		for len(w.stats) <= depth {
-			w.stats = append(w.stats, nil)
+	// next is the subdirectory read ahead, and childSlot the stats buffer of the next
+	// subdirectory the walk enters without one.
+	var next *listing
+	childSlot := 0
+	defer func() {
+		if next != nil {
+			next.drop()
 		}
-		pre = d.prestat(entries, w.stats[depth])
-		if pre != nil {
-			w.stats[depth] = pre
-		}
-	}
+	}()
 	for i, e := range entries {
+		if next != nil && next.index < i {
+			next.drop() // read ahead, then left out after all
+			next = nil
+		}
 		name := e.name
 		// Before a symlink is followed: a link to a state file that is not written yet
 		// dangles, and is no error.
@@ -514,10 +542,24 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 			if !m && w.maxDepth > 0 && depth+1 >= w.maxDepth {
 				continue
 			}
+			var ahead *listing
+			slot := childSlot
+			if next != nil && next.index == i {
+				// Waited for before the next is read ahead: the two share the depth's buffer.
+				ahead, slot, next = next.wait(), next.slot, nil
+			}
 			if depth >= heldLevels {
 				d.release()
+			} else if next == nil && whole && depth+1 < heldLevels {
+				if j := w.nextDir(entries, i+1, ignoredHere, relNFC); j >= 0 {
+					if w.aheadBufs[depth+1] == nil {
+						w.aheadBufs[depth+1] = make([]byte, 32<<10)
+					}
+					next = readAhead(absPrefix+entries[j].name, j, 1-slot, w.aheadBufs[depth+1], w.stats[depth+1][1-slot])
+				}
 			}
-			w.dir(cAbs, cReal, cDisk, cNFC, depth+1, m)
+			w.dir(cAbs, cReal, cDisk, cNFC, depth+1, m, ahead, slot)
+			childSlot = slot // free again; a sibling read ahead has the other
 			continue
 		}
 		if atRoot && name == w.x.manifestName {
@@ -551,6 +593,26 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 		}
 		w.file(cAbs, relPrefix+name, folder, nfc, info)
 	}
+}
+
+// nextDir returns the index of the first entry from i on that the walk is likely to enter, or
+// -1: a directory by its listed type that no ignore, exclude or policy rule leaves out. It is
+// a guess, for reading ahead: the walk's loop decides, and a directory read ahead that it does
+// not enter is dropped unused.
+func (w *walker) nextDir(entries []dirent, i int, ignoredHere map[string]bool, relNFC string) int {
+	for ; i < len(entries); i++ {
+		e := entries[i]
+		if !e.typ.IsDir() || ignoredHere[e.name] || w.x.ignoredName(e.name) || hasControl(e.name) {
+			continue
+		}
+		nfc := norm.NFC.String(e.name)
+		rel := joinRel(relNFC, nfc)
+		if w.isExcluded(rel) || matchPolicy(w.x.policy, nfc, rel) != nil {
+			continue
+		}
+		return i
+	}
+	return -1
 }
 
 // follow resolves a symlink met during the walk and stats its target;

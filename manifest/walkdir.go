@@ -60,27 +60,98 @@ func (d *dir) prestat(entries []dirent, out []statted) []statted {
 	if workers < 2 || len(entries) < minStatBatch {
 		return nil
 	}
+	files := regularFiles(entries)
+	if len(files) < minStatBatch {
+		return nil
+	}
+	workers = min(workers, len(files)/(minStatBatch/2))
+	out = statSlots(out, len(entries))
+	var wg sync.WaitGroup
+	per := (len(files) + workers - 1) / workers
+	chunks := slices.Collect(slices.Chunk(files, per))
+	for _, chunk := range chunks[1:] {
+		wg.Go(func() { d.statEach(entries, chunk, out) })
+	}
+	d.statEach(entries, chunks[0], out) // this goroutine takes a share too: one fewer to wake
+	wg.Wait()
+	return out
+}
+
+// regularFiles returns the indexes of the entries listed as regular files.
+func regularFiles(entries []dirent) []int {
 	files := make([]int, 0, len(entries))
 	for i, e := range entries {
 		if e.typ.IsRegular() {
 			files = append(files, i)
 		}
 	}
-	if len(files) < minStatBatch {
-		return nil
-	}
-	workers = min(workers, len(files)/(minStatBatch/2))
-	out = slices.Grow(out[:0], len(entries))[:len(entries)]
+	return files
+}
+
+// statSlots returns out resized to n zeroed results.
+func statSlots(out []statted, n int) []statted {
+	out = slices.Grow(out[:0], n)[:n]
 	clear(out)
-	var wg sync.WaitGroup
-	per := (len(files) + workers - 1) / workers
-	for chunk := range slices.Chunk(files, per) {
-		wg.Go(func() {
-			for _, i := range chunk {
-				out[i].info, out[i].err = d.lstatInto(entries[i].name, &out[i].buf)
-			}
-		})
-	}
-	wg.Wait()
 	return out
+}
+
+// statEach lstats the entries at the indexes files into out.
+func (d *dir) statEach(entries []dirent, files []int, out []statted) {
+	for _, i := range files {
+		out[i].info, out[i].err = d.lstatInto(entries[i].name, &out[i].buf)
+	}
+}
+
+// listing is a directory opened and listed, its regular files stat'ed (by entry index in
+// pre; nil when the walk stats them itself), or the error that stopped that.
+type listing struct {
+	d       *dir // nil when it could not be opened
+	entries []dirent
+	pre     []statted
+	err     error
+	// For a listing read ahead: done is closed once the fields above are set, index is the
+	// directory's entry in its parent, and slot the stats buffer of its depth it fills.
+	done  chan struct{}
+	index int
+	slot  int
+}
+
+// readAhead opens, lists and stats the directory at path on a goroutine of its own, while
+// the walk works through the directory before it: the next subdirectory the walk is likely to
+// enter. buf takes the listing and stats holds the results (both the walk's, for that
+// directory's depth, unused until the listing is taken or dropped). The walk then finds the
+// system calls done, and a tree of many small directories (a delivery of image sequences)
+// keeps both cores busy: the walk's own work on one directory, the next one's system calls.
+func readAhead(path string, index, slot int, buf []byte, stats []statted) *listing {
+	l := &listing{done: make(chan struct{}), index: index, slot: slot}
+	go func() {
+		defer close(l.done)
+		d, err := openDir(path)
+		if err != nil {
+			l.err = err
+			return
+		}
+		l.d = d
+		if l.entries, l.err = d.entries(buf); l.err != nil {
+			return
+		}
+		if files := regularFiles(l.entries); len(files) > 0 {
+			l.pre = statSlots(stats, len(l.entries))
+			d.statEach(l.entries, files, l.pre)
+		}
+	}()
+	return l
+}
+
+// wait returns the listing once it is read.
+func (l *listing) wait() *listing {
+	<-l.done
+	return l
+}
+
+// drop lets go of a listing read ahead that the walk did not take.
+func (l *listing) drop() {
+	if l = l.wait(); l.d != nil {
+		l.d.close()
+	}
 }
