@@ -2,6 +2,7 @@ package statefile
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -145,15 +146,42 @@ func (d *fastDecoder) str() string {
 		d.bad = true
 		return ""
 	}
-	start, j := d.i, d.i
-	for j < len(d.s) && plain[d.s[j]] {
-		j++
-	}
-	if j < len(d.s) && d.s[j] == '"' {
-		d.i = j + 1
-		return d.s[start:j]
+	start := d.i
+	if n := strings.IndexByte(d.s[start:], '"'); n >= 0 && plainRun(d.s[start:start+n]) {
+		d.i = start + n + 1
+		return d.s[start : start+n]
 	}
 	return d.quoted(start - 1)
+}
+
+// plainRun reports whether every byte of s is plain. It tests eight bytes at a time (a
+// third of a no-op plan's decoding was the byte-by-byte loop it replaces): none has its top
+// bit set (not ASCII), none is below 0x20 (a control character), none is a backslash or a
+// quote. Within ASCII, subtracting 0x20 from each byte borrows, and so sets a top bit, only
+// where a byte is below 0x20; a byte XORed with the backslash is zero only where it was one
+// (and a zero byte is found the same way, by the borrow of subtracting one).
+func plainRun(s string) bool {
+	const (
+		ones   = 0x0101010101010101
+		tops   = 0x8080808080808080
+		space  = 0x20 * ones
+		bslash = '\\' * ones
+		quote  = '"' * ones
+	)
+	for ; len(s) >= 8; s = s[8:] {
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		b, q := w^bslash, w^quote
+		if w&tops != 0 || (w-space)&tops != 0 || (b-ones)&^b&tops != 0 || (q-ones)&^q&tops != 0 {
+			return false
+		}
+	}
+	for i := range len(s) {
+		if !plain[s[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // plain holds the bytes a string can hold as they are: printable ASCII but the quote and the
