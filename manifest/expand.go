@@ -675,11 +675,25 @@ func (w *walker) file(path, relPath, folder, name string, info fs.FileInfo) {
 	})
 }
 
+// SortedByAddress reports whether files are in address order. It compares the addresses in
+// place: slices.IsSortedFunc would copy two Desired values into every comparison, which a
+// plan over 100,000 files notices.
+func SortedByAddress(files []Desired) bool {
+	for i := 1; i < len(files); i++ {
+		if files[i].Address < files[i-1].Address {
+			return false
+		}
+	}
+	return true
+}
+
 // dedupe sorts the files by address and reports addresses produced twice,
 // once per pair of entries with a count, so listing one directory twice
 // yields one line rather than thousands.
 func (x *expander) dedupe() {
-	slices.SortStableFunc(x.files, func(a, b Desired) int { return strings.Compare(a.Address, b.Address) })
+	if !SortedByAddress(x.files) { // the walk's order mostly is
+		slices.SortStableFunc(x.files, func(a, b Desired) int { return strings.Compare(a.Address, b.Address) })
+	}
 	type pair struct{ first, second int }
 	type dup struct {
 		a, b  Desired

@@ -23,7 +23,8 @@ func Resumable(j *partjournal.Journal, files []manifest.Desired, st *state.State
 		return nil
 	}
 	var out map[string]PartProgress
-	for _, d := range files {
+	for i := range files {
+		d := &files[i]
 		e := st.Entries[d.Address]
 		if e == nil || e.Status != state.StatusPending || e.FileID == "" || d.Source.Kind != source.Local {
 			continue
