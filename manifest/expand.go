@@ -292,7 +292,7 @@ func (x *expander) local(u *Upload) {
 	}
 	switch {
 	case info.IsDir():
-		w.dir(abs, real, "", "", 0, false, nil, 0)
+		w.dir(abs, real, "", "", 0, false, nil)
 	case w.pattern != "":
 		w.fail(fmt.Sprintf("matches no files: %q is not a directory", base))
 		return
@@ -345,15 +345,13 @@ type walker struct {
 	// stack holds the real paths of the directories being walked; a
 	// symlink to one of them, or to a directory above one, is a loop.
 	stack []string
-	// buf receives directory entries; one buffer serves the walk's own listings, and
-	// aheadBufs, by depth, those read ahead (at most one at each depth at a time).
-	buf       []byte
-	aheadBufs [][]byte
-	// stats holds, by depth, two buffers for the stat results of the directories at that
-	// depth: one for the directory being walked, the other for its next sibling, read ahead.
-	// A directory's results are used up by the time the sibling after next is read, and
-	// nothing keeps a FileInfo beyond (source.OfFile copies what it needs).
-	stats [][2][]statted
+	// buf receives the walk's own directory listings. bufs and stats are buffers free for
+	// reuse: getdents buffers for the listings read ahead, and stat results, one held by
+	// each directory being walked or read ahead until the walk is done with it (nothing
+	// keeps a FileInfo beyond: source.OfFile copies what it needs).
+	buf   []byte
+	bufs  [][]byte
+	stats [][]statted
 
 	found, excluded, policyExcluded, ignored, failed, warned int
 }
@@ -422,15 +420,10 @@ const heldLevels = 16
 // same with symlinks resolved; relDisk and relNFC are its path below the
 // base as on disk and NFC-normalised. matched is set below a directory that
 // itself matched the glob: such a directory is taken whole. ahead is its listing when it
-// was read ahead (nil: dir reads it), and slot the stats buffer of its depth that holds, or
-// is to hold, its stat results.
-func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool, ahead *listing, slot int) {
+// was read ahead (nil: dir reads it).
+func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool, ahead *listing) {
 	if w.buf == nil {
 		w.buf = make([]byte, 32<<10)
-	}
-	for len(w.stats) <= depth+1 {
-		w.stats = append(w.stats, [2][]statted{})
-		w.aheadBufs = append(w.aheadBufs, nil)
 	}
 	// Every regular file listed is stat'ed below, but for the few excludes and the policy
 	// leave out (a stat of those is wasted, and an error in it never reported), so they can
@@ -443,7 +436,7 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool,
 	// per level for a sibling read ahead).
 	l := ahead
 	if l != nil {
-		l.wait()
+		w.take(l)
 	} else {
 		l = &listing{}
 		l.d, l.err = openDir(abs)
@@ -451,9 +444,11 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool,
 			l.entries, l.err = l.d.entries(w.buf)
 		}
 		if l.err == nil && whole {
-			l.pre = l.d.prestat(l.entries, w.stats[depth][slot])
+			l.stats = w.takeStats()
+			l.pre = l.d.prestat(l.entries, l.stats)
 		}
 	}
+	defer w.done(l)
 	d, entries, pre, err := l.d, l.entries, l.pre, l.err
 	if d != nil {
 		defer d.close()
@@ -461,9 +456,6 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool,
 	if err != nil {
 		w.fail(fmt.Sprintf("cannot read directory %q: %s", w.rel(relDisk), reason(err)))
 		return
-	}
-	if pre != nil {
-		w.stats[depth][slot] = pre // kept for the directory after next at this depth
 	}
 	w.stack = append(w.stack, real)
 	defer func() { w.stack = w.stack[:len(w.stack)-1] }()
@@ -482,19 +474,19 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool,
 		relPrefix += "/"
 	}
 	ignoredHere := w.x.ignorePaths[real]
-	// next is the subdirectory read ahead, and childSlot the stats buffer of the next
-	// subdirectory the walk enters without one.
-	var next *listing
-	childSlot := 0
+	// queue holds the subdirectories read ahead, in entry order; those below scan were
+	// considered for it.
+	var queue []*listing
+	scan := 0
 	defer func() {
-		if next != nil {
-			next.drop()
+		for _, l := range queue {
+			w.drop(l)
 		}
 	}()
 	for i, e := range entries {
-		if next != nil && next.index < i {
-			next.drop() // read ahead, then left out after all
-			next = nil
+		for len(queue) > 0 && queue[0].index < i {
+			w.drop(queue[0]) // read ahead, then left out after all
+			queue = queue[1:]
 		}
 		name := e.name
 		// Before a symlink is followed: a link to a state file that is not written yet
@@ -543,23 +535,23 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool,
 				continue
 			}
 			var ahead *listing
-			slot := childSlot
-			if next != nil && next.index == i {
-				// Waited for before the next is read ahead: the two share the depth's buffer.
-				ahead, slot, next = next.wait(), next.slot, nil
+			if len(queue) > 0 && queue[0].index == i {
+				ahead, queue = queue[0], queue[1:]
 			}
 			if depth >= heldLevels {
 				d.release()
-			} else if next == nil && whole && depth+1 < heldLevels {
-				if j := w.nextDir(entries, i+1, ignoredHere, relNFC); j >= 0 {
-					if w.aheadBufs[depth+1] == nil {
-						w.aheadBufs[depth+1] = make([]byte, 32<<10)
+			} else if whole && depth+1 < heldLevels {
+				for scan = max(scan, i+1); len(queue) < readAheadDirs; {
+					j := w.nextDir(entries, scan, ignoredHere, relNFC)
+					if j < 0 {
+						scan = len(entries)
+						break
 					}
-					next = readAhead(absPrefix+entries[j].name, j, 1-slot, w.aheadBufs[depth+1], w.stats[depth+1][1-slot])
+					queue = append(queue, w.readAhead(absPrefix+entries[j].name, j))
+					scan = j + 1
 				}
 			}
-			w.dir(cAbs, cReal, cDisk, cNFC, depth+1, m, ahead, slot)
-			childSlot = slot // free again; a sibling read ahead has the other
+			w.dir(cAbs, cReal, cDisk, cNFC, depth+1, m, ahead)
 			continue
 		}
 		if atRoot && name == w.x.manifestName {

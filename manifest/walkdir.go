@@ -110,20 +110,27 @@ type listing struct {
 	pre     []statted
 	err     error
 	// For a listing read ahead: done is closed once the fields above are set, index is the
-	// directory's entry in its parent, and slot the stats buffer of its depth it fills.
+	// directory's entry in its parent; buf and stats are the buffers it was given, for the
+	// walk to reuse once it has taken or dropped the listing.
 	done  chan struct{}
 	index int
-	slot  int
+	buf   []byte
+	stats []statted
 }
 
+// readAheadDirs is how many subdirectories of the directory being walked are read ahead of
+// the walk. More than one: a goroutine started for one may not run on another core before
+// the walk gets there (waking an idle core can take longer than the walk spends on a small
+// directory), while the next ones will.
+const readAheadDirs = 3
+
 // readAhead opens, lists and stats the directory at path on a goroutine of its own, while
-// the walk works through the directory before it: the next subdirectory the walk is likely to
-// enter. buf takes the listing and stats holds the results (both the walk's, for that
-// directory's depth, unused until the listing is taken or dropped). The walk then finds the
-// system calls done, and a tree of many small directories (a delivery of image sequences)
-// keeps both cores busy: the walk's own work on one directory, the next one's system calls.
-func readAhead(path string, index, slot int, buf []byte, stats []statted) *listing {
-	l := &listing{done: make(chan struct{}), index: index, slot: slot}
+// the walk works through the directories before it: the next subdirectories the walk is
+// likely to enter. The walk then finds the system calls done, and a tree of many small
+// directories (a delivery of image sequences) keeps both cores busy: the walk's own work on
+// one directory, the next ones' system calls.
+func (w *walker) readAhead(path string, index int) *listing {
+	l := &listing{done: make(chan struct{}), index: index, buf: w.takeBuf(), stats: w.takeStats()}
 	go func() {
 		defer close(l.done)
 		d, err := openDir(path)
@@ -132,26 +139,62 @@ func readAhead(path string, index, slot int, buf []byte, stats []statted) *listi
 			return
 		}
 		l.d = d
-		if l.entries, l.err = d.entries(buf); l.err != nil {
+		if l.entries, l.err = d.entries(l.buf); l.err != nil {
 			return
 		}
+		if l.pre = d.prestat(l.entries, l.stats); l.pre != nil {
+			return // stat'ed from several goroutines: a large directory
+		}
 		if files := regularFiles(l.entries); len(files) > 0 {
-			l.pre = statSlots(stats, len(l.entries))
+			l.pre = statSlots(l.stats, len(l.entries))
 			d.statEach(l.entries, files, l.pre)
 		}
 	}()
 	return l
 }
 
-// wait returns the listing once it is read.
-func (l *listing) wait() *listing {
+// take waits for the listing l read ahead and returns it, giving its getdents buffer back to
+// the walk (the entries are copied out of it).
+func (w *walker) take(l *listing) *listing {
 	<-l.done
+	w.bufs = append(w.bufs, l.buf)
+	l.buf = nil
 	return l
 }
 
-// drop lets go of a listing read ahead that the walk did not take.
-func (l *listing) drop() {
-	if l = l.wait(); l.d != nil {
+// done gives back the stats buffer of a listing the walk has finished with.
+func (w *walker) done(l *listing) {
+	if l.pre != nil {
+		w.stats = append(w.stats, l.pre) // grown from l.stats, or l.stats itself
+	} else if l.stats != nil {
+		w.stats = append(w.stats, l.stats)
+	}
+	l.pre, l.stats = nil, nil
+}
+
+// drop lets go of a listing read ahead that the walk did not enter.
+func (w *walker) drop(l *listing) {
+	w.take(l)
+	if l.d != nil {
 		l.d.close()
 	}
+	w.done(l)
+}
+
+func (w *walker) takeBuf() []byte {
+	if n := len(w.bufs); n > 0 {
+		b := w.bufs[n-1]
+		w.bufs = w.bufs[:n-1]
+		return b
+	}
+	return make([]byte, 32<<10)
+}
+
+func (w *walker) takeStats() []statted {
+	if n := len(w.stats); n > 0 {
+		s := w.stats[n-1]
+		w.stats = w.stats[:n-1]
+		return s
+	}
+	return nil
 }
