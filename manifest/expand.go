@@ -259,6 +259,7 @@ func (x *expander) local(u *Upload) {
 	if !filepath.IsAbs(abs) {
 		abs = filepath.Join(x.m.Dir, abs)
 	}
+	w.byPath = w.pattern != "" || len(u.Exclude) > 0 || slices.ContainsFunc(x.policy, func(r policyRule) bool { return r.byName == nil })
 	w.relBase = "."
 	if r, err := filepath.Rel(x.m.Dir, abs); err == nil {
 		w.relBase = filepath.ToSlash(r)
@@ -342,6 +343,9 @@ type walker struct {
 	pattern  string // glob below the base; "" takes everything
 	maxDepth int    // deepest level the pattern can match; 0 means any
 	relBase  string // the base relative to Manifest.Dir, slash-separated
+	// byPath is set when a rule matches files by their path below the base (a glob, an
+	// exclude, a policy pattern with "/"): only then is that path joined for each file.
+	byPath bool
 	// stack holds the real paths of the directories being walked; a
 	// symlink to one of them, or to a directory above one, is a loop.
 	stack []string
@@ -496,7 +500,6 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool,
 		}
 		nfc := norm.NFC.String(name)
 		cAbs := absPrefix + name
-		cNFC := joinRel(relNFC, nfc)
 		typ := e.typ
 		var info fs.FileInfo
 		var cReal string // set for directories only: files need no real path
@@ -509,6 +512,10 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool,
 				continue
 			}
 			cReal, info, typ = target, fi, fi.Mode().Type()
+		}
+		var cNFC string // the path below the base, NFC; for a file, only when a rule reads it
+		if typ.IsDir() || w.byPath {
+			cNFC = joinRel(relNFC, nfc)
 		}
 		if w.isExcluded(cNFC) {
 			w.excluded++
