@@ -19,7 +19,7 @@ type PartProgress struct {
 // file, by its identity in files, and part URLs still valid. It reads one journal file per
 // pending entry, and nothing when st has none.
 func Resumable(j *partjournal.Journal, files []manifest.Desired, st *state.State, now time.Time) map[string]PartProgress {
-	if j == nil || st == nil {
+	if j == nil || st == nil || j.Empty() {
 		return nil
 	}
 	var out map[string]PartProgress
