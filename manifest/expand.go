@@ -259,6 +259,7 @@ func (x *expander) local(u *Upload) {
 	if !filepath.IsAbs(abs) {
 		abs = filepath.Join(x.m.Dir, abs)
 	}
+	w.byPath = w.pattern != "" || len(u.Exclude) > 0 || slices.ContainsFunc(x.policy, func(r policyRule) bool { return r.byName == nil })
 	w.relBase = "."
 	if r, err := filepath.Rel(x.m.Dir, abs); err == nil {
 		w.relBase = filepath.ToSlash(r)
@@ -292,7 +293,7 @@ func (x *expander) local(u *Upload) {
 	}
 	switch {
 	case info.IsDir():
-		w.dir(abs, real, "", "", 0, false)
+		w.dir(abs, real, "", "", 0, false, nil)
 	case w.pattern != "":
 		w.fail(fmt.Sprintf("matches no files: %q is not a directory", base))
 		return
@@ -342,14 +343,18 @@ type walker struct {
 	pattern  string // glob below the base; "" takes everything
 	maxDepth int    // deepest level the pattern can match; 0 means any
 	relBase  string // the base relative to Manifest.Dir, slash-separated
+	// byPath is set when a rule matches files by their path below the base (a glob, an
+	// exclude, a policy pattern with "/"): only then is that path joined for each file.
+	byPath bool
 	// stack holds the real paths of the directories being walked; a
 	// symlink to one of them, or to a directory above one, is a loop.
 	stack []string
-	// buf receives directory entries; one buffer serves the whole walk.
-	buf []byte
-	// stats holds, by depth, the prestat results of the directory being walked at that
-	// depth; a directory's results are used up by the time its next sibling is walked, and
-	// nothing keeps a FileInfo beyond (source.OfFile copies what it needs).
+	// buf receives the walk's own directory listings. bufs and stats are buffers free for
+	// reuse: getdents buffers for the listings read ahead, and stat results, one held by
+	// each directory being walked or read ahead until the walk is done with it (nothing
+	// keeps a FileInfo beyond: source.OfFile copies what it needs).
+	buf   []byte
+	bufs  [][]byte
 	stats [][]statted
 
 	found, excluded, policyExcluded, ignored, failed, warned int
@@ -418,19 +423,39 @@ const heldLevels = 16
 // dir walks one directory. abs is its path as the user sees it, real the
 // same with symlinks resolved; relDisk and relNFC are its path below the
 // base as on disk and NFC-normalised. matched is set below a directory that
-// itself matched the glob: such a directory is taken whole.
-func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool) {
+// itself matched the glob: such a directory is taken whole. ahead is its listing when it
+// was read ahead (nil: dir reads it).
+func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool, ahead *listing) {
 	if w.buf == nil {
 		w.buf = make([]byte, 32<<10)
 	}
+	// Every regular file listed is stat'ed below, but for the few excludes and the policy
+	// leave out (a stat of those is wasted, and an error in it never reported), so they can
+	// be stat'ed ahead, in parallel. Below a glob that has not matched the directory whole,
+	// most may be left out unstat'ed.
+	whole := w.pattern == "" || matched
 	// The directory stays open while its subdirectories are walked, so a
 	// walk holds one descriptor per level of depth, down to heldLevels;
-	// deeper ones let go of theirs before walking below them.
-	d, err := openDir(abs)
-	var entries []dirent
-	if err == nil {
+	// deeper ones let go of theirs before walking below them (and one more
+	// per level for a sibling read ahead).
+	l := ahead
+	if l != nil {
+		w.take(l)
+	} else {
+		l = &listing{}
+		l.d, l.err = openDir(abs)
+		if l.err == nil {
+			l.entries, l.err = l.d.entries(w.buf)
+		}
+		if l.err == nil && whole {
+			l.stats = w.takeStats()
+			l.pre = l.d.prestat(l.entries, l.stats)
+		}
+	}
+	defer w.done(l)
+	d, entries, pre, err := l.d, l.entries, l.pre, l.err
+	if d != nil {
 		defer d.close()
-		entries, err = d.entries(w.buf)
 	}
 	if err != nil {
 		w.fail(fmt.Sprintf("cannot read directory %q: %s", w.rel(relDisk), reason(err)))
@@ -453,21 +478,20 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 		relPrefix += "/"
 	}
 	ignoredHere := w.x.ignorePaths[real]
-	var pre []statted
-	if w.pattern == "" || matched {
-		// Every regular file listed is stat'ed below, but for the few excludes and the
-		// policy leave out (a stat of those is wasted, and an error in it never reported),
-		// so they can be stat'ed ahead, in parallel. Below a glob that has not matched the
-		// directory whole, most may be left out unstat'ed.
-		for len(w.stats) <= depth {
-			w.stats = append(w.stats, nil)
+	// queue holds the subdirectories read ahead, in entry order; those below scan were
+	// considered for it.
+	var queue []*listing
+	scan := 0
+	defer func() {
+		for _, l := range queue {
+			w.drop(l)
 		}
-		pre = d.prestat(entries, w.stats[depth])
-		if pre != nil {
-			w.stats[depth] = pre
-		}
-	}
+	}()
 	for i, e := range entries {
+		for len(queue) > 0 && queue[0].index < i {
+			w.drop(queue[0]) // read ahead, then left out after all
+			queue = queue[1:]
+		}
 		name := e.name
 		// Before a symlink is followed: a link to a state file that is not written yet
 		// dangles, and is no error.
@@ -476,7 +500,6 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 		}
 		nfc := norm.NFC.String(name)
 		cAbs := absPrefix + name
-		cNFC := joinRel(relNFC, nfc)
 		typ := e.typ
 		var info fs.FileInfo
 		var cReal string // set for directories only: files need no real path
@@ -489,6 +512,10 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 				continue
 			}
 			cReal, info, typ = target, fi, fi.Mode().Type()
+		}
+		var cNFC string // the path below the base, NFC; for a file, only when a rule reads it
+		if typ.IsDir() || w.byPath {
+			cNFC = joinRel(relNFC, nfc)
 		}
 		if w.isExcluded(cNFC) {
 			w.excluded++
@@ -514,10 +541,24 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 			if !m && w.maxDepth > 0 && depth+1 >= w.maxDepth {
 				continue
 			}
+			var ahead *listing
+			if len(queue) > 0 && queue[0].index == i {
+				ahead, queue = queue[0], queue[1:]
+			}
 			if depth >= heldLevels {
 				d.release()
+			} else if whole && depth+1 < heldLevels {
+				for scan = max(scan, i+1); len(queue) < readAheadDirs; {
+					j := w.nextDir(entries, scan, ignoredHere, relNFC)
+					if j < 0 {
+						scan = len(entries)
+						break
+					}
+					queue = append(queue, w.readAhead(absPrefix+entries[j].name, j))
+					scan = j + 1
+				}
 			}
-			w.dir(cAbs, cReal, cDisk, cNFC, depth+1, m)
+			w.dir(cAbs, cReal, cDisk, cNFC, depth+1, m, ahead)
 			continue
 		}
 		if atRoot && name == w.x.manifestName {
@@ -551,6 +592,26 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool)
 		}
 		w.file(cAbs, relPrefix+name, folder, nfc, info)
 	}
+}
+
+// nextDir returns the index of the first entry from i on that the walk is likely to enter, or
+// -1: a directory by its listed type that no ignore, exclude or policy rule leaves out. It is
+// a guess, for reading ahead: the walk's loop decides, and a directory read ahead that it does
+// not enter is dropped unused.
+func (w *walker) nextDir(entries []dirent, i int, ignoredHere map[string]bool, relNFC string) int {
+	for ; i < len(entries); i++ {
+		e := entries[i]
+		if !e.typ.IsDir() || ignoredHere[e.name] || w.x.ignoredName(e.name) || hasControl(e.name) {
+			continue
+		}
+		nfc := norm.NFC.String(e.name)
+		rel := joinRel(relNFC, nfc)
+		if w.isExcluded(rel) || matchPolicy(w.x.policy, nfc, rel) != nil {
+			continue
+		}
+		return i
+	}
+	return -1
 }
 
 // follow resolves a symlink met during the walk and stats its target;
@@ -613,11 +674,25 @@ func (w *walker) file(path, relPath, folder, name string, info fs.FileInfo) {
 	})
 }
 
+// SortedByAddress reports whether files are in address order. It compares the addresses in
+// place: slices.IsSortedFunc would copy two Desired values into every comparison, which a
+// plan over 100,000 files notices.
+func SortedByAddress(files []Desired) bool {
+	for i := 1; i < len(files); i++ {
+		if files[i].Address < files[i-1].Address {
+			return false
+		}
+	}
+	return true
+}
+
 // dedupe sorts the files by address and reports addresses produced twice,
 // once per pair of entries with a count, so listing one directory twice
 // yields one line rather than thousands.
 func (x *expander) dedupe() {
-	slices.SortStableFunc(x.files, func(a, b Desired) int { return strings.Compare(a.Address, b.Address) })
+	if !SortedByAddress(x.files) { // the walk's order mostly is
+		slices.SortStableFunc(x.files, func(a, b Desired) int { return strings.Compare(a.Address, b.Address) })
+	}
 	type pair struct{ first, second int }
 	type dup struct {
 		a, b  Desired

@@ -236,3 +236,47 @@ func TestDirPrestat(t *testing.T) {
 		}
 	}
 }
+
+// TestExpandReadAhead walks a tree of many sibling directories, each read ahead of the walk
+// while the one before it is walked (readAhead), and holds every file found to its own
+// directory's listing and stat: a listing or stat taken for one directory and used for
+// another would name files that are not there, or give them another's size.
+func TestExpandReadAhead(t *testing.T) {
+	files := map[string]string{}
+	want := 0
+	for d := range 40 {
+		for f := range 10 + d%3*40 { // some directories above minStatBatch, some below
+			files[fmt.Sprintf("m/d%02d/c%02d_%03d.mov", d, d, f)] = strings.Repeat("x", d*100+f+1)
+			want++
+		}
+		for s := range 2 {
+			files[fmt.Sprintf("m/d%02d/s%d/c%02d_%d.mov", d, s, d, s)] = strings.Repeat("y", d*10+s+1)
+			want++
+		}
+		if d%10 == 0 {
+			files[fmt.Sprintf("m/d%02d/cache/c%02d.tmp", d, d)] = "z" // excluded below
+		}
+	}
+	dir := tree(t, files)
+	for range 3 { // the goroutines reading ahead race the walk differently each time
+		x, err := expandIn(t, dir, "  - local: m\n    to: /m\n    exclude: [\"**/cache/**\"]\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(x.Files) != want {
+			t.Fatalf("expanded %d files, want %d", len(x.Files), want)
+		}
+		for _, d := range x.Files {
+			fi, err := os.Lstat(d.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(source.OfFile(d.Source.Path, fi), d.Source); diff != "" {
+				t.Errorf("%s: identity (-want +got):\n%s", d.Source.Path, diff)
+			}
+			if got := "/" + d.Source.Path; got != d.Address {
+				t.Errorf("%s: address %s", d.Source.Path, d.Address)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -181,6 +182,22 @@ func (j *Journal) Load(fileID string) (*Upload, []bool, error) {
 		}
 	}
 	return &u, done, nil
+}
+
+// Empty reports whether the journal holds no upload, so nothing can resume from it: a plan
+// over 100,000 tracked files then looks none of them up. A directory that cannot be read is
+// not empty, so that each upload's Load meets the error.
+func (j *Journal) Empty() bool {
+	f, err := os.Open(j.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	return len(names) == 0 && err == io.EOF
 }
 
 // Remove deletes the journal of fileID; a missing one is fine.

@@ -92,3 +92,29 @@ func TestExpiresAt(t *testing.T) {
 		t.Error("ExpiresAt of a URL without X-Amz-Date said it knows")
 	}
 }
+
+// TestJournalEmpty: a journal is empty before its directory exists, holds an upload once one
+// starts, and is empty again once it is removed.
+func TestJournalEmpty(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "parts")
+	j := Open(dir)
+	if !j.Empty() {
+		t.Fatal("a journal whose directory does not exist yet: want empty")
+	}
+	log, err := j.Start(Upload{FileID: "f-1", Parts: []Part{{URL: "https://s3/1", Size: 1}}, Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if j.Empty() {
+		t.Fatal("with an upload journaled: want not empty")
+	}
+	if err := j.Remove("f-1"); err != nil {
+		t.Fatal(err)
+	}
+	if !j.Empty() {
+		t.Fatal("after the upload's journal was removed: want empty")
+	}
+}

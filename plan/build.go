@@ -180,7 +180,7 @@ func Build(in Inputs) (*Plan, error) {
 	// a fixed order, and the addresses the manifest dropped are found by binary search. A
 	// no-op plan over many files is mostly this loop, so it makes no map of its own.
 	files := in.Files
-	if !slices.IsSortedFunc(files, byAddress) {
+	if !manifest.SortedByAddress(files) {
 		files = slices.Clone(files)
 		slices.SortStableFunc(files, byAddress)
 	}
@@ -192,7 +192,8 @@ func Build(in Inputs) (*Plan, error) {
 	}
 	movedFrom := map[string]bool{}
 	var refused []Refusal // updates that on_change: error forbids
-	for i, d := range files {
+	for i := range files {
+		d := &files[i] // not a copy: a no-op plan over many files is mostly this loop
 		if i > 0 && files[i-1].Address == d.Address {
 			return nil, fmt.Errorf("build plan: address %q is desired twice", d.Address)
 		}
@@ -211,10 +212,10 @@ func Build(in Inputs) (*Plan, error) {
 			continue
 		}
 		if e == nil {
-			if c, ok := moves.take(d); ok {
+			if c, ok := moves.take(*d); ok {
 				if in.Remote != nil {
 					// A move there would put the file beside an untracked one of its name.
-					c.Conflict = conflictOf(d, in.Remote.Listed[d.Folder], taken)
+					c.Conflict = conflictOf(*d, in.Remote.Listed[d.Folder], taken)
 				}
 				movedFrom[c.From] = true
 				p.Changes = append(p.Changes, c)
@@ -230,7 +231,7 @@ func Build(in Inputs) (*Plan, error) {
 			continue
 		}
 		if in.Adopt && e == nil {
-			c, warnings, ok := adoption(d, in.Remote.Listed[d.Folder], taken)
+			c, warnings, ok := adoption(*d, in.Remote.Listed[d.Folder], taken)
 			p.Warnings = append(p.Warnings, warnings...)
 			if ok {
 				taken[c.Existing.ID] = true
@@ -240,7 +241,7 @@ func Build(in Inputs) (*Plan, error) {
 		}
 		replace := in.Select.Replacing(d.Address)
 		c, ok := diff(d, e, in.Remote, in.Parts, replace)
-		if ok && d.OnChange == manifest.OnChangeError && changesDelivered(c, d, e) {
+		if ok && d.OnChange == manifest.OnChangeError && changesDelivered(c, *d, e) {
 			if !replace {
 				why := c.Reason + " since it was delivered"
 				if c.Action == Create {
@@ -260,7 +261,7 @@ func Build(in Inputs) (*Plan, error) {
 			continue
 		}
 		if ok && e == nil && in.Remote != nil {
-			if f := conflictOf(d, in.Remote.Listed[d.Folder], taken); f != nil {
+			if f := conflictOf(*d, in.Remote.Listed[d.Folder], taken); f != nil {
 				c.Reason, c.Conflict = ReasonConflict, f
 			}
 		}
@@ -418,7 +419,7 @@ func changesDelivered(c Change, d manifest.Desired, e *state.Entry) bool {
 // stabilizing reports whether d, a local file of an entry with stable_for, changed (mtime
 // or ctime: any write, a size change included) less than stable_for before now, and returns
 // what the plan says of it then.
-func stabilizing(d manifest.Desired, now time.Time) (Waiting, bool, error) {
+func stabilizing(d *manifest.Desired, now time.Time) (Waiting, bool, error) {
 	if d.StableFor <= 0 || d.Source.Kind != source.Local {
 		return Waiting{}, false, nil
 	}
@@ -472,46 +473,62 @@ func addressCmp(d manifest.Desired, addr string) int { return strings.Compare(d.
 // diff compares one desired file with its state entry and the refreshed view. It returns the
 // change to make, or false when the address is up to date. replace (plan --replace) turns an
 // up-to-date delivered address into an update that uploads it again, following on_change.
-func diff(d manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string]PartProgress, replace bool) (Change, bool) {
-	if e != nil && e.Status == state.StatusComplete && d.Source.Kind == source.Local && d.Source.Hash.IsZero() {
-		// Identify did not read the file: the stat cache may still vouch for it.
-		source.Reuse(d.StatRule, &e.Source, &d.Source)
+func diff(d *manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string]PartProgress, replace bool) (Change, bool) {
+	src := &d.Source
+	if e != nil && e.Status == state.StatusComplete && src.Kind == source.Local && src.Hash.IsZero() {
+		// Identify did not read the file: the stat cache may still vouch for it. On a copy:
+		// Build leaves its inputs as they are.
+		own := *src
+		source.Reuse(d.StatRule, &e.Source, &own)
+		src = &own
 	}
-	c := changeOf(d)
+	// The change is made only once there is one: most files of a no-op plan have none.
+	var (
+		action   Action
+		reason   string
+		onChange manifest.OnChange
+	)
 	switch {
 	case e == nil:
-		c.Action, c.Reason = Create, ReasonNew
-		return c, true
+		action, reason = Create, ReasonNew
 	case e.Status == state.StatusPending:
-		c.Action, c.Reason = Create, resumeReason(d, e, remote, parts)
+		action, reason = Create, resumeReason(d, e, remote, parts)
 	case remote != nil && !remote.Has(e.FileID):
-		c.Action, c.Reason = Create, ReasonMissing
-	case !source.SameContent(d.Source, e.Source):
-		c.Action, c.Reason, c.OnChange = Update, ReasonContent, d.OnChange
-		if c.Kind == source.Remote {
-			c.Reason = ReasonURL
+		action, reason = Create, ReasonMissing
+	case !source.SameContent(*src, e.Source):
+		action, reason, onChange = Update, ReasonContent, d.OnChange
+		if src.Kind == source.Remote {
+			reason = ReasonURL
 		}
 	case e.Followup != nil:
-		c.Action, c.Size, c.Reason = Finish, 0, ReasonNotStacked
+		action, reason = Finish, ReasonNotStacked
 		switch e.Followup.Step {
 		case state.StepDelete:
-			c.Reason = ReasonNotDeleted
+			reason = ReasonNotDeleted
 		case state.StepMove:
-			c.Reason = ReasonNotMoved
+			reason = ReasonNotMoved
 		}
 	case replace:
-		c.Action, c.Reason, c.OnChange = Update, ReasonReplace, d.OnChange
+		action, reason, onChange = Update, ReasonReplace, d.OnChange
 	default:
 		return Change{}, false
 	}
-	c.Prior = e.Clone()
+	c := changeOf(*d)
+	c.Source = *src
+	c.Action, c.Reason, c.OnChange = action, reason, onChange
+	if action == Finish {
+		c.Size = 0
+	}
+	if e != nil {
+		c.Prior = e.Clone()
+	}
 	return c, true
 }
 
 // resumeReason says truthfully what apply does with the interrupted upload e: send only the
 // missing parts (this machine journaled them), adopt the file (Frame.io has it complete),
 // or start again; without a refresh, that the upload resumes one way or the other.
-func resumeReason(d manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string]PartProgress) string {
+func resumeReason(d *manifest.Desired, e *state.Entry, remote *Snapshot, parts map[string]PartProgress) string {
 	if p, ok := parts[d.Address]; ok {
 		return fmt.Sprintf("resume upload (%d of %d parts sent)", p.Sent, p.Total)
 	}
@@ -608,16 +625,16 @@ func changeOf(d manifest.Desired) Change {
 }
 
 // isEmpty reports whether d is a local file of no bytes, which Frame.io does not accept.
-func isEmpty(d manifest.Desired) bool {
+func isEmpty(d *manifest.Desired) bool {
 	return d.Source.Kind == source.Local && d.Source.Size == 0
 }
 
 // EmptyFiles returns the addresses of the empty local files among files, which a plan skips.
 func EmptyFiles(files []manifest.Desired) []string {
 	var out []string
-	for _, d := range files {
-		if isEmpty(d) {
-			out = append(out, d.Address)
+	for i := range files {
+		if isEmpty(&files[i]) {
+			out = append(out, files[i].Address)
 		}
 	}
 	return out

@@ -55,7 +55,7 @@ func moveSources(files []manifest.Desired, st *state.State, sel Selection, m Mov
 	if st == nil || !m.Enabled {
 		return nil
 	}
-	if !slices.IsSortedFunc(files, byAddress) {
+	if !manifest.SortedByAddress(files) {
 		files = slices.Clone(files)
 		slices.SortStableFunc(files, byAddress)
 	}

@@ -19,11 +19,12 @@ type PartProgress struct {
 // file, by its identity in files, and part URLs still valid. It reads one journal file per
 // pending entry, and nothing when st has none.
 func Resumable(j *partjournal.Journal, files []manifest.Desired, st *state.State, now time.Time) map[string]PartProgress {
-	if j == nil || st == nil {
+	if j == nil || st == nil || j.Empty() {
 		return nil
 	}
 	var out map[string]PartProgress
-	for _, d := range files {
+	for i := range files {
+		d := &files[i]
 		e := st.Entries[d.Address]
 		if e == nil || e.Status != state.StatusPending || e.FileID == "" || d.Source.Kind != source.Local {
 			continue

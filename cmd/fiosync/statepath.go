@@ -10,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/fiosync/fiosync/internal/escape"
@@ -178,17 +177,33 @@ func ignoredFiles(b store.Backend, planFiles ...string) manifest.Ignore {
 // by how it begins (looksLikePlan), so only files the state cannot vouch for are opened: new
 // ones and changed ones, which plan reads anyway to hash them; a no-op plan opens none.
 func withoutPlanFiles(files []manifest.Desired, st *state.State) []manifest.Desired {
-	return slices.DeleteFunc(files, func(d manifest.Desired) bool {
-		if d.Source.Kind != source.Local || d.Source.Size < int64(len(planHead)) {
+	// In place and by index, not slices.DeleteFunc, which would copy every Desired into its
+	// predicate: a plan over 100,000 files noticed.
+	n := 0
+	for i := range files {
+		if d := &files[i]; isUntrackedPlan(d, st) {
+			continue
+		}
+		if n != i {
+			files[n] = files[i]
+		}
+		n++
+	}
+	clear(files[n:])
+	return files[:n]
+}
+
+// isUntrackedPlan reports whether d is a plan file that the state does not track as it is.
+func isUntrackedPlan(d *manifest.Desired, st *state.State) bool {
+	if d.Source.Kind != source.Local || d.Source.Size < int64(len(planHead)) {
+		return false
+	}
+	if st != nil {
+		if e := st.Entries[d.Address]; e != nil && source.Unchanged(e.Source, d.Source) {
 			return false
 		}
-		if st != nil {
-			if e := st.Entries[d.Address]; e != nil && source.Unchanged(e.Source, d.Source) {
-				return false
-			}
-		}
-		return isPlanFile(d.Path)
-	})
+	}
+	return isPlanFile(d.Path)
 }
 
 // planHead is how every plan file begins: plan.Encode writes its document with

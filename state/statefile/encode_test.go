@@ -28,7 +28,7 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		doc, err := decodeDocument(string(got))
+		doc, _, err := decodeDocument(string(got))
 		if err != nil {
 			t.Fatal(err)
 		}

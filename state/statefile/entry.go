@@ -33,7 +33,7 @@ func DecodeEntry(address string, data []byte) (*state.Entry, error) {
 	if err := jsonv2.Unmarshal(data, &e, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return nil, corrupt("entry %q: %v", address, err)
 	}
-	if err := validate(&state.State{Lineage: "-", Entries: map[string]*state.Entry{address: &e}}); err != nil {
+	if err := validEntry(address, &e); err != nil {
 		return nil, corrupt("%v", err)
 	}
 	return &e, nil

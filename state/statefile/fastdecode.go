@@ -2,6 +2,7 @@ package statefile
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -19,7 +20,8 @@ import (
 // (escapes included, through jsontext.AppendUnquote), integers without fraction or exponent, and
 // times in the UTC form Encode writes ("2006-01-02T15:04:05.999999999Z"). Anything else (null,
 // an unknown or repeated member, another number or time form, bad syntax) makes it give up with
-// ok false, and the general decoder decides, errors included. So it accepts nothing the general
+// ok false, and the general decoder decides, errors included; so does an entry that fails
+// validEntry, checked as it is read rather than in a second pass over the map. So it accepts nothing the general
 // decoder would refuse, and what it accepts decodes to the same document (FuzzDecodeFast holds
 // the two to that).
 //
@@ -144,15 +146,42 @@ func (d *fastDecoder) str() string {
 		d.bad = true
 		return ""
 	}
-	start, j := d.i, d.i
-	for j < len(d.s) && plain[d.s[j]] {
-		j++
-	}
-	if j < len(d.s) && d.s[j] == '"' {
-		d.i = j + 1
-		return d.s[start:j]
+	start := d.i
+	if n := strings.IndexByte(d.s[start:], '"'); n >= 0 && plainRun(d.s[start:start+n]) {
+		d.i = start + n + 1
+		return d.s[start : start+n]
 	}
 	return d.quoted(start - 1)
+}
+
+// plainRun reports whether every byte of s is plain. It tests eight bytes at a time (a
+// third of a no-op plan's decoding was the byte-by-byte loop it replaces): none has its top
+// bit set (not ASCII), none is below 0x20 (a control character), none is a backslash or a
+// quote. Within ASCII, subtracting 0x20 from each byte borrows, and so sets a top bit, only
+// where a byte is below 0x20; a byte XORed with the backslash is zero only where it was one
+// (and a zero byte is found the same way, by the borrow of subtracting one).
+func plainRun(s string) bool {
+	const (
+		ones   = 0x0101010101010101
+		tops   = 0x8080808080808080
+		space  = 0x20 * ones
+		bslash = '\\' * ones
+		quote  = '"' * ones
+	)
+	for ; len(s) >= 8; s = s[8:] {
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		b, q := w^bslash, w^quote
+		if w&tops != 0 || (w-space)&tops != 0 || (b-ones)&^b&tops != 0 || (q-ones)&^q&tops != 0 {
+			return false
+		}
+	}
+	for i := range len(s) {
+		if !plain[s[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // plain holds the bytes a string can hold as they are: printable ASCII but the quote and the
@@ -377,11 +406,13 @@ func (d *fastDecoder) entries() map[string]*state.Entry {
 	// A size hint: an entry takes 300 to 600 bytes of the document.
 	m := make(map[string]*state.Entry, len(d.s)/600)
 	d.object(func(addr string) {
-		if _, dup := m[addr]; dup {
-			d.bad = true
-			return
+		e, n := d.entry(), len(m)
+		if m[addr] = e; len(m) == n {
+			d.bad = true // a repeated address (one map operation, not a lookup and then a store)
 		}
-		m[addr] = d.entry()
+		if validEntry(addr, e) != nil {
+			d.bad = true // the general decoder gives the error
+		}
 	})
 	return m
 }
@@ -390,10 +421,16 @@ func (d *fastDecoder) entry() *state.Entry {
 	if len(d.slab) == 0 {
 		d.slab = make([]state.Entry, 256)
 	}
-	e := &d.slab[0]
+	slab := d.slab[:1:1]
 	d.slab = d.slab[1:]
 	var seen fields
 	d.object(func(key string) {
+		// e is taken from the slab here rather than captured from outside: the compiler
+		// then knows it is not nil and does not check by reading through it. Such a read,
+		// the first touch of a fresh slab page, maps the shared zero page, and the write
+		// that follows faults again and flushes the TLB of every core the process runs on:
+		// 10% of the CPU of a 100,000-file no-op plan, with the walk on the other core.
+		e := &slab[0]
 		switch key {
 		case "source":
 			seen.once(d, 0)
@@ -444,7 +481,7 @@ func (d *fastDecoder) entry() *state.Entry {
 			d.bad = true
 		}
 	})
-	return e
+	return &slab[0]
 }
 
 func (d *fastDecoder) followup() *state.Followup {

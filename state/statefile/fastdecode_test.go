@@ -188,3 +188,17 @@ func TestTrickyStateHasEveryMember(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainRun holds plainRun, which tests eight bytes at a time, to the plain table: every
+// byte value at every position of a word, and in the tail after the words.
+func TestPlainRun(t *testing.T) {
+	for c := range 256 {
+		for at := range 19 {
+			b := []byte(strings.Repeat("a", 19))
+			b[at] = byte(c)
+			if got, want := plainRun(string(b)), plain[c]; got != want {
+				t.Errorf("byte %#02x at %d of %d: plainRun %v, want %v", c, at, len(b), got, want)
+			}
+		}
+	}
+}

@@ -133,7 +133,7 @@ func DecodeString(data string) (*state.State, source.Digest, error) {
 // decode is Decode of a document held in a string, which the decoded strings share (File
 // reads its file straight into one); it returns the document with its verified checksum.
 func decode(data string) (*document, error) {
-	doc, err := decodeDocument(data)
+	doc, checked, err := decodeDocument(data)
 	if err != nil || doc.Version != state.FormatVersion {
 		// Either the file is damaged or it is another format version: find out
 		// which version it claims before saying anything.
@@ -150,7 +150,7 @@ func decode(data string) (*document, error) {
 				return nil, uerr
 			}
 			data = string(up)
-			doc, err = decodeDocument(data)
+			doc, checked, err = decodeDocument(data)
 		}
 		if err != nil {
 			return nil, err
@@ -159,7 +159,7 @@ func decode(data string) (*document, error) {
 	if err := verifySum(data, doc.Checksum); err != nil {
 		return nil, err
 	}
-	if err := validate(&doc.State); err != nil {
+	if err := validate(&doc.State, !checked); err != nil {
 		return nil, corrupt("%v", err)
 	}
 	return doc, nil
@@ -200,11 +200,14 @@ func sumString(s string) source.Digest {
 // decodeDocument parses data strictly: unknown fields, duplicate names and
 // trailing data are errors. The documents Encode writes go through decodeFast;
 // whatever it is unsure of, through decodeJSON, which also words the errors.
-func decodeDocument(data string) (*document, error) {
+// checked reports that decodeFast took it, which ran validEntry on each entry
+// while it was at hand.
+func decodeDocument(data string) (doc *document, checked bool, err error) {
 	if doc, ok := decodeFast(data); ok {
-		return doc, nil
+		return doc, true, nil
 	}
-	return decodeJSON(data)
+	doc, err = decodeJSON(data)
+	return doc, false, err
 }
 
 // decodeJSON is decodeDocument through the encoding/json/v2 implementation (a
@@ -326,8 +329,9 @@ func upgrade(raw []byte, from int) ([]byte, error) {
 	return raw, nil
 }
 
-// validate checks what the JSON decoder cannot: required fields and enums.
-func validate(s *state.State) error {
+// validate checks what the JSON decoder cannot: required fields and enums, and each entry
+// (validEntry) unless entries is false because the decoder checked them as it read them.
+func validate(s *state.State, entries bool) error {
 	if s.Lineage == "" {
 		return fmt.Errorf("no lineage")
 	}
@@ -337,27 +341,38 @@ func validate(s *state.State) error {
 	if s.Entries == nil {
 		s.Entries = map[string]*state.Entry{}
 	}
+	if !entries {
+		return nil
+	}
 	for addr, e := range s.Entries {
-		if e == nil {
-			return fmt.Errorf("entry %q is null", addr)
+		if err := validEntry(addr, e); err != nil {
+			return err
 		}
-		switch e.Status {
-		case state.StatusPending, state.StatusComplete:
-		default:
-			return fmt.Errorf("entry %q: unknown status %q", addr, e.Status)
+	}
+	return nil
+}
+
+// validEntry checks the values of one entry that its JSON type does not constrain.
+func validEntry(addr string, e *state.Entry) error {
+	if e == nil {
+		return fmt.Errorf("entry %q is null", addr)
+	}
+	switch e.Status {
+	case state.StatusPending, state.StatusComplete:
+	default:
+		return fmt.Errorf("entry %q: unknown status %q", addr, e.Status)
+	}
+	switch e.Source.Kind {
+	case source.Local, source.Remote:
+	default:
+		return fmt.Errorf("entry %q: unknown source kind %q", addr, e.Source.Kind)
+	}
+	if f := e.Followup; f != nil {
+		if f.Step != state.StepStack && f.Step != state.StepDelete && f.Step != state.StepMove {
+			return fmt.Errorf("entry %q: unknown followup step %q", addr, f.Step)
 		}
-		switch e.Source.Kind {
-		case source.Local, source.Remote:
-		default:
-			return fmt.Errorf("entry %q: unknown source kind %q", addr, e.Source.Kind)
-		}
-		if f := e.Followup; f != nil {
-			if f.Step != state.StepStack && f.Step != state.StepDelete && f.Step != state.StepMove {
-				return fmt.Errorf("entry %q: unknown followup step %q", addr, f.Step)
-			}
-			if f.FileID == "" {
-				return fmt.Errorf("entry %q: followup names no file", addr)
-			}
+		if f.FileID == "" {
+			return fmt.Errorf("entry %q: followup names no file", addr)
 		}
 	}
 	return nil
