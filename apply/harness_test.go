@@ -46,8 +46,6 @@ type harness struct {
 	before *state.State
 	// backend, when set, is the state backend apply writes to instead of the state file.
 	backend store.Backend
-	// noCommitWindow turns the Writer's group-commit window off (see store.Writer).
-	noCommitWindow bool
 }
 
 // testEmulatorOptions are fast defaults for tests: small parts, no rate limits, a fixed seed.
@@ -202,9 +200,6 @@ func (h *harness) apply(ctx context.Context, p *plan.Plan, files []manifest.Desi
 		b = h.backend
 	}
 	opts.State = store.NewWriter(b, st)
-	if h.noCommitWindow {
-		opts.State.SetCommitWindow(0, 0)
-	}
 	m := &manifest.Manifest{Dir: h.dir}
 	for _, d := range files {
 		if d.Source.Kind == source.Remote {

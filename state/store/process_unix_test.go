@@ -12,11 +12,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -74,8 +71,6 @@ func runChild(mode, path string) int {
 			}
 			fmt.Println("synced", i)
 		}
-	case "window-and-hang":
-		return windowAndHang(ctx, f)
 	case "compact-and-hang", "compact-hang-before-drop":
 		s, err := f.Load(ctx)
 		if err != nil {
@@ -116,64 +111,6 @@ func runChild(mode, path string) int {
 	}
 	fmt.Println("error unknown mode", mode)
 	return 2
-}
-
-// windowAndHang is the child of TestKill9InCommitWindow: rounds of concurrent Updates
-// through a Writer, each reported once it returned, until a batch had company; then three
-// more Updates, which wait in a window that never ends (the fake clock does not fire and the
-// window wants four), and "window" once it opened. The test kills it there.
-func windowAndHang(ctx context.Context, f *File) int {
-	s, err := f.Load(ctx)
-	if err != nil {
-		fmt.Println("error", err)
-		return 1
-	}
-	w := NewWriter(f, s)
-	w.SetCommitWindow(4, time.Hour)
-	var hang atomic.Bool
-	var out sync.Mutex
-	say := func(a ...any) {
-		out.Lock()
-		defer out.Unlock()
-		fmt.Println(a...)
-	}
-	w.after = func(time.Duration) <-chan time.Time {
-		if hang.Load() {
-			say("window")
-			return nil // never
-		}
-		c := make(chan time.Time, 1)
-		c <- time.Time{} // at once: these rounds only build up company
-		return c
-	}
-	update := func(addr string) {
-		err := w.Update(ctx, func(*state.State) state.Change {
-			return state.PutEntry(addr, &state.Entry{Source: source.OfURL("https://x" + addr), FileID: addr, Status: state.StatusComplete})
-		})
-		if err != nil {
-			say("error", err)
-			return
-		}
-		say("synced", addr)
-	}
-	for round := 0; ; round++ {
-		w.saveMu.Lock()
-		company := w.company
-		w.saveMu.Unlock()
-		if company {
-			break
-		}
-		var wg sync.WaitGroup
-		for i := range 8 {
-			wg.Go(func() { update(fmt.Sprintf("/r%d/%d.mov", round, i)) })
-		}
-		wg.Wait()
-	}
-	hang.Store(true)
-	for i := range 3 {
-		go update(fmt.Sprintf("/window/%d.mov", i))
-	}
-	select {} // until killed
 }
 
 // child is a running child process.
@@ -456,44 +393,4 @@ func TestKill9DuringCompaction(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestKill9InCommitWindow: a process killed -9 while Updates wait in the group-commit window
-// loses none of the Updates that returned (each reported synced), and those that were waiting
-// never reached the disk, since no Update returns before its record is synced.
-func TestKill9InCommitWindow(t *testing.T) {
-	ctx := context.Background()
-	f := newFile(t)
-	saveNew(t, f)
-	c := startChild(t, "window-and-hang", f.Path())
-	var synced []string
-	for {
-		event, arg := c.next(t)
-		if event == "window" {
-			break
-		}
-		if event != "synced" {
-			t.Fatalf("child reported %q", event)
-		}
-		synced = append(synced, arg)
-	}
-	c.kill(t)
-	s, err := NewFile(f.Path()).Load(ctx)
-	if err != nil {
-		t.Fatalf("Load after kill -9 in a commit window: %v", err)
-	}
-	for _, addr := range synced {
-		if s.Entries[addr] == nil {
-			t.Errorf("%s was reported synced, but the state after the kill lacks it", addr)
-		}
-	}
-	for i := range 3 {
-		if addr := fmt.Sprintf("/window/%d.mov", i); s.Entries[addr] != nil {
-			t.Errorf("%s was waiting in the window, yet it is on disk", addr)
-		}
-	}
-	if len(synced) < 8 {
-		t.Errorf("%d Updates reported synced before the window, want a round of 8 at least", len(synced))
-	}
-	t.Logf("%d Updates synced before the kill, 3 waiting in the window", len(synced))
 }

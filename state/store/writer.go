@@ -23,60 +23,25 @@ import (
 // Writer therefore keeps saving from taking more than half of the time: after
 // a save that took d, the next one starts no sooner than d after it ended, and
 // carries every change made meanwhile.
-//
-// With an Appender, a batch also waits briefly for company before it is written (a
-// group-commit window): each Append costs one fdatasync, and on a fast disk so few Updates
-// arrive during one that nearly every finished file would pay its own. The wait ends once
-// commitMax Updates are waiting or commitWait has passed, and it is skipped unless the
-// previous batch carried more than one Update, so a lone serial writer never waits. No Update
-// returns before its change is written and synced: the window only delays the sync.
 type Writer struct {
 	b Backend
 
-	mu      sync.Mutex // guards s, gen, pending and waiting
+	mu      sync.Mutex // guards s, gen and pending
 	s       *state.State
-	gen     uint64                               // count of changes applied to s
-	pending []state.Change                       // changes not yet durable, oldest first, for an Appender
-	waiting int                                  // Updates whose changes are in pending
-	arrived chan struct{}                        // signalled (without blocking) when an Update adds to pending
-	after   func(time.Duration) <-chan time.Time // the window's clock (tests fake it)
+	gen     uint64         // count of changes applied to s
+	pending []state.Change // changes not yet durable, oldest first, for an Appender
 
 	saveMu   sync.Mutex    // one save at a time; guards the fields below
 	saved    uint64        // gen of the last change made durable
 	appended bool          // changes were appended since the last Save
 	lastEnd  time.Time     // when the last save ended
 	lastDur  time.Duration // how long it took
-	company  bool          // the last batch appended carried more than one Update
-	winMax   int           // the group-commit window: end it once winMax Updates wait,
-	winWait  time.Duration // or after winWait (0: no window)
 }
-
-// The group-commit window (see Writer): a batch waits at most commitWait, and no longer once
-// commitMax Updates are waiting. Both are small on purpose: apply's workers wait for two
-// durable records per file, so every microsecond of window is added to each file's time, and
-// at a fixed --parallel that is files/s. Measured on 10,000 small files at --parallel 16
-// (DESIGN.md, 2026-12-02 savecpu), 500 µs and 4 cut the process's CPU per file by 4-12% at
-// no loss of files/s; 1 ms and 16 cut it by 16% but cost 9% of the files/s.
-const (
-	commitWait = 500 * time.Microsecond
-	commitMax  = 4
-)
 
 // NewWriter returns a Writer that owns s and saves it to b. The caller must
 // not use s afterwards except through the Writer, and should call Close when
 // done so that appended changes are saved as one state.
-func NewWriter(b Backend, s *state.State) *Writer {
-	return &Writer{b: b, s: s, arrived: make(chan struct{}, 1), after: time.After, winMax: commitMax, winWait: commitWait}
-}
-
-// SetCommitWindow changes the group-commit window (see Writer) from its default of 500 µs or
-// 4 Updates: a batch waits at most wait for more Updates, and no longer once maxUpdates of
-// them are waiting. A wait of 0 turns the window off.
-func (w *Writer) SetCommitWindow(maxUpdates int, wait time.Duration) {
-	w.saveMu.Lock()
-	defer w.saveMu.Unlock()
-	w.winMax, w.winWait = maxUpdates, wait
-}
+func NewWriter(b Backend, s *state.State) *Writer { return &Writer{b: b, s: s} }
 
 // Update calls fn with the current state, applies the Change it returns under
 // the Writer's mutex, then makes the result durable. fn must not change s or
@@ -89,24 +54,16 @@ func (w *Writer) Update(ctx context.Context, fn func(s *state.State) state.Chang
 	if c.Empty() {
 		gen := w.gen
 		w.mu.Unlock()
-		return w.flush(ctx, gen, false)
+		return w.flush(ctx, gen)
 	}
 	w.s.Apply(c)
 	w.gen++
 	mine := w.gen
-	_, appends := w.b.(Appender)
-	if appends {
+	if _, ok := w.b.(Appender); ok {
 		w.pending = append(w.pending, c)
-		w.waiting++
 	}
 	w.mu.Unlock()
-	if appends {
-		select {
-		case w.arrived <- struct{}{}:
-		default:
-		}
-	}
-	return w.flush(ctx, mine, appends)
+	return w.flush(ctx, mine)
 }
 
 // Stage applies the Change fn returns, as Update does, without waiting for it to be durable:
@@ -131,7 +88,7 @@ func (w *Writer) Flush(ctx context.Context) error {
 	w.mu.Lock()
 	gen := w.gen
 	w.mu.Unlock()
-	return w.flush(ctx, gen, false)
+	return w.flush(ctx, gen)
 }
 
 // Close makes every change durable and, when changes were appended, saves the
@@ -154,9 +111,8 @@ func (w *Writer) Close(ctx context.Context) error {
 }
 
 // flush returns once generation gen is durable, writing it unless a write
-// that started later already covered it. An Update's flush (window) may first wait for
-// company (see Writer); Flush and Close write at once.
-func (w *Writer) flush(ctx context.Context, gen uint64, window bool) error {
+// that started later already covered it.
+func (w *Writer) flush(ctx context.Context, gen uint64) error {
 	w.saveMu.Lock()
 	defer w.saveMu.Unlock()
 	if w.saved >= gen {
@@ -175,53 +131,20 @@ func (w *Writer) flush(ctx context.Context, gen uint64, window bool) error {
 		}
 		return w.save(ctx)
 	}
-	if window && w.company && w.winWait > 0 {
-		w.gather(ctx)
-	}
 	w.mu.Lock()
 	batch := w.pending
 	base := &state.State{Version: w.s.Version, Serial: w.s.Serial, Lineage: w.s.Lineage, Target: w.s.Target, Manifest: w.s.Manifest}
 	batchGen := w.gen
-	updates := w.waiting
 	w.mu.Unlock()
 	if err := a.Append(ctx, base, batch); err != nil {
 		return err
 	}
 	w.mu.Lock()
 	w.pending = w.pending[len(batch):]
-	w.waiting -= updates
 	w.mu.Unlock()
 	w.saved = batchGen
 	w.appended = true
-	w.company = updates > 1
 	return nil
-}
-
-// gather is the group-commit window: it returns once winMax Updates are waiting, winWait
-// has passed, or ctx is done. saveMu must be held.
-func (w *Writer) gather(ctx context.Context) {
-	w.mu.Lock()
-	n := w.waiting
-	w.mu.Unlock()
-	if n >= w.winMax {
-		return
-	}
-	timeout := w.after(w.winWait)
-	for {
-		select {
-		case <-w.arrived:
-			w.mu.Lock()
-			n = w.waiting
-			w.mu.Unlock()
-			if n >= w.winMax {
-				return
-			}
-		case <-timeout:
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
 }
 
 // save stores the whole current state. saveMu must be held.
@@ -230,7 +153,7 @@ func (w *Writer) save(ctx context.Context) error {
 	w.mu.Lock()
 	snap := w.s.Clone()
 	snapGen := w.gen
-	npending, nwaiting := len(w.pending), w.waiting
+	npending := len(w.pending)
 	w.mu.Unlock()
 
 	err := w.b.Save(ctx, snap)
@@ -242,7 +165,6 @@ func (w *Writer) save(ctx context.Context) error {
 	w.mu.Lock()
 	w.s.Serial = snap.Serial
 	w.pending = w.pending[npending:]
-	w.waiting -= nwaiting
 	w.mu.Unlock()
 	w.saved = snapGen
 	return nil
