@@ -56,10 +56,11 @@ go test -run '^$' -bench '^BenchmarkApplySmallFiles$' -benchtime 1x -timeout 60m
 # metric BENCH-OUTPUT NAME-REGEX UNIT: the value before UNIT on the matching benchmark line.
 metric() { awk -v re="$2" -v u="$3" '$1 ~ re { for (i = 1; i < NF; i++) if ($(i+1) == u) { print $i; exit } }' "$1"; }
 before=$(metric "$work/small10k.txt" 'whole-state-saves' files/s)
-after=$(metric "$work/small10k.txt" '/journal' files/s)
+after=$(metric "$work/small10k.txt" '/journal-[0-9]+$' files/s)
 if [ -n "$before" ] && [ -n "$after" ]; then
 	say "10,000-file apply: journal $after files/s vs whole-state saves $before files/s = $(ratio "$after" "$before")x (goal >= 5)"
-	say "  share of CPU in the state backend: journal $(metric "$work/small10k.txt" '/journal' state-cpu-%)% (goal < 10), whole-state saves $(metric "$work/small10k.txt" 'whole-state-saves' state-cpu-%)%"
+	say "  share of CPU in the state backend: journal $(metric "$work/small10k.txt" '/journal-[0-9]+$' state-cpu-%)% (goal < 10), whole-state saves $(metric "$work/small10k.txt" 'whole-state-saves' state-cpu-%)%"
+	say "  the journal's CPU by difference with appends discarded: $(awk -v j="$(metric "$work/small10k.txt" '/journal-[0-9]+$' cpu-us/file)" -v d="$(metric "$work/small10k.txt" '/journal-discarded-[0-9]+$' cpu-us/file)" 'BEGIN { if (j > 0 && d != "") printf "%.1f", 100 * (j - d) / j }')% of the process's CPU ($(metric "$work/small10k.txt" '/journal-[0-9]+$' cpu-us/file) vs $(metric "$work/small10k.txt" '/journal-discarded-[0-9]+$' cpu-us/file) us/file)"
 fi
 
 echo "== apply throughput vs a raw concurrent PUT loop (2 GiB, same emulator, alternating rounds)"
