@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -90,6 +92,39 @@ func (m *Manifest) Expand() (*Expansion, error) {
 // ExpandAll is Expand for a caller that reports every problem at once: on an ErrorList it
 // also returns the Expansion of what expanded cleanly (the files found, unsorted problems
 // aside), so further checks can run on those files in the same run.
+// joinBlocks returns the blocks joined into one slice, as slices.Concat does, copying from
+// several goroutines: at 100,000 files the copy (32 MB, and a page fault for every 4 KiB of
+// the new slice) was 14 ms at the end of the walk, with nothing else left to run beside it.
+func joinBlocks(blocks [][]Desired) []Desired {
+	n := 0
+	for _, b := range blocks {
+		n += len(b)
+	}
+	out := make([]Desired, n)
+	workers := max(1, min(runtime.GOMAXPROCS(0), n/joinChunk))
+	var wg sync.WaitGroup
+	at, share, next := 0, (n+workers-1)/workers, 0
+	for w := range workers {
+		start, first := at, next
+		for next < len(blocks) && (at-start < share || w == workers-1) {
+			at += len(blocks[next])
+			next++
+		}
+		group := blocks[first:next]
+		wg.Go(func() {
+			off := start
+			for _, b := range group {
+				off += copy(out[off:], b)
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// joinChunk is the fewest files joinBlocks gives a goroutine of its own.
+const joinChunk = 16384
+
 func (m *Manifest) ExpandAll() (*Expansion, error) {
 	root, err := filepath.EvalSymlinks(m.Dir)
 	if err != nil {
@@ -137,7 +172,7 @@ func (m *Manifest) ExpandAll() (*Expansion, error) {
 		}
 		x.local(u)
 	}
-	x.files = slices.Concat(x.blocks...)
+	x.files = joinBlocks(x.blocks)
 	x.dedupe()
 	ErrorList(x.warns).sort()
 	slices.SortFunc(x.hits, func(a, b PolicyHit) int { return strings.Compare(a.Address, b.Address) })
