@@ -256,7 +256,8 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 	s.mhl = check
 	steps := newStepView(errw)
 	defer steps.finish()
-	if err := plan.IdentifyWith(ctx, s.files, s.st, plan.IdentifyOptions{Parallel: opts.parallel, Progress: steps.report}); err != nil {
+	tracked := make([]*state.Entry, len(s.files)) // the state's entries, looked up once for Build too
+	if err := plan.IdentifyWith(ctx, s.files, s.st, plan.IdentifyOptions{Parallel: opts.parallel, Progress: steps.report, Tracked: tracked}); err != nil {
 		return nil, err
 	}
 	var moves plan.Moves
@@ -276,6 +277,7 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		Prune:     s.m.Prune,
 		Lists:     s.m.Lists,
 		State:     s.st,
+		Tracked:   tracked,
 		MaxDelete: opts.maxDelete,
 		Adopt:     opts.adopt,
 		Select:    opts.sel,
