@@ -293,6 +293,9 @@ func (s *session) plan(ctx context.Context, g *Globals, opts planOptions, errw i
 		in.MaxDelete = plan.NoDeletes // --max-delete 0; plan.Inputs reads 0 as the default
 	}
 	if opts.refresh {
+		// Waiting on Frame.io, the collector costs nothing, and a listing of many files is
+		// mostly garbage once decoded.
+		s.resumeCollector()
 		c, err := g.client(ctx)
 		if err != nil {
 			return nil, err
