@@ -725,8 +725,23 @@ func SortedByAddress(files []Desired) bool {
 // once per pair of entries with a count, so listing one directory twice
 // yields one line rather than thousands.
 func (x *expander) dedupe() {
-	if !SortedByAddress(x.files) { // the walk's order mostly is
+	// One pass says both whether the files are in address order (the walk's order mostly is)
+	// and whether two share an address (seldom): then, and only then, the pairs are counted.
+	sorted, twice := true, false
+	for i := 1; i < len(x.files) && sorted; i++ {
+		switch strings.Compare(x.files[i-1].Address, x.files[i].Address) {
+		case 1:
+			sorted = false
+		case 0:
+			twice = true
+		}
+	}
+	if !sorted {
 		slices.SortStableFunc(x.files, func(a, b Desired) int { return strings.Compare(a.Address, b.Address) })
+		twice = true // not known: look
+	}
+	if !twice {
+		return
 	}
 	type pair struct{ first, second int }
 	type dup struct {
