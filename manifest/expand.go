@@ -444,6 +444,16 @@ func (w *walker) leftOutByPolicy(folder, name, rel string, dir bool) bool {
 	return true
 }
 
+// joinTail returns prefix+name, sharing the bytes of s when s ends with it, as a file's path
+// as the user sees it mostly ends with its path relative to the manifest: one allocation fewer
+// for each file of a walk.
+func joinTail(s, prefix, name string) string {
+	if n := len(prefix) + len(name); len(s) >= n && strings.HasSuffix(s, name) && s[len(s)-n:len(s)-len(name)] == prefix {
+		return s[len(s)-n:]
+	}
+	return prefix + name
+}
+
 func joinRel(dir, name string) string {
 	if dir == "" {
 		return name
@@ -625,7 +635,7 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool,
 				continue
 			}
 		}
-		w.file(cAbs, relPrefix+name, folder, nfc, info)
+		w.file(cAbs, joinTail(cAbs, relPrefix, name), folder, nfc, info)
 	}
 }
 

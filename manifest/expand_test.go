@@ -327,3 +327,18 @@ func TestJoinBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinTail: joinTail is prefix+name, shared with s when s ends with it.
+func TestJoinTail(t *testing.T) {
+	for _, c := range []struct{ s, prefix, name string }{
+		{"/home/u/m/media/d0/a.mov", "media/d0/", "a.mov"},
+		{"/home/u/m/other/d0/a.mov", "media/d0/", "a.mov"},
+		{"a.mov", "media/d0/", "a.mov"},
+		{"/x/media/d0/b.mov", "media/d0/", "a.mov"},
+		{"", "", ""},
+	} {
+		if got := joinTail(c.s, c.prefix, c.name); got != c.prefix+c.name {
+			t.Errorf("joinTail(%q, %q, %q) = %q, want %q", c.s, c.prefix, c.name, got, c.prefix+c.name)
+		}
+	}
+}
