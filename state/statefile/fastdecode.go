@@ -26,7 +26,8 @@ import (
 // the two to that).
 //
 // Decoded strings are substrings of data, which saves an allocation for each address, path
-// and id; data lives as long as the state does.
+// and id; data lives as long as the state does. A lent document (DecodeLent) keeps nothing:
+// the strings are copied into the decoder's arena instead (keep).
 func decodeFast(data string, lent bool) (doc *document, ok bool) {
 	d := &fastDecoder{s: data, lent: lent}
 	doc = &document{}

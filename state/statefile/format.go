@@ -142,7 +142,8 @@ func DecodeLent(data string) (*state.State, source.Digest, error) {
 }
 
 // decode is Decode of a document held in a string, which the decoded strings share (File
-// reads its file straight into one); it returns the document with its verified checksum.
+// reads its file straight into one) unless it is lent (DecodeLent); it returns the document
+// with its verified checksum.
 func decode(data string, lent bool) (*document, error) {
 	doc, checked, err := decodeDocument(data, lent)
 	if err != nil || doc.Version != state.FormatVersion {
