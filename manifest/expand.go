@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -90,6 +92,39 @@ func (m *Manifest) Expand() (*Expansion, error) {
 // ExpandAll is Expand for a caller that reports every problem at once: on an ErrorList it
 // also returns the Expansion of what expanded cleanly (the files found, unsorted problems
 // aside), so further checks can run on those files in the same run.
+// joinBlocks returns the blocks joined into one slice, as slices.Concat does, copying from
+// several goroutines: at 100,000 files the copy (32 MB, and a page fault for every 4 KiB of
+// the new slice) was 14 ms at the end of the walk, with nothing else left to run beside it.
+func joinBlocks(blocks [][]Desired) []Desired {
+	n := 0
+	for _, b := range blocks {
+		n += len(b)
+	}
+	out := make([]Desired, n)
+	workers := max(1, min(runtime.GOMAXPROCS(0), n/joinChunk))
+	var wg sync.WaitGroup
+	at, share, next := 0, (n+workers-1)/workers, 0
+	for w := range workers {
+		start, first := at, next
+		for next < len(blocks) && (at-start < share || w == workers-1) {
+			at += len(blocks[next])
+			next++
+		}
+		group := blocks[first:next]
+		wg.Go(func() {
+			off := start
+			for _, b := range group {
+				off += copy(out[off:], b)
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// joinChunk is the fewest files joinBlocks gives a goroutine of its own.
+const joinChunk = 16384
+
 func (m *Manifest) ExpandAll() (*Expansion, error) {
 	root, err := filepath.EvalSymlinks(m.Dir)
 	if err != nil {
@@ -137,7 +172,7 @@ func (m *Manifest) ExpandAll() (*Expansion, error) {
 		}
 		x.local(u)
 	}
-	x.files = slices.Concat(x.blocks...)
+	x.files = joinBlocks(x.blocks)
 	x.dedupe()
 	ErrorList(x.warns).sort()
 	slices.SortFunc(x.hits, func(a, b PolicyHit) int { return strings.Compare(a.Address, b.Address) })
@@ -409,6 +444,16 @@ func (w *walker) leftOutByPolicy(folder, name, rel string, dir bool) bool {
 	return true
 }
 
+// joinTail returns prefix+name, sharing the bytes of s when s ends with it, as a file's path
+// as the user sees it mostly ends with its path relative to the manifest: one allocation fewer
+// for each file of a walk.
+func joinTail(s, prefix, name string) string {
+	if n := len(prefix) + len(name); len(s) >= n && strings.HasSuffix(s, name) && s[len(s)-n:len(s)-len(name)] == prefix {
+		return s[len(s)-n:]
+	}
+	return prefix + name
+}
+
 func joinRel(dir, name string) string {
 	if dir == "" {
 		return name
@@ -590,7 +635,7 @@ func (w *walker) dir(abs, real, relDisk, relNFC string, depth int, matched bool,
 				continue
 			}
 		}
-		w.file(cAbs, relPrefix+name, folder, nfc, info)
+		w.file(cAbs, joinTail(cAbs, relPrefix, name), folder, nfc, info)
 	}
 }
 
@@ -690,8 +735,23 @@ func SortedByAddress(files []Desired) bool {
 // once per pair of entries with a count, so listing one directory twice
 // yields one line rather than thousands.
 func (x *expander) dedupe() {
-	if !SortedByAddress(x.files) { // the walk's order mostly is
+	// One pass says both whether the files are in address order (the walk's order mostly is)
+	// and whether two share an address (seldom): then, and only then, the pairs are counted.
+	sorted, twice := true, false
+	for i := 1; i < len(x.files) && sorted; i++ {
+		switch strings.Compare(x.files[i-1].Address, x.files[i].Address) {
+		case 1:
+			sorted = false
+		case 0:
+			twice = true
+		}
+	}
+	if !sorted {
 		slices.SortStableFunc(x.files, func(a, b Desired) int { return strings.Compare(a.Address, b.Address) })
+		twice = true // not known: look
+	}
+	if !twice {
+		return
 	}
 	type pair struct{ first, second int }
 	type dup struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -297,6 +298,47 @@ func TestCompileName(t *testing.T) {
 			if got, want := match(n), doublestar.MatchUnvalidated(p, n); got != want {
 				t.Errorf("compileName(%q)(%q) = %v, the glob matcher says %v", p, n, got, want)
 			}
+		}
+	}
+}
+
+// TestJoinBlocks holds joinBlocks, which copies from several goroutines once there are enough
+// files, to slices.Concat: every file once, in order, whatever the blocks' sizes.
+func TestJoinBlocks(t *testing.T) {
+	for _, sizes := range [][]int{nil, {0}, {5}, {64, 0, 128, 4096}, {4096, 4096, 4096, 4096, 4096, 4096, 4096, 4096, 4096, 1}, {40000}, {1, 40000, 3}} {
+		var blocks [][]Desired
+		i := 0
+		for _, n := range sizes {
+			b := make([]Desired, n)
+			for j := range b {
+				b[j].Address = fmt.Sprint(i)
+				i++
+			}
+			blocks = append(blocks, b)
+		}
+		got, want := joinBlocks(blocks), slices.Concat(blocks...)
+		if len(got) != len(want) {
+			t.Fatalf("sizes %v: %d files, want %d", sizes, len(got), len(want))
+		}
+		for j := range want {
+			if got[j].Address != want[j].Address {
+				t.Fatalf("sizes %v: file %d is %q, want %q", sizes, j, got[j].Address, want[j].Address)
+			}
+		}
+	}
+}
+
+// TestJoinTail: joinTail is prefix+name, shared with s when s ends with it.
+func TestJoinTail(t *testing.T) {
+	for _, c := range []struct{ s, prefix, name string }{
+		{"/home/u/m/media/d0/a.mov", "media/d0/", "a.mov"},
+		{"/home/u/m/other/d0/a.mov", "media/d0/", "a.mov"},
+		{"a.mov", "media/d0/", "a.mov"},
+		{"/x/media/d0/b.mov", "media/d0/", "a.mov"},
+		{"", "", ""},
+	} {
+		if got := joinTail(c.s, c.prefix, c.name); got != c.prefix+c.name {
+			t.Errorf("joinTail(%q, %q, %q) = %q, want %q", c.s, c.prefix, c.name, got, c.prefix+c.name)
 		}
 	}
 }

@@ -101,6 +101,11 @@ type Inputs struct {
 	// bound and NoDeletes none at all.
 	MaxDelete int
 
+	// Tracked is, when it has one slot per file, each file's entry in State as IdentifyWith
+	// found it (IdentifyOptions.Tracked) for these Files and this State; nil: each file is
+	// looked up here.
+	Tracked []*state.Entry
+
 	// Parts holds, by address, how far the interrupted uploads that this machine's part
 	// journal can resume got (Resumable); the plan says "resume upload (N of M parts sent)"
 	// for them.
@@ -179,9 +184,12 @@ func Build(in Inputs) (*Plan, error) {
 	// In address order (Expand's already): duplicates are neighbours, adoption picks files in
 	// a fixed order, and the addresses the manifest dropped are found by binary search. A
 	// no-op plan over many files is mostly this loop, so it makes no map of its own.
-	files := in.Files
+	files, track := in.Files, in.Tracked
+	if len(track) != len(files) {
+		track = nil
+	}
 	if !manifest.SortedByAddress(files) {
-		files = slices.Clone(files)
+		files, track = slices.Clone(files), nil // Tracked is in the order of in.Files
 		slices.SortStableFunc(files, byAddress)
 	}
 	tracked := 0 // addresses of files that the state has an entry for
@@ -197,7 +205,12 @@ func Build(in Inputs) (*Plan, error) {
 		if i > 0 && files[i-1].Address == d.Address {
 			return nil, fmt.Errorf("build plan: address %q is desired twice", d.Address)
 		}
-		e := st.Entries[d.Address]
+		var e *state.Entry
+		if track != nil {
+			e = track[i] // found by IdentifyWith already
+		} else {
+			e = st.Entries[d.Address]
+		}
 		if e != nil {
 			tracked++
 		}

@@ -3,6 +3,8 @@ package plan
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/fiosync/fiosync/manifest"
 	"github.com/fiosync/fiosync/source"
@@ -33,6 +35,10 @@ type IdentifyOptions struct {
 	Parallel int
 	// Progress, when set, is told when hashing begins and of each file hashed (StepHash).
 	Progress StepFunc
+	// Tracked, when it has one slot per file, is filled with each file's state entry (nil
+	// for none) as IdentifyWith looks them up, for Inputs.Tracked: Build then looks none of
+	// them up again (at 100,000 files, a lookup that misses the cache per file).
+	Tracked []*state.Entry
 }
 
 // IdentifyWith is Identify with options: a progress report besides the parallelism.
@@ -41,26 +47,7 @@ func IdentifyWith(ctx context.Context, files []manifest.Desired, st *state.State
 	if parallel < 1 {
 		parallel = DefaultParallel
 	}
-	var items []source.Item
-	var index []int // index[j] is the file of items[j]
-	for i := range files {
-		d := &files[i]
-		if d.Source.Kind != source.Local || st == nil {
-			continue
-		}
-		e := st.Entries[d.Address]
-		if e == nil || e.Status != state.StatusComplete || e.Source.Kind != source.Local || e.Source.Size != d.Source.Size {
-			continue
-		}
-		prev := &e.Source // read only
-		if source.Reuse(d.StatRule, prev, &d.Source) {
-			// The usual case, settled here as source.Identify would, without an item for it
-			// (a no-op plan over many files is mostly these).
-			continue
-		}
-		items = append(items, source.Item{Path: d.Path, Identity: d.Source, Prev: prev, Rule: d.StatRule})
-		index = append(index, i)
-	}
+	items, index := settle(files, st, opts.Tracked)
 	sopts := source.IdentifyOptions{Parallel: parallel}
 	if opts.Progress != nil {
 		sopts.Progress = func(done, total int, bytes, totalBytes int64) {
@@ -74,4 +61,55 @@ func IdentifyWith(ctx context.Context, files []manifest.Desired, st *state.State
 		files[index[j]].Source = it.Identity
 	}
 	return nil
+}
+
+// settleChunk is the fewest files settle gives a goroutine of its own.
+const settleChunk = 16384
+
+// settle looks each local file up in st and settles by its stat those the stat cache vouches
+// for, as source.Identify would; it returns the rest as items to identify, with index[j] the
+// file of items[j], and fills tracked (when it has one slot per file) with the entries found.
+// Each lookup is likely a cache miss, so at 100,000 files the files are split over the cores.
+func settle(files []manifest.Desired, st *state.State, tracked []*state.Entry) (items []source.Item, index []int) {
+	if st == nil {
+		return nil, nil
+	}
+	track := len(tracked) == len(files)
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(files)/settleChunk))
+	per := (len(files) + workers - 1) / workers
+	type part struct {
+		items []source.Item
+		index []int
+	}
+	parts := make([]part, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*per, min((w+1)*per, len(files))
+		wg.Go(func() {
+			p := &parts[w]
+			for i := lo; i < hi; i++ {
+				d := &files[i]
+				e := st.Entries[d.Address]
+				if track {
+					tracked[i] = e
+				}
+				if d.Source.Kind != source.Local || e == nil || e.Status != state.StatusComplete || e.Source.Kind != source.Local || e.Source.Size != d.Source.Size {
+					continue
+				}
+				prev := &e.Source // read only
+				if source.Reuse(d.StatRule, prev, &d.Source) {
+					// The usual case, settled here as source.Identify would, without an item for
+					// it (a no-op plan over many files is mostly these).
+					continue
+				}
+				p.items = append(p.items, source.Item{Path: d.Path, Identity: d.Source, Prev: prev, Rule: d.StatRule})
+				p.index = append(p.index, i)
+			}
+		})
+	}
+	wg.Wait()
+	for _, p := range parts {
+		items, index = append(items, p.items...), append(index, p.index...)
+	}
+	return items, index
 }

@@ -172,3 +172,30 @@ func TestStripQuery(t *testing.T) {
 		t.Error("HashURL ignores the query string; a changed signed URL would go unnoticed")
 	}
 }
+
+// TestParseDigestEveryDigit: ParseDigest decodes every lower-case hex digit at every position
+// and refuses any other byte there, an upper-case digit with its own message.
+func TestParseDigestEveryDigit(t *testing.T) {
+	var d Digest
+	for i := range d {
+		d[i] = byte(i*37 + 11)
+	}
+	hexPart := d.Hex()
+	for at := range len(hexPart) {
+		for c := range 256 {
+			b := []byte(hexPart)
+			b[at] = byte(c)
+			got, err := ParseDigest("blake3:" + string(b))
+			switch isLowerHex := '0' <= c && c <= '9' || 'a' <= c && c <= 'f'; {
+			case isLowerHex && err != nil:
+				t.Fatalf("digit %q at %d: %v", rune(c), at, err)
+			case isLowerHex && got.Hex() != string(b):
+				t.Fatalf("digit %q at %d: decoded %s, want %s", rune(c), at, got.Hex(), b)
+			case !isLowerHex && err == nil:
+				t.Fatalf("byte %#02x at %d: accepted", c, at)
+			case 'A' <= c && c <= 'F' && !strings.Contains(err.Error(), "lower-case"):
+				t.Fatalf("upper-case %q at %d: %v, want the lower-case message", rune(c), at, err)
+			}
+		}
+	}
+}

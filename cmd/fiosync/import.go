@@ -44,6 +44,7 @@ func (c *importCmd) Run(ctx context.Context, io *stdio, g *Globals) error {
 		return err
 	}
 	defer s.close()
+	s.resumeCollector() // no plan to make
 
 	i := slices.IndexFunc(s.files, func(d manifest.Desired) bool { return d.Address == c.Address })
 	if i < 0 {

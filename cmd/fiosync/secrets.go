@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,14 +135,32 @@ func escapedForms(v string) []string {
 func (s *secrets) find(text string) (string, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if what, ok := s.what[text]; ok {
+	return heldValues{s.what, s.long}.find(text)
+}
+
+// heldValues are the values a secrets holds, to look for without its lock.
+type heldValues struct {
+	what map[string]string
+	long []string
+}
+
+// snapshot returns what s holds now, for looking through many values from several
+// goroutines without taking the lock for each.
+func (s *secrets) snapshot() heldValues {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return heldValues{maps.Clone(s.what), slices.Clone(s.long)}
+}
+
+// find is secrets.find over the values h holds.
+func (h heldValues) find(text string) (string, bool) {
+	if what, ok := h.what[text]; ok {
 		return what, true
 	}
-	// A slice, not a range over the map: refuseSecrets asks this of three values of every
-	// file a manifest expands to, and starting a map iteration costs more than the search.
-	for _, v := range s.long {
+	// A slice, not a range over the map: starting a map iteration costs more than the search.
+	for _, v := range h.long {
 		if strings.Contains(text, v) {
-			return s.what[v], true
+			return h.what[v], true
 		}
 	}
 	return "", false
@@ -273,14 +293,35 @@ func refuseSecrets(m *manifest.Manifest, files []manifest.Desired) error {
 			list = append(list, &manifest.Error{File: m.Path, Pos: t.at, Field: t.field, Msg: err.Error()})
 		}
 	}
-	for i := range files {
-		d := &files[i]
-		for _, in := range []struct{ what, value string }{{"address", d.Address}, {"source", d.Source.Path}, {"source URL", d.URL}} {
-			if err := held.refuse(in.what, in.value); err != nil {
-				list = append(list, &manifest.Error{File: m.Path, Pos: d.Pos, Field: fmt.Sprintf("uploads[%d]", d.Upload), Msg: err.Error()})
-				break
+	// Three values of every file: at 100,000 files, from several goroutines (8 ms on one).
+	values := held.snapshot()
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(files)/secretsChunk))
+	per := (len(files) + workers - 1) / workers
+	found := make([]manifest.ErrorList, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*per, min((w+1)*per, len(files))
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				d := &files[i]
+				for _, in := range []struct{ what, value string }{{"address", d.Address}, {"source", d.Source.Path}, {"source URL", d.URL}} {
+					if _, ok := values.find(in.value); !ok {
+						continue
+					}
+					if err := held.refuse(in.what, in.value); err != nil { // worded, and scrubbed
+						found[w] = append(found[w], &manifest.Error{File: m.Path, Pos: d.Pos, Field: fmt.Sprintf("uploads[%d]", d.Upload), Msg: err.Error()})
+						break
+					}
+				}
 			}
-		}
+		})
+	}
+	wg.Wait()
+	for _, f := range found {
+		list = append(list, f...)
 	}
 	return list.Err()
 }
+
+// secretsChunk is the fewest files refuseSecrets gives a goroutine of its own.
+const secretsChunk = 16384

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +14,8 @@ import (
 	"github.com/fiosync/fiosync/emulator"
 	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/internal/emutest"
+	"github.com/fiosync/fiosync/manifest"
+	"github.com/fiosync/fiosync/source"
 )
 
 // TestScrubWriter: a held value is replaced however the writes split it, and a write that
@@ -204,5 +208,46 @@ func TestNoCredentialLeaves(t *testing.T) {
 	})
 	if written < 3 {
 		t.Errorf("found %d files written by fiosync, want the state, its lock and a saved plan at least", written)
+	}
+}
+
+// TestRefuseSecretsManyFiles: over enough files to be checked from several goroutines,
+// refuseSecrets still finds every file that holds a credential, once each, in file order,
+// with the value scrubbed from the message.
+func TestRefuseSecretsManyFiles(t *testing.T) {
+	const secret = "refuse-many-files-4f2c9e1b7a" // this test's own: held is the process's
+	held.add("TEST_MANY_FILES_TOKEN", secret)
+	n := 3*secretsChunk + 5
+	files := make([]manifest.Desired, n)
+	var want []int
+	for i := range files {
+		files[i] = manifest.Desired{Address: fmt.Sprintf("/f%06d.mov", i), Source: source.Identity{Kind: source.Local, Path: fmt.Sprintf("f%06d.mov", i)}, Upload: i}
+		if i%secretsChunk == 0 || i%secretsChunk == secretsChunk-1 || i == n-1 {
+			want = append(want, i)
+			if i%2 == 0 {
+				files[i].Address = "/" + secret + files[i].Address
+			} else {
+				files[i].Source.Path = secret + "/" + files[i].Source.Path
+			}
+		}
+	}
+	err := refuseSecrets(&manifest.Manifest{Path: "fiosync.yaml"}, files)
+	var list manifest.ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("err %v, want the files that hold the credential", err)
+	}
+	var got []int
+	for _, e := range list {
+		var i int
+		if _, err := fmt.Sscanf(e.Field, "uploads[%d]", &i); err != nil {
+			t.Fatalf("field %q: %v", e.Field, err)
+		}
+		got = append(got, i)
+		if strings.Contains(e.Msg, secret) {
+			t.Errorf("file %d: the message shows the credential: %s", i, e.Msg)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("refused files %v, want %v", got, want)
 	}
 }

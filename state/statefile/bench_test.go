@@ -28,7 +28,7 @@ func BenchmarkDecode10k(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, ok := decodeFast(s); !ok {
+			if _, ok := decodeFast(s, false); !ok {
 				b.Fatal("the fast decoder gave up")
 			}
 		}

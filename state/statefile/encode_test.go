@@ -28,7 +28,7 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		doc, _, err := decodeDocument(string(got))
+		doc, _, err := decodeDocument(string(got), false)
 		if err != nil {
 			t.Fatal(err)
 		}

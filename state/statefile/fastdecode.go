@@ -26,9 +26,10 @@ import (
 // the two to that).
 //
 // Decoded strings are substrings of data, which saves an allocation for each address, path
-// and id; data lives as long as the state does.
-func decodeFast(data string) (doc *document, ok bool) {
-	d := &fastDecoder{s: data}
+// and id; data lives as long as the state does. A lent document (DecodeLent) keeps nothing:
+// the strings are copied into the decoder's arena instead (keep).
+func decodeFast(data string, lent bool) (doc *document, ok bool) {
+	d := &fastDecoder{s: data, lent: lent}
 	doc = &document{}
 	var seen fields
 	d.object(func(key string) {
@@ -41,13 +42,13 @@ func decodeFast(data string) (doc *document, ok bool) {
 			doc.Serial = d.uint()
 		case "lineage":
 			seen.once(d, 2)
-			doc.Lineage = d.str()
+			doc.Lineage = d.text()
 		case "target":
 			seen.once(d, 3)
 			d.target(&doc.Target)
 		case "manifest":
 			seen.once(d, 4)
-			doc.Manifest = d.str()
+			doc.Manifest = d.text()
 		case "folders":
 			seen.once(d, 5)
 			doc.Folders = d.folders()
@@ -75,6 +76,10 @@ type fastDecoder struct {
 	s   string
 	i   int
 	bad bool
+	// lent says s is only lent for the decoding (DecodeLent): every string the state keeps
+	// is then copied into arena instead of being a substring of s.
+	lent  bool
+	arena strings.Builder
 	// slab hands out Entries in blocks, so a state of many entries makes few allocations.
 	slab []state.Entry
 }
@@ -136,6 +141,30 @@ func (d *fastDecoder) object(member func(name string)) {
 		}
 		return
 	}
+}
+
+// text reads a string the decoded state keeps (see keep).
+func (d *fastDecoder) text() string { return d.keep(d.str()) }
+
+// arenaChunk is the size of the buffers the decoder copies kept strings into, for a lent
+// document: 100,000 entries keep about 10 MB of strings of their 45 MB document.
+const arenaChunk = 256 << 10
+
+// keep returns s, read from the document, as a string the decoded state may keep: s itself,
+// which shares the document's bytes, or for a document only lent, a copy of it in the
+// decoder's arena. A strings.Builder only ever appends, so the strings taken from it before
+// stay as they were; once a chunk is full, the next is a Builder of its own.
+func (d *fastDecoder) keep(s string) string {
+	if !d.lent || s == "" {
+		return s
+	}
+	if d.arena.Cap()-d.arena.Len() < len(s) {
+		d.arena = strings.Builder{}
+		d.arena.Grow(max(arenaChunk, len(s)))
+	}
+	start := d.arena.Len()
+	d.arena.WriteString(s)
+	return d.arena.String()[start:]
 }
 
 // str reads a string. The common one, printable ASCII without escapes, is a substring of the
@@ -365,25 +394,25 @@ func (d *fastDecoder) target(t *state.Target) {
 		switch key {
 		case "account_id":
 			seen.once(d, 0)
-			t.AccountID = d.str()
+			t.AccountID = d.text()
 		case "workspace_id":
 			seen.once(d, 1)
-			t.WorkspaceID = d.str()
+			t.WorkspaceID = d.text()
 		case "project_id":
 			seen.once(d, 2)
-			t.ProjectID = d.str()
+			t.ProjectID = d.text()
 		case "root_folder_id":
 			seen.once(d, 3)
-			t.RootFolderID = d.str()
+			t.RootFolderID = d.text()
 		case "project":
 			seen.once(d, 4)
-			t.Project = d.str()
+			t.Project = d.text()
 		case "account":
 			seen.once(d, 5)
-			t.Account = d.str()
+			t.Account = d.text()
 		case "workspace":
 			seen.once(d, 6)
-			t.Workspace = d.str()
+			t.Workspace = d.text()
 		default:
 			d.bad = true
 		}
@@ -393,11 +422,12 @@ func (d *fastDecoder) target(t *state.Target) {
 func (d *fastDecoder) folders() map[string]string {
 	m := map[string]string{}
 	d.object(func(path string) {
+		path = d.keep(path)
 		if _, dup := m[path]; dup {
 			d.bad = true
 			return
 		}
-		m[path] = d.str()
+		m[path] = d.text()
 	})
 	return m
 }
@@ -406,6 +436,7 @@ func (d *fastDecoder) entries() map[string]*state.Entry {
 	// A size hint: an entry takes 300 to 600 bytes of the document.
 	m := make(map[string]*state.Entry, len(d.s)/600)
 	d.object(func(addr string) {
+		addr = d.keep(addr)
 		e, n := d.entry(), len(m)
 		if m[addr] = e; len(m) == n {
 			d.bad = true // a repeated address (one map operation, not a lookup and then a store)
@@ -437,22 +468,22 @@ func (d *fastDecoder) entry() *state.Entry {
 			d.source(&e.Source)
 		case "file_id":
 			seen.once(d, 1)
-			e.FileID = d.str()
+			e.FileID = d.text()
 		case "view_url":
 			seen.once(d, 14)
-			e.ViewURL = d.str()
+			e.ViewURL = d.text()
 		case "parent_id":
 			seen.once(d, 2)
-			e.ParentID = d.str()
+			e.ParentID = d.text()
 		case "version_stack_id":
 			seen.once(d, 3)
-			e.VersionStackID = d.str()
+			e.VersionStackID = d.text()
 		case "previous":
 			seen.once(d, 4)
 			e.Previous = d.strings()
 		case "status":
 			seen.once(d, 5)
-			e.Status = state.Status(d.str())
+			e.Status = state.Status(d.text())
 		case "created_at":
 			seen.once(d, 6)
 			e.CreatedAt = d.time()
@@ -467,7 +498,7 @@ func (d *fastDecoder) entry() *state.Entry {
 			e.VerifiedAt = d.time()
 		case "verified_file_id":
 			seen.once(d, 10)
-			e.VerifiedFileID = d.str()
+			e.VerifiedFileID = d.text()
 		case "verified_size":
 			seen.once(d, 11)
 			e.VerifiedSize = d.int(math.MinInt64, math.MaxInt64)
@@ -491,10 +522,10 @@ func (d *fastDecoder) followup() *state.Followup {
 		switch key {
 		case "step":
 			seen.once(d, 0)
-			f.Step = state.Step(d.str())
+			f.Step = state.Step(d.text())
 		case "file_id":
 			seen.once(d, 1)
-			f.FileID = d.str()
+			f.FileID = d.text()
 		default:
 			d.bad = true
 		}
@@ -508,10 +539,10 @@ func (d *fastDecoder) source(s *source.Identity) {
 		switch key {
 		case "kind":
 			seen.once(d, 0)
-			s.Kind = source.Kind(d.str())
+			s.Kind = source.Kind(d.text())
 		case "path":
 			seen.once(d, 1)
-			s.Path = d.str()
+			s.Path = d.text()
 		case "size":
 			seen.once(d, 2)
 			s.Size = d.int(math.MinInt64, math.MaxInt64)
@@ -529,7 +560,7 @@ func (d *fastDecoder) source(s *source.Identity) {
 			s.Hash = d.digest()
 		case "url":
 			seen.once(d, 7)
-			s.URL = d.str()
+			s.URL = d.text()
 		case "url_hash":
 			seen.once(d, 8)
 			s.URLHash = d.digest()
@@ -550,7 +581,7 @@ func (d *fastDecoder) strings() []string {
 		return list
 	}
 	for !d.bad {
-		list = append(list, d.str())
+		list = append(list, d.text())
 		if d.consume(',') {
 			continue
 		}

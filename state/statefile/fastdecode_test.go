@@ -1,11 +1,13 @@
 package statefile
 
 import (
+	"bytes"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -70,7 +72,7 @@ func TestDecodeFastMatchesJSON(t *testing.T) {
 	}
 	for name, data := range docs {
 		t.Run(name, func(t *testing.T) {
-			fast, ok := decodeFast(string(data))
+			fast, ok := decodeFast(string(data), false)
 			if !ok {
 				t.Fatal("the fast decoder gave up on a document Encode wrote")
 			}
@@ -90,7 +92,7 @@ func TestDecodeFastMatchesJSON(t *testing.T) {
 func TestDecodeFastGivesUp(t *testing.T) {
 	valid := `{"version": 1, "serial": 2, "lineage": "l", "target": {"account_id": "a"}, "folders": {}, ` +
 		`"entries": {"/a": {"source": {"kind": "local", "size": 5, "mtime": "2026-11-26T09:00:00.5Z"}, "status": "complete"}}}`
-	if _, ok := decodeFast(valid); !ok {
+	if _, ok := decodeFast(valid, false); !ok {
 		t.Fatalf("the fast decoder gave up on the base document %s", valid)
 	}
 	for _, tc := range []struct{ name, old, new string }{
@@ -130,7 +132,7 @@ func TestDecodeFastGivesUp(t *testing.T) {
 				t.Fatalf("the base document has no %q", tc.old)
 			}
 			data := strings.Replace(valid, tc.old, tc.new, 1)
-			if doc, ok := decodeFast(data); ok {
+			if doc, ok := decodeFast(data, false); ok {
 				t.Errorf("the fast decoder accepted %s as %+v", data, doc)
 			}
 		})
@@ -154,7 +156,7 @@ func FuzzDecodeFast(f *testing.F) {
 	f.Add([]byte(`{"serial": 18446744073709551615, "folders": {"/\u00e9": "x"}}`))
 	f.Add([]byte(`{"version": -1, "entries": {"/a": {"source": {"size": -9223372036854775808}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fast, ok := decodeFast(string(data))
+		fast, ok := decodeFast(string(data), false)
 		if !ok {
 			return
 		}
@@ -200,5 +202,36 @@ func TestPlainRun(t *testing.T) {
 				t.Errorf("byte %#02x at %d of %d: plainRun %v, want %v", c, at, len(b), got, want)
 			}
 		}
+	}
+}
+
+// TestDecodeLent: a state decoded from a lent document keeps nothing of it: scribbled over
+// afterwards (as an unmapped or reused buffer would be), the state is still the one a copy
+// of the document decodes to.
+func TestDecodeLent(t *testing.T) {
+	s := statetest.Big(300)
+	s.Folders["/Dailies"] = "folder-1"
+	s.Entries["/Dailies/day01/escaped \"name\".mov"] = s.Entries["/Dailies/day01/A-Cam/A001C001.mov"].Clone()
+	data, err := Encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, wantSum, err := DecodeString(string(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lent := bytes.Clone(data)
+	got, gotSum, err := DecodeLent(unsafe.String(&lent[0], len(lent)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range lent {
+		lent[i] = '#'
+	}
+	if gotSum != wantSum {
+		t.Errorf("checksum %s, want %s", gotSum, wantSum)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the lent document's state changed with the document (-want +got):\n%s", diff)
 	}
 }

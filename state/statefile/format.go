@@ -112,7 +112,7 @@ func utc(t time.Time) time.Time {
 // (an edit by hand, even one that only re-indents, counts as damage), and
 // refuses (with ErrNewerFormat) a format from a newer fiosync.
 func Decode(data []byte) (*state.State, error) {
-	doc, err := decode(string(data))
+	doc, err := decode(string(data), false)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,18 @@ func Decode(data []byte) (*state.State, error) {
 // share (a backend can read its file straight into one, saving a copy of the whole file); it
 // also returns the document's verified checksum.
 func DecodeString(data string) (*state.State, source.Digest, error) {
-	doc, err := decode(data)
+	doc, err := decode(data, false)
+	if err != nil {
+		return nil, source.Digest{}, err
+	}
+	return &doc.State, doc.Checksum, nil
+}
+
+// DecodeLent is DecodeString of a document only lent for the call: nothing of the decoded
+// state refers to data once it returns, so data may be a mapped file about to be unmapped.
+// What the state keeps (about a fifth of a large document: addresses, paths, ids) is copied.
+func DecodeLent(data string) (*state.State, source.Digest, error) {
+	doc, err := decode(data, true)
 	if err != nil {
 		return nil, source.Digest{}, err
 	}
@@ -131,9 +142,10 @@ func DecodeString(data string) (*state.State, source.Digest, error) {
 }
 
 // decode is Decode of a document held in a string, which the decoded strings share (File
-// reads its file straight into one); it returns the document with its verified checksum.
-func decode(data string) (*document, error) {
-	doc, checked, err := decodeDocument(data)
+// reads its file straight into one) unless it is lent (DecodeLent); it returns the document
+// with its verified checksum.
+func decode(data string, lent bool) (*document, error) {
+	doc, checked, err := decodeDocument(data, lent)
 	if err != nil || doc.Version != state.FormatVersion {
 		// Either the file is damaged or it is another format version: find out
 		// which version it claims before saying anything.
@@ -150,7 +162,7 @@ func decode(data string) (*document, error) {
 				return nil, uerr
 			}
 			data = string(up)
-			doc, checked, err = decodeDocument(data)
+			doc, checked, err = decodeDocument(data, false) // the upgrade's own copy
 		}
 		if err != nil {
 			return nil, err
@@ -202,8 +214,8 @@ func sumString(s string) source.Digest {
 // whatever it is unsure of, through decodeJSON, which also words the errors.
 // checked reports that decodeFast took it, which ran validEntry on each entry
 // while it was at hand.
-func decodeDocument(data string) (doc *document, checked bool, err error) {
-	if doc, ok := decodeFast(data); ok {
+func decodeDocument(data string, lent bool) (doc *document, checked bool, err error) {
+	if doc, ok := decodeFast(data, lent); ok {
 		return doc, true, nil
 	}
 	doc, err = decodeJSON(data)

@@ -141,7 +141,7 @@ func (f *File) load() (*state.State, *journalView, error) {
 			return nil, nil, err
 		}
 	}
-	data, err := readString(f.path)
+	data, lent, release, err := readState(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, serr := os.Lstat(f.BackupPath()); serr == nil {
 			// A state that was saved at least twice is gone: starting afresh would upload
@@ -166,7 +166,8 @@ func (f *File) load() (*state.State, *journalView, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("load state: %w", err)
 	}
-	s, sum, err := f.decode(data)
+	s, sum, err := f.decode(data, lent)
+	release() // nothing of the state refers to a lent data
 	if err != nil {
 		return nil, nil, err
 	}
@@ -271,6 +272,11 @@ func readString(path string) (string, error) {
 	if fi, err := file.Stat(); err == nil && fi.Size() > 0 && fi.Size() < 1<<30 {
 		size = int(fi.Size())
 	}
+	return readOpen(file, size)
+}
+
+// readOpen reads file, of about size bytes, to its end into a string (readString).
+func readOpen(file *os.File, size int) (string, error) {
 	buf := make([]byte, 0, size+1) // +1: reading to EOF takes one more read
 	for {
 		if len(buf) == cap(buf) {
@@ -289,9 +295,19 @@ func readString(path string) (string, error) {
 	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
 }
 
-// decode decodes data read from f.path, naming the file in errors.
-func (f *File) decode(data string) (*state.State, source.Digest, error) {
-	s, sum, err := statefile.DecodeString(data)
+// decode decodes data read from f.path (lent: mapped, see readState), naming the file in
+// errors.
+func (f *File) decode(data string, lent bool) (*state.State, source.Digest, error) {
+	var (
+		s   *state.State
+		sum source.Digest
+		err error
+	)
+	if lent {
+		s, sum, err = decodeMapped(f.path, data)
+	} else {
+		s, sum, err = statefile.DecodeString(data)
+	}
 	var ce *statefile.CorruptError
 	if errors.As(err, &ce) {
 		ce.Path = f.path
@@ -410,7 +426,7 @@ func (f *File) stored(old []byte) (uint64, string, error) {
 	if f.hasKnown && statefile.Checksummed(old, f.known) {
 		return f.knownSerial, f.knownLineage, nil
 	}
-	s, _, err := f.decode(string(old))
+	s, _, err := f.decode(string(old), false)
 	if err != nil {
 		return 0, "", err
 	}
