@@ -258,24 +258,10 @@ func (f *File) journalSeen() (bool, error) {
 	return f.jSeen != nil && os.SameFile(info, f.jSeen) && info.Size() == f.jSeenLen, nil
 }
 
-// readString reads the file at path into a string, without the full-size copy converting a
-// []byte would make: the decoded state's strings are substrings of it. The bytes are read
-// straight into the string's memory; copying them through a buffer, as io.Copy into a
-// strings.Builder does, was a sixth of a no-op plan's CPU at 100,000 entries (45 MB).
-func readString(path string) (string, error) {
-	file, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer file.Close()
-	size := 0
-	if fi, err := file.Stat(); err == nil && fi.Size() > 0 && fi.Size() < 1<<30 {
-		size = int(fi.Size())
-	}
-	return readOpen(file, size)
-}
-
-// readOpen reads file, of about size bytes, to its end into a string (readString).
+// readOpen reads file, of about size bytes, to its end into a string, without the full-size
+// copy converting a []byte would make: the decoded state's strings are substrings of it. The
+// bytes are read straight into the string's memory; copying them through a buffer, as io.Copy
+// into a strings.Builder does, was a sixth of a no-op plan's CPU at 100,000 entries (45 MB).
 func readOpen(file *os.File, size int) (string, error) {
 	buf := make([]byte, 0, size+1) // +1: reading to EOF takes one more read
 	for {
