@@ -7,7 +7,9 @@ import (
 	"io"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fiosync/fiosync/internal/display"
@@ -77,8 +79,8 @@ type session struct {
 	manifestName string
 	// mhl is the ASC MHL check of files, set by plan; apply hashes against it.
 	mhl *plan.MHL
-	// resume gives the garbage collector back (pauseCollector); nil once it has.
-	resume func()
+	// collector is the garbage collector's pause for the session (pauseCollector).
+	collector *collector
 }
 
 // openSession parses the manifest, locks the state (joins it as a runner, when join is not
@@ -119,12 +121,13 @@ func openSession(ctx context.Context, mf *manifestFlag, sf *stateFlags, op, plan
 		return nil, err
 	}
 	m.Ignore = ignoredFiles(b, planFile)
-	s := &session{m: m, backend: b, unlock: unlock, runner: runner, manifestName: manifestName(b, m.Path), resume: pauseCollector()}
+	s := &session{m: m, backend: b, unlock: unlock, runner: runner, manifestName: manifestName(b, m.Path), collector: pauseCollector()}
 	exp, st, err := plan.Read(ctx, m, b)
 	if err != nil {
 		s.close()
 		return nil, manifestError(errw, err)
 	}
+	s.collector.read()
 	if st != nil {
 		if err := checkOwner(st, b, s.manifestName, errw); err != nil {
 			s.close()
@@ -345,35 +348,59 @@ func (s *session) claimed(ctx context.Context) (map[string]string, error) {
 }
 
 // pauseCollector pauses the garbage collector while a session reads the manifest and the
-// state and makes its plan, and returns the function that gives it back (the process's
-// GOGC and GOMEMLIMIT, whatever they were). What the read allocates (the state's text and
-// entries, the files found) is nearly all alive until the plan is made, so a collection
-// meanwhile frees little, and it costs: at 100,000 files three collections ran during the
-// read, scanning the growing heap and slowing the walk's copies with write barriers, and once
-// the collector was back after the read, one more marked what was read while the plan
-// compared the files with the state (that pass took 25 ms instead of 10). A memory limit
-// stands in for the collector meanwhile (the user's GOMEMLIMIT if lower), so a read that
-// allocates far more than it keeps is still bounded.
-func pauseCollector() (resume func()) {
-	const pausedLimit = 1 << 30
-	limit := debug.SetMemoryLimit(-1)
-	if limit > pausedLimit {
-		debug.SetMemoryLimit(pausedLimit)
-	}
-	gc := debug.SetGCPercent(-1)
-	return func() {
-		debug.SetGCPercent(gc)
-		if limit > pausedLimit {
-			debug.SetMemoryLimit(limit)
-		}
-	}
+// state and makes its plan; collector.resume gives it back (the process's GOGC and
+// GOMEMLIMIT, whatever they were). What the read allocates (the state's text and entries,
+// the files found) is nearly all alive until the plan is made, so a collection meanwhile
+// frees little, and it costs: at 100,000 files three collections ran during the read,
+// scanning the growing heap and slowing the walk's copies with write barriers, and once the
+// collector was back after the read, one more marked what was read while the plan compared
+// the files with the state (that pass took 25 ms instead of 10). A memory limit stands in for
+// the collector meanwhile (the user's GOMEMLIMIT if lower): 1 GiB during the read, then
+// (collector.read) a little above what the read left in use.
+func pauseCollector() *collector {
+	c := &collector{limit: debug.SetMemoryLimit(-1)}
+	debug.SetMemoryLimit(min(c.limit, pausedLimit))
+	c.gc = debug.SetGCPercent(-1)
+	return c
+}
+
+// pausedLimit bounds the memory of a session's read while the collector is paused.
+const pausedLimit = 1 << 30
+
+// afterRead is the room a session's plan has, once the read is done, above what the read left
+// in use, before the collector runs although paused: what the plan allocates then (a hasher
+// and an open file for every file it hashes, say) is garbage, and a first plan of 100,000 new
+// files would otherwise fill the 1 GiB the read may use.
+const afterRead = 128 << 20
+
+// collector is the garbage collector's pause for a session.
+type collector struct {
+	gc    int   // the GOGC to give back
+	limit int64 // the memory limit to give back
+	once  sync.Once
+}
+
+// read lowers the memory limit, after the session's read, to afterRead above what is in use.
+func (c *collector) read() {
+	debug.SetMemoryLimit(min(c.limit, pausedLimit, memoryInUse()+afterRead))
+}
+
+// memoryInUse is the process's Go memory as the memory limit counts it: all the runtime has
+// mapped, less what it gave back to the system.
+func memoryInUse() int64 {
+	m := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(m)
+	return int64(m[0].Value.Uint64() - m[1].Value.Uint64())
+}
+
+// resume gives the collector back; later calls do nothing.
+func (c *collector) resume() {
+	c.once.Do(func() {
+		debug.SetGCPercent(c.gc)
+		debug.SetMemoryLimit(c.limit)
+	})
 }
 
 // resumeCollector gives the garbage collector back once the session has made its plan (or
 // when it closes, or when its command makes none).
-func (s *session) resumeCollector() {
-	if s.resume != nil {
-		s.resume()
-		s.resume = nil
-	}
-}
+func (s *session) resumeCollector() { s.collector.resume() }
