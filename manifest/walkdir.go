@@ -153,13 +153,12 @@ func (w *walker) readAhead(path string, index int) *listing {
 	return l
 }
 
-// take waits for the listing l read ahead and returns it, giving its getdents buffer back to
-// the walk (the entries are copied out of it).
-func (w *walker) take(l *listing) *listing {
+// take waits for the listing l read ahead, giving its getdents buffer back to the walk (the
+// entries are copied out of it).
+func (w *walker) take(l *listing) {
 	<-l.done
 	w.bufs = append(w.bufs, l.buf)
 	l.buf = nil
-	return l
 }
 
 // done gives back the stats buffer of a listing the walk has finished with.
@@ -187,8 +186,11 @@ func (w *walker) takeBuf() []byte {
 		w.bufs = w.bufs[:n-1]
 		return b
 	}
-	return make([]byte, 32<<10)
+	return make([]byte, direntBuf)
 }
+
+// direntBuf is the size of the buffers directories are listed into.
+const direntBuf = 32 << 10
 
 func (w *walker) takeStats() []statted {
 	if n := len(w.stats); n > 0 {
