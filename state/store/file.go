@@ -199,7 +199,7 @@ func (f *File) load() (*state.State, *journalView, error) {
 
 // readJournal reads the journal at path, returning nil info when there is none.
 func readJournal(path string) ([]byte, fs.FileInfo, error) {
-	file, err := os.Open(path)
+	file, info, err := openRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	}
@@ -207,10 +207,6 @@ func readJournal(path string) ([]byte, fs.FileInfo, error) {
 		return nil, nil, fmt.Errorf("read state journal: %w", err)
 	}
 	defer file.Close()
-	info, err := file.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("read state journal: %w", err)
-	}
 	data, err := io.ReadAll(file)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read state journal %q: %w", path, err)
@@ -256,6 +252,43 @@ func (f *File) journalSeen() (bool, error) {
 		return false, fmt.Errorf("stat state journal: %w", err)
 	}
 	return f.jSeen != nil && os.SameFile(info, f.jSeen) && info.Size() == f.jSeenLen, nil
+}
+
+// errNotRegular is why openRegular refuses a path.
+var errNotRegular = errors.New("not a regular file; the state and its journal are plain files fiosync writes (move this away)")
+
+// openRegular opens the file at path for reading, and stats it, refusing one that is not a
+// regular file: a FIFO would block the open and a device be read for ever, and a checkout
+// can hold a link to either where the state's files belong.
+func openRegular(path string) (*os.File, fs.FileInfo, error) {
+	fi, err := os.Stat(path) // before the open, which a FIFO would block
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: errNotRegular}
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fi, err = file.Stat(); err != nil || !fi.Mode().IsRegular() { // swapped meanwhile
+		file.Close()
+		if err == nil {
+			err = &fs.PathError{Op: "open", Path: path, Err: errNotRegular}
+		}
+		return nil, nil, err
+	}
+	return file, fi, nil
+}
+
+// readSize is the size to read a file of, as fi gives it: its length, or 0 (read to the end
+// in steps) for one too large to hold in memory at once.
+func readSize(fi fs.FileInfo) int {
+	if fi.Size() > 0 && fi.Size() < 1<<30 {
+		return int(fi.Size())
+	}
+	return 0
 }
 
 // readOpen reads file, of about size bytes, to its end into a string, without the full-size

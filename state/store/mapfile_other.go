@@ -4,7 +4,6 @@ package store
 
 import (
 	"errors"
-	"os"
 
 	"github.com/fiosync/fiosync/source"
 	"github.com/fiosync/fiosync/state"
@@ -13,16 +12,12 @@ import (
 // readState returns the content of the state file at path, read (see the unix readState);
 // it is never lent.
 func readState(path string) (data string, lent bool, release func(), err error) {
-	file, err := os.Open(path)
+	file, fi, err := openRegular(path)
 	if err != nil {
 		return "", false, nil, err
 	}
 	defer file.Close()
-	size := 0
-	if fi, err := file.Stat(); err == nil && fi.Size() > 0 && fi.Size() < 1<<30 {
-		size = int(fi.Size())
-	}
-	data, err = readOpen(file, size)
+	data, err = readOpen(file, readSize(fi))
 	return data, false, func() {}, err
 }
 

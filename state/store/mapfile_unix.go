@@ -4,7 +4,6 @@ package store
 
 import (
 	"fmt"
-	"os"
 	"runtime/debug"
 	"unsafe"
 
@@ -25,18 +24,13 @@ const mapMin = 1 << 20
 // fifth of it. lent reports a mapping: the caller must decode it with decodeMapped, and keep
 // nothing of data after release. A small file, or one that cannot be mapped, is read.
 func readState(path string) (data string, lent bool, release func(), err error) {
-	file, err := os.Open(path)
+	file, fi, err := openRegular(path)
 	if err != nil {
 		return "", false, nil, err
 	}
 	defer file.Close()
-	fi, err := file.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() < mapMin || fi.Size() >= 1<<30 {
-		size := 0
-		if err == nil && fi.Size() > 0 && fi.Size() < 1<<30 {
-			size = int(fi.Size())
-		}
-		data, err := readOpen(file, size)
+	if fi.Size() < mapMin || fi.Size() >= 1<<30 {
+		data, err := readOpen(file, readSize(fi))
 		return data, false, func() {}, err
 	}
 	b, err := unix.Mmap(int(file.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
