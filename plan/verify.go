@@ -124,7 +124,7 @@ func changeDiff(c, f Change) string {
 			return why
 		}
 	}
-	if !sameEntry(c.Prior, f.Prior) {
+	if !c.Prior.Equal(f.Prior) {
 		return "its prior entry is not the state's"
 	}
 	if !sameRemote(c.Existing, f.Existing) {
@@ -155,20 +155,6 @@ func identityDiff(saved, now source.Identity) string {
 		return "its source's hash is not the file's"
 	}
 	return ""
-}
-
-// sameEntry reports whether two state entries are the same record.
-func sameEntry(a, b *state.Entry) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	sa, sb := a.Source, b.Source
-	return sa.Kind == sb.Kind && sa.Path == sb.Path && sa.Size == sb.Size && sa.ModTime.Equal(sb.ModTime) &&
-		sa.Inode == sb.Inode && sa.Ctime.Equal(sb.Ctime) && sa.Hash == sb.Hash && sa.URL == sb.URL && sa.URLHash == sb.URLHash &&
-		(a.Followup == nil) == (b.Followup == nil) && (a.Followup == nil || *a.Followup == *b.Followup) &&
-		a.FileID == b.FileID && a.ParentID == b.ParentID && a.VersionStackID == b.VersionStackID &&
-		slices.Equal(a.Previous, b.Previous) && a.Status == b.Status &&
-		a.CreatedAt.Equal(b.CreatedAt) && a.UploadedAt.Equal(b.UploadedAt)
 }
 
 func sameRemote(a, b *RemoteFile) bool {

@@ -7,9 +7,11 @@ import (
 	"github.com/fiosync/fiosync/source"
 )
 
-// Equal reports whether e and o record the same delivery: every field equal, times as
-// instants (a time read back from storage may carry another location). Two nil entries are
-// equal.
+// Equal reports whether e and o record the same delivery: the same source, ids, status,
+// versions, followup and times (as instants: a time read back from storage may carry another
+// location). The view URL and what verify recorded are not compared: they say nothing of
+// what was delivered, and verify writes them between a plan and its apply. Two nil entries
+// are equal.
 func (e *Entry) Equal(o *Entry) bool {
 	if e == nil || o == nil {
 		return e == o

@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/zeebo/blake3"
 
 	"github.com/fiosync/fiosync/state"
+	"github.com/fiosync/fiosync/state/statefile"
 )
 
 // The journal is a file beside the state file ("<state>.journal") that File.Append adds
@@ -211,15 +211,11 @@ func replay(s *state.State, records []journalRecord) {
 // was killed before it removed the journal.
 func folded(s *state.State, records []journalRecord) bool {
 	net := &state.State{}
-	for _, r := range records {
-		for _, c := range r.Changes {
-			net.Apply(c)
-		}
-	}
 	touched := map[string]bool{}
 	folders := map[string]bool{}
 	for _, r := range records {
 		for _, c := range r.Changes {
+			net.Apply(c)
 			for a := range c.Entries {
 				touched[a] = true
 			}
@@ -229,11 +225,9 @@ func folded(s *state.State, records []journalRecord) bool {
 		}
 	}
 	for a := range touched {
-		want, have := net.Entries[a], s.Entries[a]
-		if (want == nil) != (have == nil) {
-			return false
-		}
-		if want != nil && !sameEntry(want, have) {
+		want, errW := statefile.EntryDigest(net.Entries[a]) // as the state file holds them
+		have, errH := statefile.EntryDigest(s.Entries[a])
+		if errW != nil || errH != nil || want != have {
 			return false
 		}
 	}
@@ -243,23 +237,4 @@ func folded(s *state.State, records []journalRecord) bool {
 		}
 	}
 	return true
-}
-
-// sameEntry compares entries by their JSON, which is how both the journal and the state
-// file hold them, with times in UTC as the state file writes them.
-func sameEntry(a, b *state.Entry) bool {
-	ja, errA := json.Marshal(inUTC(a))
-	jb, errB := json.Marshal(inUTC(b))
-	return errA == nil && errB == nil && bytes.Equal(ja, jb)
-}
-
-// inUTC returns a copy of e with its times in UTC.
-func inUTC(e *state.Entry) *state.Entry {
-	c := e.Clone()
-	for _, t := range []*time.Time{&c.CreatedAt, &c.UploadedAt, &c.Source.ModTime, &c.Source.Ctime} {
-		if !t.IsZero() {
-			*t = t.UTC()
-		}
-	}
-	return c
 }
