@@ -38,11 +38,7 @@ func (m *Manifest) Lists(relPath string) (string, bool) {
 		if !listedBelow(u, rel, pattern) {
 			continue
 		}
-		folder, name := u.To, rel
-		if dir, file, ok := cutLast(rel); ok {
-			folder, name = joinFolder(u.To, dir), file
-		}
-		return address(folder, name), true
+		return address(u.To, rel), true
 	}
 	return "", false
 }
@@ -78,9 +74,3 @@ func cutLast(p string) (dir, name string, ok bool) {
 	return p[:i], p[i+1:], true
 }
 
-func joinFolder(to, dir string) string {
-	if to == "/" {
-		return "/" + dir
-	}
-	return to + "/" + dir
-}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/zeebo/blake3"
@@ -197,7 +198,7 @@ func Decode(data []byte) (*Receipt, error) {
 		return nil, fmt.Errorf("read receipt: no checksum as its last member: %w", ErrChecksum)
 	}
 	claimed := string(data[m[2]:m[3]])
-	canonical := slicesConcat(data[:m[2]], data[m[3]:])
+	canonical := slices.Concat(data[:m[2]], data[m[3]:])
 	if got := source.Digest(blake3.Sum256(canonical)).String(); got != claimed {
 		return nil, fmt.Errorf("read receipt: it says %s, its content hashes to %s: %w", claimed, got, ErrChecksum)
 	}
@@ -211,9 +212,4 @@ func Decode(data []byte) (*Receipt, error) {
 		return nil, fmt.Errorf("read receipt: format version %q, this fiosync reads %q", r.FormatVersion, FormatVersion)
 	}
 	return &r, nil
-}
-
-func slicesConcat(a, b []byte) []byte {
-	out := make([]byte, 0, len(a)+len(b))
-	return append(append(out, a...), b...)
 }

@@ -215,12 +215,8 @@ func (c *applyCmd) deliver(ctx context.Context, io *stdio, g *Globals, s *sessio
 		}
 		return err
 	}
-	uploads := 0 // the changes apply starts as a file (file_start): a create, or a finish's step
-	for _, ch := range p.Changes {
-		if ch.Action == plan.Create || ch.Action == plan.Update || ch.Action == plan.Finish {
-			uploads++
-		}
-	}
+	sum := p.Summary()
+	uploads := sum.Create + sum.Update + sum.Finish // what apply starts as a file (file_start)
 	view := newApplyView(io, c.JSON, client.CreateRate, uploads)
 	opts.Observer = view
 	res, err := apply.Run(ctx, p, opts)

@@ -206,7 +206,7 @@ func writeFish(w io.Writer, root *compCommand) {
 	fmt.Fprintln(w, "# fiosync completion for fish: fiosync completion fish | source")
 	fmt.Fprintln(w, "complete -c fiosync -f")
 	root.walk(func(c *compCommand) {
-		cond := fishCondition(root, c)
+		cond := fishCondition(c)
 		for _, s := range c.subs {
 			fmt.Fprintf(w, "complete -c fiosync -n %s -a %s -d %s\n", fishQuote(cond), fishQuote(s.path[strings.LastIndexByte(s.path, ' ')+1:]), fishQuote(firstLine(s.help)))
 		}
@@ -233,7 +233,7 @@ func writeFish(w io.Writer, root *compCommand) {
 
 // fishCondition is true when the words so far select exactly command c: each word of its
 // path seen, and none of its subcommands yet.
-func fishCondition(root, c *compCommand) string {
+func fishCondition(c *compCommand) string {
 	var parts []string
 	if c.path == "" {
 		parts = append(parts, "__fish_use_subcommand")

@@ -34,7 +34,6 @@ const (
 type File struct {
 	Address    string
 	Size, Sent int64
-	Started    time.Time
 }
 
 // Tracker follows one delivery. It is not safe for concurrent use; its owner serialises the
@@ -89,7 +88,7 @@ func (t *Tracker) Start(now time.Time, address string, size int64) {
 	if len(t.inflight) == 0 {
 		t.busySince = now
 	}
-	t.inflight[address] = &File{Address: address, Size: size, Started: now}
+	t.inflight[address] = &File{Address: address, Size: size}
 	t.order = append(t.order, address)
 	t.started++
 	t.uploads++

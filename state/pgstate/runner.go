@@ -266,26 +266,11 @@ func (r *runner) renewLoop() {
 
 // Entry reads the stored entry at address.
 func (r *runner) Entry(ctx context.Context, address string) (*state.Entry, error) {
-	b := r.b
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	conn, err := b.connect(ctx)
+	m, err := r.Entries(ctx, []string{address})
 	if err != nil {
 		return nil, fmt.Errorf("read entry %q: %w", address, err)
 	}
-	var data []byte
-	err = conn.QueryRow(ctx, `SELECT entry FROM fiosync_entries WHERE name = $1 AND address = $2`, b.name, address).Scan(&data)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read entry %q: %w", address, err)
-	}
-	e, err := statefile.DecodeEntry(address, data)
-	if err != nil {
-		return nil, b.named(err)
-	}
-	return e, nil
+	return m[address], nil
 }
 
 // Entries reads the stored entries of addresses in one query.
