@@ -82,27 +82,33 @@ func (e *Emulator) saveSnapshot() error {
 		return fmt.Errorf("encode snapshot: %w", err)
 	}
 
-	path := filepath.Join(e.dataDir, snapshotName)
-	tmp, err := os.CreateTemp(e.dataDir, snapshotName+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write snapshot: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write snapshot: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write snapshot: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write snapshot: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := writePrivate(filepath.Join(e.dataDir, snapshotName), data); err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
 	return nil
+}
+
+// writePrivate writes data to path, readable by its owner only: into a temporary file beside
+// it, synced, then renamed over it, so a reader (the next emulator start) sees the old file
+// or the new one, whole. The snapshot and the kept token go through it.
+func writePrivate(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp") // mode 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // loadSnapshot restores the store from DataDir; it reports false when there is no snapshot.

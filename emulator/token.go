@@ -58,19 +58,7 @@ func (e *Emulator) staticToken() (string, error) {
 
 // writeToken keeps t in path, readable by its owner only, replacing what was there.
 func writeToken(path, t string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), tokenName+".*.tmp") // mode 0600
-	if err != nil {
-		return fmt.Errorf("keep token: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(t + "\n"); err != nil {
-		tmp.Close()
-		return fmt.Errorf("keep token: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("keep token: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := writePrivate(path, []byte(t+"\n")); err != nil {
 		return fmt.Errorf("keep token: %w", err)
 	}
 	return nil

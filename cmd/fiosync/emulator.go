@@ -8,12 +8,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/sourcegraph/conc"
 
 	"github.com/fiosync/fiosync/emulator"
+	"github.com/fiosync/fiosync/internal/atomicfile"
 )
 
 type emulatorCmd struct {
@@ -155,19 +155,7 @@ func (c *emulatorCmd) Run(ctx context.Context, io *stdio) error {
 // the token's alphabet (emulator.ValidToken) has no quote.
 func writeEnvFile(path, apiURL, token string) error {
 	content := fmt.Sprintf("# Written by fiosync emulator when ready; removed when it stops.\nexport FRAMEIO_API_URL='%s'\nexport FRAMEIO_TOKEN='%s'\n", apiURL, token)
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // mode 0600
-	if err != nil {
-		return fmt.Errorf("write env file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(content); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write env file %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write env file %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, []byte(content), 0o600); err != nil { // it holds a token
 		return fmt.Errorf("write env file %s: %w", path, err)
 	}
 	return nil

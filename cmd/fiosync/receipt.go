@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/fiosync/fiosync/internal/atomicfile"
 	"github.com/fiosync/fiosync/receipt"
 	"github.com/fiosync/fiosync/state/store"
 )
@@ -74,7 +73,10 @@ func writeReceipt(ctx context.Context, g *Globals, b store.Backend, format, out 
 		_, err := w.Write(data)
 		return err
 	}
-	return writeFileAtomic(out, data)
+	if err := atomicfile.Write(out, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	return nil
 }
 
 // receiptFormat is the format apply --receipt writes FILE in: markdown for a .md name, else
@@ -84,30 +86,4 @@ func receiptFormat(path string) string {
 		return "markdown"
 	}
 	return "json"
-}
-
-// writeFileAtomic writes data to path through a temporary file in its directory, so a
-// reader never sees half a receipt.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
