@@ -150,8 +150,8 @@ func (p *pacer) observe(key string, h http.Header) {
 		return
 	}
 	ms, err := strconv.ParseFloat(h.Get("X-Ratelimit-Window"), 64)
-	if err != nil || ms <= 0 {
-		return
+	if err != nil || ms <= 0 || ms > float64(maxWindow/time.Millisecond) {
+		return // not a window this client can use: a huge one would stall it for good
 	}
 	window := time.Duration(ms * float64(time.Millisecond))
 	remaining, errR := strconv.Atoi(h.Get("X-Ratelimit-Remaining"))
@@ -175,6 +175,10 @@ func (p *pacer) observe(key string, h http.Header) {
 		}
 	}
 }
+
+// maxWindow is the longest rate-limit window the client takes from a server's headers;
+// Frame.io's are a minute.
+const maxWindow = time.Hour
 
 // safetyRate is the share of the server's drain rate the client uses. The server counts
 // arrivals, the client counts departures, and the two differ by network jitter; running a
