@@ -294,6 +294,12 @@ func TestAuthCommands(t *testing.T) {
 		if code != exitOK || !strings.Contains(stdout, "No changes") {
 			t.Errorf("plan with client credentials: exit %d\n%s%s", code, stdout, stderr)
 		}
+		// One command, one client: the apply's refresh and its receipt share one token.
+		issued := len(h.emu.IMSTokens())
+		stdout, stderr, code = h.run("apply", "-f", filepath.Join(h.work, "fiosync.yaml"), "--auto-approve", "--receipt", filepath.Join(t.TempDir(), "receipt.json"))
+		if n := len(h.emu.IMSTokens()) - issued; code != exitOK || n != 1 {
+			t.Errorf("apply --receipt with client credentials: exit %d, %d tokens fetched, want 1\n%s%s", code, n, stdout, stderr)
+		}
 		_, stderr, code = h.login(nil)
 		if code != exitError || !strings.Contains(stderr, "server-to-server") {
 			t.Errorf("login with a client secret set: exit %d\n%s", code, stderr)

@@ -74,6 +74,10 @@ type Globals struct {
 	// jsonOut is set by a command run with --json: report writes its error there too, as
 	// one JSON event, so a CI log of the JSON stream is never silently empty.
 	jsonOut io.Writer
+	// api is the command's Frame.io client once client has built it: a plan's refresh, the
+	// apply after it and its receipt share one credential, one first token and what the
+	// client learned of the rate limits.
+	api *frameio.Client
 }
 
 // APIFlags are the flags of the commands that talk to Frame.io or Adobe IMS; the others

@@ -16,11 +16,17 @@ var errNoCredentials = errors.New("no Frame.io credentials: set FRAMEIO_TOKEN to
 // Only commands that need it call it, so validate and init work offline and without
 // credentials.
 func (g *Globals) client(ctx context.Context) (*frameio.Client, error) {
+	if g.api != nil {
+		return g.api, nil
+	}
 	cred, err := g.credential(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return g.clientFor(cred)
+	if g.api, err = g.clientFor(cred); err != nil {
+		return nil, err
+	}
+	return g.api, nil
 }
 
 // credential resolves the credential the environment selects: FRAMEIO_TOKEN, else
