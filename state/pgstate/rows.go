@@ -192,15 +192,13 @@ func (b *Backend) write(ctx context.Context, lineage string, serial uint64, next
 	}
 	if h == nil {
 		if serial != 0 {
-			return fmt.Errorf("the stored state is gone, but this one was loaded from it at serial %d: %w", serial, store.ErrStale)
+			return errGone(serial)
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO fiosync_states (name, lineage, serial, document, layout, updated_at)
-			VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (name) DO NOTHING`,
-			b.name, next.Lineage, int64(next.Serial), doc, layoutRows)
+		inserted, err := b.insertHeader(ctx, tx, next.Lineage, next.Serial, doc)
 		if err != nil {
-			return fmt.Errorf("insert state: %w", err)
+			return err
 		}
-		if tag.RowsAffected() != 1 {
+		if !inserted {
 			return fmt.Errorf("another fiosync stored the first state at the same time: %w", store.ErrStale)
 		}
 	} else {
@@ -208,11 +206,8 @@ func (b *Backend) write(ctx context.Context, lineage string, serial uint64, next
 		if err != nil {
 			return fmt.Errorf("refuse to replace a state that cannot be loaded: %w", err)
 		}
-		if cur.Lineage != lineage {
-			return fmt.Errorf("stored lineage %q, this state's %q: %w", cur.Lineage, lineage, store.ErrLineage)
-		}
-		if cur.Serial != serial {
-			return fmt.Errorf("stored serial %d, this state was loaded at %d: %w", cur.Serial, serial, store.ErrStale)
+		if err := checkStored(cur, lineage, serial, false); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE fiosync_states
 			SET lineage = $2, serial = $3, document = $4, layout = $5, updated_at = now() WHERE name = $1`,
@@ -382,15 +377,14 @@ func (b *Backend) append(ctx context.Context, base *state.State, changes []state
 	}
 	if h == nil {
 		if base.Serial != 0 {
-			return fmt.Errorf("the stored state is gone, but this one was loaded from it at serial %d: %w", base.Serial, store.ErrStale)
+			return errGone(base.Serial)
 		}
 		doc, err := encodeHeader(base)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO fiosync_states (name, lineage, serial, document, layout, updated_at)
-			VALUES ($1, $2, 0, $3, $4, now()) ON CONFLICT (name) DO NOTHING`, b.name, base.Lineage, doc, layoutRows); err != nil {
-			return fmt.Errorf("insert state: %w", err)
+		if _, err := b.insertHeader(ctx, tx, base.Lineage, 0, doc); err != nil {
+			return err // not inserted: another runner's header is read next
 		}
 		if h, err = b.readHeader(ctx, tx, "FOR SHARE"); err != nil {
 			return err
@@ -425,13 +419,35 @@ func (b *Backend) checkBase(h *header, base *state.State, r *runner) error {
 	// Runners that each started a state of their own at the same time (nothing was stored
 	// yet) write one: the first header stored.
 	fresh := r != nil && cur.Serial == 0 && base.Serial == 0 && cur.Target == base.Target
-	if cur.Lineage != base.Lineage && !fresh {
-		return fmt.Errorf("stored lineage %q, this state's %q: %w", cur.Lineage, base.Lineage, store.ErrLineage)
+	return checkStored(cur, base.Lineage, base.Serial, fresh)
+}
+
+// checkStored refuses a write made on a state loaded at lineage and serial when the stored
+// header cur is another (anyLineage: any lineage will do).
+func checkStored(cur *state.State, lineage string, serial uint64, anyLineage bool) error {
+	if cur.Lineage != lineage && !anyLineage {
+		return fmt.Errorf("stored lineage %q, this state's %q: %w", cur.Lineage, lineage, store.ErrLineage)
 	}
-	if cur.Serial != base.Serial {
-		return fmt.Errorf("stored serial %d, this state was loaded at %d: %w", cur.Serial, base.Serial, store.ErrStale)
+	if cur.Serial != serial {
+		return fmt.Errorf("stored serial %d, this state was loaded at %d: %w", cur.Serial, serial, store.ErrStale)
 	}
 	return nil
+}
+
+// errGone is the refusal of a write made on a state loaded at serial when none is stored.
+func errGone(serial uint64) error {
+	return fmt.Errorf("the stored state is gone, but this one was loaded from it at serial %d: %w", serial, store.ErrStale)
+}
+
+// insertHeader stores the header of a first state, unless another is stored by now; it
+// reports whether it stored it.
+func (b *Backend) insertHeader(ctx context.Context, tx pgx.Tx, lineage string, serial uint64, doc []byte) (bool, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO fiosync_states (name, lineage, serial, document, layout, updated_at)
+		VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (name) DO NOTHING`, b.name, lineage, int64(serial), doc, layoutRows)
+	if err != nil {
+		return false, fmt.Errorf("insert state: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // appendPipelined is append in two round trips: BEGIN, the header (FOR SHARE), the fence's
