@@ -73,4 +73,3 @@ func cutLast(p string) (dir, name string, ok bool) {
 	}
 	return p[:i], p[i+1:], true
 }
-
