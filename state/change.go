@@ -36,6 +36,30 @@ func PutFolders(ids map[string]string) Change {
 // Empty reports whether c changes nothing.
 func (c Change) Empty() bool { return len(c.Entries) == 0 && len(c.Folders) == 0 }
 
+// Merge returns one Change that does what applying changes in order does: for each address
+// and folder path, the last change that names it wins. It shares the entries of changes.
+func Merge(changes ...Change) Change {
+	if len(changes) == 1 {
+		return changes[0]
+	}
+	var m Change
+	for _, c := range changes {
+		for a, e := range c.Entries {
+			if m.Entries == nil {
+				m.Entries = make(map[string]*Entry, len(c.Entries))
+			}
+			m.Entries[a] = e
+		}
+		for p, id := range c.Folders {
+			if m.Folders == nil {
+				m.Folders = make(map[string]string, len(c.Folders))
+			}
+			m.Folders[p] = id
+		}
+	}
+	return m
+}
+
 // Apply makes c's changes to s. Entries are copied, so c may be kept.
 func (s *State) Apply(c Change) {
 	if s.Entries == nil {

@@ -60,10 +60,12 @@ func (r *journalRecord) header() *state.State {
 		Folders: map[string]string{}, Entries: map[string]*state.Entry{}}
 }
 
-// encodeRecord returns the bytes of one record of changes appended on base.
+// encodeRecord returns the bytes of one record of changes appended on base. The changes are
+// merged into one (state.Merge): a batch often holds several changes of one address (a
+// file's id, then the file complete), and only the last is worth its bytes.
 func encodeRecord(base *state.State, changes []state.Change) ([]byte, error) {
 	payload, err := json.Marshal(journalRecord{Version: base.Version, Serial: base.Serial, Lineage: base.Lineage,
-		Target: base.Target, Manifest: base.Manifest, Changes: changes})
+		Target: base.Target, Manifest: base.Manifest, Changes: []state.Change{state.Merge(changes...)}})
 	if err != nil {
 		return nil, fmt.Errorf("encode journal record: %w", err)
 	}

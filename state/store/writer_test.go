@@ -237,7 +237,7 @@ func TestWriterStage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sc.records) != 1 || len(sc.records[0].Changes) != 2 {
+	if len(sc.records) != 1 || len(state.Merge(sc.records[0].Changes...).Entries) != 2 {
 		t.Fatalf("journal holds %d records, want 1 of both changes", len(sc.records))
 	}
 
@@ -247,5 +247,114 @@ func TestWriterStage(t *testing.T) {
 	}
 	if !onDisk("/c.mov") {
 		t.Fatal("Close did not write the change staged last")
+	}
+}
+
+// TestWriterCommitShares: changes made with Commit by several goroutines wait, on the
+// Writer's clock, for a write to carry them, and share it: an Update writes them all in one
+// record; with none, the first Wait whose interval ends writes what is pending. No Wait
+// returns before its change is on disk.
+func TestWriterCommitShares(t *testing.T) {
+	ctx := context.Background()
+	f := newFile(t)
+	w := NewWriter(f, saveNew(t, f))
+	timers := make(chan chan time.Time, 8)
+	w.after = func(time.Duration) <-chan time.Time {
+		c := make(chan time.Time, 1)
+		timers <- c
+		return c
+	}
+	entry := func(i int) *state.Entry {
+		return &state.Entry{Source: source.OfURL(fmt.Sprint("https://example.com/", i)), FileID: fmt.Sprint("file-", i), Status: state.StatusComplete}
+	}
+	records := func() []state.Change {
+		t.Helper()
+		data, err := os.ReadFile(f.JournalPath())
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := scanJournal(f.JournalPath(), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []state.Change
+		for _, r := range sc.records {
+			out = append(out, state.Merge(r.Changes...))
+		}
+		return out
+	}
+	wait := func(p Pending) <-chan error {
+		done := make(chan error, 1)
+		go func() { done <- p.Wait(ctx) }()
+		return done
+	}
+
+	// Three commits wait; nothing is written while their intervals run.
+	var waits []<-chan error
+	for i := range 3 {
+		p := w.Commit(func(*state.State) state.Change { return state.PutEntry(fmt.Sprintf("/%d.mov", i), entry(i)) })
+		waits = append(waits, wait(p))
+		<-timers // its Wait is waiting on the clock
+	}
+	if got := records(); len(got) != 0 {
+		t.Fatalf("%d records written while the commits waited, want 0", len(got))
+	}
+	for i, done := range waits {
+		select {
+		case err := <-done:
+			t.Fatalf("Wait %d returned (%v) before its change was written", i, err)
+		default:
+		}
+	}
+	// An Update carries them: one record of four changes, and every Wait returns.
+	if err := w.Update(ctx, func(*state.State) state.Change { return state.PutEntry("/u.mov", entry(9)) }); err != nil {
+		t.Fatal(err)
+	}
+	for i, done := range waits {
+		if err := <-done; err != nil {
+			t.Fatalf("Wait %d: %v", i, err)
+		}
+	}
+	if got := records(); len(got) != 1 || len(got[0].Entries) != 4 {
+		t.Fatalf("journal holds %d records (%v), want 1 of the 4 changes", len(got), got)
+	}
+
+	// Without another write, the Wait whose interval ends writes both commits made since.
+	p1 := w.Commit(func(*state.State) state.Change { return state.PutEntry("/p1.mov", entry(11)) })
+	done1 := wait(p1)
+	t1 := <-timers
+	p2 := w.Commit(func(*state.State) state.Change { return state.PutEntry("/p2.mov", entry(12)) })
+	done2 := wait(p2)
+	<-timers
+	t1 <- time.Time{}
+	if err := <-done1; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done2; err != nil {
+		t.Fatal(err)
+	}
+	if got := records(); len(got) != 2 || len(got[1].Entries) != 2 {
+		t.Fatalf("journal holds %d records, want a second one of both commits", len(got))
+	}
+	loaded, err := NewFile(f.Path()).Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"/0.mov", "/1.mov", "/2.mov", "/u.mov", "/p1.mov", "/p2.mov"} {
+		if loaded.Entries[a] == nil {
+			t.Errorf("%s is not in the state on disk", a)
+		}
+	}
+	// A change already durable waits for nothing.
+	if err := p1.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-timers:
+		t.Fatal("the Wait of a durable change started a timer")
+	default:
 	}
 }
