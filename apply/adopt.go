@@ -15,8 +15,8 @@ import (
 // adoptFile applies an adopt change: the file Frame.io already has becomes the address's
 // complete entry, and nothing is uploaded. It trusts the plan's listing that the file is
 // there and uploaded; if it was deleted since, the next plan's refresh finds it missing and
-// uploads the address again.
-func (r *run) adoptFile(ctx context.Context, ch plan.Change) FileResult {
+// uploads the address again. release is applyFile's.
+func (r *run) adoptFile(ctx context.Context, ch plan.Change, release func()) FileResult {
 	res := FileResult{Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Outcome: Skipped}
 	if err := ctx.Err(); err != nil {
 		res.Err = err
@@ -33,7 +33,7 @@ func (r *run) adoptFile(ctx context.Context, ch plan.Change) FileResult {
 	if err != nil {
 		return r.failed(ctx, res, err)
 	}
-	if err := r.saveEntry(ctx, ch.Address, e); err != nil {
+	if err := r.record(ctx, ch.Address, e, release); err != nil {
 		return r.failed(ctx, res, err)
 	}
 	res.Outcome = Adopted

@@ -49,14 +49,17 @@ const clockSkew = 2 * time.Minute
 type Options struct {
 	// Client talks to Frame.io. Required.
 	Client *frameio.Client
-	// State is the single writer of the state; Run calls Update after every file that
-	// finishes and every file that becomes pending. Required.
+	// State is the single writer of the state; Run records every file as it becomes pending
+	// and as it finishes, writing the intents of the next files to start ahead, several in
+	// one record, and letting finished files share records (store.Writer.Commit). Required.
 	State *store.Writer
 	// Manifest is the manifest the plan was made from. A local change's source path is
 	// relative to its directory, and a remote change's URL (which plans never hold whole)
 	// comes from its entries. Required.
 	Manifest *manifest.Manifest
-	// Parallel is the number of files in flight (--parallel); 0 means DefaultParallel.
+	// Parallel is the number of files in flight (--parallel); 0 means DefaultParallel. A
+	// file gives up its slot once it needs Frame.io no more, while its last record waits to
+	// be durable.
 	Parallel int
 	// PartBudget is the bytes of part buffers in flight across all files; 0 means
 	// DefaultPartBudget. A part larger than the budget still runs, alone.
@@ -238,12 +241,17 @@ type run struct {
 	known   map[string]bool
 	namesMu sync.Mutex
 	names   map[string]*folderNames
+
+	// ahead holds the intents written ahead (writeAhead) that no create took yet.
+	aheadMu sync.Mutex
+	ahead   map[string]aheadIntent
 }
 
 // Run executes p: it creates the missing folders, uploads every create and update with
 // Options.Parallel files in flight, applies each update's on_change, records every adopt
-// without uploading, and, when every upload and adopt succeeded, runs the deletes. The state is updated as each file becomes pending and as it
-// completes, so an interruption at any moment loses nothing.
+// without uploading, and, when every upload and adopt succeeded, runs the deletes. The state
+// is updated as each file becomes pending and as it completes, so an interruption at any
+// moment loses nothing.
 //
 // A failed file does not stop the others. Run returns the Result in every case, and an error
 // wrapping ErrFailed when some change failed, or wrapping the context's error when ctx was
@@ -398,6 +406,19 @@ func (r *run) saveEntry(ctx context.Context, address string, e *state.Entry) err
 	return r.save(ctx, func(*state.State) state.Change { return state.PutEntry(address, e) })
 }
 
+// record is saveEntry for a file's last record, the one before its file_done: it gives up
+// the file's slot (release) and then waits for the record to be durable, so the next file
+// starts meanwhile and the records of the files that finish within the state's commit
+// interval share one write (store.Writer.Commit) instead of one write each.
+func (r *run) record(ctx context.Context, address string, e *state.Entry, release func()) error {
+	p := r.opts.State.Commit(func(*state.State) state.Change { return state.PutEntry(address, e) })
+	release()
+	if err := p.Wait(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	return nil
+}
+
 func (r *run) execute(ctx context.Context) (*Result, error) {
 	var uploads, adopts, deletes, moves []int
 	var total int64
@@ -459,7 +480,8 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		)
 		slots := make(chan struct{}, r.opts.Parallel)
 		files := pool.New()
-		for _, i := range work {
+		ahead := 0 // the positions of work whose intents writeAhead considered
+		for k, i := range work {
 			ch := r.plan.Changes[i]
 			if ctx.Err() != nil {
 				results[i].Err = ctx.Err()
@@ -479,13 +501,17 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 			}
 			n++
 			started += uploadSize(ch)
+			if k >= ahead {
+				ahead = k + r.writeAhead(ctx, work[k:])
+			}
 			do := r.applyFile
 			if ch.Action == plan.Adopt {
 				do = r.adoptFile
 			}
 			files.Go(func() {
-				defer func() { <-slots }()
-				res, held := r.claimed(ctx, ch, func(ch plan.Change) FileResult { return do(ctx, ch) })
+				release := sync.OnceFunc(func() { <-slots })
+				defer release()
+				res, held := r.claimed(ctx, ch, func(ch plan.Change) FileResult { return do(ctx, ch, release) })
 				if held {
 					busyMu.Lock()
 					busy = append(busy, i)
@@ -500,6 +526,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 			break
 		}
 	}
+	r.dropAhead(ctx)
 	for work := heldMoves; r.again(ctx, work, results); {
 		work = r.moveAll(ctx, work, results)
 	}

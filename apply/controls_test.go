@@ -198,14 +198,16 @@ func TestMaxTransfer(t *testing.T) {
 	}
 }
 
-// TestMaxDuration, on a fake clock that an hour passes on per file: with a 90-minute limit
-// the third file does not start, and the next apply sends it.
+// TestMaxDuration, on a fake clock that an hour passes on as each file starts: with a
+// 90-minute limit the third file does not start, and the next apply sends it. (The hour
+// passes at file_start, not file_done: a file gives up its slot, and the next one is judged,
+// before its record is durable and its file_done told.)
 func TestMaxDuration(t *testing.T) {
 	h := newHarness(t, testEmulatorOptions())
 	files := threeFiles(h)
 	clock := &clock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
 	rec := &recorder{on: func(e apply.Event) {
-		if e.Type == apply.EventFileDone {
+		if e.Type == apply.EventFileStart {
 			clock.Add(time.Hour)
 		}
 	}}
@@ -233,23 +235,36 @@ type createOrder struct {
 }
 
 func (c *createOrder) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/files/local_upload") && r.Body != nil {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			return nil, err
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		var req struct {
-			Data struct {
-				Name string `json:"name"`
-			} `json:"data"`
-		}
-		_ = json.Unmarshal(body, &req)
+	name, ok, err := localCreate(r)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
 		c.mu.Lock()
-		c.names = append(c.names, req.Data.Name)
+		c.names = append(c.names, name)
 		c.mu.Unlock()
 	}
 	return c.base.RoundTrip(r)
+}
+
+// localCreate returns the name of the file r asks the emulator to create, when r is a local
+// upload's create (r.Body is kept for the request to go on).
+func localCreate(r *http.Request) (name string, ok bool, err error) {
+	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/files/local_upload") || r.Body == nil {
+		return "", false, nil
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return "", false, err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var req struct {
+		Data struct {
+			Name string `json:"name"`
+		} `json:"data"`
+	}
+	_ = json.Unmarshal(body, &req)
+	return req.Data.Name, true, nil
 }
 
 // TestUploadOrder: higher priorities start first, then --order-by; the emulator sees the

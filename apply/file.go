@@ -22,7 +22,10 @@ type delivery struct {
 }
 
 // applyFile runs one create or update to the end: upload (or adopt), on_change, state.
-func (r *run) applyFile(ctx context.Context, ch plan.Change) FileResult {
+// release gives up the file's slot of Options.Parallel; applyFile calls it once the file
+// needs no more calls to Frame.io, before it waits for its record to be durable (see
+// run.record), and the caller calls it in any case when applyFile returns.
+func (r *run) applyFile(ctx context.Context, ch plan.Change, release func()) FileResult {
 	res := FileResult{Address: ch.Address, Action: ch.Action, Kind: ch.Kind, Outcome: Skipped}
 	if err := ctx.Err(); err != nil {
 		res.Err = err
@@ -82,7 +85,7 @@ func (r *run) applyFile(ctx context.Context, ch plan.Change) FileResult {
 		return r.failed(ctx, res, err)
 	}
 	res.FileID, res.ViewURL = del.entry.FileID, del.entry.ViewURL
-	note, err := r.finish(ctx, ch, folderID, del.entry, del.adopted)
+	note, err := r.finish(ctx, ch, folderID, del.entry, del.adopted, release)
 	res.Note = note
 	if del.adopted {
 		res.Outcome = Adopted
@@ -158,12 +161,15 @@ func carried(ch plan.Change) ([]string, string) {
 // the result, and an error when the step failed: e is saved complete anyway, with its
 // Followup kept, so the next plan shows the address as not finished. resumed says the
 // upload was found complete after an interruption, when the step may have run already.
-func (r *run) finish(ctx context.Context, ch plan.Change, folderID string, e *state.Entry, resumed bool) (string, error) {
+// Without a step, the file's slot is released (release) while its record waits to be
+// durable.
+func (r *run) finish(ctx context.Context, ch plan.Change, folderID string, e *state.Entry, resumed bool, release func()) (string, error) {
 	if e.Followup == nil {
+		note := ""
 		if ch.Action == plan.Update && ch.OnChange == manifest.OnChangeKeep {
-			return "kept previous", r.saveEntry(ctx, ch.Address, e)
+			note = "kept previous"
 		}
-		return "", r.saveEntry(ctx, ch.Address, e)
+		return note, r.record(ctx, ch.Address, e, release)
 	}
 	return r.followup(ctx, ch.Address, folderID, e, resumed)
 }
@@ -261,21 +267,27 @@ func (r *run) stackVersion(ctx context.Context, folderID, old, newID string) (st
 // on_change step the upload owes its prior file (followupOf): written ahead, so an apply
 // interrupted at any point still runs it.
 func (r *run) pending(ctx context.Context, ch plan.Change, folderID, fileID string, src source.Identity) (*state.Entry, error) {
+	e := r.intent(ch, folderID, fileID, src, r.opts.Now().UTC())
+	if err := r.saveEntry(ctx, ch.Address, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// intent returns the pending entry of an upload for ch of src into folderID (see pending),
+// stamped now.
+func (r *run) intent(ch plan.Change, folderID, fileID string, src source.Identity, now time.Time) *state.Entry {
 	prev, stack := carried(ch)
-	e := &state.Entry{
+	return &state.Entry{
 		Source:         src,
 		FileID:         fileID,
 		ParentID:       folderID,
 		VersionStackID: stack,
 		Previous:       prev,
 		Status:         state.StatusPending,
-		CreatedAt:      r.opts.Now().UTC(),
+		CreatedAt:      now,
 		Followup:       followupOf(ch),
 	}
-	if err := r.saveEntry(ctx, ch.Address, e); err != nil {
-		return nil, err
-	}
-	return e, nil
 }
 
 // abandon cleans up after a failed upload: it deletes the placeholder fileID (if any) and
@@ -366,9 +378,10 @@ func ambiguous(err error) bool {
 
 // createFile creates the remote file for ch so that nothing can end up twice:
 //
-//  1. It journals the intent first: a pending entry without a file id, stamped with the time.
-//     A crash between the create and the next save leaves that entry, and the next run's
-//     reconcile removes the file the lost answer was about.
+//  1. It journals the intent first: a pending entry without a file id, stamped with the time
+//     (or takes the one the dispatcher wrote ahead with others, see writeAhead). A crash
+//     between the create and the next save leaves that entry, and the next run's reconcile
+//     removes the file the lost answer was about.
 //  2. It runs create. After an ambiguous failure (5xx, lost answer) it removes what the
 //     create may have made (same name and size, created since the intent, unknown to the
 //     state) and tries again.
@@ -379,9 +392,14 @@ func ambiguous(err error) bool {
 // size is the file's size, or -1 when unknown (remote). On failure the prior entry is back in
 // the state, unless the run is being interrupted (then the intent stays for the next run).
 func (r *run) createFile(ctx context.Context, ch plan.Change, folderID string, src source.Identity, size int64, create func() (*frameio.File, error)) (*frameio.File, *state.Entry, error) {
-	e, err := r.pending(ctx, ch, folderID, "", src)
-	if err != nil {
-		return nil, nil, err
+	e := r.takeAhead(ch.Address)
+	if e != nil {
+		e.Source = src
+	} else {
+		var err error
+		if e, err = r.pending(ctx, ch, folderID, "", src); err != nil {
+			return nil, nil, err
+		}
 	}
 	for attempt := 1; ; attempt++ {
 		f, err := create()

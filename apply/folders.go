@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fiosync/fiosync/frameio"
 	"github.com/fiosync/fiosync/state"
@@ -175,8 +176,19 @@ func cleanFolder(p string) string {
 // folderNames is what one destination folder held when the run first looked: file ids by name.
 type folderNames struct {
 	once   sync.Once
+	listed atomic.Bool // byName and err are set
 	byName map[string][]string
 	err    error
+}
+
+// untracked returns the file named name that known (the ids the state knew) does not hold.
+func (fn *folderNames) untracked(name string, known map[string]bool) string {
+	for _, id := range fn.byName[name] {
+		if !known[id] {
+			return id
+		}
+	}
+	return ""
 }
 
 // conflictAt returns the file named name in the folder folderID that the state did not know
@@ -207,13 +219,24 @@ func (r *run) conflictAt(ctx context.Context, folderID, name string) (string, er
 			fn.byName[f.Name] = append(fn.byName[f.Name], f.ID)
 		}
 	})
+	fn.listed.Store(true)
 	if fn.err != nil {
 		return "", fn.err
 	}
-	for _, id := range fn.byName[name] {
-		if !r.known[id] {
-			return id, nil
-		}
+	return fn.untracked(name, r.known), nil
+}
+
+// conflictKnown is conflictAt without a call to Frame.io: known is false when the folder was
+// not listed yet, or its listing failed.
+func (r *run) conflictKnown(folderID, name string) (id string, known bool) {
+	if r.made[folderID] {
+		return "", true
 	}
-	return "", nil
+	r.namesMu.Lock()
+	fn := r.names[folderID]
+	r.namesMu.Unlock()
+	if fn == nil || !fn.listed.Load() || fn.err != nil {
+		return "", false
+	}
+	return fn.untracked(name, r.known), true
 }

@@ -1,0 +1,127 @@
+package apply
+
+import (
+	"context"
+
+	"github.com/fiosync/fiosync/plan"
+	"github.com/fiosync/fiosync/source"
+	"github.com/fiosync/fiosync/state"
+)
+
+// intentsAhead is how many files per slot of Options.Parallel the dispatcher writes the
+// intents of in one record (writeAhead).
+const intentsAhead = 4
+
+// aheadIntent is an intent written ahead: the pending entry, and the change it is for.
+type aheadIntent struct {
+	ch    plan.Change
+	entry *state.Entry
+}
+
+// writeAhead writes, in one record, the intents (createFile's step 1) of the local uploads
+// among the next changes to start, the first intentsAhead*Parallel of work, so that their
+// creates need not wait for a record each; it returns how many of work it looked at. A
+// change qualifies when its intent depends on nothing its file's start learns: a local
+// create or update that does not redo an interrupted upload and owes no on_change step
+// first, whose folder is resolved and, for a new address, whose folder is known to hold no
+// untracked file of its name (conflictKnown: the first create in a folder that existed lists
+// it, with an intent of its own). A runner of a cooperative apply writes none: its intents
+// go under claims. An intent no create took (its file failed before the create, or did not
+// start) is put back by dropAhead; one a crash leaves is an interrupted create, which the
+// next apply reconciles like any other (it finds nothing to remove).
+func (r *run) writeAhead(ctx context.Context, work []int) int {
+	if r.opts.Claims != nil {
+		return len(work)
+	}
+	n := min(len(work), intentsAhead*r.opts.Parallel)
+	now := r.opts.Now().UTC()
+	batch := map[string]aheadIntent{}
+	for _, i := range work[:n] {
+		ch := r.plan.Changes[i]
+		if !qualifiesAhead(ch) {
+			continue
+		}
+		folderID, err := r.folder(ch.Folder)
+		if err != nil {
+			continue
+		}
+		if ch.Action == plan.Create && ch.Prior == nil && !r.opts.AllowDuplicates {
+			if id, known := r.conflictKnown(folderID, ch.Name); !known || id != "" {
+				continue
+			}
+		}
+		src := ch.Source
+		src.Size = ch.Size
+		batch[ch.Address] = aheadIntent{ch: ch, entry: r.intent(ch, folderID, "", src, now)}
+	}
+	if len(batch) < 2 {
+		return n // one intent is as cheap written by its create
+	}
+	put := func(*state.State) state.Change {
+		c := state.Change{Entries: make(map[string]*state.Entry, len(batch))}
+		for a, in := range batch {
+			c.Entries[a] = in.entry.Clone()
+		}
+		return c
+	}
+	if err := r.save(ctx, put); err != nil {
+		// The intents are in the state's memory, and the next write retries them: put the
+		// priors back after them. The creates write intents of their own.
+		r.putBack(ctx, batch)
+		return n
+	}
+	r.aheadMu.Lock()
+	defer r.aheadMu.Unlock()
+	if r.ahead == nil {
+		r.ahead = map[string]aheadIntent{}
+	}
+	for a, in := range batch {
+		r.ahead[a] = in
+	}
+	return n
+}
+
+// qualifiesAhead reports whether ch's intent can be written before its file starts (see
+// writeAhead): a local create or update whose prior entry, if any, is complete and owes
+// nothing.
+func qualifiesAhead(ch plan.Change) bool {
+	if ch.Kind != source.Local || (ch.Action != plan.Create && ch.Action != plan.Update) || ch.Conflict != nil {
+		return false
+	}
+	return ch.Prior == nil || (ch.Prior.Status == state.StatusComplete && ch.Prior.Followup == nil)
+}
+
+// takeAhead returns the intent written ahead for address, durable, and forgets it, or nil.
+func (r *run) takeAhead(address string) *state.Entry {
+	r.aheadMu.Lock()
+	defer r.aheadMu.Unlock()
+	in, ok := r.ahead[address]
+	if !ok {
+		return nil
+	}
+	delete(r.ahead, address)
+	return in.entry
+}
+
+// dropAhead puts back, in one record, the prior entries of the intents written ahead that no
+// create took.
+func (r *run) dropAhead(ctx context.Context) {
+	r.aheadMu.Lock()
+	left := r.ahead
+	r.ahead = nil
+	r.aheadMu.Unlock()
+	if len(left) > 0 {
+		r.putBack(ctx, left)
+	}
+}
+
+// putBack records the prior entries of the changes of intents, as if they were never written.
+func (r *run) putBack(ctx context.Context, intents map[string]aheadIntent) {
+	_ = r.save(ctx, func(*state.State) state.Change {
+		c := state.Change{Entries: make(map[string]*state.Entry, len(intents))}
+		for a, in := range intents {
+			c.Entries[a] = in.ch.Prior.Clone() // nil (no prior) removes the entry
+		}
+		return c
+	})
+}
