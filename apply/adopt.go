@@ -33,14 +33,13 @@ func (r *run) adoptFile(ctx context.Context, ch plan.Change, release func()) Fil
 	if err != nil {
 		return r.failed(ctx, res, err)
 	}
-	if err := r.record(ctx, ch.Address, e, release); err != nil {
+	res.FileID, res.ViewURL = e.FileID, e.ViewURL
+	done := Event{Type: EventFileDone, Address: ch.Address, Action: ch.Action, Kind: ch.Kind,
+		FileID: e.FileID, ViewURL: e.ViewURL, Bytes: e.Source.Size, Note: "adopted"}
+	if err := r.record(ctx, ch.Address, e, release, done); err != nil {
 		return r.failed(ctx, res, err)
 	}
-	res.Outcome = Adopted
-	res.FileID, res.ViewURL = e.FileID, e.ViewURL
-	res.Note = "adopted"
-	r.emit(Event{Type: EventFileDone, Address: ch.Address, Action: ch.Action, Kind: ch.Kind,
-		FileID: e.FileID, ViewURL: e.ViewURL, Bytes: e.Source.Size, Note: res.Note})
+	res.Outcome, res.Note = Adopted, "adopted"
 	return res
 }
 

@@ -12,6 +12,12 @@ import (
 // intents of in one record (writeAhead).
 const intentsAhead = 4
 
+// perFileRecords turns the sharing of records off: no intent is written ahead, and a finished
+// file waits for its own write in its slot, as every apply did before the journal (issue 18).
+// Only BenchmarkApplySmallFiles sets it (export_test.go), to measure that apply beside
+// today's in one run.
+var perFileRecords = false
+
 // aheadIntent is an intent written ahead: the pending entry, and the change it is for.
 type aheadIntent struct {
 	ch    plan.Change
@@ -30,7 +36,7 @@ type aheadIntent struct {
 // start) is put back by dropAhead; one a crash leaves is an interrupted create, which the
 // next apply reconciles like any other (it finds nothing to remove).
 func (r *run) writeAhead(ctx context.Context, work []int) int {
-	if r.opts.Claims != nil {
+	if r.opts.Claims != nil || perFileRecords {
 		return len(work)
 	}
 	n := min(len(work), intentsAhead*r.opts.Parallel)

@@ -242,6 +242,10 @@ type run struct {
 	namesMu sync.Mutex
 	names   map[string]*folderNames
 
+	// lastDone is closed once the file whose record was committed last (record) has ended.
+	doneMu   sync.Mutex
+	lastDone chan struct{}
+
 	// ahead holds the intents written ahead (writeAhead) that no create took yet.
 	aheadMu sync.Mutex
 	ahead   map[string]aheadIntent
@@ -406,16 +410,37 @@ func (r *run) saveEntry(ctx context.Context, address string, e *state.Entry) err
 	return r.save(ctx, func(*state.State) state.Change { return state.PutEntry(address, e) })
 }
 
-// record is saveEntry for a file's last record, the one before its file_done: it gives up
-// the file's slot (release) and then waits for the record to be durable, so the next file
+// record is saveEntry for a file's last record, and then emits done, its file_done. It gives
+// up the file's slot (release) and then waits for the record to be durable, so the next file
 // starts meanwhile and the records of the files that finish within the state's commit
-// interval share one write (store.Writer.Commit) instead of one write each.
-func (r *run) record(ctx context.Context, address string, e *state.Entry, release func()) error {
+// interval share one write (store.Writer.Commit) instead of one write each. done is emitted
+// once the record is durable and after the file_done of every file whose record was
+// committed before, so the lines keep the order the files finished in (with --parallel 1,
+// the order they started in).
+func (r *run) record(ctx context.Context, address string, e *state.Entry, release func(), done Event) error {
+	if perFileRecords {
+		if err := r.saveEntry(ctx, address, e); err != nil {
+			return err
+		}
+		r.emit(done)
+		return nil
+	}
+	r.doneMu.Lock()
 	p := r.opts.State.Commit(func(*state.State) state.Change { return state.PutEntry(address, e) })
+	before, mine := r.lastDone, make(chan struct{})
+	r.lastDone = mine
+	r.doneMu.Unlock()
+	defer close(mine)
+
 	release()
-	if err := p.Wait(context.WithoutCancel(ctx)); err != nil {
+	err := p.Wait(context.WithoutCancel(ctx))
+	if before != nil {
+		<-before // durable too: durability is in commit order
+	}
+	if err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
+	r.emit(done)
 	return nil
 }
 

@@ -85,21 +85,40 @@ func (r *run) applyFile(ctx context.Context, ch plan.Change, release func()) Fil
 		return r.failed(ctx, res, err)
 	}
 	res.FileID, res.ViewURL = del.entry.FileID, del.entry.ViewURL
-	note, err := r.finish(ctx, ch, folderID, del.entry, del.adopted, release)
-	res.Note = note
+	res.Outcome = Done
 	if del.adopted {
 		res.Outcome = Adopted
-		res.Note = "adopted"
 	}
+	done := func(note string) Event {
+		if del.adopted {
+			note = "adopted"
+		}
+		res.Note = note
+		return Event{Type: EventFileDone, Address: ch.Address, Action: ch.Action, Kind: ch.Kind,
+			FileID: res.FileID, ViewURL: res.ViewURL, Bytes: del.entry.Source.Size, Note: note}
+	}
+	if del.entry.Followup == nil {
+		note := ""
+		if ch.Action == plan.Update && ch.OnChange == manifest.OnChangeKeep {
+			note = "kept previous"
+		}
+		if err := r.record(ctx, ch.Address, del.entry, release, done(note)); err != nil {
+			return r.failed(ctx, res, err)
+		}
+		return res
+	}
+	// The on_change step the upload owes (its Followup, written ahead with the upload), then
+	// e saved with its outcome. When the step fails, e is saved complete anyway, with its
+	// Followup kept, so the next plan shows the address as not finished; resumed (adopted)
+	// says the upload was found complete after an interruption, when the step may have run
+	// already.
+	note, err := r.followup(ctx, ch.Address, folderID, del.entry, del.adopted)
+	ev := done(note)
 	if err != nil {
 		// The file is delivered and recorded; only its on_change step failed.
 		return r.failed(ctx, res, err)
 	}
-	if !del.adopted {
-		res.Outcome = Done
-	}
-	r.emit(Event{Type: EventFileDone, Address: ch.Address, Action: ch.Action, Kind: ch.Kind,
-		FileID: res.FileID, ViewURL: res.ViewURL, Bytes: del.entry.Source.Size, Note: res.Note})
+	r.emit(ev)
 	return res
 }
 
@@ -154,24 +173,6 @@ func carried(ch plan.Change) ([]string, string) {
 		prev = append(prev, ch.Prior.FileID)
 	}
 	return prev, ch.Prior.VersionStackID
-}
-
-// finish saves e, a file delivered for ch and confirmed complete, together with the outcome
-// of its on_change step (its Followup, written ahead with the upload). It returns a note for
-// the result, and an error when the step failed: e is saved complete anyway, with its
-// Followup kept, so the next plan shows the address as not finished. resumed says the
-// upload was found complete after an interruption, when the step may have run already.
-// Without a step, the file's slot is released (release) while its record waits to be
-// durable.
-func (r *run) finish(ctx context.Context, ch plan.Change, folderID string, e *state.Entry, resumed bool, release func()) (string, error) {
-	if e.Followup == nil {
-		note := ""
-		if ch.Action == plan.Update && ch.OnChange == manifest.OnChangeKeep {
-			note = "kept previous"
-		}
-		return note, r.record(ctx, ch.Address, e, release)
-	}
-	return r.followup(ctx, ch.Address, folderID, e, resumed)
 }
 
 // followup runs e's Followup and saves e: without the Followup when the step succeeded, with

@@ -22,13 +22,20 @@ import (
 )
 
 // BenchmarkApplySmallFiles applies a delivery of many small files (10,000 of 1 KiB, or
-// FIOSYNC_BENCH_SMALL_FILES) with the emulator's rate limits scaled up 1000x, three times in
-// one run: once with the state saved whole for every batch of finished files (what fiosync
-// did before the journal; a wrapper that hides the file backend's Append), once with the
-// journal, and once with the journal's appends discarded (journal-discarded: nothing durable
-// but the final save), the baseline of a third measure of the journal's CPU: the difference
-// of cpu-us/file between journal and journal-discarded, over journal's (scripts/bench.sh
-// prints it). That one counts the journal's cost wherever in the process it lands.
+// FIOSYNC_BENCH_SMALL_FILES) with the emulator's rate limits scaled up 1000x, four times in
+// one run:
+//   - whole-state-saves: what fiosync did before the journal (issue 18): the state saved
+//     whole for every batch (a wrapper that hides the file backend's Append), and every
+//     intent and finished file waiting for a write of its own in its slot
+//     (SetPerFileRecords);
+//   - whole-state-shared: the same saves with today's apply, whose intents are written ahead
+//     and whose finished files share writes: what that sharing alone does;
+//   - journal: today's fiosync;
+//   - journal-discarded: the journal's appends discarded (nothing durable but the final
+//     save), the baseline of a third measure of the journal's CPU: the difference of
+//     cpu-us/file between journal and journal-discarded, over journal's (scripts/bench.sh
+//     prints it). That one counts the journal's cost wherever in the process it lands.
+//
 // Besides files/s it reports the share of the process's CPU time spent in the state backend
 // (state-cpu-%, measured on the calling thread around every Save and Append; the in-process
 // emulator's CPU counts in the whole, so the share of fiosync alone is somewhat higher) and
@@ -50,8 +57,11 @@ func BenchmarkApplySmallFiles(b *testing.B) {
 		n = v
 	}
 	dir := smallFilesDir(b, n)
-	for _, mode := range []string{"whole-state-saves", "journal", "journal-discarded"} {
+	for _, mode := range []string{"whole-state-saves", "whole-state-shared", "journal", "journal-discarded"} {
 		b.Run(mode, func(b *testing.B) {
+			if mode == "whole-state-saves" {
+				defer apply.SetPerFileRecords(true)()
+			}
 			b.StopTimer()
 			for range b.N {
 				opts := benchEmulator(b) // part bytes in memory: Frame.io's disk is not this machine's

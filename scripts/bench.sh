@@ -59,6 +59,7 @@ before=$(metric "$work/small10k.txt" 'whole-state-saves' files/s)
 after=$(metric "$work/small10k.txt" '/journal-[0-9]+$' files/s)
 if [ -n "$before" ] && [ -n "$after" ]; then
 	say "10,000-file apply: journal $after files/s vs whole-state saves $before files/s = $(ratio "$after" "$before")x (goal >= 5)"
+	say "  with today's apply over whole-state saves (its records shared): $(metric "$work/small10k.txt" 'whole-state-shared' files/s) files/s"
 	say "  share of CPU in the state backend: journal $(metric "$work/small10k.txt" '/journal-[0-9]+$' state-cpu-%)% (goal < 10), whole-state saves $(metric "$work/small10k.txt" 'whole-state-saves' state-cpu-%)%"
 	say "  the journal's CPU by difference with appends discarded: $(awk -v j="$(metric "$work/small10k.txt" '/journal-[0-9]+$' cpu-us/file)" -v d="$(metric "$work/small10k.txt" '/journal-discarded-[0-9]+$' cpu-us/file)" 'BEGIN { if (j > 0 && d != "") printf "%.1f", 100 * (j - d) / j }')% of the process's CPU ($(metric "$work/small10k.txt" '/journal-[0-9]+$' cpu-us/file) vs $(metric "$work/small10k.txt" '/journal-discarded-[0-9]+$' cpu-us/file) us/file)"
 fi

@@ -9,8 +9,12 @@ import (
 )
 
 // DefaultCommitInterval is how long the Wait of a change made with Commit waits for another
-// write to carry the change before it writes it itself.
-const DefaultCommitInterval = 20 * time.Millisecond
+// write to carry the change before it writes it itself. Apply's waiters have given up their
+// slots, so the wait costs them nothing; at 50 ms the records of finished small files mostly
+// ride with the next intents written ahead (one write per 4*--parallel files started), where
+// 20 ms gave them writes of their own (the state's CPU share at 10,000 files: 7.3-7.5% vs
+// 8.9-9.0% by rusage).
+const DefaultCommitInterval = 50 * time.Millisecond
 
 // Writer is the single writer of one state for many goroutines: apply's
 // workers call Update as each file finishes. Changes are applied under a
