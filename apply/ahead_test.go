@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"path"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/fiosync/fiosync/apply"
 	"github.com/fiosync/fiosync/internal/emutest"
@@ -166,4 +169,73 @@ func TestIntentsAheadPutBack(t *testing.T) {
 			t.Errorf("%d files in Frame.io, want %d", got, n)
 		}
 	})
+}
+
+// folderListings counts the requests that list the files of one folder.
+type folderListings struct {
+	base   http.RoundTripper
+	folder string // id
+	n      atomic.Int64
+}
+
+func (c *folderListings) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/folders/"+c.folder+"/files") {
+		c.n.Add(1)
+	}
+	return c.base.RoundTrip(r)
+}
+
+// TestLeftIntentsOneListing: the intents a crash left (creates journaled whose answers never
+// reached the state; with intents written ahead, up to 4 per slot) are reconciled with one
+// listing of their folder, not one each, and the one whose create did happen is still found:
+// its file is removed and uploaded again, once.
+func TestLeftIntentsOneListing(t *testing.T) {
+	h := newHarness(t, testEmulatorOptions())
+	const n = 8
+	srcs := []spec{{local: "seed.mov", to: "/Left"}}
+	h.writeFile("seed.mov", 4<<10, 99)
+	for i := range n {
+		name := fmt.Sprintf("f%02d.mov", i)
+		h.writeFile(name, 4<<10, uint64(i+1))
+		srcs = append(srcs, spec{local: name, to: "/Left"})
+	}
+	files := h.desired(srcs...)
+	ctx := context.Background()
+	if _, err := h.apply(ctx, h.plan(files[:1], false), files[:1], apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	st := h.loadState()
+	folder := st.Entries["/Left/seed.mov"].ParentID
+	// The crash: n intents durable; the first file's create reached Frame.io.
+	created := time.Now().UTC()
+	if _, err := h.client.CreateLocalUpload(ctx, h.seed.AccountID, folder, files[1].Name, 4<<10); err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(h, st)
+	if err := w.Update(ctx, func(*state.State) state.Change {
+		c := state.Change{Entries: map[string]*state.Entry{}}
+		for _, d := range files[1:] {
+			c.Entries[d.Address] = &state.Entry{Source: d.Source, ParentID: folder, Status: state.StatusPending, CreatedAt: created}
+		}
+		return c
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	p := h.plan(files, false)
+	lists := &folderListings{base: emutest.Bearer{Token: h.seed.Token}, folder: folder}
+	h.client = emutest.NewClientWith(t, h.env.URL, &http.Client{Transport: lists}, testRetry)
+	if _, err := h.apply(ctx, p, files, apply.Options{Parallel: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if got := lists.n.Load(); got != 1 {
+		t.Errorf("the folder was listed %d times to reconcile %d left intents, want once", got, n)
+	}
+	h.verify(files, nil)
+	if got := h.live(); got != n+1 {
+		t.Errorf("%d files in Frame.io, want %d: the stray of the create that happened is removed", got, n+1)
+	}
 }

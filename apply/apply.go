@@ -242,6 +242,11 @@ type run struct {
 	namesMu sync.Mutex
 	names   map[string]*folderNames
 
+	// left holds, per folder id, the files listed once for the intents earlier runs left
+	// (removeStrays).
+	leftMu sync.Mutex
+	left   map[string]*folderFiles
+
 	// lastDone is closed once the file whose record was committed last (record) has ended.
 	doneMu   sync.Mutex
 	lastDone chan struct{}

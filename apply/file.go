@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/fiosync/fiosync/frameio"
@@ -340,7 +341,9 @@ func (r *run) reconcile(ctx context.Context, prior *state.Entry, folderID, name 
 		if prior.ParentID != "" {
 			folderID = prior.ParentID
 		}
-		if err := r.removeStrays(ctx, folderID, name, size, prior.CreatedAt); err != nil {
+		// prior is the state's entry when the run started, or a dead runner's (Claims): the
+		// run that left it is over.
+		if err := r.removeStrays(ctx, folderID, name, size, prior.CreatedAt, true); err != nil {
 			return false, fmt.Errorf("remove interrupted create: %w", err)
 		}
 		return false, nil
@@ -425,7 +428,7 @@ func (r *run) createFile(ctx context.Context, ch plan.Change, folderID string, s
 			return nil, nil, err // the intent stays: the create may have happened
 		}
 		if ambiguous(err) {
-			if rerr := r.removeStrays(ctx, folderID, ch.Name, size, e.CreatedAt); rerr != nil {
+			if rerr := r.removeStrays(ctx, folderID, ch.Name, size, e.CreatedAt, false); rerr != nil {
 				return nil, nil, errors.Join(err, rerr) // the intent stays
 			}
 		}
@@ -441,20 +444,35 @@ func (r *run) createFile(ctx context.Context, ch plan.Change, folderID string, s
 
 // removeStrays deletes the files in folderID named name (and of size size, when size >= 0)
 // that Frame.io created since the given time (less clockSkew) and that the state does not
-// know.
-func (r *run) removeStrays(ctx context.Context, folderID, name string, size int64, since time.Time) error {
+// know. left says the intent was left by an earlier run, over now (an entry of the state the
+// run started from, with the state locked): the folder is then listed once for all such
+// intents (leftFiles), since every file that run made is there before this one lists.
+func (r *run) removeStrays(ctx context.Context, folderID, name string, size int64, since time.Time, left bool) error {
 	known := r.opts.State.Snapshot().FileIDs()
 	since = since.Add(-clockSkew)
 	var strays []string
-	for f, err := range r.client.Files(ctx, r.account, folderID) {
-		if frameio.IsNotFound(err) {
-			return nil // the folder is gone, and the files it held with it
-		}
-		if err != nil {
-			return fmt.Errorf("list files: %w", err)
-		}
+	match := func(f frameio.File) {
 		if f.Name == name && (size < 0 || f.FileSize == size) && !f.CreatedAt.Before(since) && !known[f.ID] {
 			strays = append(strays, f.ID)
+		}
+	}
+	if left && r.opts.Claims == nil {
+		files, err := r.leftFiles(ctx, folderID)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			match(f)
+		}
+	} else {
+		for f, err := range r.client.Files(ctx, r.account, folderID) {
+			if frameio.IsNotFound(err) {
+				return nil // the folder is gone, and the files it held with it
+			}
+			if err != nil {
+				return fmt.Errorf("list files: %w", err)
+			}
+			match(f)
 		}
 	}
 	for _, id := range strays {
@@ -463,6 +481,50 @@ func (r *run) removeStrays(ctx context.Context, folderID, name string, size int6
 		}
 	}
 	return nil
+}
+
+// folderFiles is a folder's files as listed once by this run (leftFiles).
+type folderFiles struct {
+	once  sync.Once
+	files []frameio.File // none when the folder is gone
+	err   error
+}
+
+// leftFiles returns the files of folderID, listed the first time a run asks; a folder that
+// is gone holds none. A listing that failed is not kept: the next caller lists again.
+func (r *run) leftFiles(ctx context.Context, folderID string) ([]frameio.File, error) {
+	r.leftMu.Lock()
+	if r.left == nil {
+		r.left = map[string]*folderFiles{}
+	}
+	ff := r.left[folderID]
+	if ff == nil {
+		ff = &folderFiles{}
+		r.left[folderID] = ff
+	}
+	r.leftMu.Unlock()
+	ff.once.Do(func() {
+		for f, err := range r.client.Files(ctx, r.account, folderID) {
+			if frameio.IsNotFound(err) {
+				ff.files = nil
+				return
+			}
+			if err != nil {
+				ff.err = fmt.Errorf("list files: %w", err)
+				return
+			}
+			ff.files = append(ff.files, f)
+		}
+	})
+	if ff.err != nil {
+		r.leftMu.Lock()
+		if r.left[folderID] == ff {
+			delete(r.left, folderID)
+		}
+		r.leftMu.Unlock()
+		return nil, ff.err
+	}
+	return ff.files, nil
 }
 
 // sleep waits d or until ctx ends.
@@ -492,7 +554,7 @@ func (r *run) deleteFile(ctx context.Context, ch plan.Change) FileResult {
 		if prior.Source.Kind == source.Local {
 			size = prior.Source.Size
 		}
-		err = r.removeStrays(ctx, prior.ParentID, ch.Name, size, prior.CreatedAt)
+		err = r.removeStrays(ctx, prior.ParentID, ch.Name, size, prior.CreatedAt, true)
 	}
 	if err == nil {
 		err = r.save(ctx, func(*state.State) state.Change { return state.RemoveEntry(ch.Address) })
