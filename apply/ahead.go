@@ -24,26 +24,42 @@ type aheadIntent struct {
 	entry *state.Entry
 }
 
-// writeAhead writes, in one record, the intents (createFile's step 1) of the local uploads
-// among the next changes to start, the first intentsAhead*Parallel of work, so that their
-// creates need not wait for a record each; it returns how many of work it looked at. A
-// change qualifies when its intent depends on nothing its file's start learns: a local
-// create or update that does not redo an interrupted upload and owes no on_change step
-// first, whose folder is resolved and, for a new address, whose folder is known to hold no
-// untracked file of its name (conflictKnown: the first create in a folder that existed lists
-// it, with an intent of its own). A runner of a cooperative apply writes none: its intents
-// go under claims. An intent no create took (its file failed before the create, or did not
-// start) is put back by dropAhead; one a crash leaves is an interrupted create, which the
-// next apply reconciles like any other (it finds nothing to remove).
-func (r *run) writeAhead(ctx context.Context, work []int) int {
+// aheadBytes bounds the bytes of the files whose intents are written ahead of the file
+// starting now: an intent waits for its create no longer than it takes to send those.
+const aheadBytes = 64 << 20
+
+// writeAhead writes, in one record, the intents (createFile's step 1) of the new local files
+// among the next changes to start, the first intentsAhead*Parallel of work (work[0] starts
+// now; started is the bytes of the files started, its own included), so that their creates
+// need not wait for a record each; it returns how many of work it looked at. It looks no
+// further than aheadBytes past work[0], nor past what --max-transfer leaves. A change
+// qualifies when its intent depends on nothing its file's start learns: a local create of an
+// address the state does not track, whose folder is resolved and known to hold no untracked
+// file of its name (conflictKnown: the first create in a folder that existed lists it, with
+// an intent of its own). An update, whose intent would stand in for a complete entry, writes
+// its own. A runner of a cooperative apply writes none: its intents go under claims. An
+// intent no create took (its file failed before the create, or did not start) is put back by
+// dropAhead; one a crash leaves is an interrupted create, which the next apply reconciles
+// like any other: it looks for what the create may have made.
+func (r *run) writeAhead(ctx context.Context, work []int, started int64) int {
 	if r.opts.Claims != nil || perFileRecords {
 		return len(work)
 	}
-	n := min(len(work), intentsAhead*r.opts.Parallel)
+	room := int64(aheadBytes)
+	if r.opts.MaxTransfer > 0 {
+		room = min(room, r.opts.MaxTransfer-started)
+	}
 	now := r.opts.Now().UTC()
 	batch := map[string]aheadIntent{}
-	for _, i := range work[:n] {
+	n, ahead := 0, int64(0)
+	for _, i := range work[:min(len(work), intentsAhead*r.opts.Parallel)] {
 		ch := r.plan.Changes[i]
+		if n > 0 {
+			if ahead += uploadSize(ch); ahead > room {
+				break
+			}
+		}
+		n++
 		if !qualifiesAhead(ch) {
 			continue
 		}
@@ -51,7 +67,7 @@ func (r *run) writeAhead(ctx context.Context, work []int) int {
 		if err != nil {
 			continue
 		}
-		if ch.Action == plan.Create && ch.Prior == nil && !r.opts.AllowDuplicates {
+		if !r.opts.AllowDuplicates {
 			if id, known := r.conflictKnown(folderID, ch.Name); !known || id != "" {
 				continue
 			}
@@ -88,13 +104,9 @@ func (r *run) writeAhead(ctx context.Context, work []int) int {
 }
 
 // qualifiesAhead reports whether ch's intent can be written before its file starts (see
-// writeAhead): a local create or update whose prior entry, if any, is complete and owes
-// nothing.
+// writeAhead): a local create of an address the state does not track.
 func qualifiesAhead(ch plan.Change) bool {
-	if ch.Kind != source.Local || (ch.Action != plan.Create && ch.Action != plan.Update) || ch.Conflict != nil {
-		return false
-	}
-	return ch.Prior == nil || (ch.Prior.Status == state.StatusComplete && ch.Prior.Followup == nil)
+	return ch.Kind == source.Local && ch.Action == plan.Create && ch.Prior == nil && ch.Conflict == nil
 }
 
 // takeAhead returns the intent written ahead for address, durable, and forgets it, or nil.

@@ -114,16 +114,23 @@ func TestIntentsAheadPutBack(t *testing.T) {
 		return out
 	}
 
-	t.Run("limit", func(t *testing.T) {
+	t.Run("max-duration", func(t *testing.T) {
 		h, srcs := setup(t)
 		files := h.desired(srcs...)
-		res, err := h.apply(context.Background(), h.plan(files, false), files, apply.Options{Parallel: 2, MaxTransfer: 1})
-		if !errors.Is(err, apply.ErrLimit) || res.Done != 1 {
-			t.Fatalf("apply: %v, %d done; want a max-transfer stop after 1", err, res.Done)
+		clock := &clock{now: time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)}
+		obs := &recorder{on: func(e apply.Event) {
+			if e.Type == apply.EventFileStart {
+				clock.Add(time.Hour) // the intents of the next files are written by now
+			}
+		}}
+		opts := apply.Options{Parallel: 2, MaxDuration: 90 * time.Minute, Now: clock.Now, Observer: obs}
+		res, err := h.apply(context.Background(), h.plan(files, false), files, opts)
+		if !errors.Is(err, apply.ErrLimit) || res.Done != 2 {
+			t.Fatalf("apply: %v, %d done; want a max-duration stop after 2", err, res.Done)
 		}
 		st := h.loadState()
-		if len(st.Entries) != 1 {
-			t.Errorf("the state holds %d entries after 1 file, want 1: %v", len(st.Entries), pendingNotStarted(h, nil))
+		if len(st.Entries) != 2 {
+			t.Errorf("the state holds %d entries after 2 files, want 2: %v", len(st.Entries), pendingNotStarted(h, nil))
 		}
 		again := h.plan(files, false)
 		for _, ch := range again.Changes {
@@ -131,8 +138,27 @@ func TestIntentsAheadPutBack(t *testing.T) {
 				t.Errorf("%s is planned over a prior entry (%s), want a plain create", ch.Address, ch.Prior.Status)
 			}
 		}
-		if len(again.Changes) != n-1 {
-			t.Errorf("next plan has %d changes, want %d", len(again.Changes), n-1)
+		if len(again.Changes) != n-2 {
+			t.Errorf("next plan has %d changes, want %d", len(again.Changes), n-2)
+		}
+	})
+
+	t.Run("max-transfer", func(t *testing.T) {
+		// Two files fit in the limit: no intent is written for a file past it.
+		h, srcs := setup(t)
+		files := h.desired(srcs...)
+		p := h.plan(files, false)
+		rec := &durableIntents{base: emutest.Bearer{Token: h.seed.Token}, h: h, folder: "/Ahead", created: map[string]bool{}}
+		h.client = emutest.NewClientWith(t, h.env.URL, &http.Client{Transport: rec}, testRetry)
+		res, err := h.apply(context.Background(), p, files, apply.Options{Parallel: 2, MaxTransfer: 250 << 10})
+		if !errors.Is(err, apply.ErrLimit) || res.Done != 2 {
+			t.Fatalf("apply: %v, %d done; want a max-transfer stop after 2", err, res.Done)
+		}
+		if rec.ahead > 1 {
+			t.Errorf("%d intents on disk ahead of one create, want at most the other file in the limit", rec.ahead)
+		}
+		if len(rec.missing) > 0 {
+			t.Errorf("creates sent before their intent was durable: %v", rec.missing)
 		}
 	})
 

@@ -420,8 +420,8 @@ func (r *run) saveEntry(ctx context.Context, address string, e *state.Entry) err
 // starts meanwhile and the records of the files that finish within the state's commit
 // interval share one write (store.Writer.Commit) instead of one write each. done is emitted
 // once the record is durable and after the file_done of every file whose record was
-// committed before, so the lines keep the order the files finished in (with --parallel 1,
-// the order they started in).
+// committed before, so the lines of the files that owe no on_change step keep the order
+// the files finished in.
 func (r *run) record(ctx context.Context, address string, e *state.Entry, release func(), done Event) error {
 	if perFileRecords {
 		if err := r.saveEntry(ctx, address, e); err != nil {
@@ -532,7 +532,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 			n++
 			started += uploadSize(ch)
 			if k >= ahead {
-				ahead = k + r.writeAhead(ctx, work[k:])
+				ahead = k + r.writeAhead(ctx, work[k:], started)
 			}
 			do := r.applyFile
 			if ch.Action == plan.Adopt {

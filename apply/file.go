@@ -398,7 +398,9 @@ func ambiguous(err error) bool {
 func (r *run) createFile(ctx context.Context, ch plan.Change, folderID string, src source.Identity, size int64, create func() (*frameio.File, error)) (*frameio.File, *state.Entry, error) {
 	e := r.takeAhead(ch.Address)
 	if e != nil {
-		e.Source = src
+		// Durable with the earlier stamp until the next record; from here on, strays of
+		// this create are looked for only since now.
+		e.Source, e.CreatedAt = src, r.opts.Now().UTC()
 	} else {
 		var err error
 		if e, err = r.pending(ctx, ch, folderID, "", src); err != nil {
