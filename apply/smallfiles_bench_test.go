@@ -47,8 +47,10 @@ import (
 // the locked thread its processor back after each blocking fdatasync, and (this VM's kernel
 // has no IRQ time accounting) interrupt and softirq work charged to whichever thread runs.
 // A pprof profile of the apply alone (FIOSYNC_BENCH_CPUPROFILE) sees only the stack, so the
-// two measures differ, by 0.1 to 0.3 ms per Append here (see profileApply). Neither isolates
-// the backend exactly; cpu-us/file, the whole process, says whether a change saved CPU.
+// two measures differ: by 0.1 to 0.3 ms per Append of a few changes, by about 1.5 ms per
+// Append of a hundred, whose fdatasync runs that much longer (see profileApply). Neither
+// isolates the backend exactly; cpu-us/file, the whole process, says whether a change saved
+// CPU.
 //
 //	go test -run '^$' -bench '^BenchmarkApplySmallFiles$' -benchtime 1x ./apply/
 func BenchmarkApplySmallFiles(b *testing.B) {
@@ -113,8 +115,8 @@ func BenchmarkApplySmallFiles(b *testing.B) {
 
 // profileApply starts a CPU profile of the apply alone, without the set-up around it, when
 // FIOSYNC_BENCH_CPUPROFILE names a directory: <dir>/<mode>.prof, to check state-cpu-% with
-// `go tool pprof -top -focus 'timedBackend' apply.test <dir>/journal.prof` (the share of the
-// samples under the state backend). It returns the function that stops it.
+// `go tool pprof -top -focus 'timedBackend|timedAppender' apply.test <dir>/journal.prof` (the
+// share of the samples under the state backend). It returns the function that stops it.
 func profileApply(b *testing.B, mode string) func() {
 	dir := os.Getenv("FIOSYNC_BENCH_CPUPROFILE")
 	if dir == "" {
