@@ -18,12 +18,6 @@ const intentsAhead = 4
 // today's in one run.
 var perFileRecords = false
 
-// aheadIntent is an intent written ahead: the pending entry, and the change it is for.
-type aheadIntent struct {
-	ch    plan.Change
-	entry *state.Entry
-}
-
 // aheadBytes bounds the bytes of the files whose intents are written ahead of the file
 // starting now: an intent waits for its create no longer than it takes to send those.
 const aheadBytes = 64 << 20
@@ -50,7 +44,7 @@ func (r *run) writeAhead(ctx context.Context, work []int, started int64) int {
 		room = min(room, r.opts.MaxTransfer-started)
 	}
 	now := r.opts.Now().UTC()
-	batch := map[string]aheadIntent{}
+	batch := map[string]*state.Entry{}
 	n, ahead := 0, int64(0)
 	for _, i := range work[:min(len(work), intentsAhead*r.opts.Parallel)] {
 		ch := r.plan.Changes[i]
@@ -74,31 +68,31 @@ func (r *run) writeAhead(ctx context.Context, work []int, started int64) int {
 		}
 		src := ch.Source
 		src.Size = ch.Size
-		batch[ch.Address] = aheadIntent{ch: ch, entry: r.intent(ch, folderID, "", src, now)}
+		batch[ch.Address] = r.intent(ch, folderID, "", src, now)
 	}
 	if len(batch) < 2 {
 		return n // one intent is as cheap written by its create
 	}
 	put := func(*state.State) state.Change {
 		c := state.Change{Entries: make(map[string]*state.Entry, len(batch))}
-		for a, in := range batch {
-			c.Entries[a] = in.entry.Clone()
+		for a, e := range batch {
+			c.Entries[a] = e.Clone()
 		}
 		return c
 	}
 	if err := r.save(ctx, put); err != nil {
-		// The intents are in the state's memory, and the next write retries them: put the
-		// priors back after them. The creates write intents of their own.
+		// The intents are in the state's memory, and the next write retries them: remove
+		// them after. The creates write intents of their own.
 		r.putBack(ctx, batch)
 		return n
 	}
 	r.aheadMu.Lock()
 	defer r.aheadMu.Unlock()
 	if r.ahead == nil {
-		r.ahead = map[string]aheadIntent{}
+		r.ahead = map[string]*state.Entry{}
 	}
-	for a, in := range batch {
-		r.ahead[a] = in
+	for a, e := range batch {
+		r.ahead[a] = e
 	}
 	return n
 }
@@ -113,16 +107,12 @@ func qualifiesAhead(ch plan.Change) bool {
 func (r *run) takeAhead(address string) *state.Entry {
 	r.aheadMu.Lock()
 	defer r.aheadMu.Unlock()
-	in, ok := r.ahead[address]
-	if !ok {
-		return nil
-	}
+	e := r.ahead[address]
 	delete(r.ahead, address)
-	return in.entry
+	return e
 }
 
-// dropAhead puts back, in one record, the prior entries of the intents written ahead that no
-// create took.
+// dropAhead removes, in one record, the intents written ahead that no create took.
 func (r *run) dropAhead(ctx context.Context) {
 	r.aheadMu.Lock()
 	left := r.ahead
@@ -133,12 +123,13 @@ func (r *run) dropAhead(ctx context.Context) {
 	}
 }
 
-// putBack records the prior entries of the changes of intents, as if they were never written.
-func (r *run) putBack(ctx context.Context, intents map[string]aheadIntent) {
+// putBack removes intents written ahead (of addresses the state did not track) as if they
+// were never written.
+func (r *run) putBack(ctx context.Context, intents map[string]*state.Entry) {
 	_ = r.save(ctx, func(*state.State) state.Change {
 		c := state.Change{Entries: make(map[string]*state.Entry, len(intents))}
-		for a, in := range intents {
-			c.Entries[a] = in.ch.Prior.Clone() // nil (no prior) removes the entry
+		for a := range intents {
+			c.Entries[a] = nil
 		}
 		return c
 	})

@@ -236,16 +236,12 @@ type run struct {
 	created    int
 	made       map[string]bool // ids of the folders this run created: they hold nothing else
 
-	// known holds the file ids the state knew when the run started; names lists, per folder
-	// id, what the folder held when a create in it first looked (conflictAt).
+	// known holds the file ids the state knew when the run started; names holds, per folder
+	// id, what the folder held when the run first listed it (listing: conflictAt, and the
+	// intents earlier runs left).
 	known   map[string]bool
 	namesMu sync.Mutex
-	names   map[string]*folderNames
-
-	// left holds, per folder id, the files listed once for the intents earlier runs left
-	// (removeStrays).
-	leftMu sync.Mutex
-	left   map[string]*folderFiles
+	names   map[string]*folderListing
 
 	// lastDone is closed once the file whose record was committed last (record) has ended.
 	doneMu   sync.Mutex
@@ -253,7 +249,7 @@ type run struct {
 
 	// ahead holds the intents written ahead (writeAhead) that no create took yet.
 	aheadMu sync.Mutex
-	ahead   map[string]aheadIntent
+	ahead   map[string]*state.Entry
 }
 
 // Run executes p: it creates the missing folders, uploads every create and update with
@@ -284,7 +280,7 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Result, error) {
 		folderErrs: map[string]error{},
 		made:       map[string]bool{},
 		known:      opts.State.Snapshot().FileIDs(),
-		names:      map[string]*folderNames{},
+		names:      map[string]*folderListing{},
 	}
 	if !opts.BwLimit.IsZero() {
 		r.limiter = newLimiter(opts.BwLimit, opts.Now, opts.Sleep)

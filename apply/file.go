@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/fiosync/fiosync/frameio"
@@ -447,8 +446,8 @@ func (r *run) createFile(ctx context.Context, ch plan.Change, folderID string, s
 // removeStrays deletes the files in folderID named name (and of size size, when size >= 0)
 // that Frame.io created since the given time (less clockSkew) and that the state does not
 // know. left says the intent was left by an earlier run, over now (an entry of the state the
-// run started from, with the state locked): the folder is then listed once for all such
-// intents (leftFiles), since every file that run made is there before this one lists.
+// run started from, with the state locked): the run's one listing of the folder (listing)
+// then serves, since every file that run made is there before this one lists.
 func (r *run) removeStrays(ctx context.Context, folderID, name string, size int64, since time.Time, left bool) error {
 	known := r.opts.State.Snapshot().FileIDs()
 	since = since.Add(-clockSkew)
@@ -459,11 +458,11 @@ func (r *run) removeStrays(ctx context.Context, folderID, name string, size int6
 		}
 	}
 	if left && r.opts.Claims == nil {
-		files, err := r.leftFiles(ctx, folderID)
-		if err != nil {
-			return err
+		fl := r.listing(ctx, folderID)
+		if fl.err != nil {
+			return fl.err
 		}
-		for _, f := range files {
+		for _, f := range fl.byName[name] {
 			match(f)
 		}
 	} else {
@@ -483,50 +482,6 @@ func (r *run) removeStrays(ctx context.Context, folderID, name string, size int6
 		}
 	}
 	return nil
-}
-
-// folderFiles is a folder's files as listed once by this run (leftFiles).
-type folderFiles struct {
-	once  sync.Once
-	files []frameio.File // none when the folder is gone
-	err   error
-}
-
-// leftFiles returns the files of folderID, listed the first time a run asks; a folder that
-// is gone holds none. A listing that failed is not kept: the next caller lists again.
-func (r *run) leftFiles(ctx context.Context, folderID string) ([]frameio.File, error) {
-	r.leftMu.Lock()
-	if r.left == nil {
-		r.left = map[string]*folderFiles{}
-	}
-	ff := r.left[folderID]
-	if ff == nil {
-		ff = &folderFiles{}
-		r.left[folderID] = ff
-	}
-	r.leftMu.Unlock()
-	ff.once.Do(func() {
-		for f, err := range r.client.Files(ctx, r.account, folderID) {
-			if frameio.IsNotFound(err) {
-				ff.files = nil
-				return
-			}
-			if err != nil {
-				ff.err = fmt.Errorf("list files: %w", err)
-				return
-			}
-			ff.files = append(ff.files, f)
-		}
-	})
-	if ff.err != nil {
-		r.leftMu.Lock()
-		if r.left[folderID] == ff {
-			delete(r.left, folderID)
-		}
-		r.leftMu.Unlock()
-		return nil, ff.err
-	}
-	return ff.files, nil
 }
 
 // sleep waits d or until ctx ends.

@@ -173,57 +173,64 @@ func cleanFolder(p string) string {
 	return path.Clean("/" + p)
 }
 
-// folderNames is what one destination folder held when the run first looked: file ids by name.
-type folderNames struct {
+// folderListing is what one folder held when the run first listed it: its files by name.
+type folderListing struct {
 	once   sync.Once
 	listed atomic.Bool // byName and err are set
-	byName map[string][]string
+	byName map[string][]frameio.File
 	err    error
 }
 
-// untracked returns the file named name that known (the ids the state knew) does not hold.
-func (fn *folderNames) untracked(name string, known map[string]bool) string {
-	for _, id := range fn.byName[name] {
-		if !known[id] {
-			return id
+// untracked returns the id of the file named name that known (the ids the state knew) does
+// not hold, or "".
+func (fl *folderListing) untracked(name string, known map[string]bool) string {
+	for _, f := range fl.byName[name] {
+		if !known[f.ID] {
+			return f.ID
 		}
 	}
 	return ""
 }
 
-// conflictAt returns the file named name in the folder folderID that the state did not know
-// when the run started, if any: a create there would upload a second copy beside it. Each
-// folder is listed once per run, by the first create in it; a folder this run created holds
-// nothing else.
-func (r *run) conflictAt(ctx context.Context, folderID, name string) (string, error) {
-	if r.made[folderID] {
-		return "", nil
-	}
+// listing returns the files of folderID as the run first listed them: once per run, by the
+// first caller (a folder that is gone holds none). Its err says why the listing failed.
+func (r *run) listing(ctx context.Context, folderID string) *folderListing {
 	r.namesMu.Lock()
-	fn := r.names[folderID]
-	if fn == nil {
-		fn = &folderNames{}
-		r.names[folderID] = fn
+	fl := r.names[folderID]
+	if fl == nil {
+		fl = &folderListing{}
+		r.names[folderID] = fl
 	}
 	r.namesMu.Unlock()
-	fn.once.Do(func() {
-		fn.byName = map[string][]string{}
+	fl.once.Do(func() {
+		defer fl.listed.Store(true)
+		fl.byName = map[string][]frameio.File{}
 		for f, err := range r.client.Files(ctx, r.account, folderID) {
 			if frameio.IsNotFound(err) {
 				return
 			}
 			if err != nil {
-				fn.err = fmt.Errorf("list files of folder %s: %w", folderID, err)
+				fl.err = fmt.Errorf("list files of folder %s: %w", folderID, err)
 				return
 			}
-			fn.byName[f.Name] = append(fn.byName[f.Name], f.ID)
+			fl.byName[f.Name] = append(fl.byName[f.Name], f)
 		}
 	})
-	fn.listed.Store(true)
-	if fn.err != nil {
-		return "", fn.err
+	return fl
+}
+
+// conflictAt returns the file named name in the folder folderID that the state did not know
+// when the run started, if any: a create there would upload a second copy beside it. Each
+// folder is listed once per run (listing); a folder this run created holds nothing else.
+func (r *run) conflictAt(ctx context.Context, folderID, name string) (string, error) {
+	if r.made[folderID] {
+		return "", nil
 	}
-	return fn.untracked(name, r.known), nil
+	fl := r.listing(ctx, folderID)
+	if fl.err != nil {
+		return "", fl.err
+	}
+	return fl.untracked(name, r.known), nil
 }
 
 // conflictKnown is conflictAt without a call to Frame.io: known is false when the folder was
@@ -233,10 +240,10 @@ func (r *run) conflictKnown(folderID, name string) (id string, known bool) {
 		return "", true
 	}
 	r.namesMu.Lock()
-	fn := r.names[folderID]
+	fl := r.names[folderID]
 	r.namesMu.Unlock()
-	if fn == nil || !fn.listed.Load() || fn.err != nil {
+	if fl == nil || !fl.listed.Load() || fl.err != nil {
 		return "", false
 	}
-	return fn.untracked(name, r.known), true
+	return fl.untracked(name, r.known), true
 }
